@@ -1,0 +1,59 @@
+"""Every error becomes `{"error": {type, message, start, end}}` here, and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ..errors import GradtraceError
+from .runner import Overloaded
+
+log = logging.getLogger("gradtrace")
+
+
+def error_response(status: int, type: str, message: str, start: int = 0, end: int = 0,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"type": type, "message": message, "start": start, "end": end}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        msg = str(err.get("msg", "invalid"))
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts) or "the request is not valid"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GradtraceError)
+    async def domain_error(request: Request, exc: GradtraceError) -> JSONResponse:
+        return error_response(400, exc.type, exc.message, exc.start, exc.end)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "request", _describe_validation(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error_response(exc.status_code, "http", str(exc.detail),
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Overloaded)
+    async def overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+        return error_response(503, "overloaded", "the server is busy; try again in a moment",
+                              headers={"Retry-After": "1"})
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return error_response(400, "limit", "the request is nested too deeply")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response(500, "internal", "internal error: please report the input")

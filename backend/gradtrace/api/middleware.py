@@ -1,0 +1,96 @@
+"""Pure ASGI middleware: a cap on the request body, and security headers on every response."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Pages get a strict policy; /embed may be framed by any origin (slides on any host), every other
+# page only by ourselves. Inline styles are allowed because KaTeX sets style attributes.
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frames}")
+# Swagger UI at /docs loads its script and styles from a CDN.
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+def _security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    if path.startswith(_DOCS_PATHS):
+        return headers
+    embed = path == "/embed" or path.startswith("/embed/")
+    frames = "*" if embed else "'self'"
+    headers.append((b"content-security-policy", _CSP.format(frames=frames).encode()))
+    if not embed:
+        headers.append((b"x-frame-options", b"SAMEORIGIN"))
+    return headers
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        extra = _security_headers(path)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *(h for h in message.get("headers", []) if h[0].lower() != b"server"),
+                    *(h for h in extra if h[0] not in names),
+                ]
+            await send(message)
+
+        for k, v in scope.get("headers", []):
+            if k == b"content-length" and v.isdigit() and int(v) > self.max_body:
+                await self._too_large(send_with_headers)
+                return
+
+        received = 0
+        too_large = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_headers(message)
+
+        await self.app(scope, counted_receive, tracked_send)
+        if too_large and not started:
+            await self._too_large(send_with_headers)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps({"error": {
+            "type": "limit", "message": f"the request body is larger than {self.max_body:,} bytes",
+            "start": 0, "end": 0}}).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

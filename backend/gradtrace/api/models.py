@@ -1,0 +1,136 @@
+"""Pydantic models of every request and response (they are what /docs shows).
+
+Numbers travel as JSON numbers, or as the strings "Infinity", "-Infinity", "NaN"; tensors as
+nested lists. Values are validated by the engine rather than by pydantic, so that a bad value gets
+an error that names the input and points at it in the expression.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Number = float | Literal["Infinity", "-Infinity", "NaN"]
+Tensor = Number | list[Any]
+
+
+class TraceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expr: str = Field(examples=["(x + y) * z"])
+    values: dict[str, Any] = Field(default_factory=dict, examples=[{"x": -2, "y": 5, "z": -4}])
+    seed: Any = Field(default=None, description="Output gradient; defaults to ones.")
+
+
+class LayoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expr: str
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Only the names matter (a value for pi or e shadows the constant).",
+    )
+
+
+class ErrorBody(BaseModel):
+    type: str
+    message: str
+    start: int
+    end: int
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class NodeOut(BaseModel):
+    id: str
+    kind: Literal["input", "const", "op"]
+    op: str | None
+    label: str
+    name: str | None
+    value: Tensor
+    grad: Tensor | None
+    shape: list[int]
+    start: int
+    end: int
+    fanout: int
+    gate: str | None
+
+
+class EdgeOut(BaseModel):
+    id: str
+    source: str
+    target: str
+    arg: int
+    local: float | None = Field(description="The local derivative, for scalar edges.")
+    local_formula: str
+    vjp_formula: str | None = Field(description="The VJP rule used, for tensor edges.")
+    downstream: Tensor | None
+    broadcast: bool
+
+
+class Term(BaseModel):
+    edge: str | None = Field(description="The out-edge it came back along; null for the seed.")
+    value: Tensor
+
+
+class Step(BaseModel):
+    node: str
+    upstream: Tensor
+    terms: list[Term]
+    edges: list[EdgeOut]
+
+
+class Warning_(BaseModel):
+    type: str
+    message: str
+    node: str | None
+    start: int
+    end: int
+
+
+class TraceResponse(BaseModel):
+    expr: str
+    output: str
+    value: Tensor
+    shape: list[int]
+    seed: Tensor
+    gradients: dict[str, Tensor]
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+    forward: list[str]
+    backward: list[Step]
+    gates: dict[str, str]
+    structure: str
+    warnings: list[Warning_]
+
+
+class NodeBox(BaseModel):
+    x: float
+    y: float
+    w: float
+    h: float
+    shape: str
+
+
+class EdgePath(BaseModel):
+    path: str
+    arrow: list[float]
+    mid: list[float]
+    source: str
+    target: str
+
+
+class LayoutResponse(BaseModel):
+    structure: str
+    width: float
+    height: float
+    nodes: dict[str, NodeBox]
+    edges: dict[str, EdgePath]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str

@@ -1,0 +1,62 @@
+"""The API routes. Each is thin: validate (pydantic), run the domain function off the event loop,
+answer JSON. Errors are turned into JSON in one place (errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from ..layout import LayoutCache
+from ..settings import Settings
+from ..trace import compile_graph, trace
+from .models import (
+    ErrorResponse,
+    Health,
+    LayoutRequest,
+    LayoutResponse,
+    TraceRequest,
+    TraceResponse,
+)
+from .runner import Runner
+
+router = APIRouter(prefix="/api")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Bad input: the span says where."},
+    413: {"model": ErrorResponse, "description": "Request body too large."},
+    422: {"model": ErrorResponse, "description": "The request is not of the documented form."},
+    503: {"model": ErrorResponse, "description": "Overloaded: retry after Retry-After seconds."},
+}
+
+
+def _state(request: Request) -> tuple[Settings, Runner, LayoutCache]:
+    s = request.app.state
+    return s.settings, s.runner, s.layouts
+
+
+@router.get("/health", response_model=Health)
+async def health() -> Health:
+    return Health(status="ok", version=__version__)
+
+
+@router.post("/trace", response_model=TraceResponse, responses=ERRORS)
+async def post_trace(body: TraceRequest, request: Request) -> JSONResponse:
+    """Forward values and backward steps of `expr` at `values`, with output gradient `seed`."""
+    settings, runner, _ = _state(request)
+    record = await runner.run(trace, body.expr, body.values, body.seed, settings)
+    # The record is JSON-ready already (non-finite numbers are strings): no second validation.
+    return JSONResponse(record)
+
+
+@router.post("/layout", response_model=LayoutResponse, responses=ERRORS)
+async def post_layout(body: LayoutRequest, request: Request) -> JSONResponse:
+    """The Graphviz layout of the expression's graph: depends on its structure only, cached."""
+    settings, runner, layouts = _state(request)
+
+    def work() -> dict[str, Any]:
+        return layouts.get(compile_graph(body.expr, body.values, settings), settings)
+
+    return JSONResponse(await runner.run(work))

@@ -1,0 +1,139 @@
+"""The `gradtrace` command: `trace` prints a trace as a table (or the API's JSON), `serve` runs the
+web app under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import GradtraceError
+from .trace import decode, trace
+
+
+def _short(v: Any) -> str:
+    """A number, or a tensor as a short one-line array."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    a = decode(v)
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    text = np.array2string(a, precision=4, threshold=8, edgeitems=2, max_line_width=10_000,
+                           separator=", ")
+    return " ".join(text.split())
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), line, *(fmt.format(*r) for r in rows)])
+
+
+def format_trace(t: dict[str, Any]) -> str:
+    nodes = {n["id"]: n for n in t["nodes"]}
+
+    def name(node_id: str) -> str:
+        n = nodes[node_id]
+        return f"{node_id} {n['label']}"
+
+    fwd = [[name(i), nodes[i]["kind"] if nodes[i]["kind"] != "op" else nodes[i]["op"],
+            "x".join(map(str, nodes[i]["shape"])) or "scalar", _short(nodes[i]["value"])]
+           for i in t["forward"]]
+    out = ["Forward pass", _table(fwd, ["node", "op", "shape", "value"]), ""]
+    rows: list[list[str]] = []
+    for k, step in enumerate(t["backward"], 1):
+        terms = step["terms"]
+        sums = " + ".join(_short(x["value"]) for x in terms) if len(terms) > 1 else ""
+        up = _short(step["upstream"]) + (f" = {sums}" if sums else "")
+        if not step["edges"]:
+            rows.append([str(k), name(step["node"]), up, "", "", ""])
+        for j, e in enumerate(step["edges"]):
+            rows.append([str(k) if j == 0 else "", name(step["node"]) if j == 0 else "",
+                         up if j == 0 else "", f"-> {name(e['source'])}",
+                         _short(e["local"]) if e["local"] is not None else "(VJP)",
+                         _short(e["downstream"])])
+    out += ["Backward pass", _table(rows, ["step", "node", "upstream", "edge", "local",
+                                           "downstream"]), ""]
+    out += ["Output: " + _short(t["value"])]
+    out += [f"d/d{k} = {_short(v)}" for k, v in t["gradients"].items()]
+    out += [f"warning: {w['message']}" for w in t["warnings"]]
+    return "\n".join(out)
+
+
+def _parse_assignments(items: Sequence[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"gradtrace: expected name=value, got {item!r}")
+        try:
+            values[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            raise SystemExit(f"gradtrace: the value of {name} is not a number or a JSON list: "
+                             f"{text!r}") from None
+    return values
+
+
+def _show_error(expr: str, err: GradtraceError) -> str:
+    lines = [f"error ({err.type}): {err.message}"]
+    if err.end > err.start and "\n" not in expr and len(expr) <= 200:
+        lines += ["  " + expr, "  " + " " * err.start + "^" * (err.end - err.start)]
+    return "\n".join(lines)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    values = _parse_assignments(args.values)
+    seed = json.loads(args.seed) if args.seed is not None else None
+    try:
+        t = trace(args.expr, values, seed)
+    except GradtraceError as err:
+        if args.json:
+            print(json.dumps({"error": err.to_dict()}))
+        else:
+            print(_show_error(args.expr, err), file=sys.stderr)
+        return 2
+    print(json.dumps(t) if args.json else format_trace(t))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("gradtrace.api.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, server_header=False, log_level=args.log_level)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gradtrace", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("trace", help="print the forward values and backward steps")
+    t.add_argument("expr", help='the expression, e.g. "(x + y) * z"')
+    t.add_argument("values", nargs="*", help="input values: x=-2 W=[[1,2],[3,4]]")
+    t.add_argument("--seed", help="output gradient (JSON), defaults to ones")
+    t.add_argument("--json", action="store_true", help="print the API's JSON instead")
+    t.set_defaults(func=cmd_trace)
+    s = sub.add_parser("serve", help="run the web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="server processes")
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,342 @@
+"""Graph building and the two passes: forward values, reverse-mode gradients.
+
+`build_graph` turns a parsed program into a DAG with one node per input, constant and op. The
+graph depends on the text (and on which names were given values, since a value for `pi` or `e`
+shadows the constant) but never on the values themselves: its `structure` key is what the layout
+is cached by.
+
+`forward` computes every node's value in creation order (which is a topological order).
+`backward` walks the nodes in reverse: a node's upstream gradient is the sum of what its out-edges
+brought back (plus the seed at the output); each in-edge gets its downstream gradient from the op's
+VJP, summed back over broadcast axes. Nodes that depend on no input (constants and what is built
+only from them) need no gradient, as with `requires_grad=False` in PyTorch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import GradtraceError
+from .ops import (
+    BINARY_OPERATORS,
+    CONSTANTS,
+    FUNCTIONS,
+    REGISTRY,
+    Array,
+    ShapeError,
+    fmt_shape,
+    unbroadcast,
+)
+from .parser import Binary, Call, Expr, Name, Num, Program, Unary, walk
+from .settings import Settings
+
+Kind = Literal["input", "const", "op"]
+
+
+@dataclass(slots=True)
+class Node:
+    index: int
+    kind: Kind
+    label: str
+    start: int
+    end: int
+    op: str | None = None
+    name: str | None = None  # input name, constant name, or the name assigned to an op
+    args: tuple[int, ...] = ()
+    const_value: float | None = None
+    requires_grad: bool = False
+    in_edges: list[int] = field(default_factory=list)  # by operand position
+    out_edges: list[int] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"n{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    index: int
+    source: int
+    target: int
+    arg: int
+
+    @property
+    def id(self) -> str:
+        return f"e{self.index}"
+
+
+@dataclass(slots=True)
+class Graph:
+    nodes: list[Node]
+    edges: list[Edge]
+    output: int
+    inputs: dict[str, int]  # input name -> node index
+    spans: dict[str, tuple[int, int]]  # input name -> span of its first use
+    source: str
+
+    @property
+    def structure(self) -> str:
+        """A key for everything the layout depends on: node kinds, labels, ops and wiring."""
+        h = hashlib.sha256()
+        for n in self.nodes:
+            h.update(f"{n.kind}|{n.op}|{n.label}|{n.args}\n".encode())
+        h.update(str(self.output).encode())
+        return h.hexdigest()[:24]
+
+
+# ---------------------------------------------------------------------------------------------
+# Graph building
+
+
+def _unknown_function(name: str, start: int, end: int) -> GradtraceError:
+    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return GradtraceError("function", f"unknown function '{name}'{hint}", start, end)
+
+
+def build_graph(program: Program, given: Mapping[str, object], settings: Settings) -> Graph:
+    """The DAG of `program`. `given` is only asked which names have values (to shadow pi, e)."""
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    env: dict[str, int] = {}  # assigned names -> node
+    inputs: dict[str, int] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    consts: dict[str, int] = {}  # pi, e -> node
+
+    def add(node: Node, stmt_start: int, stmt_end: int) -> int:
+        if len(nodes) >= settings.max_nodes:
+            raise GradtraceError(
+                "limit", f"the expression has more than {settings.max_nodes} nodes",
+                stmt_start, stmt_end,
+            )
+        nodes.append(node)
+        return node.index
+
+    def resolve(e: Name, s0: int, s1: int) -> int:
+        if e.id in env:
+            return env[e.id]
+        if e.id in inputs:
+            return inputs[e.id]
+        if e.id in CONSTANTS and e.id not in given:
+            if e.id not in consts:
+                label = "π" if e.id == "pi" else e.id
+                consts[e.id] = add(Node(len(nodes), "const", label, e.start, e.end, name=e.id,
+                                        const_value=CONSTANTS[e.id]), s0, s1)
+            return consts[e.id]
+        if e.id in FUNCTIONS and e.id not in given:
+            raise GradtraceError("name", f"'{e.id}' is a function: call it, as in {e.id}(x)",
+                                 e.start, e.end)
+        inputs[e.id] = add(Node(len(nodes), "input", e.id, e.start, e.end, name=e.id,
+                                requires_grad=True), s0, s1)
+        spans[e.id] = (e.start, e.end)
+        return inputs[e.id]
+
+    def op_node(op: str, args: Sequence[int], e: Expr, s0: int, s1: int) -> int:
+        idx = add(Node(len(nodes), "op", REGISTRY[op].symbol, e.start, e.end, op=op,
+                       args=tuple(args),
+                       requires_grad=any(nodes[a].requires_grad for a in args)), s0, s1)
+        for k, a in enumerate(args):
+            edge = Edge(len(edges), a, idx, k)
+            edges.append(edge)
+            nodes[idx].in_edges.append(edge.index)
+            nodes[a].out_edges.append(edge.index)
+        return idx
+
+    result = -1
+    for stmt in program.statements:
+        s0, s1 = stmt.start, stmt.end
+        made: dict[int, int] = {}  # id(ast node) -> graph node
+        for e in walk(stmt.expr):
+            if isinstance(e, Num):
+                idx = add(Node(len(nodes), "const", e.text, e.start, e.end,
+                               const_value=e.value), s0, s1)
+            elif isinstance(e, Name):
+                idx = resolve(e, s0, s1)
+            elif isinstance(e, Unary):
+                idx = op_node("neg", [made[id(e.operand)]], e, s0, s1)
+            elif isinstance(e, Binary):
+                idx = op_node(BINARY_OPERATORS[e.op], [made[id(e.left)], made[id(e.right)]],
+                              e, s0, s1)
+            else:
+                assert isinstance(e, Call)
+                if e.func not in FUNCTIONS:
+                    raise _unknown_function(e.func, e.start, e.name_end)
+                op = REGISTRY[FUNCTIONS[e.func]]
+                if len(e.args) != op.arity:
+                    plural = "argument" if op.arity == 1 else "arguments"
+                    raise GradtraceError(
+                        "arity", f"{e.func} takes {op.arity} {plural}, got {len(e.args)}",
+                        e.start, e.end,
+                    )
+                idx = op_node(op.name, [made[id(a)] for a in e.args], e, s0, s1)
+            made[id(e)] = idx
+        result = made[id(stmt.expr)]
+        if stmt.target is not None:
+            node = nodes[result]
+            if node.kind != "input" and node.name is None:
+                node.name = stmt.target
+                node.label = stmt.target
+            env[stmt.target] = result
+    return Graph(nodes, edges, result, inputs, spans, program.source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+def parse_value(name: str, raw: object, span: tuple[int, int], settings: Settings,
+                what: str = "the value for") -> Array:
+    """A JSON value (number, "Infinity"/"-Infinity"/"NaN", rectangular nested list) as float64."""
+    where = f"{what} '{name}'" if name else what
+
+    def err(msg: str) -> GradtraceError:
+        return GradtraceError("value", f"{where} {msg}", *span)
+
+    # Shape from the first element along each axis, then check every row against it.
+    shape: list[int] = []
+    x = raw
+    while isinstance(x, list):
+        if not x:
+            raise err("is an empty list")
+        shape.append(len(x))
+        if len(shape) > settings.max_tensor_dims:
+            raise GradtraceError("limit", f"{where} has more than {settings.max_tensor_dims} "
+                                 "dimensions", *span)
+        x = x[0]
+    if math.prod(shape) > settings.max_tensor_elements:
+        raise GradtraceError("limit", f"{where} has {math.prod(shape):,} elements, more than the "
+                             f"limit of {settings.max_tensor_elements:,}", *span)
+    level: list[object] = [raw]
+    for depth, size in enumerate(shape):
+        nxt: list[object] = []
+        for item in level:
+            if not isinstance(item, list) or len(item) != size:
+                got = f"{len(item)} entries" if isinstance(item, list) else "a number"
+                raise err(f"is not rectangular: at depth {depth + 1} a row has {got}, "
+                          f"the first has {size}")
+            nxt.extend(item)
+        level = nxt
+    flat: list[float] = []
+    for leaf in level:
+        if isinstance(leaf, bool) or not isinstance(leaf, int | float | str):
+            shown = "a list" if isinstance(leaf, list) else repr(leaf)[:20]
+            raise err(f"is not rectangular or not numeric: found {shown}")
+        if isinstance(leaf, str):
+            special = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+            if leaf not in special:
+                raise err(f"contains {leaf[:20]!r}, which is not a number")
+            flat.append(special[leaf])
+        else:
+            try:
+                flat.append(float(leaf))
+            except OverflowError:
+                raise err("contains an integer too large for a float64") from None
+    return np.array(flat, dtype=np.float64).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# The passes
+
+
+@dataclass(slots=True)
+class Result:
+    values: list[Array]
+    grads: list[Array | None]  # None where no gradient is needed
+    downstream: list[Array | None]  # per edge
+    local: list[float | None]  # per edge: the local derivative where the edge is scalar
+    seed: Array
+
+
+def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings) -> list[Array]:
+    values: list[Array] = []
+    total = 0
+    with np.errstate(all="ignore"):  # overflow and NaN flow through as IEEE values
+        for node in graph.nodes:
+            if node.kind == "input":
+                v = inputs[node.label]
+            elif node.kind == "const":
+                assert node.const_value is not None
+                v = np.asarray(node.const_value, dtype=np.float64)
+            else:
+                assert node.op is not None
+                op = REGISTRY[node.op]
+                args = [values[a] for a in node.args]
+                try:
+                    shape = op.shape([a.shape for a in args])
+                except ShapeError as exc:
+                    raise GradtraceError("shape", str(exc), node.start, node.end) from None
+                size = math.prod(shape)
+                if size > settings.max_tensor_elements:
+                    raise GradtraceError(
+                        "limit", f"'{op.symbol}' would make a tensor of shape {shape} "
+                        f"({size:,} elements, more than {settings.max_tensor_elements:,})",
+                        node.start, node.end,
+                    )
+                v = np.asarray(op.forward(*args), dtype=np.float64)
+            total += v.size
+            if total > settings.max_total_elements:
+                raise GradtraceError(
+                    "limit", f"the trace would hold more than {settings.max_total_elements:,} "
+                    "numbers", node.start, node.end,
+                )
+            values.append(v)
+    return values
+
+
+def backward(graph: Graph, values: Sequence[Array], seed: Array) -> Result:
+    n = len(graph.nodes)
+    grads: list[Array | None] = [None] * n
+    downstream: list[Array | None] = [None] * len(graph.edges)
+    local: list[float | None] = [None] * len(graph.edges)
+    with np.errstate(all="ignore"):
+        for node in reversed(graph.nodes):
+            if not node.requires_grad:
+                continue
+            v = values[node.index]
+            up = seed if node.index == graph.output else np.zeros(v.shape)
+            for ei in node.out_edges:
+                d = downstream[ei]
+                if d is not None:
+                    up = up + d
+            grads[node.index] = up
+            if node.kind != "op":
+                continue
+            assert node.op is not None
+            op = REGISTRY[node.op]
+            args = [values[a] for a in node.args]
+            outs = op.vjp(up, args, v)
+            scalar_node = v.ndim == 0
+            ones = op.vjp(np.ones(()), args, v) if scalar_node else None
+            for k, a in enumerate(node.args):
+                if not graph.nodes[a].requires_grad:
+                    continue
+                ei = node.in_edges[k]
+                downstream[ei] = np.asarray(unbroadcast(np.asarray(outs[k]), args[k].shape),
+                                            dtype=np.float64)
+                if ones is not None and args[k].ndim == 0:
+                    local[ei] = float(ones[k])
+    return Result(list(values), grads, downstream, local, seed)
+
+
+def make_seed(graph: Graph, raw: Any, out: Array, settings: Settings) -> Array:
+    if raw is None:
+        return np.ones(out.shape)
+    out_node = graph.nodes[graph.output]
+    span = (out_node.start, out_node.end)
+    seed = parse_value("", raw, span, settings, what="the output gradient (seed)")
+    if seed.shape == out.shape:
+        return seed
+    if seed.ndim == 0:
+        return np.broadcast_to(seed, out.shape).copy()
+    raise GradtraceError(
+        "seed", f"the output gradient (seed) has shape {fmt_shape(seed.shape)} but the output "
+        f"has shape {fmt_shape(out.shape)}; give one number, or a tensor of the output's shape",
+        *span,
+    )

@@ -1,0 +1,166 @@
+"""Graph layout with Graphviz `dot`, keyed by the graph's structure and cached.
+
+The layout depends on the graph's structure only (node kinds, labels, wiring), never on values:
+changing an input value must not re-run it, and nodes must not move when a step is taken. So the
+browser asks for a layout once per structure, and this module keeps recent ones in an LRU cache.
+
+The DOT source is written with the `graphviz` package (it quotes every attribute) using ids of our
+own (`n0`, `n1`, ...), never user text, as node names. `dot` itself runs in a subprocess with a
+time budget and is killed past it: `graphviz.pipe` has no timeout, so we call the binary directly.
+
+Coordinates are returned in SVG space (y down, points): node centres and sizes, and each edge as an
+SVG path of cubic Béziers plus the arrowhead's tip and a mid point where the frontend puts the
+edge's value and gradient labels (values above the wire, gradients below, as in cs231n).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import graphviz
+
+from .engine import Graph
+from .errors import GradtraceError
+from .settings import Settings
+
+Point = tuple[float, float]
+
+
+def node_size(kind: str, label: str) -> tuple[float, float]:
+    """Node width and height in inches: ops are circles, inputs and constants rounded boxes."""
+    chars = len(label)
+    if kind == "op":
+        d = max(0.62, 0.16 * chars + 0.3)
+        return d, min(d, 0.62) if chars > 3 else d
+    return max(0.6, 0.15 * chars + 0.35), 0.5
+
+
+def to_dot(graph: Graph) -> str:
+    g = graphviz.Digraph("gradtrace")
+    g.attr(rankdir="LR", nodesep="0.55", ranksep="1.3", splines="spline", margin="0.1")
+    g.attr("node", fixedsize="true", fontsize="14")
+    g.attr("edge", arrowsize="0.7")
+    for n in graph.nodes:
+        w, h = node_size(n.kind, n.label)
+        shape = "ellipse" if n.kind == "op" else "box"
+        g.node(n.id, label=graphviz.escape(n.label), shape=shape, width=f"{w:.3f}",
+               height=f"{h:.3f}")
+    for e in graph.edges:
+        g.edge(graph.nodes[e.source].id, graph.nodes[e.target].id)
+    source: str = g.source
+    return source
+
+
+def run_dot(source: str, timeout: float) -> dict[str, Any]:
+    try:
+        proc = subprocess.run(
+            ["dot", "-Tjson0"], input=source.encode(), capture_output=True, timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # subprocess.run has already killed dot
+        raise GradtraceError(
+            "limit", f"the graph is too large to lay out within {timeout:g} s", 0, 0
+        ) from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace')[:500]}")
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def _points(spec: str, height: float) -> tuple[list[Point], Point | None]:
+    """Parse dot's `pos` of an edge: "e,x,y x,y x,y ..." into points (SVG y) and arrow tip."""
+    tip: Point | None = None
+    pts: list[Point] = []
+    for part in spec.split():
+        fields = part.split(",")
+        if fields[0] in ("e", "s"):
+            p = (float(fields[1]), height - float(fields[2]))
+            if fields[0] == "e":
+                tip = p
+            continue
+        pts.append((float(fields[0]), height - float(fields[1])))
+    return pts, tip
+
+
+def _bezier(p: list[Point], t: float) -> Point:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = p
+    u = 1 - t
+    a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+    return (a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
+
+
+def _r(x: float) -> float:
+    return round(x, 2)
+
+
+def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
+    data = run_dot(to_dot(graph), settings.layout_timeout_s)
+    x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
+    height = y1
+    by_gvid: dict[int, str] = {}
+    nodes: dict[str, dict[str, Any]] = {}
+    for obj in data.get("objects", []):
+        by_gvid[obj["_gvid"]] = obj["name"]
+        x, y = (float(v) for v in obj["pos"].split(","))
+        nodes[obj["name"]] = {
+            "x": _r(x), "y": _r(height - y),
+            "w": _r(float(obj["width"]) * 72), "h": _r(float(obj["height"]) * 72),
+            "shape": obj.get("shape", "ellipse"),
+        }
+    edges: dict[str, dict[str, Any]] = {}
+    for e, rec in zip(graph.edges, data.get("edges", []), strict=True):
+        pts, tip = _points(rec["pos"], height)
+        path = f"M{_r(pts[0][0])},{_r(pts[0][1])}" + "".join(
+            f" C{_r(a[0])},{_r(a[1])} {_r(b[0])},{_r(b[1])} {_r(c[0])},{_r(c[1])}"
+            for a, b, c in zip(pts[1::3], pts[2::3], pts[3::3], strict=False)
+        )
+        segments = max(1, (len(pts) - 1) // 3)
+        seg = segments // 2
+        t = 0.5 if segments % 2 else 0.0
+        mid = _bezier(pts[3 * seg:3 * seg + 4], t) if len(pts) >= 4 else pts[0]
+        end = tip or pts[-1]
+        edges[e.id] = {
+            "path": path,
+            "arrow": [_r(pts[-1][0]), _r(pts[-1][1]), _r(end[0]), _r(end[1])],
+            "mid": [_r(mid[0]), _r(mid[1])],
+            "source": graph.nodes[e.source].id,
+            "target": graph.nodes[e.target].id,
+        }
+        assert by_gvid[rec["tail"]] == graph.nodes[e.source].id
+    return {
+        "structure": graph.structure,
+        "width": _r(x1 - x0),
+        "height": _r(y1 - y0),
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+class LayoutCache:
+    """A bounded LRU of layouts by structure key; thread-safe (layouts run in worker threads)."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._data: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, graph: Graph, settings: Settings) -> dict[str, Any]:
+        key = graph.structure
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            self.misses += 1
+        result = compute_layout(graph, settings)
+        with self._lock:
+            self._data[key] = result
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+        return result

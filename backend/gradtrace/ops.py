@@ -1,0 +1,521 @@
+"""The op registry: one entry per op, its forward rule beside its backward rule.
+
+Each `Op` holds, in one place:
+- `shape`: the output shape from the operand shapes, or a `ShapeError` in words a student reads;
+- `forward`: NumPy float64 on the operand values;
+- `vjp`: the vector-Jacobian product. Given the upstream gradient `g` (shape of the output), the
+  operands and the output, it returns one downstream gradient per operand. No dense Jacobian is
+  ever formed; an elementwise op's VJP may return a broadcast shape, which the engine sums back
+  to the operand's shape (`unbroadcast`);
+- `tex` / `local_tex` / `vjp_tex`: how the op is written, the local derivative of each operand
+  (`d(a b)/da = b`), and for tensor edges the VJP rule (`dA = dZ B^T`), all in LaTeX, in terms of
+  symbols the trace chooses for the operands;
+- `gate`: the gate pattern of the lecture notes where the op has one.
+
+Adding an op is one `_register(Op(...))` here; the parser finds it by name, and the parametrized
+tests in tests/test_ops.py pick it up.
+
+At kinks the derivative follows PyTorch: relu'(0) = 0, abs'(0) = 0, and max/min split the
+gradient evenly between tied operands; for pow the masks of PyTorch's pow_backward apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[Any]
+Shape = tuple[int, ...]
+Syms = Sequence[str]
+
+
+class ShapeError(ValueError):
+    """Operand shapes an op cannot take; the message is shown to the user as it is."""
+
+
+def fmt_shape(shape: Shape) -> str:
+    if shape == ():
+        return "scalar"
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+GATE_TEXT = {
+    "distributes": "An add gate distributes: every input receives the upstream gradient unchanged.",
+    "swaps": "A multiply gate swaps: each input's gradient is the upstream gradient times the "
+    "other input's value.",
+    "routes": "A max gate routes: the whole upstream gradient goes to the larger input (split "
+    "evenly on a tie), the other input gets zero.",
+    "sums": "A copy gate sums: a value used several times receives the sum of the gradients "
+    "coming back along each use.",
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    symbol: str  # drawn in the node
+    shape: Callable[[Sequence[Shape]], Shape]
+    forward: Callable[..., Array]
+    vjp: Callable[[Array, Sequence[Array], Array], Sequence[Array]]
+    tex: Callable[[Syms], str]
+    local_tex: tuple[Callable[[Syms], str], ...]
+    vjp_tex: tuple[Callable[[Syms, str], str], ...] | None = None
+    gate: str | None = None
+    elementwise: bool = True
+    doc: str = field(default="")
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def _register(op: Op) -> Op:
+    assert op.name not in REGISTRY, op.name
+    assert len(op.local_tex) == op.arity, op.name
+    REGISTRY[op.name] = op
+    return op
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape rules
+
+
+def _same(shapes: Sequence[Shape]) -> Shape:
+    return shapes[0]
+
+
+def _broadcast(symbol: str) -> Callable[[Sequence[Shape]], Shape]:
+    def rule(shapes: Sequence[Shape]) -> Shape:
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            a, b = (fmt_shape(s) for s in shapes)
+            raise ShapeError(
+                f"'{symbol}' cannot combine shapes {a} and {b}: they do not broadcast (each axis, "
+                "counted from the right, must be equal or 1)"
+            ) from None
+
+    return rule
+
+
+def _scalar(shapes: Sequence[Shape]) -> Shape:
+    return ()
+
+
+def unbroadcast(g: Array, shape: Shape) -> Array:
+    """Sum a gradient back over the axes that broadcasting added or stretched."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise binary ops
+
+
+def _add_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    return g, g
+
+
+_register(Op(
+    "add", 2, "+", _broadcast("+"), np.add, _add_vjp,
+    tex=lambda s: f"{s[0]} + {s[1]}",
+    local_tex=(lambda s: "1", lambda s: "1"),
+    gate="distributes",
+))
+
+
+def _sub_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    return g, -g
+
+
+_register(Op(
+    "sub", 2, "−", _broadcast("-"), np.subtract, _sub_vjp,
+    tex=lambda s: f"{s[0]} - {s[1]}",
+    local_tex=(lambda s: "1", lambda s: "-1"),
+))
+
+
+def _mul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    return g * b, g * a
+
+
+_register(Op(
+    "mul", 2, "×", _broadcast("*"), np.multiply, _mul_vjp,
+    tex=lambda s: f"{s[0]}\\,{s[1]}",
+    local_tex=(lambda s: s[1], lambda s: s[0]),
+    gate="swaps",
+))
+
+
+def _div_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    return g / b, -g * a / (b * b)
+
+
+_register(Op(
+    "div", 2, "÷", _broadcast("/"), np.divide, _div_vjp,
+    tex=lambda s: f"\\frac{{{s[0]}}}{{{s[1]}}}",
+    local_tex=(lambda s: f"\\frac{{1}}{{{s[1]}}}", lambda s: f"-\\frac{{{s[0]}}}{{{s[1]}^{{2}}}}"),
+))
+
+
+def _pow_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    # PyTorch's pow_backward_self: zero where the exponent is 0 (so 0^0 has gradient 0, not NaN).
+    ga = np.where(b == 0.0, 0.0, g * b * np.power(a, b - 1.0))
+    # PyTorch's pow_backward_exponent: zero where the base is 0 and the exponent >= 0.
+    gb = np.where((a == 0.0) & (b >= 0.0), 0.0, g * out * np.log(a))
+    return ga, gb
+
+
+_register(Op(
+    "pow", 2, "^", _broadcast("^"), np.power, _pow_vjp,
+    tex=lambda s: f"{s[0]}^{{{s[1]}}}",
+    local_tex=(
+        lambda s: f"{s[1]}\\,{s[0]}^{{{s[1]} - 1}}",
+        lambda s: f"{s[0]}^{{{s[1]}}}\\ln {s[0]}",
+    ),
+))
+
+
+def _max_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    share = np.where(a == b, 0.5, 1.0) * g
+    return np.where(a >= b, share, 0.0), np.where(b >= a, share, 0.0)
+
+
+_register(Op(
+    "max", 2, "max", _broadcast("max"), np.maximum, _max_vjp,
+    tex=lambda s: f"\\max({s[0]}, {s[1]})",
+    local_tex=(
+        lambda s: f"\\mathbb{{1}}[{s[0]} > {s[1]}]",
+        lambda s: f"\\mathbb{{1}}[{s[1]} > {s[0]}]",
+    ),
+    gate="routes",
+    doc="On a tie each operand gets half the gradient, as in PyTorch.",
+))
+
+
+def _min_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    share = np.where(a == b, 0.5, 1.0) * g
+    return np.where(a <= b, share, 0.0), np.where(b <= a, share, 0.0)
+
+
+_register(Op(
+    "min", 2, "min", _broadcast("min"), np.minimum, _min_vjp,
+    tex=lambda s: f"\\min({s[0]}, {s[1]})",
+    local_tex=(
+        lambda s: f"\\mathbb{{1}}[{s[0]} < {s[1]}]",
+        lambda s: f"\\mathbb{{1}}[{s[1]} < {s[0]}]",
+    ),
+    gate="routes",
+    doc="On a tie each operand gets half the gradient, as in PyTorch.",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise unary ops
+
+
+def _unary(name: str, symbol: str, forward: Callable[[Array], Array],
+           vjp: Callable[[Array, Array, Array], Array], tex: Callable[[str], str],
+           local: Callable[[str], str], gate: str | None = None) -> None:
+    _register(Op(
+        name, 1, symbol, _same, forward,
+        lambda g, args, out: (vjp(g, args[0], out),),
+        tex=lambda s: tex(s[0]),
+        local_tex=(lambda s: local(s[0]),),
+        gate=gate,
+    ))
+
+
+def _sigmoid(x: Array) -> Array:
+    # Two branches so that neither overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0.
+    ex = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + ex), ex / (1.0 + ex))
+
+
+_unary("neg", "−", np.negative, lambda g, x, out: -g, lambda x: f"-{x}", lambda x: "-1")
+_unary("exp", "exp", np.exp, lambda g, x, out: g * out, lambda x: f"e^{{{x}}}",
+       lambda x: f"e^{{{x}}}")
+_unary("log", "log", np.log, lambda g, x, out: g / x, lambda x: f"\\ln {x}",
+       lambda x: f"\\frac{{1}}{{{x}}}")
+_unary("sqrt", "√", np.sqrt, lambda g, x, out: g / (2.0 * out), lambda x: f"\\sqrt{{{x}}}",
+       lambda x: f"\\frac{{1}}{{2\\sqrt{{{x}}}}}")
+_unary("sin", "sin", np.sin, lambda g, x, out: g * np.cos(x), lambda x: f"\\sin {x}",
+       lambda x: f"\\cos {x}")
+_unary("cos", "cos", np.cos, lambda g, x, out: -g * np.sin(x), lambda x: f"\\cos {x}",
+       lambda x: f"-\\sin {x}")
+_unary("tan", "tan", np.tan, lambda g, x, out: g * (1.0 + out * out), lambda x: f"\\tan {x}",
+       lambda x: f"1 + \\tan^{{2}} {x}")
+_unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out), lambda x: f"\\tanh {x}",
+       lambda x: f"1 - \\tanh^{{2}} {x}")
+_unary("sigmoid", "σ", _sigmoid, lambda g, x, out: g * out * (1.0 - out),
+       lambda x: f"\\sigma({x})", lambda x: f"\\sigma({x})\\,(1 - \\sigma({x}))")
+_unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(x > 0, g, 0.0),
+       lambda x: f"\\mathrm{{relu}}({x})", lambda x: f"\\mathbb{{1}}[{x} > 0]", gate="routes")
+_unary("abs", "abs", np.abs, lambda g, x, out: g * np.sign(x), lambda x: f"|{x}|",
+       lambda x: f"\\operatorname{{sign}}({x})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions and tensor ops
+
+
+def _sum_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    return (np.broadcast_to(g, args[0].shape).copy(),)
+
+
+_register(Op(
+    "sum", 1, "Σ", _scalar, lambda x: np.asarray(np.sum(x)), _sum_vjp,
+    tex=lambda s: f"\\sum {s[0]}",
+    local_tex=(lambda s: "1",),
+    vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\cdot \\mathbf{{1}}",),
+    gate="distributes",
+    elementwise=False,
+))
+
+
+def _mean_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    x = args[0]
+    return (np.broadcast_to(g / max(x.size, 1), x.shape).copy(),)
+
+
+_register(Op(
+    "mean", 1, "mean", _scalar, lambda x: np.asarray(np.mean(x)), _mean_vjp,
+    tex=lambda s: f"\\operatorname{{mean}} {s[0]}",
+    local_tex=(lambda s: "\\frac{1}{n}",),
+    vjp_tex=(lambda s, z: f"d{s[0]} = \\frac{{d{z}}}{{n}} \\mathbf{{1}}",),
+    elementwise=False,
+))
+
+
+def _softmax(x: Array) -> Array:
+    if x.ndim == 0:
+        return np.ones_like(x)
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    out: Array = e / np.sum(e, axis=-1, keepdims=True)
+    return out
+
+
+def _softmax_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    # J = diag(s) - s s^T, so g J = s * (g - <g, s>) along the last axis.
+    if out.ndim == 0:
+        return (np.zeros_like(g),)
+    return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
+
+
+_register(Op(
+    "softmax", 1, "softmax", _same, _softmax, _softmax_vjp,
+    tex=lambda s: f"\\operatorname{{softmax}}({s[0]})",
+    local_tex=(lambda s: "\\operatorname{diag}(s) - s s^{\\top}",),
+    vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} \\rangle)",),
+    elementwise=False,
+    doc="Along the last axis.",
+))
+
+
+_register(Op(
+    "transpose", 1, "ᵀ", lambda shapes: tuple(reversed(shapes[0])),
+    lambda x: np.ascontiguousarray(np.transpose(x)),
+    lambda g, args, out: (np.transpose(g),),
+    tex=lambda s: f"{s[0]}^{{\\top}}",
+    local_tex=(lambda s: "P_{\\top}",),
+    vjp_tex=(lambda s, z: f"d{s[0]} = (d{z})^{{\\top}}",),
+    elementwise=False,
+    doc="Reverses the axes (a matrix transpose; a vector or scalar is unchanged).",
+))
+
+
+def _dot_shape(shapes: Sequence[Shape]) -> Shape:
+    a, b = shapes
+    if len(a) != 1 or len(b) != 1:
+        raise ShapeError(
+            f"dot takes two vectors, got shapes {fmt_shape(a)} and {fmt_shape(b)} "
+            "(use @ or matmul for matrices)"
+        )
+    if a != b:
+        raise ShapeError(f"dot needs vectors of the same length, got {a[0]} and {b[0]}")
+    return ()
+
+
+def _dot_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    return g * b, g * a
+
+
+_register(Op(
+    "dot", 2, "·", _dot_shape, lambda a, b: np.asarray(np.dot(a, b)), _dot_vjp,
+    tex=lambda s: f"{s[0]} \\cdot {s[1]}",
+    local_tex=(lambda s: f"{s[1]}^{{\\top}}", lambda s: f"{s[0]}^{{\\top}}"),
+    vjp_tex=(lambda s, z: f"d{s[0]} = d{z}\\,{s[1]}", lambda s, z: f"d{s[1]} = d{z}\\,{s[0]}"),
+    gate="swaps",
+    elementwise=False,
+))
+
+
+def _matmul_shape(shapes: Sequence[Shape]) -> Shape:
+    a, b = shapes
+    if len(a) == 0 or len(b) == 0:
+        raise ShapeError(
+            f"'@' needs vectors or matrices, got shapes {fmt_shape(a)} and {fmt_shape(b)} "
+            "(use * to multiply by a scalar)"
+        )
+    k_left = a[-1]
+    k_right = b[0] if len(b) == 1 else b[-2]
+    if k_left != k_right:
+        raise ShapeError(
+            f"'@' cannot multiply shapes {fmt_shape(a)} and {fmt_shape(b)}: the left operand "
+            f"has {k_left} columns but the right one has {k_right} rows"
+        )
+    batch_a, batch_b = a[:-2], b[:-2]
+    try:
+        batch = tuple(np.broadcast_shapes(batch_a, batch_b))
+    except ValueError:
+        raise ShapeError(
+            f"'@' cannot broadcast the batch axes of {fmt_shape(a)} and {fmt_shape(b)}"
+        ) from None
+    rows = (a[-2],) if len(a) >= 2 else ()
+    cols = (b[-1],) if len(b) >= 2 else ()
+    return batch + rows + cols
+
+
+def _matmul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    # Promote vectors to matrices as np.matmul does, then dA = dZ B^T and dB = A^T dZ.
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
+    g2 = g.reshape((*batch, a2.shape[-2], b2.shape[-1]))
+    ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+    return ga, gb
+
+
+_register(Op(
+    "matmul", 2, "@", _matmul_shape, np.matmul, _matmul_vjp,
+    tex=lambda s: f"{s[0]}\\,{s[1]}",
+    local_tex=(lambda s: f"{s[1]}^{{\\top}}", lambda s: f"{s[0]}^{{\\top}}"),
+    vjp_tex=(
+        lambda s, z: f"d{s[0]} = d{z}\\,{s[1]}^{{\\top}}",
+        lambda s, z: f"d{s[1]} = {s[0]}^{{\\top}}\\,d{z}",
+    ),
+    elementwise=False,
+))
+
+
+def _conv2d_shape(shapes: Sequence[Shape]) -> Shape:
+    x, w = shapes
+    if len(x) == 2 and len(w) == 2:
+        h, wd = x
+        kh, kw = w
+        if kh > h or kw > wd:
+            raise ShapeError(
+                f"conv2d: the kernel {fmt_shape(w)} is larger than the input {fmt_shape(x)}"
+            )
+        return (h - kh + 1, wd - kw + 1)
+    if len(x) == 4 and len(w) == 4:
+        n, h, wd, c = x
+        kh, kw, cin, cout = w
+        if cin != c:
+            raise ShapeError(
+                f"conv2d: the input has {c} channels but the kernel {fmt_shape(w)} expects {cin} "
+                "(input NHWC, kernel HWIO as in tf.nn.conv2d)"
+            )
+        if kh > h or kw > wd:
+            raise ShapeError(
+                f"conv2d: the kernel {fmt_shape(w)} is larger than the input {fmt_shape(x)}"
+            )
+        return (n, h - kh + 1, wd - kw + 1, cout)
+    raise ShapeError(
+        f"conv2d takes a matrix and a kernel matrix, or an NHWC tensor and an HWIO kernel; "
+        f"got shapes {fmt_shape(x)} and {fmt_shape(w)}"
+    )
+
+
+def _conv2d(x: Array, w: Array) -> Array:
+    # Cross-correlation, stride 1, VALID: out[i, j] = sum_{p,q} x[i+p, j+q] w[p, q].
+    # Looping over the (small) kernel keeps each step one vectorised multiply-add.
+    if x.ndim == 2:
+        kh, kw = w.shape
+        oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+        out = np.zeros((oh, ow))
+        for p in range(kh):
+            for q in range(kw):
+                out += w[p, q] * x[p:p + oh, q:q + ow]
+        return out
+    kh, kw, _, cout = w.shape
+    n, h, wd, _ = x.shape
+    oh, ow = h - kh + 1, wd - kw + 1
+    out = np.zeros((n, oh, ow, cout))
+    for p in range(kh):
+        for q in range(kw):
+            out += x[:, p:p + oh, q:q + ow, :] @ w[p, q]
+    return out
+
+
+def _conv2d_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    # dX[i+p, j+q] += g[i, j] w[p, q]   (a full convolution with the flipped kernel)
+    # dW[p, q]      = sum_{i,j} x[i+p, j+q] g[i, j]   (a correlation of x with g)
+    x, w = args
+    gx = np.zeros_like(x)
+    gw = np.zeros_like(w)
+    if x.ndim == 2:
+        kh, kw = w.shape
+        oh, ow = g.shape
+        for p in range(kh):
+            for q in range(kw):
+                gx[p:p + oh, q:q + ow] += g * w[p, q]
+                gw[p, q] = np.sum(g * x[p:p + oh, q:q + ow])
+        return gx, gw
+    kh, kw = w.shape[:2]
+    oh, ow = g.shape[1:3]
+    for p in range(kh):
+        for q in range(kw):
+            gx[:, p:p + oh, q:q + ow, :] += g @ w[p, q].T
+            gw[p, q] = np.einsum("nhwc,nhwo->co", x[:, p:p + oh, q:q + ow, :], g)
+    return gx, gw
+
+
+_register(Op(
+    "conv2d", 2, "conv2d", _conv2d_shape, _conv2d, _conv2d_vjp,
+    tex=lambda s: f"\\operatorname{{conv2d}}({s[0]}, {s[1]})",
+    local_tex=(lambda s: s[1], lambda s: s[0]),
+    vjp_tex=(
+        lambda s, z: f"d{s[0]} = \\operatorname{{conv2d}}_{{\\text{{full}}}}(d{z}, "
+        f"\\operatorname{{rot180}}({s[1]}))",
+        lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}({s[0]}, d{z})",
+    ),
+    elementwise=False,
+    doc="2-D cross-correlation, stride 1, no padding (tf.nn.conv2d, VALID): (H,W)*(kh,kw) or "
+    "NHWC*HWIO.",
+))
+
+
+def vjp_tex(op: Op, i: int, syms: Syms, out_sym: str) -> str:
+    """The VJP rule of operand `i` for a tensor edge: elementwise ops get `dx = dz ⊙ local`."""
+    if op.vjp_tex is not None:
+        return op.vjp_tex[i](syms, out_sym)
+    return f"d{syms[i]} = d{out_sym} \\odot {op.local_tex[i](syms)}"
+
+
+# The language: operators and functions, by the names the parser sees.
+BINARY_OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow"}
+FUNCTIONS = {name: name for name in REGISTRY if name not in ("add", "sub", "mul", "div", "neg")}
+CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}

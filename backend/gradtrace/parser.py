@@ -1,0 +1,429 @@
+"""Parser for the gradtrace expression language (see DESIGN.md).
+
+Why hand-written and not a parser library: the language is small (five precedence levels, calls,
+assignments), and what matters most here is the quality of the errors and the guarantees on
+hostile input. A recursive-descent parser with an explicit depth counter gives both directly:
+every error names the exact characters at fault in words a student understands ("expected an
+operand after '^'", "unbalanced '('"), nesting past a limit is a clean error instead of a
+RecursionError, and long flat chains (`x + x + ... + x`) are loops, never recursion.
+
+Grammar, loosest first (`^` binds tighter than unary minus, so `-x^2` is `-(x^2)`; the exponent
+may carry its own sign, so `e^-x` is `e^(-x)`; `^` is right-associative, `**` is the same):
+
+    program  := stmt ((';' | newline) stmt)*
+    stmt     := NAME '=' expr | expr
+    expr     := term (('+' | '-') term)*
+    term     := unary (('*' | '/' | '@') unary)*
+    unary    := ('-' | '+') unary | power
+    power    := atom (('^' | '**') exponent)?
+    exponent := ('-' | '+') exponent | power
+    atom     := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' | '(' expr ')'
+
+Newlines separate statements only outside parentheses and not right after an operator, so a long
+expression can be broken over lines. Every AST node keeps its `[start, end)` span in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import GradtraceError
+
+DEFAULT_MAX_DEPTH = 200
+
+
+# ---------------------------------------------------------------------------------------------
+# AST
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: float
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-" (a unary "+" is dropped by the parser)
+    operand: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # one of + - * / @ ^
+    left: Expr
+    right: Expr
+    start: int
+    end: int
+    op_start: int
+    op_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    start: int
+    end: int
+    name_end: int
+
+
+Expr = Num | Name | Unary | Binary | Call
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    target: str | None  # the assigned name, or None for a bare expression
+    expr: Expr
+    start: int
+    end: int
+    target_end: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    statements: tuple[Statement, ...]
+    source: str = field(repr=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # num, name, op, lparen, rparen, comma, assign, sep, end
+    text: str
+    start: int
+    end: int
+
+
+_NUMBER_OK = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
+# A greedy run of characters that could belong to a number: validated against _NUMBER_OK so that
+# `2..3` or `1e` is one clear "malformed number" error rather than a confusing cascade.
+_NUMBER_RUN = re.compile(r"[0-9.]+(?:[eE][+-]?[0-9.]*)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPS = ("**", "+", "-", "*", "/", "@", "^")
+_BINARY_OPS = frozenset(_OPS)
+
+
+def _describe(ch: str) -> str:
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}'"
+    return f"character U+{ord(ch):04X}"
+
+
+def tokenize(src: str) -> list[Token]:
+    tokens: list[Token] = []
+    depth = 0
+    i, n = 0, len(src)
+    while i < n:
+        ch = src[i]
+        if ch == "\n" or ch == "\r":
+            prev = tokens[-1] if tokens else None
+            continues = prev is not None and (
+                prev.kind in ("op", "lparen", "comma", "assign", "sep")
+            )
+            if depth == 0 and prev is not None and not continues:
+                tokens.append(Token("sep", "\n", i, i + 1))
+            i += 1
+        elif ch in " \t":
+            i += 1
+        elif ch == "#":  # comment to end of line
+            while i < n and src[i] not in "\r\n":
+                i += 1
+        elif ch.isdigit() or ch == ".":
+            m = _NUMBER_RUN.match(src, i)
+            assert m is not None
+            text = m.group(0)
+            if ch == "." and len(text) == 1:
+                raise GradtraceError("syntax", "unexpected '.': a number needs a digit after the "
+                                     "point, as in .5", i, i + 1)
+            if not _NUMBER_OK.fullmatch(text):
+                raise GradtraceError("syntax", f"malformed number '{text}'", i, m.end())
+            tokens.append(Token("num", text, i, m.end()))
+            i = m.end()
+        elif ch.isalpha() or ch == "_":
+            m = _NAME.match(src, i)
+            if m is None:  # a non-ASCII letter
+                raise GradtraceError("syntax", f"unexpected {_describe(ch)}: names use the letters "
+                                     "A-Z, a-z, digits and _", i, i + 1)
+            tokens.append(Token("name", m.group(0), i, m.end()))
+            i = m.end()
+        elif src.startswith("**", i):
+            tokens.append(Token("op", "^", i, i + 2))
+            i += 2
+        elif ch in "+-*/@^":
+            tokens.append(Token("op", ch, i, i + 1))
+            i += 1
+        elif ch == "(":
+            depth += 1
+            tokens.append(Token("lparen", ch, i, i + 1))
+            i += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+            tokens.append(Token("rparen", ch, i, i + 1))
+            i += 1
+        elif ch == ",":
+            tokens.append(Token("comma", ch, i, i + 1))
+            i += 1
+        elif ch == "=":
+            if src.startswith("==", i):
+                raise GradtraceError("syntax", "'==' is not an operator here; '=' assigns a name",
+                                     i, i + 2)
+            tokens.append(Token("assign", ch, i, i + 1))
+            i += 1
+        elif ch == ";":
+            tokens.append(Token("sep", ch, i, i + 1))
+            i += 1
+        else:
+            hint = ""
+            if ch == "[":
+                hint = ": tensors are given as input values, not written in the expression"
+            raise GradtraceError("syntax", f"unexpected {_describe(ch)}{hint}", i, i + 1)
+    tokens.append(Token("end", "", n, n))
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------------
+# Parser
+
+
+class _Parser:
+    def __init__(self, src: str, max_depth: int) -> None:
+        self.src = src
+        self.tokens = tokenize(src)
+        self.pos = 0
+        self.depth = 0
+        self.max_depth = max_depth
+
+    # -- helpers ----------------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def advance(self) -> Token:
+        t = self.tokens[self.pos]
+        self.pos += 1
+        return t
+
+    def enter(self, at: Token) -> None:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise GradtraceError(
+                "limit",
+                f"expression nested too deeply (more than {self.max_depth} levels)",
+                at.start,
+                at.end,
+            )
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def unexpected(self, wanted: str) -> GradtraceError:
+        t = self.tok
+        if t.kind == "end":
+            return GradtraceError("syntax", f"unexpected end of input: expected {wanted}",
+                                  t.start, t.end)
+        if t.kind == "sep":
+            what = "end of statement" if t.text == "\n" else "';'"
+        elif t.kind == "rparen":
+            return GradtraceError("syntax", f"unbalanced ')': expected {wanted}", t.start, t.end)
+        else:
+            what = f"'{t.text}'"
+        return GradtraceError("syntax", f"unexpected {what}: expected {wanted}", t.start, t.end)
+
+    # -- grammar ----------------------------------------------------------------------------
+    def program(self) -> Program:
+        stmts: list[Statement] = []
+        while True:
+            while self.tok.kind == "sep":
+                self.advance()
+            if self.tok.kind == "end":
+                break
+            stmts.append(self.statement())
+            if self.tok.kind == "sep":
+                continue
+            if self.tok.kind == "end":
+                break
+            if self.tok.kind == "rparen":
+                raise GradtraceError("syntax", "unbalanced ')': no '(' to close",
+                                     self.tok.start, self.tok.end)
+            raise self.unexpected("an operator, ';' or the end of the expression")
+        if not stmts:
+            raise GradtraceError("syntax", "the expression is empty", 0, len(self.src))
+        return Program(tuple(stmts), self.src)
+
+    def statement(self) -> Statement:
+        t = self.tok
+        if t.kind == "name" and self.tokens[self.pos + 1].kind == "assign":
+            self.advance()
+            self.advance()
+            if self.tok.kind in ("sep", "end"):
+                raise self.unexpected(f"an expression after '{t.text} ='")
+            e = self.expr()
+            if self.tok.kind == "assign":
+                raise GradtraceError("syntax", "'=' can only follow a name at the start of a "
+                                     "statement", self.tok.start, self.tok.end)
+            return Statement(t.text, e, t.start, e.end, t.end)
+        e = self.expr()
+        if self.tok.kind == "assign":
+            raise GradtraceError("syntax", "only a name can be assigned to (as in q = x + y)",
+                                 e.start, self.tok.end)
+        return Statement(None, e, e.start, e.end)
+
+    def expr(self) -> Expr:
+        left = self.term()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.advance()
+            right = self.operand_after(op, self.term)
+            left = Binary(op.text, left, right, left.start, right.end, op.start, op.end)
+        return left
+
+    def term(self) -> Expr:
+        left = self.unary()
+        while self.tok.kind == "op" and self.tok.text in "*/@":
+            op = self.advance()
+            right = self.operand_after(op, self.unary)
+            left = Binary(op.text, left, right, left.start, right.end, op.start, op.end)
+        return left
+
+    def operand_after(self, op: Token, rule: object) -> Expr:
+        t = self.tok
+        if t.kind in ("end", "sep", "rparen", "comma", "assign") or (
+            t.kind == "op" and t.text not in "+-"
+        ):
+            shown = "**" if self.src[op.start:op.end] == "**" else op.text
+            if t.kind == "op":
+                raise GradtraceError("syntax", f"expected an operand after '{shown}', "
+                                     f"found '{t.text}'", op.start, t.end)
+            raise GradtraceError("syntax", f"expected an operand after '{shown}'",
+                                 op.start, op.end)
+        assert callable(rule)
+        result: Expr = rule()
+        return result
+
+    def unary(self) -> Expr:
+        t = self.tok
+        if t.kind == "op" and t.text in "+-":
+            self.advance()
+            self.enter(t)
+            operand = self.operand_after(t, self.unary)
+            self.leave()
+            if t.text == "+":
+                return operand
+            return Unary("-", operand, t.start, operand.end)
+        return self.power()
+
+    def power(self) -> Expr:
+        base = self.atom()
+        if self.tok.kind == "op" and self.tok.text == "^":
+            op = self.advance()
+            self.enter(op)
+            exponent = self.operand_after(op, self.exponent)
+            self.leave()
+            return Binary("^", base, exponent, base.start, exponent.end, op.start, op.end)
+        return base
+
+    def exponent(self) -> Expr:
+        t = self.tok
+        if t.kind == "op" and t.text in "+-":
+            self.advance()
+            self.enter(t)
+            operand = self.operand_after(t, self.exponent)
+            self.leave()
+            if t.text == "+":
+                return operand
+            return Unary("-", operand, t.start, operand.end)
+        return self.power()
+
+    def atom(self) -> Expr:
+        t = self.tok
+        if t.kind == "num":
+            self.advance()
+            return Num(float(t.text), t.text, t.start, t.end)
+        if t.kind == "name":
+            self.advance()
+            if self.tok.kind == "lparen":
+                return self.call(t)
+            return Name(t.text, t.start, t.end)
+        if t.kind == "lparen":
+            self.advance()
+            self.enter(t)
+            if self.tok.kind == "rparen":
+                raise GradtraceError("syntax", "empty parentheses", t.start, self.tok.end)
+            inner = self.expr()
+            self.leave()
+            if self.tok.kind != "rparen":
+                if self.tok.kind in ("end", "sep"):
+                    raise GradtraceError("syntax", "unbalanced '(': no matching ')'",
+                                         t.start, t.end)
+                raise self.unexpected("')' or an operator")
+            self.advance()
+            return inner
+        if t.kind == "rparen":
+            raise GradtraceError("syntax", "unbalanced ')': no '(' to close", t.start, t.end)
+        if t.kind == "op":
+            raise GradtraceError("syntax", f"'{t.text}' needs an operand before it",
+                                 t.start, t.end)
+        raise self.unexpected("a number, a name or '('")
+
+    def call(self, name: Token) -> Call:
+        lp = self.advance()
+        self.enter(lp)
+        args: list[Expr] = []
+        if self.tok.kind != "rparen":
+            while True:
+                if self.tok.kind in ("comma", "rparen"):
+                    raise self.unexpected(f"an argument of {name.text}()")
+                args.append(self.expr())
+                if self.tok.kind == "comma":
+                    self.advance()
+                    continue
+                break
+        if self.tok.kind != "rparen":
+            if self.tok.kind in ("end", "sep"):
+                raise GradtraceError("syntax", f"unbalanced '(': {name.text}( has no matching ')'",
+                                     name.start, lp.end)
+            raise self.unexpected(f"',' or ')' in the call of {name.text}()")
+        rp = self.advance()
+        self.leave()
+        return Call(name.text, tuple(args), name.start, rp.end, name.end)
+
+
+def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Program:
+    """Parse a program; raise `GradtraceError` with the span of the first problem."""
+    return _Parser(src, max_depth).program()
+
+
+def walk(e: Expr) -> list[Expr]:
+    """All nodes of an expression, children before parents (iteratively: no recursion limit)."""
+    out: list[Expr] = []
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            out.append(node)
+            continue
+        stack.append((node, True))
+        if isinstance(node, Unary):
+            stack.append((node.operand, False))
+        elif isinstance(node, Binary):
+            stack.append((node.right, False))
+            stack.append((node.left, False))
+        elif isinstance(node, Call):
+            for a in reversed(node.args):
+                stack.append((a, False))
+    return out

@@ -1,0 +1,43 @@
+"""All settings in one place: limits on what one request may ask for, and server options.
+
+Every field can be set from the environment as GRADTRACE_<FIELD> (e.g. GRADTRACE_MAX_NODES=5000).
+The defaults fit a lecture: a 3-layer MLP on 64x256 inputs with 256x256 weights traces well within
+them, and nothing a single request can ask for within them takes more than about a second.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRADTRACE_", frozen=True)
+
+    # Limits on one expression and its values (each answered 4xx "limit" with a span).
+    max_expr_chars: int = 10_000
+    max_depth: int = 100  # nesting of parentheses, calls, unary signs and powers
+    max_nodes: int = 2_500
+    max_tensor_dims: int = 8
+    max_tensor_elements: int = 200_000  # one input value, or one node's value
+    max_total_elements: int = 2_000_000  # all node values of one trace together
+    max_body_bytes: int = 16 * 1024 * 1024
+
+    # Graphviz layout.
+    layout_timeout_s: float = 5.0
+    layout_cache_entries: int = 512
+
+    # Server.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    worker_threads: int = 4  # CPU-bound work runs in this many threads off the event loop
+    queue_limit: int = 64  # requests waiting for a worker beyond this get 503 + Retry-After
+    # The built browser app (npm run build in frontend/), served at / when present.
+    frontend_dist: str = str(Path(__file__).resolve().parents[2] / "frontend" / "dist")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

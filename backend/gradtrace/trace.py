@@ -1,0 +1,279 @@
+"""The trace: the full step-by-step record of one expression, as plain JSON-ready data.
+
+`trace(expr, values, seed)` is the whole pipeline of DESIGN.md (text -> parser -> graph ->
+engine -> steps) and returns exactly what `POST /api/trace` answers. Names follow the math:
+a backward step takes one node, its `upstream` gradient (with the `terms` it is the sum of: one per
+out-edge, plus the seed at the output), and for each in-edge the `local` derivative and the
+`downstream` gradient sent on.
+
+Numbers are floats or nested lists of floats; non-finite ones are the strings "Infinity",
+"-Infinity" and "NaN", so the record is valid JSON as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .engine import Graph, Node, Result, backward, build_graph, forward, make_seed, parse_value
+from .errors import GradtraceError
+from .ops import GATE_TEXT, REGISTRY, Array, fmt_shape, vjp_tex
+from .parser import parse
+from .settings import Settings, get_settings
+
+JSON = Any
+
+
+def _nonfinite(x: float) -> float | str:
+    if math.isnan(x):
+        return "NaN"
+    return "Infinity" if x > 0 else "-Infinity"
+
+
+def _number(x: float | None) -> float | str | None:
+    return x if x is None or math.isfinite(x) else _nonfinite(x)
+
+
+def encode(a: Array | None) -> JSON:
+    """A NumPy value as JSON data: a float, or nested lists; non-finite numbers as strings."""
+    if a is None:
+        return None
+    if a.ndim == 0:
+        x = float(a)
+        return x if math.isfinite(x) else _nonfinite(x)
+    data = a.tolist()
+    if np.isfinite(a).all():
+        return data
+
+    def fix(v: JSON) -> JSON:
+        if isinstance(v, list):
+            return [fix(i) for i in v]
+        return v if math.isfinite(v) else _nonfinite(v)
+
+    return fix(data)
+
+
+def decode(v: JSON) -> Array:
+    """The inverse of `encode` (for tests and clients in Python)."""
+    special = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+    def fix(x: JSON) -> JSON:
+        if isinstance(x, list):
+            return [fix(i) for i in x]
+        return special[x] if isinstance(x, str) else x
+
+    return np.asarray(fix(v), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# LaTeX symbols for formulas
+
+
+def tex_name(name: str) -> str:
+    """`x` -> x, `w0` -> w_{0}, `W1` -> W_{1}, `x_in` -> x_{in}, `cost` -> \\mathrm{cost}."""
+    if name == "pi":
+        return "\\pi"
+    head, _, tail = name.partition("_")
+    if not tail:
+        i = len(name.rstrip("0123456789"))
+        head, tail = name[:i], name[i:]
+    if not head:
+        base = "\\mathrm{" + name.replace("_", "\\_") + "}"
+        return base
+    base = head if len(head) == 1 else "\\mathrm{" + head + "}"
+    if tail:
+        return f"{base}_{{{tail.replace('_', ',')}}}"
+    return base
+
+
+class _Symbols:
+    """A LaTeX symbol per node: its name if it has one, else a placeholder letter no name uses."""
+
+    def __init__(self, graph: Graph) -> None:
+        used = {n.name for n in graph.nodes if n.name}
+        self.free = [c for c in "uvwpqrstabcdfghk" if c not in used]
+        self.graph = graph
+
+    def of(self, node: Node, fallback: int) -> str:
+        if node.name:
+            return tex_name(node.name)
+        if node.kind == "const":
+            return node.label
+        return self.free[fallback % len(self.free)] if self.free else f"u_{{{fallback}}}"
+
+    def out(self, node: Node) -> str:
+        if node.name:
+            return tex_name(node.name)
+        return "z" if "z" not in {n.name for n in self.graph.nodes} else "y"
+
+
+# ---------------------------------------------------------------------------------------------
+# The record
+
+
+class Trace(dict[str, Any]):
+    """The trace record: a plain dict (what the API answers), shown as a table by the CLI."""
+
+
+def compile_graph(expr: str, given: Mapping[str, object], settings: Settings) -> Graph:
+    """Parse and build the graph, enforcing the text limits."""
+    if len(expr) > settings.max_expr_chars:
+        raise GradtraceError(
+            "limit", f"the expression is {len(expr):,} characters long, more than the limit of "
+            f"{settings.max_expr_chars:,}", settings.max_expr_chars, len(expr),
+        )
+    program = parse(expr, max_depth=settings.max_depth)
+    return build_graph(program, given, settings)
+
+
+def _node_record(node: Node, res: Result) -> dict[str, Any]:
+    v = res.values[node.index]
+    return {
+        "id": node.id,
+        "kind": node.kind,
+        "op": node.op,
+        "label": node.label,
+        "name": node.name,
+        "value": encode(v),
+        "grad": encode(res.grads[node.index]),
+        "shape": list(v.shape),
+        "start": node.start,
+        "end": node.end,
+        "fanout": len(node.out_edges),
+        "gate": REGISTRY[node.op].gate if node.op else ("sums" if len(node.out_edges) > 1
+                                                          and node.requires_grad else None),
+    }
+
+
+def _edge_records(graph: Graph, res: Result) -> list[dict[str, Any]]:
+    syms = _Symbols(graph)
+    out: list[dict[str, Any]] = []
+    for e in graph.edges:
+        target = graph.nodes[e.target]
+        assert target.op is not None
+        op = REGISTRY[target.op]
+        operands = [graph.nodes[a] for a in target.args]
+        s = [syms.of(n, k) for k, n in enumerate(operands)]
+        wrapped = [x if len(x) <= 2 or x.startswith("\\mathrm") else f"({x})" for x in s]
+        z = syms.out(target)
+        formula = (
+            f"\\frac{{\\partial\\,({op.tex(wrapped)})}}{{\\partial {s[e.arg]}}} = "
+            f"{op.local_tex[e.arg](wrapped)}"
+        )
+        src_shape = res.values[e.source].shape
+        dst_shape = res.values[e.target].shape
+        scalar = src_shape == () and dst_shape == ()
+        vjp = None
+        if not scalar:
+            vjp = vjp_tex(op, e.arg, s, z)
+            if op.elementwise and src_shape != dst_shape:
+                vjp += f",\\ \\text{{summed over broadcast axes to }} {fmt_shape(src_shape)}"
+        out.append({
+            "id": e.id,
+            "source": graph.nodes[e.source].id,
+            "target": target.id,
+            "arg": e.arg,
+            "local": _number(res.local[e.index]),
+            "local_formula": formula,
+            "vjp_formula": vjp,
+            "downstream": encode(res.downstream[e.index]),
+            "broadcast": op.elementwise and src_shape != dst_shape,
+        })
+    return out
+
+
+def _steps(graph: Graph, res: Result, edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    for node in reversed(graph.nodes):
+        if res.grads[node.index] is None:
+            continue
+        terms: list[dict[str, Any]] = []
+        if node.index == graph.output:
+            terms.append({"edge": None, "value": encode(res.seed)})
+        for ei in node.out_edges:
+            if res.downstream[ei] is not None:
+                terms.append({"edge": graph.edges[ei].id, "value": edges[ei]["downstream"]})
+        steps.append({
+            "node": node.id,
+            "upstream": encode(res.grads[node.index]),
+            "terms": terms,
+            "edges": [edges[ei] for ei in node.in_edges
+                      if res.downstream[ei] is not None],
+        })
+    return steps
+
+
+def _first_nonfinite(graph: Graph, arrays: list[Array | None], order: list[Node],
+                     what: str) -> dict[str, Any] | None:
+    for node in order:
+        a = arrays[node.index]
+        if a is not None and not np.isfinite(a).all():
+            flat = a.reshape(-1)
+            bad = float(flat[~np.isfinite(flat)][0])
+            shown = _nonfinite(bad)
+            where = graph.source[node.start:node.end]
+            if len(where) > 40:
+                where = where[:37] + "..."
+            return {
+                "type": "nonfinite",
+                "message": f"the {what} first went non-finite ({shown}) at node "
+                f"'{node.label}' ({where})",
+                "node": node.id,
+                "start": node.start,
+                "end": node.end,
+            }
+    return None
+
+
+def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
+          settings: Settings | None = None) -> Trace:
+    """Trace `expr` with `values` (numbers or nested lists) and output gradient `seed`.
+
+    Raises `GradtraceError` (with the span in `expr`) for any problem with the input.
+    """
+    settings = settings or get_settings()
+    values = values or {}
+    graph = compile_graph(expr, values, settings)
+    inputs: dict[str, Array] = {}
+    for name, idx in graph.inputs.items():
+        if name not in values:
+            node = graph.nodes[idx]
+            raise GradtraceError(
+                "name", f"unknown name '{name}': give it a value, or assign it before use "
+                f"({name} = ...)", node.start, node.end,
+            )
+        inputs[name] = parse_value(name, values[name], graph.spans[name], settings)
+    warnings: list[dict[str, Any]] = [
+        {"type": "unused_value", "message": f"the value given for '{name}' is ignored: the "
+         "expression does not use it", "node": None, "start": 0, "end": 0}
+        for name in values if name not in graph.inputs
+    ]
+    vals = forward(graph, inputs, settings)
+    out = vals[graph.output]
+    res = backward(graph, vals, make_seed(graph, seed, out, settings))
+    for w in (
+        _first_nonfinite(graph, list(vals), graph.nodes, "forward pass"),
+        _first_nonfinite(graph, res.grads, list(reversed(graph.nodes)), "backward pass"),
+    ):
+        if w:
+            warnings.append(w)
+    edges = _edge_records(graph, res)
+    out_node = graph.nodes[graph.output]
+    return Trace({
+        "expr": expr,
+        "output": out_node.id,
+        "value": encode(out),
+        "shape": list(out.shape),
+        "seed": encode(res.seed),
+        "gradients": {name: encode(res.grads[idx]) for name, idx in graph.inputs.items()},
+        "nodes": [_node_record(n, res) for n in graph.nodes],
+        "edges": edges,
+        "forward": [n.id for n in graph.nodes],
+        "backward": _steps(graph, res, edges),
+        "gates": {k: v for k, v in GATE_TEXT.items()},
+        "structure": graph.structure,
+        "warnings": warnings,
+    })

@@ -1,0 +1,73 @@
+"""Shared fixtures: the seed examples, an in-process client, and a real uvicorn on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from gradtrace.api import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS_PATH = Path(os.environ.get("GRADTRACE_SEEDS", ROOT.parent / "shared" / "seed_examples.json"))
+
+
+def load_seeds() -> list[dict[str, Any]]:
+    if not SEEDS_PATH.is_file():
+        raise FileNotFoundError(f"seed examples not found at {SEEDS_PATH} (set GRADTRACE_SEEDS)")
+    seeds: list[dict[str, Any]] = json.loads(SEEDS_PATH.read_text())
+    return seeds
+
+
+SEEDS = load_seeds()
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """A real `gradtrace serve` (uvicorn) on a free loopback port; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradtrace", "serve", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gradtrace serve did not become healthy")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
