@@ -42,3 +42,9 @@ def test_seed_example_over_http(server: str, example: dict[str, Any]) -> None:
 def test_every_seed_example_is_covered() -> None:
     assert len(SEEDS) >= 16
     assert len({s["key"] for s in SEEDS}) == len(SEEDS)
+
+
+def test_presets_shipped_with_the_app_are_the_seed_examples(client: Any) -> None:
+    r = client.get("/api/presets")
+    assert r.status_code == 200
+    assert r.json() == SEEDS

@@ -134,3 +134,13 @@ class LayoutResponse(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+
+
+class Preset(BaseModel):
+    key: str
+    source: str
+    expr: str
+    values: dict[str, Any]
+    output: Any
+    gradients: dict[str, Any]
+    seed: Any = None

@@ -3,6 +3,9 @@ answer JSON. Errors are turned into JSON in one place (errors.py)."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -40,6 +43,19 @@ def _state(request: Request) -> tuple[Settings, Runner, LayoutCache]:
 @router.get("/health", response_model=Health)
 async def health() -> Health:
     return Health(status="ok", version=__version__)
+
+
+@cache
+def _presets() -> list[dict[str, Any]]:
+    text = resources.files("gradtrace").joinpath("data/presets.json").read_text()
+    presets: list[dict[str, Any]] = json.loads(text)
+    return presets
+
+
+@router.get("/presets", response_model=list[Preset])
+async def presets() -> list[dict[str, Any]]:
+    """The worked examples of the lecture notes: expression, values, seed and expected numbers."""
+    return _presets()
 
 
 @router.post("/trace", response_model=TraceResponse, responses=ERRORS)
