@@ -20,6 +20,7 @@ from .models import (
     Health,
     LayoutRequest,
     LayoutResponse,
+    Preset,
     TraceRequest,
     TraceResponse,
 )
