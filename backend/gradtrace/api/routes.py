@@ -53,7 +53,7 @@ def _presets() -> list[dict[str, Any]]:
     return presets
 
 
-@router.get("/presets", response_model=list[Preset])
+@router.get("/presets", response_model=list[Preset], response_model_exclude_unset=True)
 async def presets() -> list[dict[str, Any]]:
     """The worked examples of the lecture notes: expression, values, seed and expected numbers."""
     return _presets()
