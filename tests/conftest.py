@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
 from gradtrace.api import create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+
 from gradtrace import decode, trace
 
 from .conftest import SEEDS

@@ -97,7 +97,9 @@ class Graph:
 
 def _unknown_function(name: str, start: int, end: int) -> GradtraceError:
     close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+    # Without a close match, the list of functions tells the student what there is.
+    hint = (f" (did you mean {close[0]}?)" if close
+            else f"; the functions are {', '.join(sorted(FUNCTIONS))}")
     return GradtraceError("function", f"unknown function '{name}'{hint}", start, end)
 
 

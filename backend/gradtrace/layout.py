@@ -8,6 +8,12 @@ The DOT source is written with the `graphviz` package (it quotes every attribute
 own (`n0`, `n1`, ...), never user text, as node names. `dot` itself runs in a subprocess with a
 time budget and is killed past it: `graphviz.pipe` has no timeout, so we call the binary directly.
 
+`dot` is exact but super-linear in the number of ranks its long edges cross (an input used in every
+layer of a 300-node chain takes it minutes). So before running it we estimate its problem size,
+nodes plus the virtual nodes of long edges, and past `dot_max_virtual` (or past the time budget) we
+use `layered_layout`, a simple layered drawing of our own in linear time. The answer says which
+`engine` drew it.
+
 Coordinates are returned in SVG space (y down, points): node centres and sizes, and each edge as an
 SVG path of cubic Béziers plus the arrowhead's tip and a mid point where the frontend puts the
 edge's value and gradient labels (values above the wire, gradients below, as in cs231n).
@@ -24,10 +30,13 @@ from typing import Any
 import graphviz
 
 from .engine import Graph
-from .errors import GradtraceError
 from .settings import Settings
 
 Point = tuple[float, float]
+
+
+class LayoutTimeout(Exception):
+    """`dot` ran past its time budget (and was killed)."""
 
 
 def node_size(kind: str, label: str) -> tuple[float, float]:
@@ -50,7 +59,7 @@ def to_dot(graph: Graph) -> str:
         g.node(n.id, label=graphviz.escape(n.label), shape=shape, width=f"{w:.3f}",
                height=f"{h:.3f}")
     for e in graph.edges:
-        g.edge(graph.nodes[e.source].id, graph.nodes[e.target].id)
+        g.edge(graph.nodes[e.source].id, graph.nodes[e.target].id, id=e.id)
     source: str = g.source
     return source
 
@@ -62,9 +71,7 @@ def run_dot(source: str, timeout: float) -> dict[str, Any]:
             check=False,
         )
     except subprocess.TimeoutExpired:  # subprocess.run has already killed dot
-        raise GradtraceError(
-            "limit", f"the graph is too large to lay out within {timeout:g} s", 0, 0
-        ) from None
+        raise LayoutTimeout(f"dot ran past its budget of {timeout:g} s") from None
     if proc.returncode != 0:
         raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace')[:500]}")
     data: dict[str, Any] = json.loads(proc.stdout)
@@ -97,22 +104,107 @@ def _r(x: float) -> float:
     return round(x, 2)
 
 
+def ranks(graph: Graph) -> list[int]:
+    """Layer of each node: ops one past their deepest operand, sources just before first use."""
+    rank = [0] * len(graph.nodes)
+    for n in graph.nodes:
+        if n.args:
+            rank[n.index] = max(rank[a] + 1 for a in n.args)
+    for n in graph.nodes:
+        if not n.args and n.out_edges:
+            rank[n.index] = min(rank[graph.edges[e].target] for e in n.out_edges) - 1
+    return rank
+
+
+def dot_work(graph: Graph) -> int:
+    """Nodes plus the virtual nodes `dot` adds along edges that skip ranks: its problem size."""
+    rank = ranks(graph)
+    return len(graph.nodes) + sum(max(0, rank[e.target] - rank[e.source] - 1)
+                                  for e in graph.edges)
+
+
+def layered_layout(graph: Graph) -> dict[str, Any]:
+    """A left-to-right layered drawing in linear time per sweep, for graphs too big for `dot`.
+
+    Layers from `ranks`; within a layer nodes are ordered by the barycentre of their operands'
+    positions (two sweeps), then edges are drawn as horizontal-tangent cubic curves.
+    """
+    rank = ranks(graph)
+    lo = min(rank, default=0)
+    layers: list[list[int]] = [[] for _ in range(max(rank, default=0) - lo + 1)]
+    for n in graph.nodes:
+        layers[rank[n.index] - lo].append(n.index)
+    pos = [0.0] * len(graph.nodes)
+    for _ in range(2):
+        for layer in layers:
+            for i in layer:
+                args = graph.nodes[i].args
+                if args:
+                    pos[i] = sum(pos[a] for a in args) / len(args)
+            layer.sort(key=lambda i: pos[i])
+            for k, i in enumerate(layer):
+                pos[i] = float(k)
+    sizes = [node_size(n.kind, n.label) for n in graph.nodes]
+    gap_x, gap_y = 90.0, 40.0
+    tallest = max((h for _, h in sizes), default=0.5) * 72
+    rows = max((len(layer) for layer in layers), default=1)
+    height = rows * (tallest + gap_y) + gap_y
+    nodes: dict[str, dict[str, Any]] = {}
+    x = 10.0
+    for layer in layers:
+        width = max((sizes[i][0] * 72 for i in layer), default=0.0)
+        top = (height - len(layer) * (tallest + gap_y)) / 2 + gap_y / 2
+        for k, i in enumerate(layer):
+            w, h = sizes[i]
+            n = graph.nodes[i]
+            y = top + k * (tallest + gap_y) + tallest / 2
+            nodes[n.id] = {"x": _r(x + width / 2), "y": _r(y), "w": _r(w * 72), "h": _r(h * 72),
+                           "shape": "ellipse" if n.kind == "op" else "box"}
+        x += width + gap_x
+    edges: dict[str, dict[str, Any]] = {}
+    for e in graph.edges:
+        a, b = nodes[graph.nodes[e.source].id], nodes[graph.nodes[e.target].id]
+        p0 = (a["x"] + a["w"] / 2, a["y"])
+        tip = (b["x"] - b["w"] / 2, b["y"])
+        p3 = (tip[0] - 7.0, tip[1])
+        dx = max(20.0, (p3[0] - p0[0]) / 2)
+        p1, p2 = (p0[0] + dx, p0[1]), (p3[0] - dx, p3[1])
+        mid = _bezier([p0, p1, p2, p3], 0.5)
+        edges[e.id] = {
+            "path": f"M{_r(p0[0])},{_r(p0[1])} C{_r(p1[0])},{_r(p1[1])} "
+                    f"{_r(p2[0])},{_r(p2[1])} {_r(p3[0])},{_r(p3[1])}",
+            "arrow": [_r(p3[0]), _r(p3[1]), _r(tip[0]), _r(tip[1])],
+            "mid": [_r(mid[0]), _r(mid[1])],
+            "source": graph.nodes[e.source].id,
+            "target": graph.nodes[e.target].id,
+        }
+    return {"structure": graph.structure, "engine": "layered", "width": _r(x - gap_x + 10),
+            "height": _r(height), "nodes": nodes, "edges": edges}
+
+
 def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
-    data = run_dot(to_dot(graph), settings.layout_timeout_s)
+    if dot_work(graph) > settings.dot_max_work:
+        return layered_layout(graph)
+    try:
+        data = run_dot(to_dot(graph), settings.layout_timeout_s)
+    except LayoutTimeout:
+        return layered_layout(graph)
     x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
     height = y1
-    by_gvid: dict[int, str] = {}
     nodes: dict[str, dict[str, Any]] = {}
     for obj in data.get("objects", []):
-        by_gvid[obj["_gvid"]] = obj["name"]
         x, y = (float(v) for v in obj["pos"].split(","))
         nodes[obj["name"]] = {
             "x": _r(x), "y": _r(height - y),
             "w": _r(float(obj["width"]) * 72), "h": _r(float(obj["height"]) * 72),
             "shape": obj.get("shape", "ellipse"),
         }
+    # dot does not keep the edges in input order, and two edges may join the same pair of nodes
+    # (x * x): each edge is found again by the id we gave it.
+    by_id = {rec["id"]: rec for rec in data.get("edges", [])}
     edges: dict[str, dict[str, Any]] = {}
-    for e, rec in zip(graph.edges, data.get("edges", []), strict=True):
+    for e in graph.edges:
+        rec = by_id[e.id]
         pts, tip = _points(rec["pos"], height)
         path = f"M{_r(pts[0][0])},{_r(pts[0][1])}" + "".join(
             f" C{_r(a[0])},{_r(a[1])} {_r(b[0])},{_r(b[1])} {_r(c[0])},{_r(c[1])}"
@@ -130,9 +222,9 @@ def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
             "source": graph.nodes[e.source].id,
             "target": graph.nodes[e.target].id,
         }
-        assert by_gvid[rec["tail"]] == graph.nodes[e.source].id
     return {
         "structure": graph.structure,
+        "engine": "dot",
         "width": _r(x1 - x0),
         "height": _r(y1 - y0),
         "nodes": nodes,

@@ -193,9 +193,11 @@ _register(Op(
 
 
 def _max_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    # PyTorch's maximum backward: where(a == b, g/2, g), zeroed where the operand is the smaller
+    # one. Written with the strict comparisons so that a NaN operand passes g on to both, as there.
     a, b = args
-    share = np.where(a == b, 0.5, 1.0) * g
-    return np.where(a >= b, share, 0.0), np.where(b >= a, share, 0.0)
+    share = np.where(a == b, 0.5 * g, g)
+    return np.where(a < b, 0.0, share), np.where(a > b, 0.0, share)
 
 
 _register(Op(
@@ -211,9 +213,10 @@ _register(Op(
 
 
 def _min_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    # PyTorch's minimum backward, the mirror image of maximum's.
     a, b = args
-    share = np.where(a == b, 0.5, 1.0) * g
-    return np.where(a <= b, share, 0.0), np.where(b <= a, share, 0.0)
+    share = np.where(a == b, 0.5 * g, g)
+    return np.where(a > b, 0.0, share), np.where(a < b, 0.0, share)
 
 
 _register(Op(
@@ -267,7 +270,8 @@ _unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out), lambda 
        lambda x: f"1 - \\tanh^{{2}} {x}")
 _unary("sigmoid", "σ", _sigmoid, lambda g, x, out: g * out * (1.0 - out),
        lambda x: f"\\sigma({x})", lambda x: f"\\sigma({x})\\,(1 - \\sigma({x}))")
-_unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(x > 0, g, 0.0),
+# relu' as PyTorch's threshold_backward: zero where x <= 0 (so relu'(0) = 0), g elsewhere (NaN too).
+_unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(x <= 0, 0.0, g),
        lambda x: f"\\mathrm{{relu}}({x})", lambda x: f"\\mathbb{{1}}[{x} > 0]", gate="routes")
 _unary("abs", "abs", np.abs, lambda g, x, out: g * np.sign(x), lambda x: f"|{x}|",
        lambda x: f"\\operatorname{{sign}}({x})")
@@ -333,7 +337,7 @@ _register(Op(
 
 _register(Op(
     "transpose", 1, "ᵀ", lambda shapes: tuple(reversed(shapes[0])),
-    lambda x: np.ascontiguousarray(np.transpose(x)),
+    lambda x: np.transpose(x).copy(),  # not ascontiguousarray: it makes a scalar a (1,) vector
     lambda g, args, out: (np.transpose(g),),
     tex=lambda s: f"{s[0]}^{{\\top}}",
     local_tex=(lambda s: "P_{\\top}",),

@@ -30,7 +30,10 @@ from dataclasses import dataclass, field
 
 from .errors import GradtraceError
 
-DEFAULT_MAX_DEPTH = 200
+# Each level of nesting costs the recursive descent up to six Python frames (a call: atom, call,
+# expr, term, unary, power), so 100 levels stay well inside Python's default limit of 1000 frames;
+# `parse` still turns a RecursionError into a "limit" error should a caller allow deeper nesting.
+DEFAULT_MAX_DEPTH = 100
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +128,17 @@ def _describe(ch: str) -> str:
     return f"character U+{ord(ch):04X}"
 
 
+# What a student most likely meant by a non-ASCII character copied from notes or slides.
+_ASCII_FOR = {"π": "pi", "²": "^2", "³": "^3", "×": "*", "·": "*", "⋅": "*", "−": "-", "–": "-",
+              "÷": "/", "σ": "sigmoid", "√": "sqrt"}
+
+
+def _non_ascii(ch: str, i: int) -> GradtraceError:
+    hint = f" (write {_ASCII_FOR[ch]})" if ch in _ASCII_FOR else ""
+    return GradtraceError("syntax", f"unexpected {_describe(ch)}{hint}: expressions use ASCII "
+                          "letters, digits and the operators + - * / @ ^", i, i + 1)
+
+
 def tokenize(src: str) -> list[Token]:
     tokens: list[Token] = []
     depth = 0
@@ -144,7 +158,9 @@ def tokenize(src: str) -> list[Token]:
         elif ch == "#":  # comment to end of line
             while i < n and src[i] not in "\r\n":
                 i += 1
-        elif ch.isdigit() or ch == ".":
+        elif ord(ch) > 127:
+            raise _non_ascii(ch, i)
+        elif "0" <= ch <= "9" or ch == ".":
             m = _NUMBER_RUN.match(src, i)
             assert m is not None
             text = m.group(0)
@@ -157,9 +173,7 @@ def tokenize(src: str) -> list[Token]:
             i = m.end()
         elif ch.isalpha() or ch == "_":
             m = _NAME.match(src, i)
-            if m is None:  # a non-ASCII letter
-                raise GradtraceError("syntax", f"unexpected {_describe(ch)}: names use the letters "
-                                     "A-Z, a-z, digits and _", i, i + 1)
+            assert m is not None  # ch is an ASCII letter or _
             tokens.append(Token("name", m.group(0), i, m.end()))
             i = m.end()
         elif src.startswith("**", i):
@@ -213,6 +227,12 @@ class _Parser:
     @property
     def tok(self) -> Token:
         return self.tokens[self.pos]
+
+    @property
+    def last_end(self) -> int:
+        """End of the last token consumed: a node's span ends there, so it takes in the ')' of a
+        parenthesised last operand (`(x + y) * (z)` spans the whole text, not `x + y) * (z`)."""
+        return self.tokens[self.pos - 1].end
 
     def advance(self) -> Token:
         t = self.tokens[self.pos]
@@ -277,27 +297,31 @@ class _Parser:
             if self.tok.kind == "assign":
                 raise GradtraceError("syntax", "'=' can only follow a name at the start of a "
                                      "statement", self.tok.start, self.tok.end)
-            return Statement(t.text, e, t.start, e.end, t.end)
+            return Statement(t.text, e, t.start, self.last_end, t.end)
         e = self.expr()
         if self.tok.kind == "assign":
             raise GradtraceError("syntax", "only a name can be assigned to (as in q = x + y)",
-                                 e.start, self.tok.end)
-        return Statement(None, e, e.start, e.end)
+                                 t.start, self.tok.end)
+        return Statement(None, e, t.start, self.last_end)
 
+    # A binary node spans from the first token of its left operand to the last token of its right
+    # one (parentheses around an operand included); the operands keep their own spans.
     def expr(self) -> Expr:
+        start = self.tok.start
         left = self.term()
         while self.tok.kind == "op" and self.tok.text in "+-":
             op = self.advance()
             right = self.operand_after(op, self.term)
-            left = Binary(op.text, left, right, left.start, right.end, op.start, op.end)
+            left = Binary(op.text, left, right, start, self.last_end, op.start, op.end)
         return left
 
     def term(self) -> Expr:
+        start = self.tok.start
         left = self.unary()
         while self.tok.kind == "op" and self.tok.text in "*/@":
             op = self.advance()
             right = self.operand_after(op, self.unary)
-            left = Binary(op.text, left, right, left.start, right.end, op.start, op.end)
+            left = Binary(op.text, left, right, start, self.last_end, op.start, op.end)
         return left
 
     def operand_after(self, op: Token, rule: object) -> Expr:
@@ -324,17 +348,18 @@ class _Parser:
             self.leave()
             if t.text == "+":
                 return operand
-            return Unary("-", operand, t.start, operand.end)
+            return Unary("-", operand, t.start, self.last_end)
         return self.power()
 
     def power(self) -> Expr:
+        start = self.tok.start
         base = self.atom()
         if self.tok.kind == "op" and self.tok.text == "^":
             op = self.advance()
             self.enter(op)
             exponent = self.operand_after(op, self.exponent)
             self.leave()
-            return Binary("^", base, exponent, base.start, exponent.end, op.start, op.end)
+            return Binary("^", base, exponent, start, self.last_end, op.start, op.end)
         return base
 
     def exponent(self) -> Expr:
@@ -346,7 +371,7 @@ class _Parser:
             self.leave()
             if t.text == "+":
                 return operand
-            return Unary("-", operand, t.start, operand.end)
+            return Unary("-", operand, t.start, self.last_end)
         return self.power()
 
     def atom(self) -> Expr:
@@ -387,7 +412,10 @@ class _Parser:
         if self.tok.kind != "rparen":
             while True:
                 if self.tok.kind in ("comma", "rparen"):
-                    raise self.unexpected(f"an argument of {name.text}()")
+                    # `f(x,)`, `f(,x)`, `f(x,,y)`: the ')' or ',' is not unbalanced, an argument
+                    # is missing.
+                    raise GradtraceError("syntax", f"missing an argument of {name.text}() before "
+                                         f"'{self.tok.text}'", self.tok.start, self.tok.end)
                 args.append(self.expr())
                 if self.tok.kind == "comma":
                     self.advance()
@@ -405,7 +433,13 @@ class _Parser:
 
 def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Program:
     """Parse a program; raise `GradtraceError` with the span of the first problem."""
-    return _Parser(src, max_depth).program()
+    parser = _Parser(src, max_depth)
+    try:
+        return parser.program()
+    except RecursionError:
+        # Only reachable when max_depth is set above what Python's stack allows.
+        t = parser.tok
+        raise GradtraceError("limit", "expression nested too deeply", t.start, t.end) from None
 
 
 def walk(e: Expr) -> list[Expr]:

@@ -76,13 +76,13 @@ def tex_name(name: str) -> str:
     """`x` -> x, `w0` -> w_{0}, `W1` -> W_{1}, `x_in` -> x_{in}, `cost` -> \\mathrm{cost}."""
     if name == "pi":
         return "\\pi"
-    head, _, tail = name.partition("_")
-    if not tail:
+    head, sep, tail = name.partition("_")
+    if not sep:
         i = len(name.rstrip("0123456789"))
         head, tail = name[:i], name[i:]
-    if not head:
-        base = "\\mathrm{" + name.replace("_", "\\_") + "}"
-        return base
+    if not head or (sep and not tail):
+        # `_`, `_x`, `x_`: no head or no subscript to give; a bare `_` would not be valid LaTeX.
+        return "\\mathrm{" + name.replace("_", "\\_") + "}"
     base = head if len(head) == 1 else "\\mathrm{" + head + "}"
     if tail:
         return f"{base}_{{{tail.replace('_', ',')}}}"

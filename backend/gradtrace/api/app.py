@@ -11,6 +11,7 @@ from .. import __version__
 from ..layout import LayoutCache
 from ..settings import Settings, get_settings
 from . import errors
+from .cache import BodyCache
 from .middleware import GuardMiddleware
 from .routes import router
 from .runner import Runner
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.runner = Runner(settings.worker_threads, settings.queue_limit)
     app.state.layouts = LayoutCache(settings.layout_cache_entries)
+    app.state.traces = BodyCache(settings.trace_cache_bytes)
     errors.install(app)
     app.include_router(router)
     dist = frontend_dir(settings)

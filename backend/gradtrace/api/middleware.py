@@ -62,30 +62,33 @@ class GuardMiddleware:
                 await self._too_large(send_with_headers)
                 return
 
+        # Read the body up to the cap before the app sees it (a chunked body has no declared
+        # length), then replay it: past the cap the answer is 413, whatever the app would do.
+        chunks: list[bytes] = []
         received = 0
-        too_large = False
-
-        async def counted_receive() -> Message:
-            nonlocal received, too_large
+        more = scope.get("method", "GET") in ("POST", "PUT", "PATCH")
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    too_large = True
-                    return {"type": "http.disconnect"}
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_body:
+                await self._too_large(send_with_headers)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
 
-        started = False
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send_with_headers(message)
-
-        await self.app(scope, counted_receive, tracked_send)
-        if too_large and not started:
-            await self._too_large(send_with_headers)
+        await self.app(scope, replay, send_with_headers)
 
     async def _too_large(self, send: Send) -> None:
         body = json.dumps({"error": {

@@ -125,6 +125,8 @@ class EdgePath(BaseModel):
 
 class LayoutResponse(BaseModel):
     structure: str
+    engine: Literal["dot", "layered"] = Field(
+        description="dot, or the linear-time layered layout for graphs too big for dot.")
     width: float
     height: float
     nodes: dict[str, NodeBox]

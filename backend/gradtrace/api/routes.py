@@ -9,12 +9,13 @@ from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
 from ..layout import LayoutCache
 from ..settings import Settings
 from ..trace import compile_graph, trace
+from .cache import BodyCache, request_key
 from .models import (
     ErrorResponse,
     Health,
@@ -59,13 +60,24 @@ async def presets() -> list[dict[str, Any]]:
     return _presets()
 
 
+def _trace_body(body: TraceRequest, settings: Settings, cache: BodyCache) -> bytes:
+    key = request_key(body.expr, body.values, body.seed)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    record = trace(body.expr, body.values, body.seed, settings)
+    # The record is JSON-ready already (non-finite numbers are strings): no second validation.
+    data = json.dumps(record, separators=(",", ":"), allow_nan=False).encode()
+    cache.put(key, data)
+    return data
+
+
 @router.post("/trace", response_model=TraceResponse, responses=ERRORS)
-async def post_trace(body: TraceRequest, request: Request) -> JSONResponse:
+async def post_trace(body: TraceRequest, request: Request) -> Response:
     """Forward values and backward steps of `expr` at `values`, with output gradient `seed`."""
     settings, runner, _ = _state(request)
-    record = await runner.run(trace, body.expr, body.values, body.seed, settings)
-    # The record is JSON-ready already (non-finite numbers are strings): no second validation.
-    return JSONResponse(record)
+    data = await runner.run(_trace_body, body, settings, request.app.state.traces)
+    return Response(data, media_type="application/json")
 
 
 @router.post("/layout", response_model=LayoutResponse, responses=ERRORS)

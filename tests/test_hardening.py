@@ -1,0 +1,249 @@
+"""Limits, pathological inputs, security headers, the body cap, overload (503) and the caches.
+
+Pathological inputs must each be answered with a 4xx or a finite-or-IEEE result, never a 5xx or a
+hang; how long they take is printed by bench/bench_pathological.py rather than asserted here
+(timed tests flake on shared machines); pytest-timeout guards against a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from gradtrace import GradtraceError, trace
+from gradtrace.api import create_app
+from gradtrace.api.cache import BodyCache
+from gradtrace.settings import Settings
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1.0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+PATHOLOGICAL: dict[str, tuple[str, dict[str, Any]]] = {
+    "tower of powers": ("9^9^9^9", {}),
+    "overflowing literal": ("1e999*x", {"x": 2}),
+    "triple exp": ("exp(exp(exp(x)))", {"x": 10}),
+    "5000 nested parentheses": ("(" * 5000 + "x" + ")" * 5000, {"x": 1}),
+    "20000 terms": ("+".join(["x"] * 20_000), {"x": 1}),
+    "5000 terms": ("+".join(["x"] * 5_000), {"x": 1}),
+    "deep power chain": ("^".join(["x"] * 3000), {"x": 1}),
+    "deep unary minus": ("-" * 5000 + "x", {"x": 1}),
+    "deep calls": ("exp(" * 3000 + "x" + ")" * 3000, {"x": 1}),
+    "NUL byte": ("x\x00+y", {"x": 1, "y": 2}),
+    "control characters": ("x\x1b[31m + \x07y", {"x": 1, "y": 2}),
+    "NUL in a name of values": ("x", {"x": 1, "a\x00b": 2}),
+    "huge integer value": ("x * 2", {"x": 10**400}),
+    "deeply nested list value": ("sum(x)", {"x": nested(500)}),
+    "1e8-element value": ("sum(x)", {"x": [[0.0] * 10_000] * 10_000}),
+    "broadcast blow-up": ("sum(a * b)", {"a": [[1.0]] * 2000, "b": [[1.0] * 2000]}),
+    "matrix too large": ("sum(A @ B)", {"A": [[1.0] * 600] * 600, "B": [[1.0] * 600] * 600}),
+}
+
+
+@pytest.mark.parametrize("case", list(PATHOLOGICAL), ids=list(PATHOLOGICAL))
+def test_pathological_input_is_answered_cleanly(client: TestClient, case: str) -> None:
+    expr, values = PATHOLOGICAL[case]
+    if case == "1e8-element value":  # sent as JSON this is ~200 MB: the body cap is tested below
+        with pytest.raises(GradtraceError) as err:
+            trace(expr, values)
+        assert err.value.type == "limit"
+        return
+    r = client.post("/api/trace", json={"expr": expr, "values": values})
+    assert r.status_code in (200, 400), r.text
+    body = r.json()
+    if r.status_code == 400:
+        e = body["error"]
+        assert e["type"] in ("syntax", "limit", "value", "name")
+        assert 0 <= e["start"] <= e["end"] <= len(expr)
+        assert e["message"]
+    else:
+        json.dumps(body, allow_nan=False)  # strict JSON: non-finite numbers travel as strings
+
+
+def test_limit_errors_point_at_the_text() -> None:
+    with pytest.raises(GradtraceError) as err:
+        trace("(" * 500 + "x" + ")" * 500, {"x": 1})
+    assert err.value.type == "limit"
+    assert "nested too deeply" in err.value.message
+    assert err.value.start < 500  # at one of the opening parentheses
+    with pytest.raises(GradtraceError) as err:
+        trace("+".join(["x"] * 4000), {"x": 1})
+    assert err.value.type == "limit" and "nodes" in err.value.message
+    long = "x" * 10_001
+    with pytest.raises(GradtraceError) as err:
+        trace(long, {long: 1})
+    assert err.value.type == "limit" and err.value.end == len(long)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADTRACE_MAX_NODES", "5")
+    settings = Settings()
+    assert settings.max_nodes == 5
+    with pytest.raises(GradtraceError) as err:
+        trace("x + y + z + w", {"x": 1, "y": 2, "z": 3, "w": 4}, settings=settings)
+    assert err.value.type == "limit"
+
+
+def test_a_lecture_sized_mlp_fits_the_default_limits() -> None:
+    ones = lambda r, c: [[0.01] * c for _ in range(r)]  # noqa: E731
+    t = trace(
+        "h1 = relu(X @ W1); h2 = relu(h1 @ W2); out = sigmoid(h2 @ W3); L = mean((out - Y)^2)",
+        {"X": ones(64, 64), "W1": ones(64, 64), "W2": ones(64, 64), "W3": ones(64, 10),
+         "Y": ones(64, 10)},
+    )
+    assert t["shape"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP guards
+
+
+def test_security_headers_on_api_and_pages(server: str) -> None:
+    for path in ("/api/health", "/", "/nonexistent"):
+        r = httpx.get(server + path)
+        assert r.headers["x-content-type-options"] == "nosniff"
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'self'" in csp
+        script_src = csp.split("script-src")[1].split(";")[0]
+        assert script_src.strip() == "'self'"  # no inline script, no eval
+        assert r.headers["x-frame-options"] == "SAMEORIGIN"
+        assert "server" not in r.headers  # no version banner
+
+
+def test_embed_may_be_framed_by_any_origin(client: TestClient) -> None:
+    r = client.get("/embed")
+    assert "frame-ancestors *" in r.headers["content-security-policy"]
+    assert "x-frame-options" not in r.headers
+
+
+def test_body_over_the_cap_is_refused_by_its_declared_length() -> None:
+    app = create_app(Settings(max_body_bytes=1000))
+    with TestClient(app) as c:
+        r = c.post("/api/trace", content=b"{" + b" " * 2000 + b"}",
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["type"] == "limit"
+
+
+def test_streamed_body_over_the_cap_is_refused() -> None:
+    app = create_app(Settings(max_body_bytes=1000))
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b" " * 500
+
+    with TestClient(app) as c:
+        r = c.post("/api/trace", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize("body", [
+    b"not json", b"[" * 100_000 + b"]" * 100_000, b'{"expr": 3}', b'{"values": {}}',
+    b'{"expr": "x", "values": []}', b'{"expr": "x", "values": {"x": 1}, "extra": 1}',
+    b'{"expr": "x", "values": {"x": 1' + b"0" * 5000 + b"}}", b"\xff\xfe",
+])
+def test_malformed_bodies_are_4xx(client: TestClient, body: bytes) -> None:
+    r = client.post("/api/trace", content=body, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    assert set(r.json()["error"]) == {"type", "message", "start", "end"}
+
+
+def test_overload_answers_503_with_retry_after() -> None:
+    app = create_app(Settings(worker_threads=1, queue_limit=0))
+    real = app.state.layouts.get
+
+    def slow_layout(graph: Any, settings: Settings) -> Any:
+        time.sleep(0.5)
+        return real(graph, settings)
+
+    app.state.layouts.get = slow_layout
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return list(await asyncio.gather(*(
+                c.post("/api/layout", json={"expr": f"x + {i}"}) for i in range(3)
+            )))
+
+    statuses = sorted(r.status_code for r in asyncio.run(scenario()))
+    assert statuses[0] == 200
+    assert 503 in statuses
+    busy = next(r for r in asyncio.run(scenario()) if r.status_code == 503)
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json()["error"]["type"] == "overloaded"
+
+
+def test_dot_past_its_time_budget_falls_back_to_the_layered_layout() -> None:
+    expr = "+".join(f"x{i}" for i in range(50))
+    with TestClient(create_app(Settings(layout_timeout_s=0.0001))) as c:
+        r = c.post("/api/layout", json={"expr": expr})
+    assert r.status_code == 200
+    assert r.json()["engine"] == "layered"
+    with TestClient(create_app()) as c:
+        assert c.post("/api/layout", json={"expr": expr}).json()["engine"] == "dot"
+
+
+def test_a_graph_too_big_for_dot_gets_the_layered_layout_at_once(client: TestClient) -> None:
+    # y and z feed every layer of a 300-node chain: minutes of dot, milliseconds of ours.
+    expr = "; ".join(f"h{i} = tanh({'x' if i == 0 else f'h{i - 1}'} * {'yz'[i % 2]})"
+                     for i in range(150))
+    r = client.post("/api/layout", json={"expr": expr})
+    assert r.status_code == 200
+    layout = r.json()
+    assert layout["engine"] == "layered"
+    t = client.post("/api/trace", json={"expr": expr, "values": {"x": 1, "y": 2, "z": 3}}).json()
+    assert set(layout["nodes"]) == {n["id"] for n in t["nodes"]}
+    assert set(layout["edges"]) == {e["id"] for e in t["edges"]}
+    # layers run left to right: every edge goes from a node to one further right
+    for e in t["edges"]:
+        assert layout["nodes"][e["source"]]["x"] < layout["nodes"][e["target"]]["x"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Caches
+
+
+def test_value_only_change_reuses_the_layout() -> None:
+    with TestClient(create_app()) as c:
+        layouts = c.app.state.layouts  # type: ignore[attr-defined]
+        a = c.post("/api/layout", json={"expr": "q = x * y; q + y", "values": {"x": 1, "y": 2}})
+        misses = layouts.misses
+        b = c.post("/api/layout", json={"expr": "q = x * y; q + y", "values": {"x": 7, "y": -3}})
+        assert layouts.misses == misses and layouts.hits >= 1
+        assert a.json() == b.json()
+        t = c.post("/api/trace", json={"expr": "q = x * y; q + y", "values": {"x": 7, "y": -3}})
+        assert t.json()["structure"] == a.json()["structure"]
+        c.post("/api/layout", json={"expr": "q = x * y; q - y"})
+        assert layouts.misses == misses + 1
+
+
+def test_repeated_trace_is_served_from_the_cache() -> None:
+    with TestClient(create_app()) as c:
+        traces = c.app.state.traces  # type: ignore[attr-defined]
+        body = {"expr": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}
+        first = c.post("/api/trace", json=body)
+        second = c.post("/api/trace", json=body)
+        assert traces.hits == 1 and first.content == second.content
+        changed = c.post("/api/trace", json={**body, "values": {"x": -2, "y": 5, "z": 4}})
+        assert changed.json()["gradients"]["x"] == 4.0
+        assert traces.hits == 1
+
+
+def test_trace_cache_memory_is_bounded() -> None:
+    cache = BodyCache(max_bytes=10_000)
+    for i in range(1000):
+        cache.put(str(i), b"x" * 100)
+        assert cache.size <= 10_000
+    assert cache.get("999") is not None and cache.get("0") is None
+    cache.put("huge", b"x" * 9_000)  # more than a quarter of the budget: not kept
+    assert cache.get("huge") is None
