@@ -1,5 +1,5 @@
 FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends graphviz nodejs npm \
+RUN apt-get update && apt-get install -y --no-install-recommends graphviz librsvg2-bin fonts-dejavu-core nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./

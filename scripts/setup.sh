@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything gradtrace needs on a fresh Debian machine, idempotent: Debian packages (graphviz for
-# layout, chromium for the browser tests, Python and Node.js if missing), a virtual environment
-# in .venv with the package and its test tools, and the built frontend.
+# layout, librsvg for PNG/PDF pictures, chromium for the browser tests, Python and Node.js if
+# missing), a virtual environment in .venv with the package and its test tools, and the built
+# frontend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 need=()
 command -v dot >/dev/null || need+=(graphviz)
+command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
 command -v chromium >/dev/null || need+=(chromium)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v python3 >/dev/null || need+=(python3 python3-venv python3-pip)

@@ -7,12 +7,16 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
 from .errors import GradtraceError
-from .trace import decode, trace
+from .layout import compute_layout
+from .render import Format, convert, render_svg, step_view
+from .settings import get_settings
+from .trace import compile_graph, decode, trace
 
 
 def _short(v: Any) -> str:
@@ -103,6 +107,37 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    values = _parse_assignments(args.values)
+    seed = json.loads(args.seed) if args.seed is not None else None
+    out = Path(args.output)
+    name = (args.format or out.suffix.lstrip(".") or "svg").lower()
+    if name not in ("svg", "png", "pdf"):
+        raise SystemExit(f"gradtrace: unknown picture format {name!r}: use .svg, .png or .pdf")
+    fmt = cast(Format, name)
+    settings = get_settings()
+    try:
+        t = trace(args.expr, values, seed, settings)
+        layout = compute_layout(compile_graph(args.expr, values, settings), settings)
+        if not args.all_steps:
+            out.write_bytes(convert(render_svg(t, layout, args.step, args.theme), fmt,
+                                    args.scale))
+            print(out)
+            return 0
+        out.mkdir(parents=True, exist_ok=True)
+        total = len(t["forward"]) + len(t["backward"])
+        for i in range(total):
+            view = step_view(t, i)
+            spec = f"{view.phase[0]}{view.k}"
+            path = out / f"step-{i + 1:03d}-{view.phase}-{view.k}.{fmt}"
+            path.write_bytes(convert(render_svg(t, layout, spec, args.theme), fmt, args.scale))
+        print(f"{total} pictures in {out}/")
+        return 0
+    except GradtraceError as err:
+        print(_show_error(args.expr, err), file=sys.stderr)
+        return 2
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -120,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", help="output gradient (JSON), defaults to ones")
     t.add_argument("--json", action="store_true", help="print the API's JSON instead")
     t.set_defaults(func=cmd_trace)
+    r = sub.add_parser("render", help="draw the graph at a step as SVG, PNG or PDF")
+    r.add_argument("expr")
+    r.add_argument("values", nargs="*", help="input values: x=-2 W=[[1,2],[3,4]]")
+    r.add_argument("-o", "--output", required=True,
+                   help="the file (format from its suffix), or a folder with --all-steps")
+    r.add_argument("--step", default="end", help="f<k>, b<k>, start or end (default)")
+    r.add_argument("--all-steps", action="store_true", help="one file per step into a folder")
+    r.add_argument("--format", choices=["svg", "png", "pdf"], help="with --all-steps")
+    r.add_argument("--theme", default="light", choices=["light", "dark", "projector"])
+    r.add_argument("--scale", type=float, default=1.0, help="PNG/PDF scale factor")
+    r.add_argument("--seed", help="output gradient (JSON)")
+    r.set_defaults(func=cmd_render)
     s = sub.add_parser("serve", help="run the web app")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-ErrorType = Literal["syntax", "name", "function", "arity", "shape", "value", "seed", "limit"]
+ErrorType = Literal[
+    "syntax", "name", "function", "arity", "shape", "value", "seed", "limit", "step"
+]
 
 
 class GradtraceError(Exception):

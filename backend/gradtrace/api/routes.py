@@ -13,7 +13,9 @@ from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
 from ..layout import LayoutCache
+from ..render import Format, convert, render_svg
 from ..settings import Settings
+from ..state import from_query
 from ..trace import compile_graph, trace
 from .cache import BodyCache, request_key
 from .models import (
@@ -89,3 +91,27 @@ async def post_layout(body: LayoutRequest, request: Request) -> JSONResponse:
         return layouts.get(compile_graph(body.expr, body.values, settings), settings)
 
     return JSONResponse(await runner.run(work))
+
+
+MEDIA = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+
+def _picture(query: list[tuple[str, str]], fmt: Format, settings: Settings,
+             layouts: LayoutCache) -> bytes:
+    state = from_query(query)
+    record = trace(state.expr, state.values, state.seed, settings)
+    layout = layouts.get(compile_graph(state.expr, state.values, settings), settings)
+    return convert(render_svg(record, layout, state.step, state.theme), fmt, state.scale)
+
+
+@router.get("/picture.{fmt}", responses={
+    200: {"content": {m: {} for m in MEDIA.values()}, "description": "The picture."}, **ERRORS})
+async def get_picture(fmt: Format, request: Request) -> Response:
+    """The graph at a step, as the app draws it: `?expr=...&x=-2&step=b3&theme=light&scale=2`.
+
+    Inputs are one parameter each (JSON values); `v.<name>` escapes a name that is reserved."""
+    settings, runner, layouts = _state(request)
+    data = await runner.run(_picture, list(request.query_params.multi_items()), fmt, settings,
+                            layouts)
+    return Response(data, media_type=MEDIA[fmt],
+                    headers={"content-disposition": f'inline; filename="gradtrace.{fmt}"'})

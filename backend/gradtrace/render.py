@@ -1,0 +1,420 @@
+"""Static pictures of a step: SVG drawn here, PNG and PDF converted from it by `rsvg-convert`.
+
+The drawing follows the browser's graph view (frontend/src/graph-view.ts) element for element:
+the same classes, the same placement (an edge's value above the wire and its gradient below, 40%
+along it from the source; the local derivative at 72%; the output's value and gradient to its
+right; a fan-out node's sum term by term below it), the same step model (frontend/src/steps.ts) and
+the same number format (frontend/src/format.ts), with the theme's colours resolved so that any SVG
+reader, librsvg included, draws it alike. There is no script in it, and every piece of text is
+XML-escaped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from xml.sax.saxutils import escape, quoteattr
+
+from .errors import GradtraceError
+from .ops import REGISTRY
+
+Format = Literal["svg", "png", "pdf"]
+MINUS = "\u2212"
+
+# The palettes of frontend/src/styles.css, per theme.
+THEMES: dict[str, dict[str, str | float]] = {
+    "light": {
+        "bg": "#ffffff", "fg": "#1a1a1a", "muted": "#5b6270", "value": "#007a5a",
+        "grad": "#c04f00", "local": "#0072b2", "current": "#e69f00", "wire": "#7a818c",
+        "node_input": "#e8f1fa", "node_const": "#f1f1f1", "node_op": "#ffffff",
+        "node_stroke": "#30343b", "graph_font": 15, "node_font": 16, "wire_width": 1.6,
+        "node_width": 1.6,
+    },
+    "dark": {
+        "bg": "#15171b", "fg": "#eceef1", "muted": "#a3aab5", "value": "#33cc9f",
+        "grad": "#ff8a4c", "local": "#56b4e9", "current": "#f0c040", "wire": "#8d95a1",
+        "node_input": "#1f3347", "node_const": "#2a2d33", "node_op": "#23262c",
+        "node_stroke": "#c9ced6", "graph_font": 15, "node_font": 16, "wire_width": 1.6,
+        "node_width": 1.6,
+    },
+    "projector": {
+        "bg": "#ffffff", "fg": "#000000", "muted": "#222222", "value": "#006046",
+        "grad": "#b03a00", "local": "#004f80", "current": "#e69f00", "wire": "#222222",
+        "node_input": "#dcebf9", "node_const": "#eeeeee", "node_op": "#ffffff",
+        "node_stroke": "#000000", "graph_font": 19, "node_font": 20, "wire_width": 2.6,
+        "node_width": 2.6,
+    },
+}
+MONO = "'DejaVu Sans Mono', monospace"
+SANS = "'DejaVu Sans', sans-serif"
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers, as frontend/src/format.ts writes them
+
+
+def _trim(x: float) -> str:
+    return str(int(x)) if x.is_integer() and abs(x) < 1e21 else repr(x)
+
+
+def _number(v: Any) -> float:
+    if isinstance(v, str):
+        return {"Infinity": math.inf, "-Infinity": -math.inf}.get(v, math.nan)
+    return float(v)
+
+
+def format_number(v: Any, sig: int = 4) -> str:
+    """At most `sig` significant digits, no trailing zeros; ∞, −∞, NaN; a true minus sign."""
+    x = _number(v)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else f"{MINUS}∞"
+    if x == 0:
+        return "0"
+    ax = abs(x)
+    if 1e-3 <= ax < 10 ** max(sig, 5):
+        s = _trim(float(f"{x:.{sig}g}"))
+        if "e" in s:
+            s = f"{x:.0f}"
+    else:
+        mant, exp = f"{x:.{max(0, sig - 1)}e}".split("e")
+        s = f"{_trim(float(mant))}e{int(exp)}"
+    return re.sub(r"^-", MINUS, s).replace("e-", f"e{MINUS}")
+
+
+def _shape(t: Any) -> list[int]:
+    shape: list[int] = []
+    while isinstance(t, list):
+        shape.append(len(t))
+        if not t:
+            break
+        t = t[0]
+    return shape
+
+
+def format_short(t: Any, max_elements: int = 1, sig: int = 3) -> str:
+    """A label on the graph: the number, a tiny tensor in full, or else its shape (2×3)."""
+    if t is None:
+        return ""
+    if not isinstance(t, list):
+        return format_number(t, sig)
+    shape = _shape(t)
+    if math.prod(shape) <= max_elements:
+        def nested(x: Any) -> str:
+            if isinstance(x, list):
+                return "[" + ", ".join(nested(i) for i in x) + "]"
+            return format_number(x, sig)
+        return nested(t)
+    return "×".join(str(d) for d in shape)
+
+
+def _is_scalar(t: Any) -> bool:
+    return not isinstance(t, list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps, as frontend/src/steps.ts counts them
+
+
+@dataclass
+class StepView:
+    index: int
+    phase: Literal["forward", "backward"]
+    k: int
+    n: int
+    current: str | None
+    valued: set[str] = field(default_factory=set)
+    graded: set[str] = field(default_factory=set)
+    edge_grads: set[str] = field(default_factory=set)
+    arriving: set[str] = field(default_factory=set)
+    sending: set[str] = field(default_factory=set)
+    backward: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.phase} {self.k}/{self.n}"
+
+
+def step_index(trace: dict[str, Any], spec: str | None) -> int:
+    """`f2` (forward step 2), `b3` (backward step 3), `end`, `start`, or `backward` (its first
+    step); steps count from 1 within their pass. None means the end."""
+    f, b = len(trace["forward"]), len(trace["backward"])
+    text = (spec or "end").strip().lower()
+    if text == "end":
+        return f + b - 1
+    if text == "start":
+        return 0
+    if text == "backward":
+        return f if b else f - 1
+    m = re.fullmatch(r"([fb])(\d{1,6})", text)
+    if m:
+        k, limit = int(m.group(2)), (f if m.group(1) == "f" else b)
+        if 1 <= k <= limit:
+            return k - 1 if m.group(1) == "f" else f + k - 1
+        what = "forward" if m.group(1) == "f" else "backward"
+        raise GradtraceError("step", f"there is no {what} step {k}: this expression has "
+                             f"{limit} {what} steps ({m.group(1)}1 to {m.group(1)}{limit})")
+    raise GradtraceError("step", f"unknown step {spec!r}: use f<k> (forward step k), b<k> "
+                         "(backward step k), start or end")
+
+
+def step_view(trace: dict[str, Any], index: int) -> StepView:
+    f, b = len(trace["forward"]), len(trace["backward"])
+    i = max(0, min(f + b - 1, index))
+    if i < f:
+        return StepView(i, "forward", i + 1, f, trace["forward"][i],
+                        valued=set(trace["forward"][: i + 1]))
+    k = i - f + 1
+    steps = trace["backward"][:k]
+    step = steps[-1]
+    view = StepView(i, "backward", k, b, step["node"], valued=set(trace["forward"]),
+                    graded={s["node"] for s in steps},
+                    edge_grads={e["id"] for s in steps for e in s["edges"]}, backward=step)
+    view.sending = {e["id"] for e in step["edges"]}
+    view.arriving = {t["edge"] for t in step["terms"] if t["edge"] is not None}
+    return view
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+
+
+def _path_points(d: str) -> list[tuple[float, float]]:
+    nums = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", d)]
+    return list(zip(nums[0::2], nums[1::2], strict=False))
+
+
+def _along(d: str, fraction: float, fallback: list[float]) -> tuple[float, float]:
+    """The point at `fraction` of an SVG path of cubic Béziers' length (as getPointAtLength)."""
+    pts = _path_points(d)
+    if len(pts) < 4:
+        return fallback[0], fallback[1]
+    samples: list[tuple[float, float]] = [pts[0]]
+    for s in range(0, len(pts) - 3, 3):
+        p0, p1, p2, p3 = pts[s:s + 4]
+        for j in range(1, 33):
+            t = j / 32
+            u = 1 - t
+            a, b_, c, e = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+            samples.append((a * p0[0] + b_ * p1[0] + c * p2[0] + e * p3[0],
+                            a * p0[1] + b_ * p1[1] + c * p2[1] + e * p3[1]))
+    lengths = [0.0]
+    for (x0, y0), (x1, y1) in itertools.pairwise(samples):
+        lengths.append(lengths[-1] + math.hypot(x1 - x0, y1 - y0))
+    target = lengths[-1] * fraction
+    for j in range(1, len(lengths)):
+        if lengths[j] >= target:
+            seg = lengths[j] - lengths[j - 1] or 1.0
+            w = (target - lengths[j - 1]) / seg
+            (x0, y0), (x1, y1) = samples[j - 1], samples[j]
+            return x0 + w * (x1 - x0), y0 + w * (y1 - y0)
+    return samples[-1]
+
+
+class _Extent:
+    """The bounding box of everything drawn."""
+
+    def __init__(self) -> None:
+        self.x0 = self.y0 = math.inf
+        self.x1 = self.y1 = -math.inf
+
+    def add(self, x: float, y: float) -> None:
+        self.x0, self.x1 = min(self.x0, x), max(self.x1, x)
+        self.y0, self.y1 = min(self.y0, y), max(self.y1, y)
+
+
+def _f(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _style(theme: dict[str, str | float]) -> str:
+    t = theme
+    gf, nf = float(t["graph_font"]), float(t["node_font"])
+    ww, nw = float(t["wire_width"]), float(t["node_width"])
+    return f"""
+.wire {{ fill: none; stroke: {t['wire']}; stroke-width: {ww}px; }}
+.wire-tip {{ stroke: {t['wire']}; stroke-width: {ww}px; }}
+.arrowhead {{ fill: {t['wire']}; }}
+.node-shape {{ stroke: {t['node_stroke']}; stroke-width: {nw}px; fill: {t['node_op']}; }}
+.kind-input .node-shape {{ fill: {t['node_input']}; }}
+.kind-const .node-shape {{ fill: {t['node_const']}; stroke-dasharray: 4 3; }}
+.node.output .node-shape {{ stroke-width: {nw * 1.8:.2f}px; }}
+.node-label {{ fill: {t['fg']}; font-weight: 700; font-size: {nf}px; font-family: {MONO}; }}
+.kind-input .node-label {{ font-style: italic; font-family: {SANS}; }}
+.node-op {{ fill: {t['muted']}; font-weight: 700; font-size: {nf * 0.8:.1f}px;
+  font-family: {MONO}; }}
+.node.current .node-shape {{ stroke: {t['current']}; stroke-width: 5px; }}
+.node.current-forward .node-shape {{ stroke: {t['value']}; }}
+.edge-value, .edge-grad, .edge-local, .node-sum {{ font-weight: 700; font-size: {gf}px;
+  font-family: {MONO}; paint-order: stroke; stroke: {t['bg']}; stroke-width: 5px;
+  stroke-linejoin: round; }}
+.edge-value {{ fill: {t['value']}; }}
+.edge-grad {{ fill: {t['grad']}; }}
+.edge-local {{ fill: {t['local']}; font-size: {gf * 0.85:.1f}px; }}
+.node-sum {{ fill: {t['grad']}; font-size: {gf * 0.9:.1f}px; }}
+.node-sum.current {{ font-size: {gf}px; }}
+.edge.arriving .wire, .edge.arriving .wire-tip {{ stroke: {t['grad']};
+  stroke-width: {ww * 1.8:.2f}px; stroke-dasharray: 9 6; }}
+.edge.sending .wire, .edge.sending .wire-tip {{ stroke: {t['grad']};
+  stroke-width: {ww * 1.8:.2f}px; }}
+.step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# The picture
+
+
+def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None = None,
+               theme: str = "light") -> str:
+    if theme not in THEMES:
+        raise GradtraceError("value", f"unknown theme {theme!r}: use light, dark or projector")
+    view = step_view(trace, step_index(trace, step))
+    colours = THEMES[theme]
+    nodes = {n["id"]: n for n in trace["nodes"]}
+    graph_font, node_font = float(colours["graph_font"]), float(colours["node_font"])
+    cap = graph_font * 0.75  # the height of digits: where a "hanging" label's baseline goes
+    extent = _Extent()
+
+    def text(x: float, y: float, cls: str, content: str, anchor: str = "middle",
+             size: float = 1.0) -> str:
+        # librsvg ignores dominant-baseline, so baselines are placed explicitly; the text's
+        # estimated box (monospace: 0.6 em a character) widens the picture to fit it.
+        em = graph_font * size
+        width = 0.6 * em * len(content) + 5
+        left = x - width / 2 if anchor == "middle" else x
+        extent.add(left, y - em)
+        extent.add(left + width, y + 0.25 * em)
+        return (f'<text x="{_f(x)}" y="{_f(y)}" class="{cls}" text-anchor="{anchor}">'
+                f"{escape(content)}</text>")
+
+    out: list[str] = [
+        "",  # the <svg> element, once the extent of everything in it is known
+        f"<title>{escape(trace['expr'][:200])} ({escape(view.label)})</title>",
+        f"<style>{_style(colours)}</style>",
+        '<defs><marker id="gt-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="10" '
+        'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>',
+    ]
+    edges_svg: list[str] = []
+    labels: list[str] = []
+    for e in trace["edges"]:
+        geo = layout["edges"].get(e["id"])
+        if geo is None:
+            continue
+        src = nodes[e["source"]]
+        valued = e["source"] in view.valued
+        grad_known = e["id"] in view.edge_grads and e["downstream"] is not None
+        classes = ["edge"] + [c for c, on in (("valued", valued), ("graded", grad_known),
+                                              ("arriving", e["id"] in view.arriving),
+                                              ("sending", e["id"] in view.sending)) if on]
+        a = geo["arrow"]
+        edges_svg.append(
+            f'<g class="{" ".join(classes)}" data-edge-id={quoteattr(e["id"])}>'
+            f'<path d={quoteattr(geo["path"])} class="wire"/>'
+            f'<line x1="{a[0]}" y1="{a[1]}" x2="{a[2]}" y2="{a[3]}" class="wire-tip" '
+            'marker-end="url(#gt-arrow)"/></g>'
+        )
+        mx, my = _along(geo["path"], 0.4, geo["mid"])
+        if valued:
+            labels.append(text(mx, my - 5, "edge-value", format_short(src["value"])))
+        if grad_known:
+            labels.append(text(mx, my + 5 + cap, "edge-grad", format_short(e["downstream"])))
+        if e["id"] in view.sending and e["local"] is not None:
+            lx, ly = _along(geo["path"], 0.72, a[:2])
+            labels.append(text(lx, ly - 5, "edge-local", "×" + format_number(e["local"], 3),
+                               size=0.85))
+    nodes_svg: list[str] = []
+    steps_by_node = {s["node"]: s for s in trace["backward"]}
+    for n in trace["nodes"]:
+        geo = layout["nodes"].get(n["id"])
+        if geo is None:
+            continue
+        x, y, w, h = geo["x"], geo["y"], geo["w"], geo["h"]
+        named = n["kind"] == "op" and n["name"] is not None
+        graded = n["id"] in view.graded and n["grad"] is not None
+        classes = ["node", f"kind-{n['kind']}"] + [c for c, on in (
+            ("named", named), ("output", n["id"] == trace["output"]),
+            ("valued", n["id"] in view.valued), ("graded", graded),
+            ("current", view.current == n["id"]),
+            ("current-forward", view.current == n["id"] and view.phase == "forward")) if on]
+        if geo["shape"] == "ellipse":
+            shape = f'<ellipse rx="{_f(w / 2)}" ry="{_f(h / 2)}" class="node-shape"/>'
+        else:
+            shape = (f'<rect x="{_f(-w / 2)}" y="{_f(-h / 2)}" width="{_f(w)}" height="{_f(h)}" '
+                     'rx="6" class="node-shape"/>')
+        tag = ""
+        if named and n["op"]:
+            tag = (f'<text y="{_f(-h / 2 - 5)}" class="node-op" text-anchor="middle">'
+                   f'{escape(REGISTRY[n["op"]].symbol)}</text>')
+        nodes_svg.append(
+            f'<g class="{" ".join(classes)}" data-node-id={quoteattr(n["id"])} '
+            f'transform="translate({_f(x)},{_f(y)})">{shape}'
+            f'<text class="node-label" text-anchor="middle" y="{_f(node_font * 0.36)}">'
+            f'{escape(n["label"])}</text>{tag}</g>'
+        )
+        extent.add(x - w / 2, y - h / 2 - (node_font if tag else 0))
+        extent.add(x + w / 2, y + h / 2)
+        if graded and n["fanout"] > 1:
+            terms = steps_by_node[n["id"]]["terms"]
+            if len(terms) > 1 and all(_is_scalar(t["value"]) for t in terms) and _is_scalar(
+                    n["grad"]):
+                sum_text = (" + ".join(format_number(t["value"], 3) for t in terms)
+                            + f" = {format_number(n['grad'], 3)}")
+            else:
+                sum_text = f"Σ of {len(terms)} = {format_short(n['grad'])}"
+            sum_text = sum_text.replace(f"+ {MINUS}", f"{MINUS} ")
+            current = " current" if view.current == n["id"] and len(terms) > 1 else ""
+            labels.append(text(x, y + h / 2 + 8 + cap, "node-sum" + current, sum_text, size=0.9))
+        if n["id"] == trace["output"]:
+            ox = x + w / 2 + 10
+            if n["id"] in view.valued:
+                labels.append(text(ox, y - 4, "edge-value out-value", format_short(n["value"]),
+                                   anchor="start"))
+            if graded:
+                labels.append(text(ox, y + 4 + cap, "edge-grad out-grad",
+                                   format_short(n["grad"]), anchor="start"))
+    extent.add(0, 0)
+    extent.add(layout["width"], layout["height"])
+    pad = 12.0
+    x0, y0 = extent.x0 - pad, extent.y0 - pad
+    width = extent.x1 - extent.x0 + 2 * pad
+    height = extent.y1 - extent.y0 + 2 * pad + graph_font * 1.4  # room for the step label
+    out[0] = (
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{_f(width)}" height="{_f(height)}" '
+        f'viewBox="{_f(x0)} {_f(y0)} {_f(width)} {_f(height)}" '
+        f'role="img" aria-label={quoteattr("computational graph, " + view.label)} '
+        f'data-step={quoteattr(view.label)}>'
+    )
+    out += [f'<rect x="{_f(x0)}" y="{_f(y0)}" width="100%" height="100%" '
+            f'fill="{colours["bg"]}"/>',
+            '<g class="viewport">',
+            '<g class="edges">', *edges_svg, "</g>", '<g class="nodes">', *nodes_svg, "</g>",
+            '<g class="labels">', *labels, "</g>", "</g>",
+            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8)}" class="step-label">'
+            f"{escape(view.label)}</text>",
+            "</svg>"]
+    return "\n".join(out)
+
+
+def convert(svg: str, fmt: Format, scale: float = 1.0, timeout: float = 10.0) -> bytes:
+    """SVG to PNG or PDF with librsvg's `rsvg-convert` (killed past `timeout`)."""
+    if fmt == "svg":
+        return svg.encode()
+    try:
+        proc = subprocess.run(
+            ["rsvg-convert", "-f", fmt, "-z", f"{scale:g}"], input=svg.encode(),
+            capture_output=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GradtraceError("limit", f"the picture took longer than {timeout:g} s to draw"
+                             ) from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"rsvg-convert failed: {proc.stderr.decode(errors='replace')[:300]}")
+    return proc.stdout

@@ -1,0 +1,67 @@
+"""The view's state in a URL query, shared by the page, /embed and the picture URLs.
+
+    ?expr=(x%2By)*z&x=-2&y=5&z=-4&step=b3&theme=projector
+
+- `expr`: the expression;
+- one parameter per input value, the value as JSON: `x=-2`, `W=[[1,2],[3,4]]`;
+- `seed`: the output gradient (JSON), `step`: `f<k>`, `b<k>`, `start` or `end`, `theme`:
+  light, dark or projector, `scale`: the PNG scale factor;
+- an input whose name is one of these reserved words (or any input at all) may be given as
+  `v.<name>`: `v.step=3` is the value of an input called `step`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import GradtraceError
+
+RESERVED = frozenset({"expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed"})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class ViewState:
+    expr: str
+    values: dict[str, Any] = field(default_factory=dict)
+    seed: Any = None
+    step: str | None = None
+    theme: str = "light"
+    scale: float = 1.0
+
+
+def _json(name: str, text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        raise GradtraceError("value", f"{what} {name!r} in the URL is not a number or a JSON "
+                             f"list: {text[:40]!r}") from None
+
+
+def from_query(items: Iterable[tuple[str, str]]) -> ViewState:
+    params: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key, text in items:
+        if key.startswith("v.") and _NAME.fullmatch(key[2:]):
+            values[key[2:]] = _json(key[2:], text, "the value of")
+        elif key in RESERVED:
+            params[key] = text
+        elif _NAME.fullmatch(key):
+            values.setdefault(key, _json(key, text, "the value of"))
+    if "expr" not in params:
+        raise GradtraceError("syntax", "the URL has no expr parameter")
+    scale = 1.0
+    if "scale" in params:
+        try:
+            scale = float(params["scale"])
+        except ValueError:
+            scale = float("nan")
+        if not 0.1 <= scale <= 8:
+            raise GradtraceError("value", "scale must be a number from 0.1 to 8")
+    seed = _json("seed", params["seed"], "the output gradient") if "seed" in params else None
+    return ViewState(params["expr"], values, seed, params.get("step"),
+                     params.get("theme", "light"), scale)
