@@ -7,11 +7,12 @@ a 5xx and never an unhandled exception. GRADTRACE_FUZZ_EXAMPLES sets the example
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,17 @@ EXAMPLES = int(os.environ.get("GRADTRACE_FUZZ_EXAMPLES", "7000"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
-_client = TestClient(create_app(), raise_server_exceptions=True)
+# One event loop and an in-process ASGI transport for all examples: about 8 times faster than
+# TestClient (which starts a portal per request), and an unhandled exception still surfaces.
+_loop = asyncio.Runner()
+_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()),
+                            base_url="http://fuzz", timeout=30)
+
+
+def post(**kwargs: Any) -> httpx.Response:
+    return _loop.run(_client.post("/api/trace", **kwargs))
+
+
 VALUES: dict[str, Any] = {"x": 0.5, "y": -2.0, "z": 3.0, "w": [1.0, 2.0], "M": [[1.0, 2.0],
                                                                                   [3.0, 4.0]]}
 TOKENS = ["x", "y", "z", "w", "M", "q", "1", "0", "2.5", ".5", "1e3", "1e999", "+", "-", "*", "/",
@@ -34,9 +45,9 @@ TOKENS = ["x", "y", "z", "w", "M", "q", "1", "0", "2.5", ".5", "1e3", "1e999", "
 
 def check(expr: Any, body: dict[str, Any] | bytes) -> None:
     if isinstance(body, bytes):
-        r = _client.post("/api/trace", content=body, headers={"content-type": "application/json"})
+        r = post(content=body, headers={"content-type": "application/json"})
     else:
-        r = _client.post("/api/trace", json=body)
+        r = post(json=body)
     assert r.status_code < 500, (body, r.text)
     data = r.json()
     if r.status_code == 200:
