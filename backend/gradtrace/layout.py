@@ -21,7 +21,9 @@ edge's value and gradient labels (values above the wire, gradients below, as in 
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import subprocess
 import threading
 from collections import OrderedDict
@@ -50,7 +52,8 @@ def node_size(kind: str, label: str) -> tuple[float, float]:
 
 def to_dot(graph: Graph) -> str:
     g = graphviz.Digraph("gradtrace")
-    g.attr(rankdir="LR", nodesep="0.55", ranksep="1.3", splines="spline", margin="0.1")
+        # Wide rank gaps: each wire carries a value above it and a gradient below it.
+    g.attr(rankdir="LR", nodesep="0.6", ranksep="2.0", splines="spline", margin="0.1")
     g.attr("node", fixedsize="true", fontsize="14")
     g.attr("edge", arrowsize="0.7")
     for n in graph.nodes:
@@ -145,7 +148,7 @@ def layered_layout(graph: Graph) -> dict[str, Any]:
             for k, i in enumerate(layer):
                 pos[i] = float(k)
     sizes = [node_size(n.kind, n.label) for n in graph.nodes]
-    gap_x, gap_y = 90.0, 40.0
+    gap_x, gap_y = 140.0, 44.0
     tallest = max((h for _, h in sizes), default=0.5) * 72
     rows = max((len(layer) for layer in layers), default=1)
     height = rows * (tallest + gap_y) + gap_y
@@ -182,13 +185,100 @@ def layered_layout(graph: Graph) -> dict[str, Any]:
             "height": _r(height), "nodes": nodes, "edges": edges}
 
 
+# The box an edge's labels take around their anchor: a value above the wire and a gradient below
+# it, each up to about 7 characters of the graph font (−0.0026); and the local derivative's box.
+LABEL_BOX = (70.0, 42.0)
+LOCAL_BOX = (52.0, 20.0)
+FRACTIONS = (0.4, 0.5, 0.3, 0.6, 0.22, 0.7, 0.15, 0.8)
+LOCAL_FRACTIONS = (0.72, 0.8, 0.64, 0.86)
+
+
+def _path_samples(path: str) -> list[Point]:
+    nums = [float(v) for v in path.replace("M", " ").replace("C", " ").replace(",", " ").split()]
+    pts = list(zip(nums[0::2], nums[1::2], strict=False))
+    samples = [pts[0]]
+    for s in range(0, len(pts) - 3, 3):
+        samples += [_bezier(pts[s:s + 4], j / 16) for j in range(1, 17)]
+    return samples
+
+
+def _at(samples: list[Point], fraction: float) -> Point:
+    """The point at `fraction` of a polyline's length (as SVG's getPointAtLength)."""
+    lengths = [0.0]
+    for (x0, y0), (x1, y1) in itertools.pairwise(samples):
+        lengths.append(lengths[-1] + math.hypot(x1 - x0, y1 - y0))
+    target = lengths[-1] * fraction
+    i = next((j for j in range(1, len(lengths)) if lengths[j] >= target), len(lengths) - 1)
+    seg = (lengths[i] - lengths[i - 1]) or 1.0
+    w = (target - lengths[i - 1]) / seg
+    (x0, y0), (x1, y1) = samples[i - 1], samples[i]
+    return (x0 + w * (x1 - x0), y0 + w * (y1 - y0))
+
+
+Box = tuple[float, float, float, float]
+
+
+def _overlap(a: Box, boxes: list[Box]) -> float:
+    """The area of `a` covered by `boxes` (counted once per box)."""
+    x0, y0, x1, y1 = a
+    return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1]))
+               for b in boxes)
+
+
+def place_labels(layout: dict[str, Any], limit: int = 400) -> None:
+    """Give each edge a `label` point (value above, gradient below) and a `local` point (the
+    local derivative), chosen along the wire so that they clear the nodes and each other.
+
+    Greedy: each edge takes the first of a few fractions along its path (40% first, as wires into
+    one node are apart there) whose boxes overlap nothing placed so far, or else the one that
+    overlaps least. Both the browser and the
+    pictures draw labels at these points, so they agree. Past `limit` edges the first choice is
+    taken without the search (quadratic), which is what large graphs get anyway.
+    """
+    boxes = [(n["x"] - n["w"] / 2, n["y"] - n["h"] / 2, n["x"] + n["w"] / 2, n["y"] + n["h"] / 2)
+             for n in layout["nodes"].values()]
+    edges = layout["edges"]
+    search = len(edges) <= limit
+
+    def choose(samples: list[Point], fractions: tuple[float, ...], box: tuple[float, float]
+               ) -> Point:
+        w, h = box
+        best: tuple[float, Point, Box] | None = None
+        for f in fractions if search else fractions[:1]:
+            x, y = _at(samples, f)
+            rect = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            covered = _overlap(rect, boxes) if search else 0.0
+            if best is None or covered < best[0]:
+                best = (covered, (x, y), rect)
+            if covered == 0.0:
+                break
+        assert best is not None
+        boxes.append(best[2])
+        return best[1]
+
+    samples = {eid: _path_samples(e["path"]) for eid, e in edges.items()}
+    for eid, e in edges.items():
+        x, y = choose(samples[eid], FRACTIONS, LABEL_BOX)
+        e["label"] = [_r(x), _r(y)]
+    for eid, e in edges.items():
+        x, y = choose(samples[eid], LOCAL_FRACTIONS, LOCAL_BOX)
+        e["local"] = [_r(x), _r(y)]
+
+
 def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
     if dot_work(graph) > settings.dot_max_work:
-        return layered_layout(graph)
-    try:
-        data = run_dot(to_dot(graph), settings.layout_timeout_s)
-    except LayoutTimeout:
-        return layered_layout(graph)
+        layout = layered_layout(graph)
+    else:
+        try:
+            layout = dot_layout(graph, settings)
+        except LayoutTimeout:
+            layout = layered_layout(graph)
+    place_labels(layout)
+    return layout
+
+
+def dot_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
+    data = run_dot(to_dot(graph), settings.layout_timeout_s)
     x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
     height = y1
     nodes: dict[str, dict[str, Any]] = {}

@@ -1,17 +1,16 @@
 """Static pictures of a step: SVG drawn here, PNG and PDF converted from it by `rsvg-convert`.
 
 The drawing follows the browser's graph view (frontend/src/graph-view.ts) element for element:
-the same classes, the same placement (an edge's value above the wire and its gradient below, 40%
-along it from the source; the local derivative at 72%; the output's value and gradient to its
-right; a fan-out node's sum term by term below it), the same step model (frontend/src/steps.ts) and
-the same number format (frontend/src/format.ts), with the theme's colours resolved so that any SVG
-reader, librsvg included, draws it alike. There is no script in it, and every piece of text is
-XML-escaped.
+the same classes, the same placement (an edge's value above the wire and its gradient below, at
+the layout's `label` point; the local derivative at its `local` point; the output's value and
+gradient to its right; a fan-out node's sum term by term below it), the same step model
+(frontend/src/steps.ts) and the same number format (frontend/src/format.ts), with the theme's
+colours resolved so that any SVG reader, librsvg included, draws it alike. There is no script in
+it, and every piece of text is XML-escaped.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import subprocess
@@ -184,38 +183,6 @@ def step_view(trace: dict[str, Any], index: int) -> StepView:
 # Geometry
 
 
-def _path_points(d: str) -> list[tuple[float, float]]:
-    nums = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", d)]
-    return list(zip(nums[0::2], nums[1::2], strict=False))
-
-
-def _along(d: str, fraction: float, fallback: list[float]) -> tuple[float, float]:
-    """The point at `fraction` of an SVG path of cubic Béziers' length (as getPointAtLength)."""
-    pts = _path_points(d)
-    if len(pts) < 4:
-        return fallback[0], fallback[1]
-    samples: list[tuple[float, float]] = [pts[0]]
-    for s in range(0, len(pts) - 3, 3):
-        p0, p1, p2, p3 = pts[s:s + 4]
-        for j in range(1, 33):
-            t = j / 32
-            u = 1 - t
-            a, b_, c, e = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-            samples.append((a * p0[0] + b_ * p1[0] + c * p2[0] + e * p3[0],
-                            a * p0[1] + b_ * p1[1] + c * p2[1] + e * p3[1]))
-    lengths = [0.0]
-    for (x0, y0), (x1, y1) in itertools.pairwise(samples):
-        lengths.append(lengths[-1] + math.hypot(x1 - x0, y1 - y0))
-    target = lengths[-1] * fraction
-    for j in range(1, len(lengths)):
-        if lengths[j] >= target:
-            seg = lengths[j] - lengths[j - 1] or 1.0
-            w = (target - lengths[j - 1]) / seg
-            (x0, y0), (x1, y1) = samples[j - 1], samples[j]
-            return x0 + w * (x1 - x0), y0 + w * (y1 - y0)
-    return samples[-1]
-
-
 class _Extent:
     """The bounding box of everything drawn."""
 
@@ -320,13 +287,13 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
             f'<line x1="{a[0]}" y1="{a[1]}" x2="{a[2]}" y2="{a[3]}" class="wire-tip" '
             'marker-end="url(#gt-arrow)"/></g>'
         )
-        mx, my = _along(geo["path"], 0.4, geo["mid"])
+        mx, my = geo["label"]
         if valued:
             labels.append(text(mx, my - 5, "edge-value", format_short(src["value"])))
         if grad_known:
             labels.append(text(mx, my + 5 + cap, "edge-grad", format_short(e["downstream"])))
         if e["id"] in view.sending and e["local"] is not None:
-            lx, ly = _along(geo["path"], 0.72, a[:2])
+            lx, ly = geo["local"]
             labels.append(text(lx, ly - 5, "edge-local", "×" + format_number(e["local"], 3),
                                size=0.85))
     nodes_svg: list[str] = []

@@ -119,6 +119,8 @@ class EdgePath(BaseModel):
     path: str
     arrow: list[float]
     mid: list[float]
+    label: list[float] = Field(description="Where the value (above) and gradient (below) go.")
+    local: list[float] = Field(description="Where the local derivative goes.")
     source: str
     target: str
 
