@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
@@ -22,6 +24,26 @@ def frontend_dir(settings: Settings) -> Path | None:
     return path if (path / "index.html").is_file() else None
 
 
+def serve_frontend(app: FastAPI, dist: Path) -> None:
+    """The built pages and their assets, and nothing else: a mount at / would also answer for
+    /api/... paths (say OPTIONS /api/trace with "405 Allow: GET"), where the API must answer."""
+    pages = {"/": dist / "index.html", "/embed": dist / "embed" / "index.html",
+             "/embed/": dist / "embed" / "index.html"}
+    for path, file in pages.items():
+        if file.is_file():
+            app.add_api_route(path, _page(file), methods=["GET", "HEAD"],
+                              include_in_schema=False)
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+
+def _page(file: Path) -> Callable[[], Awaitable[FileResponse]]:
+    async def page() -> FileResponse:
+        return FileResponse(file, media_type="text/html")
+
+    return page
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -37,6 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     dist = frontend_dir(settings)
     if dist is not None:
-        app.mount("/", StaticFiles(directory=dist, html=True), name="frontend")
+        serve_frontend(app, dist)
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -1,0 +1,237 @@
+// The HTTP client for the gradtrace API: types of its answers, non-finite decoding, errors.
+
+/** A value: a number or a nested list of numbers (vector, matrix, tensor). */
+export type Tensor = number | Tensor[];
+export type Values = Record<string, Tensor>;
+
+export interface TraceNode {
+  id: string;
+  kind: "input" | "const" | "op";
+  op: string | null;
+  label: string;
+  name: string | null;
+  value: Tensor;
+  grad: Tensor | null;
+  shape: number[];
+  start: number;
+  end: number;
+  fanout: number;
+  gate: string | null;
+}
+
+export interface TraceEdge {
+  id: string;
+  source: string;
+  target: string;
+  arg: number;
+  local: number | null;
+  local_formula: string;
+  vjp_formula: string | null;
+  downstream: Tensor | null;
+  broadcast: boolean;
+}
+
+export interface Term {
+  edge: string | null;
+  value: Tensor;
+}
+
+export interface BackwardStep {
+  node: string;
+  upstream: Tensor;
+  terms: Term[];
+  edges: TraceEdge[];
+}
+
+export interface TraceWarning {
+  type: string;
+  message: string;
+  node: string | null;
+  start: number;
+  end: number;
+}
+
+export interface Trace {
+  expr: string;
+  output: string;
+  value: Tensor;
+  shape: number[];
+  seed: Tensor;
+  gradients: Record<string, Tensor>;
+  nodes: TraceNode[];
+  edges: TraceEdge[];
+  forward: string[];
+  backward: BackwardStep[];
+  gates: Record<string, string>;
+  structure: string;
+  warnings: TraceWarning[];
+}
+
+export interface LayoutNode {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  shape: "box" | "ellipse";
+}
+
+export interface LayoutEdge {
+  path: string;
+  arrow: [number, number, number, number];
+  mid: [number, number];
+  /** Where the value (above) and gradient (below) labels go, placed clear of nodes and labels. */
+  label?: [number, number];
+  /** Where the local derivative goes. */
+  local?: [number, number];
+  source: string;
+  target: string;
+}
+
+export interface Layout {
+  structure: string;
+  engine?: string;
+  width: number;
+  height: number;
+  nodes: Record<string, LayoutNode>;
+  edges: Record<string, LayoutEdge>;
+}
+
+export interface Preset {
+  key: string;
+  source: string;
+  expr: string;
+  values: Values;
+  output: Tensor;
+  gradients: Record<string, Tensor>;
+  seed?: Tensor;
+}
+
+/** An error answer of the API (4xx), with the span of `expr` it is about. */
+export class ApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly start: number,
+    readonly end: number,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const NON_FINITE: Record<string, number> = {
+  Infinity: Infinity,
+  "-Infinity": -Infinity,
+  NaN: NaN,
+};
+
+/** Turn the API's "Infinity"/"-Infinity"/"NaN" strings back into numbers, in a value or tensor. */
+export function decodeTensor(x: unknown): Tensor {
+  if (typeof x === "number") return x;
+  if (typeof x === "string" && x in NON_FINITE) return NON_FINITE[x];
+  if (Array.isArray(x)) return x.map(decodeTensor);
+  return NaN;
+}
+
+function decodeMaybe(x: unknown): Tensor | null {
+  return x === null || x === undefined ? null : decodeTensor(x);
+}
+
+function decodeEdge(e: TraceEdge): TraceEdge {
+  return {
+    ...e,
+    local: e.local === null ? null : (decodeTensor(e.local) as number),
+    downstream: decodeMaybe(e.downstream),
+  };
+}
+
+/** Decode every numeric field of a trace (only those: a label may well be the name "NaN"). */
+export function decodeTrace(raw: Trace): Trace {
+  const gradients: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(raw.gradients ?? {})) gradients[k] = decodeTensor(v);
+  return {
+    ...raw,
+    value: decodeTensor(raw.value),
+    seed: decodeTensor(raw.seed),
+    gradients,
+    nodes: raw.nodes.map((n) => ({ ...n, value: decodeTensor(n.value), grad: decodeMaybe(n.grad) })),
+    edges: raw.edges.map(decodeEdge),
+    backward: raw.backward.map((s) => ({
+      ...s,
+      upstream: decodeTensor(s.upstream),
+      terms: s.terms.map((t) => ({ ...t, value: decodeTensor(t.value) })),
+      edges: s.edges.map(decodeEdge),
+    })),
+    warnings: raw.warnings ?? [],
+  };
+}
+
+/** Encode a value for JSON: non-finite numbers as the API's strings. */
+export function encodeTensor(x: Tensor): unknown {
+  if (Array.isArray(x)) return x.map(encodeTensor);
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+}
+
+async function post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return answer<T>(res);
+}
+
+async function answer<T>(res: Response): Promise<T> {
+  let data: unknown = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: Partial<ApiError> & { message?: string } } | null)?.error;
+    throw new ApiError(
+      err?.type ?? "http",
+      err?.message ?? `the server answered ${res.status}`,
+      err?.start ?? 0,
+      err?.end ?? 0,
+      res.status,
+    );
+  }
+  return data as T;
+}
+
+function encodeValues(values: Values): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) out[k] = encodeTensor(v);
+  return out;
+}
+
+export async function fetchTrace(
+  expr: string,
+  values: Values,
+  seed: Tensor | null,
+  signal?: AbortSignal,
+): Promise<Trace> {
+  const body: Record<string, unknown> = { expr, values: encodeValues(values) };
+  if (seed !== null) body.seed = encodeTensor(seed);
+  return decodeTrace(await post<Trace>("/api/trace", body, signal));
+}
+
+export async function fetchLayout(expr: string, values: Values, signal?: AbortSignal): Promise<Layout> {
+  return post<Layout>("/api/layout", { expr, values: encodeValues(values) }, signal);
+}
+
+export async function fetchPresets(): Promise<Preset[]> {
+  const res = await fetch("/api/presets");
+  const raw = await answer<Preset[]>(res);
+  return raw.map((p) => ({
+    ...p,
+    values: Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, decodeTensor(v)])),
+    output: decodeTensor(p.output),
+    seed: p.seed === undefined || p.seed === null ? undefined : decodeTensor(p.seed),
+  }));
+}

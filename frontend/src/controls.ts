@@ -1,0 +1,126 @@
+// Step controls: first / previous / play / next / last, speed, a scrubber over the forward then
+// backward steps, and the keys Left/Right, Space, Home/End (not while typing in a field).
+
+import { htmlEl, setText } from "./svg";
+
+export interface StepSink {
+  /** Go to a step index (clamped by the owner); returns the index now shown. */
+  go(index: number): void;
+}
+
+const SPEEDS: [string, number][] = [
+  ["0.5×", 1600],
+  ["1×", 800],
+  ["2×", 400],
+  ["4×", 200],
+];
+
+export function isTypingTarget(el: EventTarget | null): boolean {
+  if (!(el instanceof HTMLElement)) return false;
+  if (el.isContentEditable) return true;
+  if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
+  if (el instanceof HTMLInputElement) return !["button", "checkbox", "radio", "range", "submit"].includes(el.type);
+  return false;
+}
+
+export class StepControls {
+  readonly el: HTMLElement;
+  private readonly label: HTMLElement;
+  private readonly scrub: HTMLInputElement;
+  private readonly playBtn: HTMLButtonElement;
+  private readonly speed: HTMLSelectElement;
+  private index = 0;
+  private total = 0;
+  private forwardSteps = 0;
+  private timer: number | null = null;
+
+  constructor(parent: HTMLElement, private readonly sink: StepSink) {
+    this.el = htmlEl("div", { class: "controls", role: "toolbar", "aria-label": "steps" }, parent);
+    const btn = (testid: string, text: string, title: string, fn: () => void): HTMLButtonElement => {
+      const b = htmlEl("button", { type: "button", "data-testid": testid, title, "aria-label": title }, this.el, text);
+      b.addEventListener("click", fn);
+      return b;
+    };
+    btn("step-first", "|◀", "first step (Home)", () => this.go(0));
+    btn("step-prev", "◀", "previous step (Left)", () => this.go(this.index - 1));
+    this.playBtn = btn("step-play", "▶ play", "play / pause (Space)", () => this.togglePlay());
+    btn("step-next", "▶", "next step (Right)", () => this.go(this.index + 1));
+    btn("step-last", "▶|", "last step (End)", () => this.go(this.total - 1));
+    this.speed = htmlEl("select", { "data-testid": "step-speed", "aria-label": "speed", title: "play speed" }, this.el);
+    for (const [name, ms] of SPEEDS) htmlEl("option", { value: String(ms) }, this.speed, name);
+    this.speed.value = "800";
+    this.scrub = htmlEl("input", { type: "range", min: "0", max: "0", step: "1", value: "0", "data-testid": "step-scrubber", "aria-label": "step" }, this.el);
+    this.scrub.addEventListener("input", () => this.go(Number(this.scrub.value)));
+    this.label = htmlEl("span", { class: "step-label", "data-testid": "step-label", "aria-live": "polite" }, this.el);
+    document.addEventListener("keydown", (ev) => this.onKey(ev));
+  }
+
+  /** Play speed as a multiple of the normal speed (1 step per 800 ms). */
+  setSpeed(multiple: number): void {
+    const ms = 800 / multiple;
+    const best = SPEEDS.reduce((a, b) => (Math.abs(b[1] - ms) < Math.abs(a[1] - ms) ? b : a));
+    this.speed.value = String(best[1]);
+  }
+
+  /** Show where we are (called by the owner after every change). */
+  show(index: number, total: number, forwardSteps: number, label: string): void {
+    this.index = index;
+    this.total = total;
+    this.forwardSteps = forwardSteps;
+    this.scrub.max = String(Math.max(0, total - 1));
+    this.scrub.value = String(index);
+    // Forward steps in green, backward in vermillion along the scrubber track.
+    const f = total > 1 ? ((forwardSteps - 0.5) / (total - 1)) * 100 : 100;
+    this.scrub.style.setProperty("--split", `${Math.max(0, Math.min(100, f))}%`);
+    setText(this.label, label);
+    if (index >= total - 1) this.stop();
+  }
+
+  private go(i: number): void {
+    this.sink.go(Math.max(0, Math.min(this.total - 1, i)));
+  }
+
+  togglePlay(): void {
+    if (this.timer !== null) this.stop();
+    else this.play();
+  }
+
+  play(): void {
+    if (this.total === 0) return;
+    if (this.index >= this.total - 1) this.go(0);
+    this.playBtn.textContent = "⏸ pause";
+    this.playBtn.classList.add("playing");
+    const tick = (): void => {
+      if (this.index >= this.total - 1) {
+        this.stop();
+        return;
+      }
+      this.go(this.index + 1);
+      this.timer = window.setTimeout(tick, Number(this.speed.value));
+    };
+    this.timer = window.setTimeout(tick, Number(this.speed.value));
+  }
+
+  stop(): void {
+    if (this.timer !== null) window.clearTimeout(this.timer);
+    this.timer = null;
+    this.playBtn.textContent = "▶ play";
+    this.playBtn.classList.remove("playing");
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || isTypingTarget(ev.target)) return;
+    const map: Record<string, () => void> = {
+      ArrowRight: () => this.go(this.index + 1),
+      ArrowLeft: () => this.go(this.index - 1),
+      Home: () => this.go(0),
+      End: () => this.go(this.total - 1),
+      " ": () => this.togglePlay(),
+      b: () => this.go(this.forwardSteps),
+    };
+    const fn = map[ev.key];
+    if (!fn) return;
+    ev.preventDefault();
+    fn();
+  }
+}

@@ -1,0 +1,204 @@
+// What the explain panel says about a step, as LaTeX and plain sentences. Pure: the panel module
+// renders it with KaTeX.
+
+import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
+import { formatNumber, formatShape, isScalar } from "./format";
+import type { StepState } from "./steps";
+
+export interface Explanation {
+  title: string;
+  /** Display-math lines, in order. */
+  lines: string[];
+  /** Plain sentences: the gate pattern, notes. */
+  notes: string[];
+}
+
+const OP_TEX: Record<string, string> = {
+  "×": "\\times",
+  "÷": "\\div",
+  "−": "-",
+  "+": "+",
+  "@": "@",
+  "^": "\\wedge",
+};
+
+/** Escape text for \text{...}. */
+export function texText(s: string): string {
+  return s.replace(/[\\{}$&#^_%~]/g, (c) => {
+    if (c === "\\") return "\\textbackslash{}";
+    if (c === "^") return "\\textasciicircum{}";
+    if (c === "~") return "\\textasciitilde{}";
+    return `\\${c}`;
+  });
+}
+
+/** A name as math: x, W_{1}, w_{0}, \mathrm{pred}. */
+export function texName(name: string): string {
+  const m = /^([A-Za-z]+)_?(\d+)$/.exec(name);
+  if (m) return `${texName(m[1])}_{${m[2]}}`;
+  if (/^[A-Za-z]$/.test(name)) return name;
+  return `\\mathrm{${texText(name)}}`;
+}
+
+/** A number in LaTeX (4 significant digits); in parentheses when negative and `paren`. */
+export function texNumber(x: number, paren = false): string {
+  let s = formatNumber(x, 4, "-");
+  if (s === "∞") s = "\\infty";
+  if (s === "-∞") s = "-\\infty";
+  s = s.replace(/e(-?\d+)$/, "\\times 10^{$1}");
+  return paren && (x < 0 || s.includes("\\times")) ? `(${s})` : s;
+}
+
+/** How a node is called in formulas: its name, its constant, or its op (numbered if ambiguous). */
+export function nodeTex(trace: Trace, node: TraceNode): string {
+  if (node.name) return texName(node.name);
+  if (node.id === trace.output) return "L";
+  return opTex(trace, node);
+}
+
+/** A node by its op: [+], or [×]_{4} when several unnamed nodes share the symbol. */
+function opTex(trace: Trace, node: TraceNode): string {
+  if (node.name) return texName(node.name);
+  if (node.kind === "const") return isScalar(node.value) ? texNumber(node.value) : texText(node.label);
+  const sym = OP_TEX[node.label] ?? `\\mathrm{${texText(node.label)}}`;
+  const same = trace.nodes.filter((n) => !n.name && n.kind === "op" && n.label === node.label);
+  const num = node.id.replace(/^\D+/, "");
+  return same.length > 1 ? `[${sym}]_{${num}}` : `[${sym}]`;
+}
+
+function frac(top: string, bottom: string): string {
+  return `\\frac{\\partial ${top}}{\\partial ${bottom}}`;
+}
+
+function valueTex(t: Tensor, paren = false): string {
+  return isScalar(t) ? texNumber(t, paren) : `\\langle ${formatShape(shapeOfTensor(t))}\\rangle`;
+}
+
+function shapeOfTensor(t: Tensor): number[] {
+  const s: number[] = [];
+  let c: Tensor = t;
+  while (Array.isArray(c)) {
+    s.push(c.length);
+    if (!c.length) break;
+    c = c[0];
+  }
+  return s;
+}
+
+function outputTex(trace: Trace): string {
+  const out = trace.nodes.find((n) => n.id === trace.output);
+  return out?.name ? texName(out.name) : "L";
+}
+
+function edgeLine(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor, L: string): string[] {
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const src = byId.get(e.source);
+  if (!src) return [];
+  // The local derivative names the op itself (for an unnamed output, L would read as circular).
+  const Nl = opTex(trace, node);
+  const N = nodeTex(trace, node);
+  const S = nodeTex(trace, src);
+  if (src.kind === "const") return [`${e.local_formula}\\quad\\text{(a constant: no gradient flows on)}`];
+  if (e.local !== null && isScalar(upstream) && isScalar(e.downstream ?? null)) {
+    return [
+      `${frac(L, S)} = ${frac(Nl, S)}\\cdot${frac(L, N)} = ${texNumber(e.local, true)}\\cdot${texNumber(upstream, true)} = ${texNumber(e.downstream as number)}` +
+        `\\qquad\\left(${e.local_formula}\\right)`,
+    ];
+  }
+  const lines = [e.local_formula];
+  const down = e.downstream;
+  lines.push(
+    `${S}: ${formatShape(src.shape)},\\quad ${N}: ${formatShape(node.shape)}` +
+      `\\quad\\Rightarrow\\quad ${frac(L, S)}: ${down === null ? "" : formatShape(shapeOfTensor(down))}`,
+  );
+  if (e.vjp_formula) lines.push(`\\text{VJP: }${e.vjp_formula}`);
+  return lines;
+}
+
+const FUNC_TEX: Record<string, string> = {
+  exp: "\\exp", log: "\\log", sin: "\\sin", cos: "\\cos", tan: "\\tan", tanh: "\\tanh",
+  sigmoid: "\\sigma", relu: "\\mathrm{relu}", softmax: "\\mathrm{softmax}", mean: "\\mathrm{mean}",
+  sum: "\\textstyle\\sum",
+};
+
+/**
+ * The op applied to its operands' values, as LaTeX (-2 + 5, \exp(-1), \frac{1}{1.368}), or null
+ * when an operand is a tensor or the op has no simple form.
+ */
+export function pluggedIn(trace: Trace, node: TraceNode): string | null {
+  if (node.kind !== "op" || !node.op) return null;
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const args = trace.edges
+    .filter((e) => e.target === node.id)
+    .sort((a, b) => a.arg - b.arg)
+    .map((e) => byId.get(e.source)?.value);
+  if (args.length === 0 || !args.every((a) => isScalar(a ?? null))) return null;
+  const v = args as number[];
+  const p = (i: number): string => texNumber(v[i], true);
+  const n = (i: number): string => texNumber(v[i]);
+  switch (node.op) {
+    case "add": return `${n(0)} + ${p(1)}`;
+    case "sub": return `${n(0)} - ${p(1)}`;
+    case "mul": return `${p(0)}\\cdot${p(1)}`;
+    case "div": return `\\frac{${n(0)}}{${n(1)}}`;
+    case "pow": return `${p(0)}^{${n(1)}}`;
+    case "neg": return `-${p(0)}`;
+    case "max": return `\\max(${n(0)}, ${n(1)})`;
+    case "min": return `\\min(${n(0)}, ${n(1)})`;
+    case "sqrt": return `\\sqrt{${n(0)}}`;
+    case "abs": return `\\lvert ${n(0)}\\rvert`;
+    default: {
+      const f = FUNC_TEX[node.op];
+      return f && v.length === 1 ? `${f}(${n(0)})` : null;
+    }
+  }
+}
+
+export function explainStep(trace: Trace, st: StepState): Explanation {
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const node = st.current ? byId.get(st.current) : undefined;
+  if (!node) return { title: st.label, lines: [], notes: [] };
+  const N = nodeTex(trace, node);
+  const notes: string[] = [];
+  if (st.phase === "forward") {
+    const src = trace.expr.slice(node.start, node.end).replace(/\s+/g, " ");
+    const what = node.kind === "input" ? "input" : node.kind === "const" ? "constant" : node.op ?? "op";
+    const plugged = pluggedIn(trace, node);
+    const lines =
+      node.kind === "op"
+        ? [`${N} = \\texttt{${texText(src)}} = ${plugged ? `${plugged} = ` : ""}${valueTex(node.value)}`]
+        : [`${N} = ${valueTex(node.value)}`];
+    if (!isScalar(node.value)) notes.push(`${node.label} has shape ${formatShape(node.shape)}.`);
+    return { title: `${st.label}: ${what} ${node.label}`, lines, notes };
+  }
+  const step = st.backward;
+  if (!step) return { title: st.label, lines: [], notes: [] };
+  const L = outputTex(trace);
+  const lines: string[] = [];
+  const terms = step.terms;
+  if (node.id === trace.output) {
+    lines.push(`${frac(L, L)} = ${valueTex(step.upstream)}\\quad\\text{(the seed)}`);
+  } else if (terms.length > 1) {
+    const allScalar = terms.every((t) => isScalar(t.value)) && isScalar(step.upstream);
+    const parts = terms.map((t) => valueTex(t.value, true)).join(" + ");
+    lines.push(
+      allScalar
+        ? `${frac(L, N)} = ${parts} = ${valueTex(step.upstream)}`
+        : `${frac(L, N)} = \\textstyle\\sum_{\\text{${terms.length} uses}} = ${valueTex(step.upstream)}`,
+    );
+  } else {
+    lines.push(`${frac(L, N)} = ${valueTex(step.upstream)}\\quad\\text{(upstream)}`);
+  }
+  for (const e of step.edges) lines.push(...edgeLine(trace, node, e, step.upstream, L));
+  const gate = node.gate ? trace.gates[node.gate] : undefined;
+  if (gate) notes.push(gate);
+  if (terms.length > 1 && node.gate !== "sums" && trace.gates.sums) notes.push(trace.gates.sums);
+  if (node.kind === "input") {
+    const out = trace.nodes.find((n) => n.id === trace.output);
+    notes.push(`An input: ∂${out?.name ?? "L"}/∂${node.label} is complete, the sum of all it received.`);
+  }
+  if (step.edges.some((e) => e.broadcast))
+    notes.push("Broadcast: the gradient is summed back over the broadcast axes.");
+  const what = node.kind === "op" ? node.op ?? "op" : node.kind;
+  return { title: `${st.label}: ${what} ${node.label}`, lines, notes };
+}

@@ -1,0 +1,359 @@
+// The graph view: the server's layout drawn as SVG, with forward values (above the wire) and
+// gradients (below) on the edges as in the cs231n circuit diagrams; pan (drag), zoom (wheel),
+// fit to the window. Built once per structure; a step or a value change only updates text and
+// classes, so nodes never move.
+
+import type { Layout, Trace, TraceEdge, TraceNode } from "./api";
+import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
+import type { StepState } from "./steps";
+import { setText, svgEl, toggle } from "./svg";
+
+export const OP_SYMBOL: Record<string, string> = {
+  add: "+", sub: "−", mul: "×", div: "÷", neg: "−", pow: "^", matmul: "@", sigmoid: "σ", sum: "Σ",
+};
+
+interface NodeEls {
+  g: SVGGElement;
+  title: SVGTitleElement;
+  what: string;
+  shape: SVGElement;
+  sum: SVGTextElement;
+  out?: { value: SVGTextElement; grad: SVGTextElement };
+}
+
+interface EdgeEls {
+  g: SVGGElement;
+  path: SVGPathElement;
+  value: SVGTextElement;
+  grad: SVGTextElement;
+  local: SVGTextElement;
+}
+
+const MIN_LABEL_PX = 13;
+const PAD = { left: 24, right: 110, top: 40, bottom: 46 };
+
+function reducedMotion(): boolean {
+  return typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+}
+
+export class GraphView {
+  readonly svg: SVGSVGElement;
+  private readonly viewport: SVGGElement;
+  private readonly pulses: SVGGElement;
+  private nodes = new Map<string, NodeEls>();
+  private edges = new Map<string, EdgeEls>();
+  private layout: Layout | null = null;
+  private view = { x: 0, y: 0, k: 1 };
+  private userMoved = false;
+  private lastCurrent: string | null = null;
+  /** Exact texts of values and gradients for data attributes, computed once per trace. */
+  private texts = new Map<string, string>();
+  private textsOf: Trace | null = null;
+  onNodeClick: (id: string) => void = () => {};
+
+  constructor(readonly container: HTMLElement) {
+    this.svg = svgEl("svg", { class: "graph-svg", role: "img", "aria-label": "computational graph" }, container);
+    const defs = svgEl("defs", {}, this.svg);
+    const marker = svgEl("marker", {
+      id: "gt-arrow", viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "10", markerHeight: "10",
+      markerUnits: "userSpaceOnUse", orient: "auto-start-reverse",
+    }, defs);
+    svgEl("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }, marker);
+    this.viewport = svgEl("g", { class: "viewport" }, this.svg);
+    this.pulses = svgEl("g", { class: "pulses" });
+    this.installPanZoom();
+    new ResizeObserver(() => {
+      if (!this.userMoved) this.fit();
+    }).observe(container);
+  }
+
+  get structure(): string | null {
+    return this.layout?.structure ?? null;
+  }
+
+  /** Build the drawing for a new structure (a new layout). */
+  setGraph(layout: Layout, trace: Trace): void {
+    this.layout = layout;
+    this.viewport.replaceChildren();
+    this.nodes.clear();
+    this.edges.clear();
+    this.lastCurrent = null;
+    const edgeLayer = svgEl("g", { class: "edges" }, this.viewport);
+    const nodeLayer = svgEl("g", { class: "nodes" }, this.viewport);
+    const labelLayer = svgEl("g", { class: "labels" }, this.viewport);
+    this.viewport.appendChild(this.pulses);
+    for (const e of trace.edges) {
+      const l = layout.edges[e.id];
+      if (!l) continue;
+      this.edges.set(e.id, this.drawEdge(e, l, edgeLayer, labelLayer));
+    }
+    for (const n of trace.nodes) {
+      const l = layout.nodes[n.id];
+      if (!l) continue;
+      this.nodes.set(n.id, this.drawNode(n, trace, l, nodeLayer, labelLayer));
+    }
+    this.userMoved = false;
+    this.fit();
+  }
+
+  private drawEdge(e: TraceEdge, l: Layout["edges"][string], edgeLayer: SVGGElement, labelLayer: SVGGElement): EdgeEls {
+    const g = svgEl("g", { class: "edge", "data-edge-id": e.id }, edgeLayer);
+    const path = svgEl("path", { d: l.path, class: "wire", id: `gt-wire-${e.id}` }, g);
+    // The arrowhead: from the path's last point to the tip.
+    svgEl("line", {
+      x1: l.arrow[0], y1: l.arrow[1], x2: l.arrow[2], y2: l.arrow[3], class: "wire-tip", "marker-end": "url(#gt-arrow)",
+    }, g);
+    // Labels go where the server placed them (clear of nodes and of each other): the value above
+    // the wire, the gradient below it (cs231n); the local derivative at its own point. Without
+    // those points (the browser's fallback layout), 40% along the wire, where wires into one
+    // node are still apart.
+    const at = (f: number, fallback: [number, number]): [number, number] => {
+      try {
+        const len = path.getTotalLength();
+        if (len > 0) {
+          const p = path.getPointAtLength(len * f);
+          return [p.x, p.y];
+        }
+      } catch {
+        /* no geometry */
+      }
+      return fallback;
+    };
+    const [mx, my] = l.label ?? at(0.4, l.mid);
+    const value = svgEl("text", { x: mx, y: my - 5, class: "edge-value", "text-anchor": "middle" }, labelLayer);
+    const grad = svgEl("text", { x: mx, y: my + 5, class: "edge-grad", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
+    let localAt: [number, number] | null = l.local ?? null;
+    if (!localAt) {
+      let length = 0;
+      try {
+        length = path.getTotalLength();
+      } catch {
+        /* no geometry */
+      }
+      // On a short wire there is no room for a third label: the explain panel has the local.
+      if (length >= 110) localAt = at(0.74, [l.arrow[0], l.arrow[1]]);
+    }
+    const local = svgEl("text", { x: localAt?.[0] ?? mx, y: (localAt?.[1] ?? my) - 5, class: "edge-local", "text-anchor": "middle" }, labelLayer);
+    if (!localAt) local.setAttribute("visibility", "hidden");
+    return { g, path, value, grad, local };
+  }
+
+  private drawNode(n: TraceNode, trace: Trace, l: Layout["nodes"][string], nodeLayer: SVGGElement, labelLayer: SVGGElement): NodeEls {
+    const named = n.kind === "op" && n.name !== null;
+    const g = svgEl("g", {
+      class: `node kind-${n.kind}${named ? " named" : ""}${n.id === trace.output ? " output" : ""}`,
+      "data-node-id": n.id,
+      "data-kind": n.kind,
+      ...(n.name ? { "data-name": n.name } : {}),
+      transform: `translate(${l.x},${l.y})`,
+      tabindex: "-1",
+    }, nodeLayer);
+    let shape: SVGElement;
+    if (l.shape === "ellipse") {
+      shape = svgEl("ellipse", { rx: l.w / 2, ry: l.h / 2, class: "node-shape" }, g);
+    } else {
+      shape = svgEl("rect", { x: -l.w / 2, y: -l.h / 2, width: l.w, height: l.h, rx: 6, class: "node-shape" }, g);
+    }
+    const label = svgEl("text", { class: "node-label", "text-anchor": "middle", "dominant-baseline": "central" }, g);
+    label.textContent = n.label;
+    // When the graph is shown small, node labels grow (as edge labels do), as far as their node
+    // leaves room: about 0.62 em per character of the monospace font.
+    const room = Math.min(l.h * 0.62, (l.w * 0.8) / Math.max(1, n.label.length * 0.62));
+    label.style.fontSize = `min(calc(var(--node-font) * var(--boost, 1)), ${room.toFixed(1)}px)`;
+    if (named && n.op) {
+      const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op", "text-anchor": "middle" }, g);
+      tag.textContent = OP_SYMBOL[n.op] ?? n.op;
+    }
+    const title = svgEl("title", {}, g);
+    const what = n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`;
+    title.textContent = what;
+    const sum = svgEl("text", { x: l.x, y: l.y + l.h / 2 + 8, class: "node-sum", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
+    const els: NodeEls = { g, title, what, shape, sum };
+    if (n.id === trace.output) {
+      const x = l.x + l.w / 2 + 10;
+      els.out = {
+        value: svgEl("text", { x, y: l.y - 4, class: "edge-value out-value" }, labelLayer),
+        grad: svgEl("text", { x, y: l.y + 4, class: "edge-grad out-grad", "dominant-baseline": "hanging" }, labelLayer),
+      };
+    }
+    g.addEventListener("click", () => this.onNodeClick(n.id));
+    return els;
+  }
+
+  /** Show the state of a step: which values and gradients are known, the current node. */
+  private exact(trace: Trace, key: string, t: Parameters<typeof plainTensor>[0]): string {
+    if (this.textsOf !== trace) {
+      this.texts.clear();
+      this.textsOf = trace;
+    }
+    let s = this.texts.get(key);
+    if (s === undefined) {
+      s = plainTensor(t);
+      this.texts.set(key, s);
+    }
+    return s;
+  }
+
+  update(trace: Trace, st: StepState): void {
+    const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+    const terms = st.backward?.terms ?? [];
+    for (const [id, els] of this.nodes) {
+      const n = byId.get(id);
+      if (!n) continue;
+      const graded = st.graded.has(id);
+      toggle(els.g, "valued", st.valued.has(id));
+      toggle(els.g, "graded", graded);
+      toggle(els.g, "current", st.current === id);
+      toggle(els.g, "current-forward", st.current === id && st.phase === "forward");
+      if (graded && n.grad !== null) els.g.setAttribute("data-grad", this.exact(trace, `g${id}`, n.grad));
+      else if (els.g.hasAttribute("data-grad")) els.g.removeAttribute("data-grad");
+      if (st.valued.has(id)) els.g.setAttribute("data-value", this.exact(trace, `v${id}`, n.value));
+      else if (els.g.hasAttribute("data-value")) els.g.removeAttribute("data-value");
+      // Hovering a node gives its value and gradient (as far as known) in full.
+      const tip = [els.what];
+      if (st.valued.has(id)) tip.push(`value ${isScalar(n.value) ? plainTensor(n.value) : formatShort(n.value, 1)}`);
+      if (graded && n.grad !== null) tip.push(`gradient ${isScalar(n.grad) ? plainTensor(n.grad) : formatShort(n.grad, 1)}`);
+      setText(els.title, tip.join("\n"));
+      // A node with fan-out shows its gradient's sum term by term once it is complete.
+      let sumText = "";
+      if (graded && n.fanout > 1 && n.grad !== null) {
+        const step = trace.backward.find((s) => s.node === id);
+        const ts = step?.terms ?? [];
+        if (ts.length > 1 && ts.every((t) => isScalar(t.value)) && isScalar(n.grad)) {
+          sumText = `${ts.map((t) => formatNumber(t.value as number, 3)).join(" + ")} = ${formatNumber(n.grad, 3)}`;
+        } else {
+          sumText = `Σ of ${ts.length} = ${formatShort(n.grad, 1)}`;
+        }
+      }
+      setText(els.sum, sumText.replace(/\+ −/g, "− "));
+      toggle(els.sum, "current", st.current === id && terms.length > 1);
+      if (els.out) {
+        setText(els.out.value, st.valued.has(id) ? formatShort(n.value, 1) : "");
+        setText(els.out.grad, graded && n.grad !== null ? formatShort(n.grad, 1) : "");
+      }
+    }
+    const edgeById = new Map(trace.edges.map((e) => [e.id, e]));
+    const arriving = new Set(st.arriving);
+    const sending = new Set(st.sending);
+    for (const [id, els] of this.edges) {
+      const e = edgeById.get(id);
+      if (!e) continue;
+      const src = byId.get(e.source);
+      const valued = src !== undefined && st.valued.has(e.source);
+      setText(els.value, valued && src ? formatShort(src.value, 1) : "");
+      const gradKnown = st.edgeGrads.has(id) && e.downstream !== null;
+      setText(els.grad, gradKnown ? formatShort(e.downstream, 1) : "");
+      const showLocal = sending.has(id) && e.local !== null;
+      setText(els.local, showLocal ? `×${formatNumber(e.local as number, 3)}` : "");
+      toggle(els.g, "valued", valued);
+      toggle(els.g, "graded", gradKnown);
+      toggle(els.g, "arriving", arriving.has(id));
+      toggle(els.g, "sending", sending.has(id));
+      toggle(els.grad, "fresh", sending.has(id));
+    }
+    if (st.current !== this.lastCurrent || st.phase === "forward") this.animate(st);
+    this.lastCurrent = st.current;
+  }
+
+  /** Carry the gradient along each in-edge of the current node, from the node to its source. */
+  private animate(st: StepState): void {
+    this.pulses.replaceChildren();
+    if (st.phase !== "backward" || reducedMotion()) return;
+    for (const id of st.sending) {
+      if (!this.edges.has(id)) continue;
+      const dot = svgEl("circle", { r: 6, class: "pulse" }, this.pulses);
+      const anim = svgEl("animateMotion", {
+        dur: "0.7s", begin: "indefinite", fill: "freeze", keyPoints: "1;0", keyTimes: "0;1", calcMode: "linear",
+      }, dot);
+      svgEl("mpath", { href: `#gt-wire-${id}` }, anim);
+      const a = anim as unknown as { beginElement?: () => void };
+      try {
+        a.beginElement?.();
+      } catch {
+        /* SMIL unavailable: the labels still update */
+      }
+      setTimeout(() => dot.remove(), 900);
+    }
+  }
+
+  // ---- pan and zoom ----
+
+  private apply(): void {
+    const { x, y, k } = this.view;
+    // Labels never shrink below MIN_LABEL_PX on screen: past that, they grow in graph units.
+    const style = getComputedStyle(this.svg);
+    const base = parseFloat(style.getPropertyValue("--graph-font")) || 15;
+    const min = parseFloat(style.getPropertyValue("--min-label")) || MIN_LABEL_PX;
+    const boost = Math.max(1, min / (base * k));
+    // Far out (a huge graph fitted to the window) labels would bury the drawing: they come back
+    // on zooming in.
+    const off = boost > 3;
+    this.svg.classList.toggle("labels-off", off);
+    this.svg.style.setProperty("--boost", (off ? 1 : boost).toFixed(3));
+    // Grown labels need the room the layout kept for the local derivative: the explain panel
+    // gives it then.
+    this.svg.classList.toggle("crowded", boost > 1.25);
+    this.viewport.setAttribute("transform", `translate(${x.toFixed(2)},${y.toFixed(2)}) scale(${k.toFixed(4)})`);
+  }
+
+  /** Fit the whole graph (with room for its labels) into the view. */
+  fit(): void {
+    if (!this.layout) return;
+    const W = this.container.clientWidth || 800;
+    const H = this.container.clientHeight || 500;
+    const w = this.layout.width + PAD.left + PAD.right;
+    const h = this.layout.height + PAD.top + PAD.bottom;
+    const k = Math.min(W / w, H / h, 2.4);
+    this.view = {
+      k,
+      x: (W - w * k) / 2 + PAD.left * k,
+      y: (H - h * k) / 2 + PAD.top * k,
+    };
+    this.userMoved = false;
+    this.apply();
+  }
+
+  zoomBy(factor: number, cx?: number, cy?: number): void {
+    const W = this.container.clientWidth;
+    const H = this.container.clientHeight;
+    const px = cx ?? W / 2;
+    const py = cy ?? H / 2;
+    const k = Math.max(0.1, Math.min(8, this.view.k * factor));
+    const f = k / this.view.k;
+    this.view = { k, x: px - (px - this.view.x) * f, y: py - (py - this.view.y) * f };
+    this.userMoved = true;
+    this.apply();
+  }
+
+  private installPanZoom(): void {
+    this.svg.addEventListener("wheel", (ev) => {
+      ev.preventDefault();
+      const rect = this.svg.getBoundingClientRect();
+      this.zoomBy(Math.exp(-ev.deltaY * 0.0015), ev.clientX - rect.left, ev.clientY - rect.top);
+    }, { passive: false });
+    let drag: { x: number; y: number; vx: number; vy: number; id: number } | null = null;
+    this.svg.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      drag = { x: ev.clientX, y: ev.clientY, vx: this.view.x, vy: this.view.y, id: ev.pointerId };
+    });
+    this.svg.addEventListener("pointermove", (ev) => {
+      if (!drag || ev.pointerId !== drag.id) return;
+      const dx = ev.clientX - drag.x;
+      const dy = ev.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) {
+        if (!this.svg.hasPointerCapture(ev.pointerId)) this.svg.setPointerCapture(ev.pointerId);
+        this.svg.classList.add("panning");
+        this.view = { ...this.view, x: drag.vx + dx, y: drag.vy + dy };
+        this.userMoved = true;
+        this.apply();
+      }
+    });
+    const end = (): void => {
+      drag = null;
+      this.svg.classList.remove("panning");
+    };
+    this.svg.addEventListener("pointerup", end);
+    this.svg.addEventListener("pointercancel", end);
+    this.svg.addEventListener("dblclick", () => this.fit());
+  }
+}

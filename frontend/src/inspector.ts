@@ -1,0 +1,36 @@
+// The node inspector: the current (or clicked) node's value and gradient, as numbers or as
+// heat-coloured tensors.
+
+import type { Trace } from "./api";
+import { formatShape } from "./format";
+import type { StepState } from "./steps";
+import { htmlEl } from "./svg";
+import { renderTensor } from "./tensor-view";
+
+export class Inspector {
+  readonly el: HTMLElement;
+  private readonly body: HTMLElement;
+  private shown: { trace: Trace; key: string } | null = null;
+
+  constructor(parent: HTMLElement) {
+    this.el = htmlEl("section", { class: "panel inspector", "aria-label": "node", "data-testid": "inspector" }, parent);
+    htmlEl("h2", { class: "panel-title" }, this.el, "Node");
+    this.body = htmlEl("div", { class: "inspector-body" }, this.el);
+  }
+
+  show(trace: Trace, st: StepState, pinned: string | null): void {
+    const id = pinned ?? st.current;
+    const n = trace.nodes.find((x) => x.id === id);
+    const key = `${id}|${id !== null && st.valued.has(id)}|${id !== null && st.graded.has(id)}|${pinned}`;
+    if (this.shown && this.shown.trace === trace && this.shown.key === key) return;
+    this.shown = { trace, key };
+    this.body.replaceChildren();
+    if (!n) return;
+    const kind = n.kind === "op" ? `${n.op}` : n.kind;
+    htmlEl("div", { class: "inspector-head" }, this.body, `${n.label} · ${kind} · ${formatShape(n.shape)}${pinned ? " (pinned)" : ""}`);
+    const row = htmlEl("div", { class: "inspector-row" }, this.body);
+    if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, "value")).classList.add("is-value");
+    if (st.graded.has(n.id) && n.grad !== null) row.appendChild(renderTensor(n.grad, "gradient")).classList.add("is-grad");
+    else if (n.kind === "const") htmlEl("p", { class: "note" }, this.body, "A constant: no gradient.");
+  }
+}

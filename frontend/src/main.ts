@@ -1,0 +1,251 @@
+// Wiring: builds the page from its modules and connects them. No logic of its own beyond that.
+
+import "./styles.css";
+import { ApiError, fetchPresets, type Preset, type Trace, type Values } from "./api";
+import { isTypingTarget, StepControls } from "./controls";
+import { explainStep } from "./explain";
+import { download, graphSvg, svgToPng } from "./export";
+import { ExplainPanel } from "./explain-panel";
+import { ExprInput } from "./expr-input";
+import { formatShape, formatShort, formatTensor, plainTensor, shapeOf, sizeOf } from "./format";
+import { GraphView } from "./graph-view";
+import { Inspector } from "./inspector";
+import { PresetsGallery } from "./presets";
+import { Session, type SessionResult } from "./session";
+import { SharePanel } from "./share";
+import { clampStep, stepState, totalSteps } from "./steps";
+import { htmlEl, setText } from "./svg";
+import { applyTheme, isTheme, savedTheme, themeSelect } from "./theme";
+import { decodeQuery, encodeQuery, stepIndex, stepSpec, type UrlState } from "./url-state";
+import { ValuesPanel } from "./values-panel";
+
+const DEFAULT_EXPR = "(x + y) * z";
+const DEFAULT_VALUES = { x: -2, y: 5, z: -4 };
+
+interface Hook {
+  renders: number;
+  /** performance.now() at the frame after each render (the repaint). */
+  paints: number[];
+  lastRender: number;
+  step: number;
+  trace: Trace | null;
+  whenRendered(): Promise<number>;
+}
+
+const embed = document.body.classList.contains("embed");
+const url: UrlState = decodeQuery(location.search || location.hash);
+for (const part of url.hide ?? []) document.body.classList.add(`hide-${part.replace(/[^a-z-]/gi, "")}`);
+const theme = isTheme(url.theme) ? url.theme : savedTheme() ?? "light";
+applyTheme(theme, !isTheme(url.theme));
+
+// ---- the page ----
+const app = document.getElementById("app") ?? document.body;
+const header = htmlEl("header", { class: "top" }, app);
+htmlEl("h1", { class: "brand" }, header, "gradtrace");
+htmlEl("span", { class: "tagline" }, header, "how gradients flow backward, step by step");
+const headerRight = htmlEl("div", { class: "top-right" }, header);
+const focusBtn = htmlEl("button", { type: "button", "data-testid": "focus", title: "show only the graph and the steps (F)", "aria-pressed": "false" }, headerRight, "graph only");
+themeSelect(headerRight, theme, (t) => {
+  applyTheme(t);
+  graph.fit();
+});
+
+const main = htmlEl("main", { class: "layout" }, app);
+const side = htmlEl("aside", { class: "side" }, main);
+const stage = htmlEl("section", { class: "stage" }, main);
+
+const exprInput = new ExprInput(side);
+const warnings = htmlEl("div", { class: "warnings", "data-testid": "warnings" }, side);
+const valuesPanel = new ValuesPanel(side);
+const presets = new PresetsGallery(side);
+
+const outBar = htmlEl("div", { class: "out-bar" }, stage);
+htmlEl("span", { class: "out-name" }, outBar, "output =");
+const outValue = htmlEl("span", { class: "out-value", "data-testid": "output-value" }, outBar);
+const outShape = htmlEl("span", { class: "out-shape" }, outBar);
+const layoutNote = htmlEl("span", { class: "layout-note" }, outBar);
+const svgBtn = htmlEl("button", { type: "button", title: "download this step as SVG (for slides)", "data-testid": "export-svg" }, outBar, "SVG");
+const pngBtn = htmlEl("button", { type: "button", title: "download this step as PNG", "data-testid": "export-png" }, outBar, "PNG");
+const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outBar, "link");
+const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outBar, "fit");
+
+const share = new SharePanel(stage, currentState, () => document.documentElement.dataset.theme ?? "light");
+shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
+const graphWrap = htmlEl("div", { class: "graph", "data-testid": "graph" }, stage);
+const graph = new GraphView(graphWrap);
+fitBtn.addEventListener("click", () => graph.fit());
+const picture = (): string | null => {
+  const l = session.layout;
+  return l ? graphSvg(graph.svg, l.width, l.height) : null;
+};
+const pictureName = (ext: string): string => `gradtrace-step-${step + 1}.${ext}`;
+svgBtn.addEventListener("click", () => {
+  const text = picture();
+  if (text) download(pictureName("svg"), new Blob([text], { type: "image/svg+xml" }));
+});
+pngBtn.addEventListener("click", () => {
+  const text = picture();
+  if (text) void svgToPng(text).then((b) => download(pictureName("png"), b));
+});
+const toggleFocus = (): void => {
+  const on = document.body.classList.toggle("focus");
+  focusBtn.setAttribute("aria-pressed", String(on));
+  focusBtn.textContent = on ? "all panels" : "graph only";
+};
+focusBtn.addEventListener("click", toggleFocus);
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "f" && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !isTypingTarget(ev.target)) toggleFocus();
+});
+
+let step = 0;
+let autoplay = url.autoplay === true;
+const controls = new StepControls(stage, { go: (i) => showStep(i) });
+if (url.speed) controls.setSpeed(url.speed);
+const below = htmlEl("div", { class: "below" }, stage);
+const explain = new ExplainPanel(below);
+const inspector = new Inspector(below);
+let pinned: string | null = null;
+graph.onNodeClick = (id) => {
+  pinned = pinned === id ? null : id;
+  showStep(step);
+};
+
+// ---- state ----
+const session = new Session(valuesPanel.store);
+const hook: Hook = {
+  renders: 0,
+  paints: [],
+  lastRender: 0,
+  step: 0,
+  trace: null,
+  whenRendered: () =>
+    new Promise((resolve) => {
+      const start = hook.renders;
+      const check = (): void => {
+        if (hook.renders > start) requestAnimationFrame(() => resolve(performance.now()));
+        else setTimeout(check, 1);
+      };
+      check();
+    }),
+};
+(window as unknown as { __gradtrace: Hook }).__gradtrace = hook;
+
+let pendingStep: UrlState["step"] = url.step;
+let urlTimer: number | null = null;
+
+/** The current state in the URL form the server also reads (/embed, /api/picture). */
+function currentState(): UrlState {
+  const trace = session.trace;
+  const values: NonNullable<UrlState["values"]> = {};
+  for (const n of trace?.nodes ?? []) {
+    const v = n.kind === "input" && n.name ? valuesPanel.store.get(n.name) : undefined;
+    if (n.name && v !== undefined) values[n.name] = v;
+  }
+  return {
+    expr: session.expr,
+    values,
+    seed: session.seed,
+    step: trace ? stepSpec(step, trace.forward.length) : undefined,
+  };
+}
+
+function saveUrl(): void {
+  if (urlTimer !== null) window.clearTimeout(urlTimer);
+  urlTimer = window.setTimeout(() => {
+    history.replaceState(null, "", `${location.pathname}?${encodeQuery(currentState())}`);
+    share.refresh();
+  }, 300);
+}
+
+function showStep(i: number): void {
+  const trace = session.trace;
+  if (!trace) return;
+  step = clampStep(i, totalSteps(trace));
+  const st = stepState(trace, step);
+  graph.update(trace, st);
+  controls.show(st.index, st.total, trace.forward.length, st.label);
+  explain.show(explainStep(trace, st));
+  inspector.show(trace, st, pinned && trace.nodes.some((n) => n.id === pinned) ? pinned : null);
+  hook.step = step;
+  hook.renders++;
+  hook.lastRender = performance.now();
+  requestAnimationFrame(() => {
+    hook.paints.push(performance.now());
+    if (hook.paints.length > 1000) hook.paints.splice(0, 500);
+  });
+  if (!embed) saveUrl();
+}
+
+function showOutput(trace: Trace): void {
+  const v = trace.value;
+  const n = sizeOf(shapeOf(v));
+  setText(outValue, n <= 12 ? formatTensor(v, 4) : formatShort(v));
+  outValue.setAttribute("data-value", plainTensor(v));
+  setText(outShape, Array.isArray(v) ? `(${formatShape(trace.shape)})` : "");
+}
+
+function onResult(r: SessionResult): void {
+  const { trace, layout } = r;
+  hook.trace = trace;
+  exprInput.setError(null);
+  graphWrap.classList.remove("stale");
+  valuesPanel.setNames(trace.forward.map((id) => trace.nodes.find((n) => n.id === id)).filter((n) => n?.kind === "input").map((n) => n?.name ?? "").filter(Boolean));
+  if (r.structureChanged || graph.structure === null) {
+    // A wide, flat graph fills the view's width long before its height: give the explanation
+    // the height it cannot use.
+    stage.classList.toggle("wide-graph", layout.width / Math.max(1, layout.height) > 3);
+    graph.setGraph(layout, trace);
+    pinned = null;
+    const want = pendingStep;
+    pendingStep = undefined;
+    const wanted = want === undefined ? null : stepIndex(want, trace.forward.length, trace.backward.length);
+    step = wanted ?? totalSteps(trace) - 1;
+  }
+  setText(layoutNote, r.fallback ? "(simple layout: the server could not lay this graph out)" : "");
+  warnings.replaceChildren(...trace.warnings.map((w) => htmlEl("p", { class: "warning" }, undefined, w.message)));
+  showOutput(trace);
+  showStep(step);
+  if (autoplay) {
+    autoplay = false;
+    controls.play();
+  }
+}
+
+function onError(err: ApiError): void {
+  const located = err.status >= 400 && err.status < 500;
+  exprInput.setError({ message: err.message, start: err.start, end: err.end, underline: located });
+  graphWrap.classList.add("stale"); // the last good graph stays, dimmed, until the error is fixed
+}
+
+session.onResult = onResult;
+session.onError = onError;
+
+exprInput.onChange = (expr) => {
+  if (expr === session.expr) return;
+  session.expr = expr;
+  session.seed = null; // a preset's output gradient belongs to its own expression
+  void session.refresh();
+};
+valuesPanel.onChange = () => void session.refresh();
+
+function load(expr: string, values: Values, seed: Preset["seed"] | null): void {
+  for (const [k, v] of Object.entries(values)) valuesPanel.setValue(k, v);
+  exprInput.value = expr;
+  session.expr = expr;
+  session.seed = seed ?? null;
+  void session.refresh();
+}
+
+presets.onPick = (p) => {
+  pendingStep = "end";
+  side.scrollTop = 0;
+  load(p.expr, p.values, p.seed ?? null);
+};
+if (!embed) {
+  fetchPresets().then(
+    (ps) => presets.show(ps),
+    (e: unknown) => presets.showError(`examples unavailable: ${e instanceof Error ? e.message : String(e)}`),
+  );
+}
+
+load(url.expr ?? DEFAULT_EXPR, url.values ?? (url.expr ? {} : DEFAULT_VALUES), url.seed ?? null);

@@ -1,0 +1,104 @@
+// The request flow: an expression, values and a seed in; a trace and its layout out. One request
+// at a time, the newest state sent as soon as the previous answer is in (so a dragged slider
+// never queues stale work); layouts fetched only when the structure changes, and cached;
+// unknown names get a default value and an editor.
+
+import { ApiError, fetchLayout, fetchTrace, type Layout, type Tensor, type Trace, type Values } from "./api";
+import { inputNames } from "./expr-syntax";
+import { fallbackLayout } from "./layout-fallback";
+import { DEFAULT_SCALAR, unknownName, valuesFor } from "./values-model";
+
+export interface SessionResult {
+  trace: Trace;
+  layout: Layout;
+  structureChanged: boolean;
+  /** The layout came from the browser's fallback (the server could not lay it out). */
+  fallback: boolean;
+}
+
+export interface Api {
+  trace: typeof fetchTrace;
+  layout: typeof fetchLayout;
+}
+
+export class Session {
+  expr = "";
+  seed: Tensor | null = null;
+  trace: Trace | null = null;
+  layout: Layout | null = null;
+  structure: string | null = null;
+  private layouts = new Map<string, { layout: Layout; fallback: boolean }>();
+  private busy = false;
+  private dirty = false;
+  onResult: (r: SessionResult) => void = () => {};
+  onError: (e: ApiError) => void = () => {};
+
+  constructor(
+    readonly store: Map<string, Tensor>,
+    private readonly api: Api = { trace: fetchTrace, layout: fetchLayout },
+  ) {}
+
+  /** Ask for a new trace of the current state (coalesced: at most one request in flight). */
+  refresh(): Promise<void> {
+    if (this.busy) {
+      this.dirty = true;
+      return Promise.resolve();
+    }
+    this.busy = true;
+    return this.run().finally(() => {
+      this.busy = false;
+      if (this.dirty) {
+        this.dirty = false;
+        void this.refresh();
+      }
+    });
+  }
+
+  private values(expr: string): Values {
+    const names = inputNames(expr);
+    for (const n of names) if (!this.store.has(n)) this.store.set(n, DEFAULT_SCALAR);
+    return valuesFor(names, this.store);
+  }
+
+  private async run(): Promise<void> {
+    const expr = this.expr;
+    const seed = this.seed;
+    if (expr.trim() === "") return;
+    let values = this.values(expr);
+    let trace: Trace | null = null;
+    for (let attempt = 0; attempt < 8 && trace === null; attempt++) {
+      try {
+        trace = await this.api.trace(expr, values, seed);
+      } catch (err) {
+        if (!(err instanceof ApiError)) {
+          if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
+          return;
+        }
+        const name = unknownName(expr, err);
+        if (name !== null && !(name in values)) {
+          if (!this.store.has(name)) this.store.set(name, DEFAULT_SCALAR);
+          values = { ...values, [name]: this.store.get(name) ?? DEFAULT_SCALAR };
+          continue;
+        }
+        // A newer state is waiting: its answer will say what is wrong, if anything still is.
+        if (!this.dirty) this.onError(err);
+        return;
+      }
+    }
+    if (trace === null) return;
+    const structureChanged = this.structure !== trace.structure;
+    let entry = this.layouts.get(trace.structure);
+    if (!entry) {
+      try {
+        entry = { layout: await this.api.layout(expr, values), fallback: false };
+      } catch {
+        entry = { layout: fallbackLayout(trace), fallback: true };
+      }
+      this.layouts.set(trace.structure, entry);
+    }
+    this.trace = trace;
+    this.structure = trace.structure;
+    this.layout = entry.layout;
+    this.onResult({ trace, layout: entry.layout, structureChanged, fallback: entry.fallback });
+  }
+}

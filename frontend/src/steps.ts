@@ -1,0 +1,113 @@
+// The step model: forward steps (one per node in `forward`), then backward steps (one per entry
+// in `backward`). A step index runs over 0 .. total-1. Pure: no DOM.
+
+import type { BackwardStep, Trace, TraceEdge } from "./api";
+
+export type Phase = "forward" | "backward";
+
+export interface StepState {
+  index: number;
+  total: number;
+  phase: Phase;
+  /** 1-based number within the phase, and the phase's length. */
+  k: number;
+  n: number;
+  label: string;
+  /** Nodes whose forward value is shown. */
+  valued: Set<string>;
+  /** Nodes whose gradient is known (their backward step has been reached). */
+  graded: Set<string>;
+  /** Edges whose downstream gradient is known (their target's backward step has been reached). */
+  edgeGrads: Set<string>;
+  /** The node of this step. */
+  current: string | null;
+  /** Backward: edges out of the current node, along which its upstream arrives. */
+  arriving: string[];
+  /** Backward: edges into the current node, each showing local and downstream. */
+  sending: string[];
+  /** Backward: this step's record in the trace. */
+  backward: BackwardStep | null;
+}
+
+export function totalSteps(trace: Pick<Trace, "forward" | "backward">): number {
+  return trace.forward.length + trace.backward.length;
+}
+
+export function clampStep(index: number, total: number): number {
+  if (total <= 0) return 0;
+  return Math.max(0, Math.min(total - 1, Math.round(index)));
+}
+
+/** The index of the first backward step (or the last step if there is no backward pass). */
+export function firstBackward(trace: Pick<Trace, "forward" | "backward">): number {
+  return clampStep(trace.forward.length, totalSteps(trace));
+}
+
+export function stepLabel(phase: Phase, k: number, n: number): string {
+  return `${phase} ${k}/${n}`;
+}
+
+export function stepState(trace: Trace, index: number): StepState {
+  const total = totalSteps(trace);
+  const i = clampStep(index, total);
+  const F = trace.forward.length;
+  const B = trace.backward.length;
+  const valued = new Set<string>();
+  const graded = new Set<string>();
+  const edgeGrads = new Set<string>();
+  let current: string | null = null;
+  let arriving: string[] = [];
+  let sending: string[] = [];
+  let backward: BackwardStep | null = null;
+  let phase: Phase;
+  let k: number;
+  let n: number;
+  if (i < F) {
+    phase = "forward";
+    k = i + 1;
+    n = F;
+    for (const id of trace.forward.slice(0, k)) valued.add(id);
+    current = trace.forward[i] ?? null;
+  } else {
+    phase = "backward";
+    k = i - F + 1;
+    n = B;
+    for (const id of trace.forward) valued.add(id);
+    const steps = trace.backward.slice(0, k);
+    for (const s of steps) {
+      graded.add(s.node);
+      for (const e of s.edges) edgeGrads.add(e.id);
+    }
+    backward = trace.backward[k - 1] ?? null;
+    current = backward?.node ?? null;
+    if (backward) {
+      sending = backward.edges.map((e) => e.id);
+      arriving = trace.edges.filter((e) => e.source === current).map((e) => e.id);
+    }
+  }
+  return {
+    index: i,
+    total,
+    phase,
+    k,
+    n,
+    label: stepLabel(phase, k, n),
+    valued,
+    graded,
+    edgeGrads,
+    current,
+    arriving,
+    sending,
+    backward,
+  };
+}
+
+/** The step index that keeps the same place after a new trace of the same structure arrives. */
+export function keepStep(index: number, trace: Pick<Trace, "forward" | "backward">): number {
+  return clampStep(index, totalSteps(trace));
+}
+
+/** Index of edges by id. */
+export function edgeIndex(edges: TraceEdge[]): Map<string, TraceEdge> {
+  return new Map(edges.map((e) => [e.id, e]));
+}

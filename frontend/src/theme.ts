@@ -1,0 +1,41 @@
+// Themes: light, dark, projector (high contrast, large type). The choice is remembered.
+
+import { htmlEl } from "./svg";
+
+export const THEMES = ["light", "dark", "projector"] as const;
+export type Theme = (typeof THEMES)[number];
+const KEY = "gradtrace.theme";
+
+export function isTheme(x: unknown): x is Theme {
+  return typeof x === "string" && (THEMES as readonly string[]).includes(x);
+}
+
+export function savedTheme(): Theme | null {
+  try {
+    const t = localStorage.getItem(KEY);
+    return isTheme(t) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+export function applyTheme(t: Theme, remember = true): void {
+  document.documentElement.dataset.theme = t;
+  if (!remember) return;
+  try {
+    localStorage.setItem(KEY, t);
+  } catch {
+    /* private mode: not remembered */
+  }
+}
+
+export function themeSelect(parent: HTMLElement, current: Theme, onChange: (t: Theme) => void): HTMLSelectElement {
+  const label = htmlEl("label", { class: "theme-label" }, parent, "Theme ");
+  const sel = htmlEl("select", { "data-testid": "theme-select", "aria-label": "theme" }, label);
+  for (const t of THEMES) htmlEl("option", { value: t }, sel, t);
+  sel.value = current;
+  sel.addEventListener("change", () => {
+    if (isTheme(sel.value)) onChange(sel.value);
+  });
+  return sel;
+}

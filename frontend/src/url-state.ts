@@ -1,0 +1,105 @@
+// The view's state in the URL query, the same form the server reads for /embed and the picture
+// URLs (backend/gradtrace/state.py):
+//   ?expr=(x%2By)*z&x=-2&y=5&z=-4&step=b3&theme=projector
+// One parameter per input (its value as JSON); `v.<name>` for an input whose name is reserved;
+// `seed` (JSON), `step` (f<k>, b<k>, start, end, backward), `theme`, `hide` (comma-separated
+// parts of the page), `autoplay`, `speed` (a multiple of the normal play speed).
+
+import type { Tensor, Values } from "./api";
+
+export const RESERVED = new Set(["expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed"]);
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface UrlState {
+  expr?: string;
+  values?: Values;
+  seed?: Tensor | null;
+  /** f<k>, b<k>, start, end, backward, or a step index. */
+  step?: string;
+  theme?: string;
+  hide?: string[];
+  autoplay?: boolean;
+  speed?: number;
+}
+
+function isTensor(x: unknown): x is Tensor {
+  return typeof x === "number" ? Number.isFinite(x) : Array.isArray(x) && x.length > 0 && x.every(isTensor);
+}
+
+function json(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parse a query (with or without '?'); anything malformed is left out, never thrown. */
+export function decodeQuery(search: string): UrlState {
+  const p = new URLSearchParams(search.replace(/^[?#]/, ""));
+  const out: UrlState = {};
+  const values: Values = {};
+  for (const [key, text] of p) {
+    const escaped = key.startsWith("v.") && NAME.test(key.slice(2));
+    if (escaped || (!RESERVED.has(key) && NAME.test(key))) {
+      const name = escaped ? key.slice(2) : key;
+      const v = json(text);
+      if (isTensor(v) && (escaped || !(name in values))) values[name] = v;
+    }
+  }
+  if (Object.keys(values).length) out.values = values;
+  const expr = p.get("expr");
+  if (expr !== null) out.expr = expr;
+  const seed = p.get("seed");
+  if (seed !== null) {
+    const v = json(seed);
+    if (isTensor(v)) out.seed = v;
+  }
+  const step = p.get("step");
+  if (step !== null && /^(f\d+|b\d+|start|end|backward|\d+)$/.test(step)) out.step = step;
+  const theme = p.get("theme");
+  if (theme !== null) out.theme = theme;
+  const hide = p.get("hide");
+  if (hide !== null) out.hide = hide.split(",").map((s) => s.trim()).filter(Boolean);
+  const autoplay = p.get("autoplay");
+  if (autoplay !== null) out.autoplay = !["0", "false", "no"].includes(autoplay.toLowerCase());
+  const speed = Number(p.get("speed"));
+  if (p.get("speed") !== null && Number.isFinite(speed) && speed > 0) out.speed = speed;
+  return out;
+}
+
+export function encodeQuery(s: UrlState): string {
+  const p = new URLSearchParams();
+  if (s.expr !== undefined) p.set("expr", s.expr);
+  for (const [name, v] of Object.entries(s.values ?? {})) {
+    p.set(RESERVED.has(name) ? `v.${name}` : name, JSON.stringify(v));
+  }
+  if (s.seed !== undefined && s.seed !== null) p.set("seed", JSON.stringify(s.seed));
+  if (s.step !== undefined) p.set("step", s.step);
+  if (s.theme !== undefined) p.set("theme", s.theme);
+  if (s.hide?.length) p.set("hide", s.hide.join(","));
+  if (s.autoplay) p.set("autoplay", "1");
+  if (s.speed !== undefined) p.set("speed", String(s.speed));
+  return p.toString();
+}
+
+/** The step index as the URL writes it: f<k> or b<k>, counting from 1 within the pass. */
+export function stepSpec(index: number, forwardSteps: number): string {
+  return index < forwardSteps ? `f${index + 1}` : `b${index - forwardSteps + 1}`;
+}
+
+/** A step spec to an index (clamped into range), or null if it names no step. */
+export function stepIndex(spec: string, forwardSteps: number, backwardSteps: number): number | null {
+  const total = forwardSteps + backwardSteps;
+  if (total === 0) return null;
+  const clamp = (i: number): number => Math.max(0, Math.min(total - 1, i));
+  if (spec === "start") return 0;
+  if (spec === "end") return total - 1;
+  if (spec === "backward") return clamp(forwardSteps);
+  const m = /^([fb]?)(\d+)$/.exec(spec);
+  if (!m) return null;
+  const k = Number(m[2]);
+  if (m[1] === "f") return clamp(k - 1);
+  if (m[1] === "b") return clamp(forwardSteps + k - 1);
+  return clamp(k);
+}

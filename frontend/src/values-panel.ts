@@ -1,0 +1,223 @@
+// The values panel: one editor per input name, created and removed as names appear and
+// disappear; a number field and a slider for scalars, a small grid for vectors and matrices.
+// Values typed for a name are kept when it disappears, and come back with it.
+
+import type { Tensor } from "./api";
+import { formatShape, parseNumber, shapeOf } from "./format";
+import { htmlEl } from "./svg";
+import { diffNames, parseShape, resize, setAt, sliderRange } from "./values-model";
+
+interface Editor {
+  el: HTMLElement;
+  shapeKey: string;
+  /** Refresh the fields from the store (not the one being typed in). */
+  refresh(except?: EventTarget | null): void;
+}
+
+function numText(x: number): string {
+  return String(Number(x.toPrecision(12)));
+}
+
+export class ValuesPanel {
+  readonly el: HTMLElement;
+  private readonly list: HTMLElement;
+  readonly store = new Map<string, Tensor>();
+  private editors = new Map<string, Editor>();
+  private names: string[] = [];
+  onChange: (name: string) => void = () => {};
+
+  constructor(parent: HTMLElement) {
+    this.el = htmlEl("section", { class: "panel values", "aria-label": "values" }, parent);
+    htmlEl("h2", { class: "panel-title" }, this.el, "Values");
+    this.list = htmlEl("div", { class: "values-list" }, this.el);
+  }
+
+  /** Show editors for exactly these names, in this order. */
+  setNames(names: string[]): void {
+    const { add, remove } = diffNames(this.names, names);
+    for (const n of remove) {
+      this.editors.get(n)?.el.remove();
+      this.editors.delete(n);
+    }
+    for (const n of add) this.editors.set(n, this.makeEditor(n));
+    // Reorder only when needed: moving an element in the DOM would end a slider drag.
+    const order = names.map((n) => this.editors.get(n)?.el).filter((e): e is HTMLElement => e !== undefined);
+    const inPlace = order.length === this.list.children.length && order.every((e, i) => this.list.children[i] === e);
+    if (!inPlace) for (const e of order) this.list.appendChild(e);
+    this.names = [...names];
+  }
+
+  /** Set a value from outside (a preset, the URL). */
+  setValue(name: string, t: Tensor): void {
+    this.store.set(name, t);
+    const ed = this.editors.get(name);
+    if (!ed) return;
+    if (ed.shapeKey !== shapeOf(t).join("x")) this.rebuild(name);
+    else ed.refresh();
+  }
+
+  private rebuild(name: string): void {
+    const old = this.editors.get(name);
+    const ed = this.makeEditor(name);
+    this.editors.set(name, ed);
+    if (old) old.el.replaceWith(ed.el);
+  }
+
+  private changed(name: string, t: Tensor, source: EventTarget | null): void {
+    this.store.set(name, t);
+    this.editors.get(name)?.refresh(source);
+    this.onChange(name);
+  }
+
+  private makeEditor(name: string): Editor {
+    const t = this.store.get(name) ?? 1;
+    if (!this.store.has(name)) this.store.set(name, t);
+    const shape = shapeOf(t);
+    const el = htmlEl("div", { class: "value-editor", "data-name": name });
+    const head = htmlEl("div", { class: "value-head" }, el);
+    htmlEl("label", { class: "value-name", for: `value-${name}` }, head, name);
+    const shapeField = htmlEl("input", {
+      class: "value-shape", type: "text", value: shape.length ? formatShape(shape) : "",
+      placeholder: "scalar", title: "shape: empty for a scalar, 3 for a vector, 2x3 for a matrix",
+      "aria-label": `shape of ${name}`, "data-testid": `shape-${name}`,
+    }, head);
+    shapeField.addEventListener("change", () => {
+      const s = parseShape(shapeField.value);
+      if (s === null) {
+        shapeField.classList.add("invalid");
+        return;
+      }
+      shapeField.classList.remove("invalid");
+      const cur = this.store.get(name) ?? 1;
+      this.store.set(name, resize(cur, s, 1));
+      this.rebuild(name);
+      this.onChange(name);
+    });
+    if (shape.length === 0) return this.scalarEditor(name, el);
+    return this.tensorEditor(name, el, shape);
+  }
+
+  private scalarEditor(name: string, el: HTMLElement): Editor {
+    const row = htmlEl("div", { class: "scalar-row" }, el);
+    const field = htmlEl("input", {
+      id: `value-${name}`, type: "text", inputmode: "decimal", class: "value-number",
+      "data-testid": `value-${name}`, "aria-label": `value of ${name}`,
+    }, row);
+    const slider = htmlEl("input", { type: "range", class: "value-slider", "data-testid": `slider-${name}`, "aria-label": `slider for ${name}` }, row);
+    const setRange = (x: number): void => {
+      const r = sliderRange(x);
+      slider.min = String(r.min);
+      slider.max = String(r.max);
+      slider.step = String(r.step);
+    };
+    field.addEventListener("input", () => {
+      const x = parseNumber(field.value);
+      field.classList.toggle("invalid", x === null);
+      if (x !== null) this.changed(name, x, field);
+    });
+    field.addEventListener("blur", () => ed.refresh());
+    slider.addEventListener("input", () => this.changed(name, Number(slider.value), slider));
+    const ed: Editor = {
+      el,
+      shapeKey: "",
+      refresh: (except) => {
+        const x = this.store.get(name);
+        if (typeof x !== "number") return;
+        if (except !== field && parseNumber(field.value) !== x) field.value = numText(x);
+        if (except !== slider) {
+          setRange(x);
+          slider.value = String(x);
+        }
+      },
+    };
+    ed.refresh();
+    return ed;
+  }
+
+  private tensorEditor(name: string, el: HTMLElement, shape: number[]): Editor {
+    const cells: { input: HTMLInputElement; path: number[] }[] = [];
+    let text: HTMLTextAreaElement | null = null;
+    let slider: HTMLInputElement | null = null;
+    let sliderLabel: HTMLElement | null = null;
+    let active: number[] = shape.map(() => 0); // the entry the slider drags
+    const entry = (t: Tensor, path: number[]): number => {
+      let cur: Tensor = t;
+      for (const i of path) cur = Array.isArray(cur) ? cur[i] : cur;
+      return typeof cur === "number" ? cur : 0;
+    };
+    if (shape.length <= 2) {
+      const grid = htmlEl("div", { class: "grid-editor" }, el);
+      const rows = shape.length === 1 ? 1 : shape[0];
+      const cols = shape[shape.length - 1];
+      grid.style.gridTemplateColumns = `repeat(${cols}, minmax(3.2em, 1fr))`;
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          const path = shape.length === 1 ? [j] : [i, j];
+          const input = htmlEl("input", {
+            type: "text", inputmode: "decimal", class: "grid-cell",
+            "data-testid": `value-${name}-${path.join("-")}`, "aria-label": `${name}[${path.join(",")}]`,
+          }, grid);
+          input.addEventListener("focus", () => {
+            active = path;
+            ed.refresh(input);
+            for (const c of cells) c.input.classList.toggle("active", c.input === input);
+          });
+          input.addEventListener("input", () => {
+            const x = parseNumber(input.value);
+            input.classList.toggle("invalid", x === null);
+            if (x !== null) this.changed(name, setAt(this.store.get(name) ?? 0, path, x), input);
+          });
+          cells.push({ input, path });
+        }
+      }
+      cells[0]?.input.classList.add("active");
+      // One slider drags the entry last focused in the grid.
+      const row = htmlEl("div", { class: "scalar-row" }, el);
+      sliderLabel = htmlEl("span", { class: "slider-cell" }, row);
+      const sl = htmlEl("input", { type: "range", class: "value-slider", "data-testid": `slider-${name}`, "aria-label": `slider for the selected entry of ${name}` }, row);
+      slider = sl;
+      sl.addEventListener("input", () => this.changed(name, setAt(this.store.get(name) ?? 0, active, Number(sl.value)), sl));
+    } else {
+      text = htmlEl("textarea", { class: "tensor-json", rows: "3", "data-testid": `value-${name}-json`, "aria-label": `${name} as nested lists` }, el);
+      const ta = text;
+      ta.addEventListener("input", () => {
+        try {
+          const v: unknown = JSON.parse(ta.value);
+          const ok = JSON.stringify(shapeOf(v as Tensor)) === JSON.stringify(shape);
+          ta.classList.toggle("invalid", !ok);
+          if (ok) this.changed(name, v as Tensor, ta);
+        } catch {
+          ta.classList.add("invalid");
+        }
+      });
+    }
+    const ed: Editor = {
+      el,
+      shapeKey: shape.join("x"),
+      refresh: (except) => {
+        const t = this.store.get(name);
+        if (t === undefined) return;
+        for (const c of cells) {
+          if (c.input === except) continue;
+          let cur: Tensor = t;
+          for (const i of c.path) cur = Array.isArray(cur) ? cur[i] : cur;
+          if (typeof cur === "number" && parseNumber(c.input.value) !== cur) c.input.value = numText(cur);
+        }
+        if (text && text !== except) text.value = JSON.stringify(t);
+        if (slider && sliderLabel) {
+          const x = entry(t, active);
+          sliderLabel.textContent = `[${active.join(",")}]`;
+          if (slider !== except) {
+            const r = sliderRange(x);
+            slider.min = String(r.min);
+            slider.max = String(r.max);
+            slider.step = String(r.step);
+            slider.value = String(x);
+          }
+        }
+      },
+    };
+    ed.refresh();
+    return ed;
+  }
+}

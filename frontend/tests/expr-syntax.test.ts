@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { errorRange, inputNames, segments, tokenize } from "../src/expr-syntax";
+
+describe("tokenize", () => {
+  it("finds names, functions, numbers, operators and comments", () => {
+    const text = "f = exp(x) ** 2.5e-1 # note";
+    const kinds = tokenize(text).filter((t) => t.kind !== "space").map((t) => [t.kind, text.slice(t.start, t.end)]);
+    expect(kinds).toEqual([
+      ["name", "f"], ["op", "="], ["func", "exp"], ["paren", "("], ["name", "x"], ["paren", ")"],
+      ["op", "**"], ["number", "2.5e-1"], ["comment", "# note"],
+    ]);
+  });
+  it("covers the text exactly", () => {
+    const text = "q = x + y\nf = q * z;  $";
+    expect(tokenize(text).map((t) => text.slice(t.start, t.end)).join("")).toBe(text);
+  });
+});
+
+describe("error underline", () => {
+  it("underlines the offending characters", () => {
+    const segs = segments("x ^^ 2", { start: 2, end: 4 });
+    expect(segs.filter((s) => s.error).map((s) => s.text).join("")).toBe("^^");
+    expect(segs.map((s) => s.text).join("")).toBe("x ^^ 2");
+  });
+  it("splits a token the span cuts through", () => {
+    const segs = segments("alpha + 1", { start: 2, end: 4 });
+    expect(segs.filter((s) => s.error).map((s) => s.text)).toEqual(["ph"]);
+  });
+  it("gives an empty span one character, and one past the end a placeholder", () => {
+    expect(errorRange("(x + ", 3, 3)).toEqual({ start: 3, end: 4, pad: false });
+    expect(errorRange("(x +", 4, 4)).toEqual({ start: 4, end: 4, pad: true });
+    const segs = segments("(x +", { start: 4, end: 4 });
+    expect(segs[segs.length - 1]).toEqual({ text: " ", kind: "space", error: true });
+  });
+  it("clamps spans outside the text", () => {
+    expect(errorRange("ab", 5, 9)).toEqual({ start: 2, end: 2, pad: true });
+  });
+  it("marks nothing without an error", () => {
+    expect(segments("x + y", null).some((s) => s.error)).toBe(false);
+  });
+});
+
+describe("inputNames", () => {
+  it("lists names read before they are assigned, in order", () => {
+    expect(inputNames("(x + y) * z")).toEqual(["x", "y", "z"]);
+    expect(inputNames("q = x + y; f = q * z")).toEqual(["x", "y", "z"]);
+    expect(inputNames("q = x + y\nf = q * z")).toEqual(["x", "y", "z"]);
+  });
+  it("skips functions and the constants pi and e", () => {
+    expect(inputNames("sigmoid(w * x) + e^-t * pi")).toEqual(["w", "x", "t"]);
+  });
+  it("reads a name on the right of its own assignment", () => {
+    expect(inputNames("x = x + 1; y = x * 2")).toEqual(["x"]);
+  });
+  it("ignores comments", () => {
+    expect(inputNames("# uses k\na * 2")).toEqual(["a"]);
+  });
+});

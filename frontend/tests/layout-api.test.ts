@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ApiError, decodeTensor, decodeTrace, encodeTensor, type Trace } from "../src/api";
+import { fallbackLayout } from "../src/layout-fallback";
+import { Session } from "../src/session";
+import { circuit, fanout, logZero } from "./helpers";
+
+describe("non-finite numbers", () => {
+  it("decodes the API's strings in numeric fields only", () => {
+    expect(decodeTensor(["Infinity", "-Infinity", "NaN", 1])).toEqual([Infinity, -Infinity, NaN, 1]);
+    const t = logZero();
+    expect(t.value).toBe(-Infinity);
+    expect(t.nodes.find((n) => n.id === "n0")?.grad).toBe(Infinity);
+    const raw = structuredClone(circuit()) as Trace;
+    raw.nodes[0].label = "NaN";
+    expect(decodeTrace(raw).nodes[0].label).toBe("NaN");
+  });
+  it("encodes them back", () => {
+    expect(encodeTensor([Infinity, NaN, -Infinity, 2])).toEqual(["Infinity", "NaN", "-Infinity", 2]);
+  });
+});
+
+describe("fallback layout", () => {
+  it("puts every node left of its consumers and gives every edge a path", () => {
+    const t = fanout();
+    const l = fallbackLayout(t);
+    for (const e of t.edges) {
+      expect(l.nodes[e.source].x).toBeLessThan(l.nodes[e.target].x);
+      expect(l.edges[e.id].path).toMatch(/^M[\d.,-]+ C/);
+    }
+    expect(l.nodes.n0.shape).toBe("box");
+    expect(l.nodes.n5.shape).toBe("ellipse");
+    expect(l.width).toBeGreaterThan(0);
+  });
+  it("never overlaps two nodes", () => {
+    const l = fallbackLayout(circuit());
+    const ns = Object.values(l.nodes);
+    for (let i = 0; i < ns.length; i++)
+      for (let j = i + 1; j < ns.length; j++)
+        expect(Math.abs(ns[i].x - ns[j].x) >= (ns[i].w + ns[j].w) / 2 || Math.abs(ns[i].y - ns[j].y) >= (ns[i].h + ns[j].h) / 2).toBe(true);
+  });
+});
+
+describe("session", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("adds a default value for an unknown name and asks again", async () => {
+    const calls: Record<string, unknown>[] = [];
+    const trace = vi.fn(async (_e: string, values: Record<string, unknown>) => {
+      calls.push(values);
+      if (!("k" in values)) throw new ApiError("name", "unknown name 'k'", 4, 5, 400);
+      return circuit();
+    });
+    const layout = vi.fn(async () => fallbackLayout(circuit()));
+    const s = new Session(new Map([["x", -2]]), { trace, layout });
+    s.expr = "x + k()"; // the parser would see k as a function: the span still names k
+    const got: boolean[] = [];
+    s.onResult = (r) => got.push(r.structureChanged);
+    await s.refresh();
+    expect(calls.length).toBe(2);
+    expect(calls[1]).toEqual({ x: -2, k: 1 });
+    expect(got).toEqual([true]);
+  });
+
+  it("lays out once per structure, and falls back when the server cannot", async () => {
+    const trace = vi.fn(async () => circuit());
+    const layout = vi.fn(async () => {
+      throw new ApiError("internal", "internal error", 0, 0, 500);
+    });
+    const s = new Session(new Map(), { trace, layout });
+    s.expr = "q = x + y; f = q * z";
+    const results: { changed: boolean; fallback: boolean }[] = [];
+    s.onResult = (r) => results.push({ changed: r.structureChanged, fallback: r.fallback });
+    await s.refresh();
+    await s.refresh();
+    expect(layout).toHaveBeenCalledTimes(1);
+    expect(results).toEqual([{ changed: true, fallback: true }, { changed: false, fallback: true }]);
+  });
+
+  it("reports errors, and coalesces requests made while one is in flight", async () => {
+    let n = 0;
+    const trace = vi.fn(async () => {
+      n++;
+      await new Promise((r) => setTimeout(r, 5));
+      throw new ApiError("syntax", "expected an operand", 3, 4, 400);
+    });
+    const s = new Session(new Map(), { trace, layout: vi.fn() });
+    s.expr = "(x +";
+    const errors: string[] = [];
+    s.onError = (e) => errors.push(e.message);
+    const first = s.refresh();
+    void s.refresh();
+    void s.refresh();
+    await first;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(n).toBe(2);
+    expect(errors).toEqual(["expected an operand"]);
+  });
+});

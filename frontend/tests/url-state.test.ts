@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { decodeQuery, encodeQuery, stepIndex, stepSpec } from "../src/url-state";
+
+describe("URL state (the query the server also reads)", () => {
+  it("round-trips expression, values, seed, step and theme", () => {
+    const s = {
+      expr: "q = x + y; f = q * z",
+      values: { x: -2, y: [1, 2], z: [[1, 2], [3, 4]] },
+      seed: [1, 2],
+      step: "b3",
+      theme: "projector",
+    };
+    expect(decodeQuery(`?${encodeQuery(s)}`)).toEqual(s);
+  });
+  it("writes one parameter per input", () => {
+    expect(encodeQuery({ expr: "(x+y)*z", values: { x: -2, W: [[1, 2]] }, step: "b3" })).toBe(
+      "expr=%28x%2By%29*z&x=-2&W=%5B%5B1%2C2%5D%5D&step=b3",
+    );
+  });
+  it("escapes inputs with reserved names as v.<name>", () => {
+    const q = encodeQuery({ expr: "step * 2", values: { step: 3 } });
+    expect(q).toBe("expr=step+*+2&v.step=3");
+    expect(decodeQuery(q).values).toEqual({ step: 3 });
+    expect(decodeQuery("expr=x&x=1&v.x=2").values).toEqual({ x: 2 });
+  });
+  it("keeps special characters of the expression", () => {
+    const expr = "a = x^2 & b # c\n+ 1";
+    expect(decodeQuery(encodeQuery({ expr })).expr).toBe(expr);
+  });
+  it("reads embed options", () => {
+    expect(decodeQuery("expr=x&hide=side,explain&autoplay&speed=2")).toEqual({
+      expr: "x", hide: ["side", "explain"], autoplay: true, speed: 2,
+    });
+    expect(decodeQuery("autoplay=0").autoplay).toBe(false);
+  });
+  it("drops malformed parts instead of throwing", () => {
+    expect(decodeQuery("?expr=x&y=%7Bnot-json&seed=oops&step=zz&speed=-1&1bad=2")).toEqual({ expr: "x" });
+    expect(decodeQuery("x=1&y=%22text%22&z=%5B1%2Cnull%5D").values).toEqual({ x: 1 });
+  });
+  it("leaves out what is not set", () => {
+    expect(encodeQuery({})).toBe("");
+    expect(encodeQuery({ seed: null, expr: "x" })).toBe("expr=x");
+  });
+});
+
+describe("step specs", () => {
+  it("name steps within their pass, from 1", () => {
+    expect(stepSpec(0, 5)).toBe("f1");
+    expect(stepSpec(4, 5)).toBe("f5");
+    expect(stepSpec(5, 5)).toBe("b1");
+    expect(stepSpec(9, 5)).toBe("b5");
+  });
+  it("turn back into indices, clamped", () => {
+    expect(stepIndex("f2", 5, 5)).toBe(1);
+    expect(stepIndex("b3", 5, 5)).toBe(7);
+    expect(stepIndex("b99", 5, 5)).toBe(9);
+    expect(stepIndex("start", 5, 5)).toBe(0);
+    expect(stepIndex("end", 5, 5)).toBe(9);
+    expect(stepIndex("backward", 5, 5)).toBe(5);
+    expect(stepIndex("7", 5, 5)).toBe(7);
+    expect(stepIndex("x", 5, 5)).toBeNull();
+    expect(stepIndex("end", 0, 0)).toBeNull();
+  });
+});
+
+describe("share links", () => {
+  it("point the page, the embed page and the pictures at the same state", async () => {
+    const { shareLinks } = await import("../src/share");
+    const l = shareLinks("http://h", { expr: "x*y", values: { x: 2, y: -1 }, step: "b2" }, "projector");
+    const q = "expr=x*y&x=2&y=-1&step=b2&theme=projector";
+    expect(l.page).toBe(`http://h/?${q}`);
+    expect(l.embed).toBe(`http://h/embed/?${q}`);
+    expect(l.svg).toBe(`http://h/api/picture.svg?${q}`);
+    expect(l.png).toBe(`http://h/api/picture.png?${q}&scale=2`);
+    expect(l.iframe).toContain('src="http://h/embed/?expr=x*y&amp;x=2');
+  });
+});
