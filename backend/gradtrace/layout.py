@@ -10,13 +10,14 @@ time budget and is killed past it: `graphviz.pipe` has no timeout, so we call th
 
 `dot` is exact but super-linear in the number of ranks its long edges cross (an input used in every
 layer of a 300-node chain takes it minutes). So before running it we estimate its problem size,
-nodes plus the virtual nodes of long edges, and past `dot_max_virtual` (or past the time budget) we
+nodes plus the virtual nodes of long edges, and past `dot_max_work` (or past the time budget) we
 use `layered_layout`, a simple layered drawing of our own in linear time. The answer says which
 `engine` drew it.
 
 Coordinates are returned in SVG space (y down, points): node centres and sizes, and each edge as an
-SVG path of cubic Béziers plus the arrowhead's tip and a mid point where the frontend puts the
-edge's value and gradient labels (values above the wire, gradients below, as in cs231n).
+SVG path of cubic Béziers, the arrowhead's tip, its mid point, and the points where its labels go
+(`place_labels`: the value above the wire and the gradient below it, as in cs231n, and the local
+derivative), chosen here once so that the browser and the pictures agree.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def node_size(kind: str, label: str) -> tuple[float, float]:
 
 def to_dot(graph: Graph) -> str:
     g = graphviz.Digraph("gradtrace")
-        # Wide rank gaps: each wire carries a value above it and a gradient below it.
+    # Wide rank gaps: each wire carries a value above it and a gradient below it.
     g.attr(rankdir="LR", nodesep="0.6", ranksep="2.0", splines="spline", margin="0.1")
     g.attr("node", fixedsize="true", fontsize="14")
     g.attr("edge", arrowsize="0.7")
