@@ -85,16 +85,33 @@ def _parse_assignments(items: Sequence[str]) -> dict[str, Any]:
     return values
 
 
+def _parse_seed(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise SystemExit(f"gradtrace: the seed is not a number or a JSON list: {text!r}") from None
+
+
 def _show_error(expr: str, err: GradtraceError) -> str:
+    """The message, then the line of `expr` with the error and carets under its characters: at
+    least one, so an error at the end of the input ("expected an operand") points past the text."""
     lines = [f"error ({err.type}): {err.message}"]
-    if err.end > err.start and "\n" not in expr and len(expr) <= 200:
-        lines += ["  " + expr, "  " + " " * err.start + "^" * (err.end - err.start)]
+    start = min(err.start, len(expr))
+    first = expr.rfind("\n", 0, start) + 1
+    last = expr.find("\n", start)
+    last = len(expr) if last < 0 else last
+    line = "".join(c if c.isprintable() else " " for c in expr[first:last])  # one column each
+    if len(line) <= 200:
+        width = max(1, min(err.end, last) - start)
+        lines += ["  " + line, "  " + " " * (start - first) + "^" * width]
     return "\n".join(lines)
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
     values = _parse_assignments(args.values)
-    seed = json.loads(args.seed) if args.seed is not None else None
+    seed = _parse_seed(args.seed)
     try:
         t = trace(args.expr, values, seed)
     except GradtraceError as err:
@@ -109,7 +126,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     values = _parse_assignments(args.values)
-    seed = json.loads(args.seed) if args.seed is not None else None
+    seed = _parse_seed(args.seed)
     out = Path(args.output)
     name = (args.format or out.suffix.lstrip(".") or "svg").lower()
     if name not in ("svg", "png", "pdf"):
@@ -176,8 +193,38 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _options_first(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Put a command's options first and its positionals after a '--', so that an expression may
+    start with '-' (`gradtrace trace "-x^2" x=3`, which argparse would take for an unknown
+    option) and options may come after the values (`x=1 --json`, which argparse refuses once the
+    `values` list has been taken)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    command = subs[0].choices.get(argv[0]) if subs and argv and "--" not in argv else None
+    if command is None:
+        return argv
+    takes_value = {s: a.nargs != 0 for a in command._actions for s in a.option_strings}
+    options: list[str] = []
+    positionals: list[str] = []
+    i = 1
+    while i < len(argv):
+        name = argv[i].split("=", 1)[0]
+        known = [s for s in takes_value if s == name] or [
+            s for s in takes_value if name.startswith("--") and s.startswith(name)]
+        if len(known) == 1:  # an option, or an unambiguous abbreviation of one
+            options.append(argv[i])
+            if takes_value[known[0]] and "=" not in argv[i] and i + 1 < len(argv):
+                i += 1
+                options.append(argv[i])
+        else:
+            positionals.append(argv[i])
+        i += 1
+    return [argv[0], *options, "--", *positionals] if positionals else argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(_options_first(parser, list(sys.argv[1:] if argv is None
+                                                             else argv)))
     code: int = args.func(args)
     return code
 

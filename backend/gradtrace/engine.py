@@ -80,6 +80,8 @@ class Graph:
     inputs: dict[str, int]  # input name -> node index
     spans: dict[str, tuple[int, int]]  # input name -> span of its first use
     source: str
+    # Statements before the last that assign no name: computed, but nothing can use them.
+    unused: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def structure(self) -> str:
@@ -169,6 +171,12 @@ def build_graph(program: Program, given: Mapping[str, object], settings: Setting
             else:
                 assert isinstance(e, Call)
                 if e.func not in FUNCTIONS:
+                    if e.func in env or e.func in given or e.func in CONSTANTS:
+                        # `y(x + 1)` with a value y: most likely a product written as in algebra.
+                        raise GradtraceError(
+                            "function", f"'{e.func}' is a value, not a function: to multiply, "
+                            f"write {e.func} * (...)", e.start, e.name_end,
+                        )
                     raise _unknown_function(e.func, e.start, e.name_end)
                 op = REGISTRY[FUNCTIONS[e.func]]
                 if len(e.args) != op.arity:
@@ -186,7 +194,8 @@ def build_graph(program: Program, given: Mapping[str, object], settings: Setting
                 node.name = stmt.target
                 node.label = stmt.target
             env[stmt.target] = result
-    return Graph(nodes, edges, result, inputs, spans, program.source)
+    unused = [(st.start, st.end) for st in program.statements[:-1] if st.target is None]
+    return Graph(nodes, edges, result, inputs, spans, program.source, unused)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,6 +234,13 @@ def parse_value(name: str, raw: object, span: tuple[int, int], settings: Setting
                           f"the first has {size}")
             nxt.extend(item)
         level = nxt
+    if {type(leaf) for leaf in level} <= {float, int}:
+        # The common case, all plain numbers: one conversion instead of one per element
+        # (a 256x256 matrix in 3 ms rather than 30). Huge integers still take the slow path.
+        try:
+            return np.array(level, dtype=np.float64).reshape(shape)
+        except OverflowError:
+            pass
     flat: list[float] = []
     for leaf in level:
         if isinstance(leaf, bool) or not isinstance(leaf, int | float | str):
@@ -281,6 +297,18 @@ def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings) -> li
                         f"({size:,} elements, more than {settings.max_tensor_elements:,})",
                         node.start, node.end,
                     )
+                if node.op == "conv2d":
+                    # Each output element is a sum over the kernel (and its input channels), and
+                    # the backward pass costs twice the forward: with a large kernel a request
+                    # within every size limit could take seconds.
+                    w = args[1].shape
+                    macs = size * (math.prod(w[:-1]) if len(w) == 4 else math.prod(w))
+                    if macs > settings.max_conv2d_macs:
+                        raise GradtraceError(
+                            "limit", f"conv2d of {fmt_shape(args[0].shape)} with the kernel "
+                            f"{fmt_shape(w)} would take {macs:,} multiply-adds, more than the "
+                            f"limit of {settings.max_conv2d_macs:,}", node.start, node.end,
+                        )
                 v = np.asarray(op.forward(*args), dtype=np.float64)
             total += v.size
             if total > settings.max_total_elements:

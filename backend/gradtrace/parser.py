@@ -281,6 +281,14 @@ class _Parser:
             if self.tok.kind == "rparen":
                 raise GradtraceError("syntax", "unbalanced ')': no '(' to close",
                                      self.tok.start, self.tok.end)
+            prev, t = self.tokens[self.pos - 1], self.tok
+            if prev.kind in ("num", "name", "rparen") and t.kind in ("num", "name", "lparen"):
+                # `2x`, `x y`, `(x)(y)`: a product written as in algebra.
+                left = "(...)" if prev.kind == "rparen" else prev.text
+                right = "(...)" if t.kind == "lparen" else t.text
+                raise GradtraceError("syntax", f"unexpected '{t.text}': a missing operator? "
+                                     f"Products need a '*', as in {left} * {right}",
+                                     t.start, t.end)
             raise self.unexpected("an operator, ';' or the end of the expression")
         if not stmts:
             raise GradtraceError("syntax", "the expression is empty", 0, len(self.src))

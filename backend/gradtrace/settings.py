@@ -22,8 +22,14 @@ class Settings(BaseSettings):
     max_nodes: int = 2_500
     max_tensor_dims: int = 8
     max_tensor_elements: int = 200_000  # one input value, or one node's value
-    max_total_elements: int = 2_000_000  # all node values of one trace together
+    # All node values of one trace together. The record holds each about 4 times (value, gradient,
+    # downstream on edges, steps): at this cap a response is about 60 MB. A 3-layer MLP on 64x256
+    # inputs with 256x256 weights holds 252,000.
+    max_total_elements: int = 600_000
     max_body_bytes: int = 16 * 1024 * 1024
+    # conv2d's multiply-adds per pass: about 0.1 s forward here. Lecture-sized convolutions are far
+    # below it (64 MNIST images, 5x5 kernels, 32 channels: 30 million).
+    max_conv2d_macs: int = 100_000_000
 
     # Graphviz layout.
     layout_timeout_s: float = 3.0  # dot is killed past this, and the layered layout is used
@@ -33,7 +39,7 @@ class Settings(BaseSettings):
     layout_cache_entries: int = 512
 
     # Cache of trace responses by (expression, values, seed), bounded by their total size.
-    trace_cache_bytes: int = 64 * 1024 * 1024
+    trace_cache_bytes: int = 256 * 1024 * 1024  # entries up to a quarter of it
 
     # Server.
     host: str = "127.0.0.1"

@@ -95,7 +95,8 @@ class _Symbols:
     def __init__(self, graph: Graph) -> None:
         used = {n.name for n in graph.nodes if n.name}
         self.free = [c for c in "uvwpqrstabcdfghk" if c not in used]
-        self.graph = graph
+        # Chosen once here: looking through every node for each edge made a trace O(n^2).
+        self.out_sym = "z" if "z" not in used else "y"
 
     def of(self, node: Node, fallback: int) -> str:
         if node.name:
@@ -107,7 +108,7 @@ class _Symbols:
     def out(self, node: Node) -> str:
         if node.name:
             return tex_name(node.name)
-        return "z" if "z" not in {n.name for n in self.graph.nodes} else "y"
+        return self.out_sym
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def compile_graph(expr: str, given: Mapping[str, object], settings: Settings) ->
     return build_graph(program, given, settings)
 
 
-def _node_record(node: Node, res: Result) -> dict[str, Any]:
+def _node_record(node: Node, res: Result, grad: JSON) -> dict[str, Any]:
     v = res.values[node.index]
     return {
         "id": node.id,
@@ -138,7 +139,7 @@ def _node_record(node: Node, res: Result) -> dict[str, Any]:
         "label": node.label,
         "name": node.name,
         "value": encode(v),
-        "grad": encode(res.grads[node.index]),
+        "grad": grad,
         "shape": list(v.shape),
         "start": node.start,
         "end": node.end,
@@ -185,7 +186,8 @@ def _edge_records(graph: Graph, res: Result) -> list[dict[str, Any]]:
     return out
 
 
-def _steps(graph: Graph, res: Result, edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _steps(graph: Graph, res: Result, edges: list[dict[str, Any]], grads: list[JSON]
+           ) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     for node in reversed(graph.nodes):
         if res.grads[node.index] is None:
@@ -198,7 +200,7 @@ def _steps(graph: Graph, res: Result, edges: list[dict[str, Any]]) -> list[dict[
                 terms.append({"edge": graph.edges[ei].id, "value": edges[ei]["downstream"]})
         steps.append({
             "node": node.id,
-            "upstream": encode(res.grads[node.index]),
+            "upstream": grads[node.index],
             "terms": terms,
             "edges": [edges[ei] for ei in node.in_edges
                       if res.downstream[ei] is not None],
@@ -251,6 +253,12 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
          "expression does not use it", "node": None, "start": 0, "end": 0}
         for name in values if name not in graph.inputs
     ]
+    warnings += [
+        {"type": "unused_statement", "message": f"'{graph.source[a:b][:40]}' is not used: only "
+         "the last statement is the output (to name it for later, write name = ...)",
+         "node": None, "start": a, "end": b}
+        for a, b in graph.unused
+    ]
     vals = forward(graph, inputs, settings)
     out = vals[graph.output]
     res = backward(graph, vals, make_seed(graph, seed, out, settings))
@@ -261,6 +269,9 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
         if w:
             warnings.append(w)
     edges = _edge_records(graph, res)
+    # Each gradient is encoded once and the same data shared by the node, its step and
+    # `gradients` (a tensor's tolist() is most of the record's cost).
+    grads = [encode(g) for g in res.grads]
     out_node = graph.nodes[graph.output]
     return Trace({
         "expr": expr,
@@ -268,11 +279,11 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
         "value": encode(out),
         "shape": list(out.shape),
         "seed": encode(res.seed),
-        "gradients": {name: encode(res.grads[idx]) for name, idx in graph.inputs.items()},
-        "nodes": [_node_record(n, res) for n in graph.nodes],
+        "gradients": {name: grads[idx] for name, idx in graph.inputs.items()},
+        "nodes": [_node_record(n, res, grads[n.index]) for n in graph.nodes],
         "edges": edges,
         "forward": [n.id for n in graph.nodes],
-        "backward": _steps(graph, res, edges),
+        "backward": _steps(graph, res, edges, grads),
         "gates": {k: v for k, v in GATE_TEXT.items()},
         "structure": graph.structure,
         "warnings": warnings,

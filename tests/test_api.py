@@ -1,0 +1,245 @@
+"""The HTTP contract of DESIGN.md, in process (`client`) and against a real uvicorn (`server`):
+/api/health, /api/trace, /api/layout, error JSON with spans and 4xx (never 5xx), 422 for
+malformed bodies, /docs and /openapi.json."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from gradtrace import trace
+
+from .helpers import check_invariants
+
+CIRCUIT: dict[str, Any] = {"expr": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}
+
+
+def as_json(obj: Any) -> Any:
+    return json.loads(json.dumps(obj))
+
+
+def test_health(client: TestClient) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_trace_answers_the_record(client: TestClient) -> None:
+    r = client.post("/api/trace", json=CIRCUIT)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body == as_json(trace(CIRCUIT["expr"], CIRCUIT["values"]))
+    check_invariants(body)
+    assert body["value"] == -12.0
+    assert body["gradients"] == {"x": -4.0, "y": -4.0, "z": 3.0}
+    for n in body["nodes"]:
+        assert {"id", "kind", "op", "label", "value", "grad", "shape"} <= set(n)
+    for e in body["edges"]:
+        assert {"id", "source", "target", "arg", "local", "local_formula", "downstream"} <= set(e)
+    assert body["forward"] == [n["id"] for n in body["nodes"]]
+    assert [s["node"] for s in body["backward"]] == list(reversed(body["forward"]))
+    assert body["warnings"] == []
+
+
+def test_trace_with_tensors_and_seed(client: TestClient) -> None:
+    req = {"expr": "Z = A @ B", "values": {"A": [[1, 2]], "B": [[1, 0], [0, 1]]},
+           "seed": [[1, -1]]}
+    body = client.post("/api/trace", json=req).json()
+    assert body["value"] == [[1.0, 2.0]] and body["gradients"]["A"] == [[1.0, -1.0]]
+    assert all(e["local"] is None for e in body["edges"])
+
+
+def test_non_finite_numbers_are_strings(client: TestClient) -> None:
+    r = client.post("/api/trace", json={"expr": "exp(exp(exp(x)))", "values": {"x": 10}})
+    assert r.status_code == 200
+    json.loads(r.text, parse_constant=lambda c: pytest.fail(f"bare {c} in the body"))
+    body = r.json()
+    assert body["value"] == "Infinity"
+    assert any(w["type"] == "nonfinite" for w in body["warnings"])
+    r = client.post("/api/trace", json={"expr": "x * 2", "values": {"x": "NaN"}})
+    assert r.status_code == 200 and r.json()["value"] == "NaN"
+
+
+def test_unused_value_is_a_warning(client: TestClient) -> None:
+    body = client.post("/api/trace", json={"expr": "x", "values": {"x": 1, "gone": 2}}).json()
+    assert [w["type"] for w in body["warnings"]] == ["unused_value"]
+
+
+BAD: list[tuple[str, dict[str, Any], Any, str, str]] = [
+    # expr, values, seed, error type, the text the span covers
+    ("(x + y", {"x": 1, "y": 2}, None, "syntax", "("),
+    ("x + y)", {"x": 1, "y": 2}, None, "syntax", ")"),
+    ("x +", {"x": 1}, None, "syntax", "+"),
+    ("x^^2", {"x": 1}, None, "syntax", "^^"),
+    ("2..3 * x", {"x": 1}, None, "syntax", "2..3"),
+    ("", {}, None, "syntax", ""),
+    ("x²", {"x": 1}, None, "syntax", "²"),
+    ("x * zz", {"x": 1}, None, "name", "zz"),
+    ("sigmod(x)", {"x": 1}, None, "function", "sigmod"),
+    ("max(x)", {"x": 1}, None, "arity", "max(x)"),
+    ("A @ B", {"A": [[1, 2]], "B": [[1, 2]]}, None, "shape", "A @ B"),
+    ("dot(A, A)", {"A": [[1, 2]]}, None, "shape", "dot(A, A)"),
+    ("2 * v", {"v": [[1, 2], [3]]}, None, "value", "v"),
+    ("2 * v", {"v": True}, None, "value", "v"),
+    ("2 * v", {"v": {"a": 1}}, None, "value", "v"),
+    ("2 * v", {"v": 10**400}, None, "value", "v"),
+    ("W * 2", {"W": [1, 2]}, [1, 2, 3], "seed", "W * 2"),
+    ("(" * 150 + "x" + ")" * 150, {"x": 1}, None, "limit", "("),
+    ("x^" * 5000 + "x", {"x": 1}, None, "limit", ""),
+    (" + ".join(["x"] * 20000), {"x": 1}, None, "limit", ""),
+]
+
+
+@pytest.mark.parametrize(("expr", "values", "seed", "type_", "span_text"), BAD,
+                         ids=[f"{b[3]}-{b[0][:12]!r}" for b in BAD])
+def test_bad_input_is_4xx_with_a_span(client: TestClient, expr: str, values: dict[str, Any],
+                                      seed: Any, type_: str, span_text: str) -> None:
+    req: dict[str, Any] = {"expr": expr, "values": values}
+    if seed is not None:
+        req["seed"] = seed
+    r = client.post("/api/trace", json=req)
+    assert 400 <= r.status_code < 500, r.text
+    err = r.json()["error"]
+    assert set(err) == {"type", "message", "start", "end"}
+    assert err["type"] == type_ and err["message"]
+    assert 0 <= err["start"] <= err["end"]
+    if span_text:
+        assert expr[err["start"]:err["end"]] == span_text
+    # The same error from the layout endpoint, which compiles the same text.
+    if type_ in ("syntax", "function", "arity", "limit") and len(expr) < 10_000:
+        r2 = client.post("/api/layout", json={"expr": expr, "values": values})
+        assert 400 <= r2.status_code < 500 and r2.json()["error"]["type"] == type_
+
+
+@pytest.mark.parametrize("body", [
+    b"not json",
+    b'{"expr": "x", "values": ',
+    b"[1, 2]",
+    b'"x"',
+    b"{}",
+    b'{"values": {"x": 1}}',
+    b'{"expr": 3}',
+    b'{"expr": null}',
+    b'{"expr": ["x"]}',
+    b'{"expr": "x", "values": [1]}',
+    b'{"expr": "x", "values": "x=1"}',
+    b'{"expr": "x", "values": {"x": 1}, "unknown": 1}',
+])
+def test_malformed_bodies_are_422(client: TestClient, body: bytes) -> None:
+    r = client.post("/api/trace", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["type"] and err["message"]
+
+
+def test_deeply_nested_json_value_is_not_a_server_error(client: TestClient) -> None:
+    depth = 100_000
+    body = '{"expr": "x", "values": {"x": ' + "[" * depth + "1" + "]" * depth + "}}"
+    r = client.post("/api/trace", content=body, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    assert "error" in r.json()
+
+
+def test_wrong_method_and_unknown_path(client: TestClient) -> None:
+    assert client.get("/api/trace").status_code in (404, 405)
+    assert client.get("/api/nothing-here").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout
+
+
+def test_layout_structure_matches_the_trace(client: TestClient) -> None:
+    req = {"expr": "q = x + y; f = q * z + exp(x)", "values": {"x": 1, "y": 2, "z": 3}}
+    t = client.post("/api/trace", json=req).json()
+    layout = client.post("/api/layout", json=req)
+    assert layout.status_code == 200, layout.text
+    lay = layout.json()
+    assert lay["structure"] == t["structure"]
+    assert set(lay["nodes"]) == {n["id"] for n in t["nodes"]}
+    assert set(lay["edges"]) == {e["id"] for e in t["edges"]}
+    for box in lay["nodes"].values():
+        assert {"x", "y", "w", "h"} <= set(box)
+    for path in lay["edges"].values():
+        assert path["path"] and path["source"] in lay["nodes"] and path["target"] in lay["nodes"]
+
+
+def test_layout_does_not_depend_on_values(client: TestClient) -> None:
+    a = client.post("/api/layout", json={"expr": "(x + y) * z",
+                                         "values": {"x": 1, "y": 2, "z": 3}}).json()
+    b = client.post("/api/layout", json={"expr": "(x + y) * z",
+                                         "values": {"x": [[1, 2]], "y": -7, "z": 0.5}}).json()
+    assert a == b
+    t1 = client.post("/api/trace", json={"expr": "(x + y) * z",
+                                         "values": {"x": 1, "y": 2, "z": 3}}).json()
+    t2 = client.post("/api/trace", json={"expr": "(x + y) * z",
+                                         "values": {"x": 5, "y": -2, "z": 0}}).json()
+    assert t1["structure"] == t2["structure"] == a["structure"]
+    c = client.post("/api/layout", json={"expr": "(x + y) * w", "values": {}}).json()
+    assert c["structure"] != a["structure"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Documentation
+
+
+def test_docs_and_openapi(client: TestClient) -> None:
+    r = client.get("/docs")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    spec = client.get("/openapi.json").json()
+    assert {"/api/health", "/api/trace", "/api/layout"} <= set(spec["paths"])
+    trace_op = spec["paths"]["/api/trace"]["post"]
+    assert "requestBody" in trace_op and "200" in trace_op["responses"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The real server
+
+
+def test_real_server_traces(server: str) -> None:
+    assert httpx.get(f"{server}/api/health", timeout=10).status_code == 200
+    r = httpx.post(f"{server}/api/trace", json=CIRCUIT, timeout=30)
+    assert r.status_code == 200 and r.json()["gradients"] == {"x": -4.0, "y": -4.0, "z": 3.0}
+    r = httpx.post(f"{server}/api/trace", json={"expr": "x +", "values": {"x": 1}}, timeout=30)
+    assert r.status_code == 400 and r.json()["error"]["start"] == 2
+    r = httpx.post(f"{server}/api/trace", content=b"nope",
+                   headers={"content-type": "application/json"}, timeout=30)
+    assert r.status_code == 422
+    r = httpx.post(f"{server}/api/layout", json=CIRCUIT, timeout=30)
+    assert r.status_code == 200 and set(r.json()["nodes"]) == {f"n{i}" for i in range(5)}
+
+
+def test_bad_requests_do_not_disturb_good_ones(server: str) -> None:
+    bad_bodies: list[dict[str, Any]] = [
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        {"json": {"expr": "(" * 5000 + "x" + ")" * 5000, "values": {"x": 1}}},
+        {"json": {"expr": "x^" * 4000 + "x", "values": {"x": 1}}},
+        {"json": {"expr": "A @ B", "values": {"A": [[1, 2]], "B": [[1, 2]]}}},
+        {"json": {"expr": "exp(exp(exp(x)))", "values": {"x": 10}}},
+        {"json": {"expr": "x", "values": {"x": [[1, 2], [3]]}}},
+    ]
+
+    def good(i: int) -> tuple[int, Any]:
+        r = httpx.post(f"{server}/api/trace", json={"expr": "(x + y) * z",
+                                                     "values": {"x": i, "y": 1, "z": 2}},
+                       timeout=30)
+        return r.status_code, r.json()
+
+    def bad(i: int) -> int:
+        return httpx.post(f"{server}/api/trace", timeout=30, **bad_bodies[i % len(bad_bodies)]
+                          ).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        goods = [pool.submit(good, i) for i in range(24)]
+        bads = [pool.submit(bad, i) for i in range(24)]
+        for i, fut in enumerate(goods):
+            status, body = fut.result()
+            assert status == 200 and body["value"] == 2.0 * (i + 1)
+            assert body["gradients"] == {"x": 2.0, "y": 2.0, "z": float(i + 1)}
+        for bad_fut in bads:
+            assert bad_fut.result() < 500
+    assert httpx.get(f"{server}/api/health", timeout=10).status_code == 200

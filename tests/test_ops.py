@@ -1,0 +1,431 @@
+"""Every op of `gradtrace.ops.REGISTRY`: forward against an independent reference (NumPy loops and
+`math`), VJP against central finite differences in float64 with a random upstream gradient, for
+scalars, vectors, matrices and broadcast shapes; the kink conventions of PyTorch; shape errors.
+
+`CASES` must have an entry for every op in the registry (`test_every_op_has_cases`): an op cannot
+land untested.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradtrace import GradtraceError, decode, trace
+from gradtrace.ops import GATE_TEXT, REGISTRY, ShapeError, unbroadcast, vjp_tex
+
+from .helpers import balanced, check_invariants
+
+Shape = tuple[int, ...]
+Gen = Callable[[np.random.Generator, Shape], np.ndarray]
+
+
+def normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.normal(size=shape)
+
+
+def positive(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.uniform(0.5, 2.0, size=shape)
+
+
+def away_from_zero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """|x| in [0.2, 2]: clear of the kinks of relu and abs, and of the pole of 1/x."""
+    return np.asarray(rng.uniform(0.2, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape))
+
+
+def small(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.uniform(-1.0, 1.0, size=shape)
+
+
+# Elementwise references, one element at a time with `math`.
+def elementwise(f: Callable[..., float]) -> Callable[..., np.ndarray]:
+    def ref(*args: np.ndarray) -> np.ndarray:
+        b = np.broadcast_arrays(*args)
+        out = np.empty(b[0].shape)
+        for idx in np.ndindex(out.shape):
+            out[idx] = f(*(float(a[idx]) for a in b))
+        return out
+    return ref
+
+
+def ref_softmax(x: np.ndarray) -> np.ndarray:
+    if x.ndim == 0:
+        return np.ones(())
+    out = np.empty(x.shape)
+    for idx in np.ndindex(x.shape[:-1]):
+        row = [float(v) for v in x[idx]]
+        m = max(row)
+        exps = [math.exp(v - m) for v in row]
+        out[idx] = [v / sum(exps) for v in exps]
+    return out
+
+
+def ref_transpose(x: np.ndarray) -> np.ndarray:
+    out = np.empty(tuple(reversed(x.shape)))
+    for idx in np.ndindex(x.shape):
+        out[tuple(reversed(idx))] = x[idx]
+    return out
+
+
+def ref_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    A = np.broadcast_to(a2, (*batch, *a2.shape[-2:]))
+    B = np.broadcast_to(b2, (*batch, *b2.shape[-2:]))
+    n, k, m = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    out = np.zeros((*batch, n, m))
+    for bi in np.ndindex(batch):
+        for i, j in itertools.product(range(n), range(m)):
+            out[(*bi, i, j)] = math.fsum(A[(*bi, i, p)] * B[(*bi, p, j)] for p in range(k))
+    shape = (*batch, *((n,) if a.ndim > 1 else ()), *((m,) if b.ndim > 1 else ()))
+    return out.reshape(shape)
+
+
+def ref_conv2d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """tf.nn.conv2d, stride 1, VALID, in loops: out[n,i,j,o] = sum x[n,i+p,j+q,c] w[p,q,c,o]."""
+    if x.ndim == 2:
+        return ref_conv2d(x[None, :, :, None], w[:, :, None, None])[0, :, :, 0]
+    n, h, wd, c = x.shape
+    kh, kw, _, co = w.shape
+    out = np.zeros((n, h - kh + 1, wd - kw + 1, co))
+    for b, i, j, o in np.ndindex(out.shape):
+        out[b, i, j, o] = math.fsum(x[b, i + p, j + q, ch] * w[p, q, ch, o]
+                                    for p in range(kh) for q in range(kw) for ch in range(c))
+    return out
+
+
+def sigmoid(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+
+
+@dataclass(frozen=True)
+class Case:
+    gens: tuple[Gen, ...]
+    shapes: tuple[tuple[Shape, ...], ...]
+    reference: Callable[..., np.ndarray]
+    expr: str  # how the language writes it, in operands a and b
+
+
+BROADCAST = (((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (1, 4)), ((), (2, 3)),
+             ((2, 3), ()), ((4,), (2, 4)), ((2, 1, 3), (4, 1)))
+UNARY = (((),), ((3,),), ((2, 3),), ((2, 2, 3),))
+
+
+def binary(gen_a: Gen, gen_b: Gen, f: Callable[[float, float], float], expr: str) -> Case:
+    return Case((gen_a, gen_b), BROADCAST, elementwise(f), expr)
+
+
+def unary(gen: Gen, f: Callable[[float], float], name: str) -> Case:
+    return Case((gen,), UNARY, elementwise(f), f"{name}(a)")
+
+
+def untied(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Values on a grid of spacing 1 shifted by 0.5 from the other operand's (no ties)."""
+    return rng.integers(-3, 4, size=shape).astype(float) + 0.5
+
+
+def integers(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.integers(-3, 4, size=shape).astype(float)
+
+
+CASES: dict[str, Case] = {
+    "add": binary(normal, normal, lambda a, b: a + b, "a + b"),
+    "sub": binary(normal, normal, lambda a, b: a - b, "a - b"),
+    "mul": binary(normal, normal, lambda a, b: a * b, "a * b"),
+    "div": binary(normal, away_from_zero, lambda a, b: a / b, "a / b"),
+    "pow": binary(positive, normal, math.pow, "a ^ b"),
+    "max": binary(untied, integers, max, "max(a, b)"),
+    "min": binary(untied, integers, min, "min(a, b)"),
+    "neg": Case((normal,), UNARY, elementwise(lambda v: -v), "-a"),
+    "exp": unary(normal, math.exp, "exp"),
+    "log": unary(positive, math.log, "log"),
+    "sqrt": unary(positive, math.sqrt, "sqrt"),
+    "sin": unary(normal, math.sin, "sin"),
+    "cos": unary(normal, math.cos, "cos"),
+    "tan": unary(small, math.tan, "tan"),
+    "tanh": unary(normal, math.tanh, "tanh"),
+    "sigmoid": unary(normal, sigmoid, "sigmoid"),
+    "relu": unary(away_from_zero, lambda v: v if v > 0 else 0.0, "relu"),
+    "abs": unary(away_from_zero, abs, "abs"),
+    "sum": Case((normal,), UNARY, lambda x: np.asarray(math.fsum(x.reshape(-1))), "sum(a)"),
+    "mean": Case((normal,), UNARY, lambda x: np.asarray(math.fsum(x.reshape(-1)) / x.size),
+                 "mean(a)"),
+    "softmax": Case((normal,), UNARY, ref_softmax, "softmax(a)"),
+    "transpose": Case((normal,), UNARY, ref_transpose, "transpose(a)"),
+    "dot": Case((normal, normal), (((1,), (1,)), ((4,), (4,))),
+                lambda a, b: np.asarray(math.fsum(a * b)), "dot(a, b)"),
+    "matmul": Case((normal, normal), (
+        ((2, 3), (3, 4)), ((1, 1), (1, 1)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)),
+        ((2, 2, 3), (3, 4)), ((3, 2), (2, 2, 4)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)),
+    ), ref_matmul, "a @ b"),
+    "conv2d": Case((normal, normal), (
+        ((5, 6), (2, 3)), ((3, 3), (3, 3)), ((4, 4), (1, 1)),
+        ((1, 4, 5, 2), (2, 2, 2, 3)), ((2, 3, 3, 1), (3, 3, 1, 2)),
+        ((1, 4, 4, 4), (2, 2, 4, 4)),  # 16 channel pairs: the kernel gradient's BLAS branch
+    ), ref_conv2d, "conv2d(a, b)"),
+}
+
+
+def test_every_op_has_cases() -> None:
+    missing = set(REGISTRY) - set(CASES)
+    assert not missing, f"ops without test cases in tests/test_ops.py CASES: {sorted(missing)}"
+    assert not set(CASES) - set(REGISTRY)
+
+
+def op_cases() -> list[Any]:
+    out = []
+    for name in sorted(REGISTRY):
+        case = CASES.get(name)
+        if case is None:  # reported by test_every_op_has_cases
+            continue
+        for k, shapes in enumerate(case.shapes):
+            out.append(pytest.param(name, k, id=f"{name}-{'-'.join(map(str, shapes))}"))
+    return out
+
+
+def operands(name: str, k: int, seed: int = 0) -> list[np.ndarray]:
+    case = CASES[name]
+    rng = np.random.default_rng([seed, k, *name.encode()])
+    return [np.asarray(g(rng, s), dtype=np.float64) for g, s in zip(case.gens, case.shapes[k],
+                                                                      strict=True)]
+
+
+@pytest.mark.parametrize(("name", "k"), op_cases())
+def test_forward_matches_the_reference(name: str, k: int) -> None:
+    op, case = REGISTRY[name], CASES[name]
+    args = operands(name, k)
+    out = np.asarray(op.forward(*args))
+    expected = case.reference(*args)
+    assert out.shape == expected.shape
+    assert tuple(op.shape([a.shape for a in args])) == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-14)
+
+
+def fd_vjp(f: Callable[..., np.ndarray], args: Sequence[np.ndarray], g: np.ndarray, i: int
+           ) -> np.ndarray:
+    """d<g, f(args)>/d args[i] by central differences, h = 1e-6 max(1, |x|)."""
+    x = args[i]
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        h = 1e-6 * max(1.0, abs(float(x[idx])))
+        plus, minus = x.copy(), x.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        fp = f(*(plus if j == i else a for j, a in enumerate(args)))
+        fm = f(*(minus if j == i else a for j, a in enumerate(args)))
+        grad[idx] = math.fsum((g * (fp - fm)).reshape(-1)) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize(("name", "k"), op_cases())
+def test_vjp_matches_finite_differences(name: str, k: int) -> None:
+    op = REGISTRY[name]
+    for seed in range(2):
+        args = operands(name, k, seed)
+        out = np.asarray(op.forward(*args))
+        g = np.random.default_rng([seed, 99]).normal(size=out.shape)
+        grads = op.vjp(g, args, out)
+        assert len(grads) == op.arity
+        for i, (a, gi) in enumerate(zip(args, grads, strict=True)):
+            gi = np.asarray(gi)
+            if not op.elementwise:  # only elementwise ops leave broadcast axes to the engine
+                assert gi.shape == a.shape, (name, i, gi.shape, a.shape)
+            gi = unbroadcast(gi, a.shape)
+            assert gi.shape == a.shape
+            expected = fd_vjp(op.forward, args, g, i)
+            np.testing.assert_allclose(gi, expected, rtol=1e-6, atol=1e-7,
+                                       err_msg=f"{name} operand {i}")
+
+
+@pytest.mark.parametrize(("name", "k"), op_cases())
+def test_vjp_through_the_whole_pipeline(name: str, k: int) -> None:
+    """The same check through `trace` (parser, graph, engine's unbroadcast, seed)."""
+    case = CASES[name]
+    args = operands(name, k, seed=7)
+    values = dict(zip("ab", (a.tolist() for a in args), strict=False))
+    out = case.reference(*args)
+    g = np.random.default_rng(3).normal(size=out.shape)
+    record = trace(case.expr, values, seed=g.tolist())
+    check_invariants(record)
+    out_node = next(n for n in record["nodes"] if n["id"] == record["output"])
+    assert out_node["op"] == name
+    np.testing.assert_allclose(decode(record["value"]), out, rtol=1e-13, atol=1e-14)
+    for i, letter in enumerate("ab"[:len(args)]):
+        got = decode(record["gradients"][letter])
+        assert got.shape == args[i].shape
+        np.testing.assert_allclose(got, fd_vjp(case.reference, args, g, i), rtol=1e-6,
+                                   atol=1e-7, err_msg=f"{name}: gradient of {letter}")
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_op_has_formulas(name: str) -> None:
+    op = REGISTRY[name]
+    syms = ["a", "b"][:op.arity]
+    assert op.symbol and balanced(op.tex(syms))
+    assert len(op.local_tex) == op.arity
+    for i in range(op.arity):
+        assert op.local_tex[i](syms) and balanced(op.local_tex[i](syms))
+        rule = vjp_tex(op, i, syms, "z")
+        assert rule.startswith(f"d{syms[i]} = ") and balanced(rule)
+    if op.gate is not None:
+        assert op.gate in GATE_TEXT
+
+
+def test_unbroadcast_sums_over_added_and_stretched_axes() -> None:
+    g = np.arange(24.0).reshape(2, 3, 4)
+    assert unbroadcast(g, (3, 4)).tolist() == g.sum(axis=0).tolist()
+    assert unbroadcast(g, (3, 1)).tolist() == g.sum(axis=(0, 2))[:, None].tolist()
+    assert unbroadcast(g, ()).tolist() == g.sum()
+    assert unbroadcast(g, (1, 1, 4)).tolist() == g.sum(axis=(0, 1), keepdims=True).tolist()
+    assert unbroadcast(g, (2, 3, 4)) is g
+
+
+# ---------------------------------------------------------------------------------------------
+# Kinks, as PyTorch
+
+
+def grads(expr: str, **values: Any) -> dict[str, Any]:
+    record = trace(expr, values)
+    check_invariants(record)
+    return {k: decode(v).tolist() for k, v in record["gradients"].items()}
+
+
+def test_relu_at_zero() -> None:
+    assert grads("relu(x)", x=0.0) == {"x": 0.0}
+    assert grads("relu(x)", x=[-1.0, 0.0, 2.0]) == {"x": [0.0, 0.0, 1.0]}
+
+
+def test_abs_at_zero() -> None:
+    assert grads("abs(x)", x=0.0) == {"x": 0.0}
+    assert grads("abs(x)", x=[-1.0, 0.0, 2.0]) == {"x": [-1.0, 0.0, 1.0]}
+
+
+@pytest.mark.parametrize("f", ["max", "min"])
+def test_max_min_ties_split_evenly(f: str) -> None:
+    assert grads(f"{f}(x, y)", x=1.5, y=1.5) == {"x": 0.5, "y": 0.5}
+    assert grads(f"3 * {f}(x, y)", x=-2.0, y=-2.0) == {"x": 1.5, "y": 1.5}
+    assert grads(f"{f}(x, x)", x=2.0) == {"x": 1.0}
+    big, small_ = ("x", "y") if f == "max" else ("y", "x")
+    assert grads(f"{f}(x, y)", x=3.0, y=1.0) == {big: 1.0, small_: 0.0}
+    assert grads(f"{f}(x, y)", x=[1.0, 2.0, 3.0], y=2.0) == (
+        {"x": [0.0, 0.5, 1.0], "y": 1.5} if f == "max" else {"x": [1.0, 0.5, 0.0], "y": 1.5})
+
+
+def test_max_routes_the_relu_of_the_notes() -> None:
+    assert grads("max(x, 0)", x=0.0) == {"x": 0.5}
+    assert grads("max(x, 0)", x=-1.0) == {"x": 0.0}
+
+
+def test_nan_operands_follow_pytorch_masks() -> None:
+    # maximum/minimum backward zero an operand only where it compares smaller/larger: with a NaN
+    # neither comparison holds and both operands get the upstream gradient. threshold_backward
+    # zeroes relu's gradient only where the input is <= 0.
+    assert grads("max(x, y)", x="NaN", y=1.0) == {"x": 1.0, "y": 1.0}
+    assert grads("min(x, y)", x=1.0, y="NaN") == {"x": 1.0, "y": 1.0}
+    assert grads("relu(x)", x="NaN") == {"x": 1.0}
+
+
+def test_pow_at_zero_to_the_zero() -> None:
+    record = trace("x ^ y", {"x": 0.0, "y": 0.0})
+    assert decode(record["value"]) == 1.0
+    assert record["gradients"] == {"x": 0.0, "y": 0.0}
+
+
+def test_pow_masks() -> None:
+    assert grads("x ^ y", x=0.0, y=2.0) == {"x": 0.0, "y": 0.0}
+    assert grads("x ^ 2", x=-3.0) == {"x": -6.0}
+    g = grads("x ^ y", x=2.0, y=3.0)
+    assert g["x"] == 12.0 and math.isclose(g["y"], 8 * math.log(2), rel_tol=1e-15)
+    g = grads("x ^ y", x=-2.0, y=2.0)  # d/dy = x^y ln x is NaN for x < 0, as in PyTorch
+    assert g["x"] == -4.0 and math.isnan(g["y"])
+
+
+def test_pow_function_is_the_operator() -> None:
+    a, b = trace("pow(x, y)", {"x": 1.5, "y": -0.5}), trace("x^y", {"x": 1.5, "y": -0.5})
+    assert a["gradients"] == b["gradients"] and a["value"] == b["value"]
+
+
+def test_softmax_of_a_scalar() -> None:
+    record = trace("softmax(x) * 3", {"x": 2.0})
+    assert decode(record["value"]) == 3.0 and record["gradients"] == {"x": 0.0}
+
+
+def test_sigmoid_does_not_overflow() -> None:
+    record = trace("sigmoid(x)", {"x": [-1000.0, 0.0, 1000.0]})
+    assert decode(record["value"]).tolist() == [0.0, 0.5, 1.0]
+    assert decode(record["gradients"]["x"]).tolist() == [0.0, 0.25, 0.0]
+    assert record["warnings"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape errors
+
+
+@pytest.mark.parametrize(("expr", "values", "words"), [
+    ("A @ B", {"A": [[1, 2, 3]] * 2, "B": [[1, 2]] * 4}, ["(2, 3)", "(4, 2)", "3 columns",
+                                                         "4 rows"]),
+    ("A @ v", {"A": [[1, 2]] * 2, "v": [1, 2, 3]}, ["(2, 2)", "(3,)"]),
+    ("x @ A", {"x": 2.0, "A": [[1, 2]] * 2}, ["scalar", "use *"]),
+    ("matmul(A, B)", {"A": [[[1, 2]]] * 2, "B": [[[1], [2]]] * 3}, ["batch"]),
+    ("dot(A, B)", {"A": [[1, 2]] * 2, "B": [[1, 2]] * 2}, ["dot takes two vectors", "(2, 2)",
+                                                           "@"]),
+    ("dot(u, v)", {"u": [1, 2], "v": [1, 2, 3]}, ["same length", "2", "3"]),
+    ("conv2d(X, K)", {"X": [[1, 2]] * 2, "K": [[1, 2, 3]] * 3}, ["kernel", "larger than",
+                                                                  "(3, 3)", "(2, 2)"]),
+    ("conv2d(X, K)", {"X": [[[[1.0] * 2] * 3] * 3], "K": [[[[1.0]] * 3] * 2] * 2},
+     ["2 channels", "expects 3", "NHWC"]),
+    ("conv2d(X, K)", {"X": [1, 2, 3], "K": [1]}, ["conv2d takes"]),
+    ("u + v", {"u": [1, 2, 3], "v": [1, 2]}, ["'+'", "(3,)", "(2,)", "broadcast"]),
+    ("u * W", {"u": [1, 2, 3], "W": [[1, 2]] * 2}, ["'*'", "(3,)", "(2, 2)"]),
+    ("max(u, v)", {"u": [1, 2, 3], "v": [1, 2]}, ["'max'", "broadcast"]),
+])
+def test_shape_errors_are_readable(expr: str, values: dict[str, Any], words: list[str]) -> None:
+    src = f"2 * ({expr})"
+    with pytest.raises(GradtraceError) as info:
+        trace(src, values)
+    err = info.value
+    assert err.type == "shape"
+    assert src[err.start:err.end] == expr
+    for w in words:
+        assert w in err.message, (w, err.message)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_shape_rules_raise_shape_error_or_agree_with_forward(name: str) -> None:
+    """For a spread of operand shapes, the shape rule either refuses with a ShapeError (never
+    another exception) or predicts exactly the shape the forward computes."""
+    op = REGISTRY[name]
+    pool: list[Shape] = [(), (1,), (3,), (2, 3), (3, 2), (3, 3), (1, 3), (2, 3, 3), (1, 4, 4, 3),
+                         (2, 2, 3, 2)]
+    for shapes in itertools.product(pool, repeat=op.arity):
+        try:
+            expected = op.shape(list(shapes))
+        except ShapeError as exc:
+            assert str(exc)
+            continue
+        args = [np.full(s, 0.5) for s in shapes]
+        with np.errstate(all="ignore"):
+            out = np.asarray(op.forward(*args))
+            assert out.shape == tuple(expected), (name, shapes)
+            gs = op.vjp(np.ones(out.shape), args, out)
+        for a, g in zip(args, gs, strict=True):
+            assert unbroadcast(np.asarray(g), a.shape).shape == a.shape
+
+
+def test_conv2d_work_is_limited() -> None:
+    """A large kernel over a large input stays within every size limit but would take seconds."""
+    x = np.zeros((447, 447)).tolist()
+    src = "sum(conv2d(X, K))"
+    with pytest.raises(GradtraceError) as info:
+        trace(src, {"X": x, "K": np.zeros((100, 100)).tolist()})
+    assert info.value.type == "limit" and "multiply-adds" in info.value.message
+    assert src[info.value.start:info.value.end] == "conv2d(X, K)"
+    record = trace(src, {"X": x, "K": np.zeros((3, 3)).tolist()})
+    assert record["gradients"]["K"] == np.zeros((3, 3)).tolist()

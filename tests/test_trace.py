@@ -1,0 +1,143 @@
+"""The trace record of DESIGN.md: its fields, the steps of the backward pass as the lecture notes
+draw them (upstream, local, downstream), formulas, gates, JSON encoding of non-finite numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradtrace import decode, encode, trace
+from gradtrace.ops import GATE_TEXT
+from gradtrace.trace import tex_name
+
+from .helpers import check_invariants
+
+CIRCUIT = ("(x + y) * z", {"x": -2.0, "y": 5.0, "z": -4.0})
+
+
+def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {i["id"]: i for i in items}
+
+
+def test_record_fields() -> None:
+    record = trace(*CIRCUIT)
+    assert {"expr", "value", "gradients", "nodes", "edges", "forward", "backward", "warnings",
+            "output", "shape", "seed", "structure", "gates"} <= set(record)
+    for n in record["nodes"]:
+        assert {"id", "kind", "op", "label", "value", "grad", "shape"} <= set(n)
+        assert n["kind"] in ("input", "const", "op")
+        assert (n["op"] is None) == (n["kind"] != "op")
+    for e in record["edges"]:
+        assert {"id", "source", "target", "arg", "local", "local_formula", "downstream"} <= set(e)
+    for s in record["backward"]:
+        assert {"node", "upstream", "edges"} <= set(s)
+    assert record["expr"] == CIRCUIT[0] and record["warnings"] == []
+    assert record["gates"] == GATE_TEXT
+    json.dumps(record, allow_nan=False)
+
+
+def test_the_circuit_of_the_notes_step_by_step() -> None:
+    record = trace(*CIRCUIT)
+    check_invariants(record)
+    nodes = by_id(record["nodes"])
+    label = {i: n["label"] for i, n in nodes.items()}
+    assert [label[i] for i in record["forward"]] == ["x", "y", "+", "z", "×"]
+    assert [nodes[i]["value"] for i in record["forward"]] == [-2.0, 5.0, 3.0, -4.0, -12.0]
+    steps = [(label[s["node"]], s["upstream"],
+              [(label[e["source"]], e["local"], e["downstream"]) for e in s["edges"]])
+             for s in record["backward"]]
+    assert steps == [
+        ("×", 1.0, [("+", -4.0, -4.0), ("z", 3.0, 3.0)]),
+        ("z", 3.0, []),
+        ("+", -4.0, [("x", 1.0, -4.0), ("y", 1.0, -4.0)]),
+        ("y", -4.0, []),
+        ("x", -4.0, []),
+    ]
+    assert record["gradients"] == {"x": -4.0, "y": -4.0, "z": 3.0}
+    assert nodes[record["output"]]["grad"] == 1.0
+    gates = {label[i]: n["gate"] for i, n in nodes.items()}
+    assert gates["+"] == "distributes" and gates["×"] == "swaps"
+
+
+def test_named_nodes_are_labelled() -> None:
+    record = trace("q = x + y; f = q * z", CIRCUIT[1])
+    labels = [n["label"] for n in record["nodes"]]
+    assert labels == ["x", "y", "q", "z", "f"]
+    q = record["nodes"][2]
+    assert q["name"] == "q" and q["op"] == "add"
+
+
+def test_local_formulas() -> None:
+    record = trace("q = x + y; f = q * z", CIRCUIT[1])
+    formulas = {(e["source"], e["target"]): e["local_formula"] for e in record["edges"]}
+    ids = {n["label"]: n["id"] for n in record["nodes"]}
+    assert formulas[(ids["q"], ids["f"])].endswith("= z")
+    assert formulas[(ids["z"], ids["f"])].endswith("= q")
+    assert formulas[(ids["x"], ids["q"])].endswith("= 1")
+    assert "\\partial" in formulas[(ids["x"], ids["q"])]
+
+
+def test_tensor_edges_have_no_local_number_but_a_vjp_formula() -> None:
+    record = trace("Z = A @ B", {"A": [[1.0, 2.0]], "B": [[3.0], [4.0]]})
+    for e in record["edges"]:
+        assert e["local"] is None and e["vjp_formula"]
+    formulas = sorted(e["vjp_formula"] for e in record["edges"])
+    assert any("^{\\top}" in f for f in formulas)
+
+
+def test_max_gate_routes() -> None:
+    record = trace("max(x, y)", {"x": 3.0, "y": 1.0})
+    out = by_id(record["nodes"])[record["output"]]
+    assert out["gate"] == "routes"
+    assert [e["local"] for e in record["backward"][0]["edges"]] == [1.0, 0.0]
+
+
+def test_tensors_are_nested_lists() -> None:
+    record = trace("W * 2", {"W": [[1.0, 2.0], [3.0, 4.0]]})
+    assert record["value"] == [[2.0, 4.0], [6.0, 8.0]] and record["shape"] == [2, 2]
+    assert record["gradients"]["W"] == [[2.0, 2.0], [2.0, 2.0]]
+    w = record["nodes"][0]
+    assert w["shape"] == [2, 2] and w["value"] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize("value", [
+    0.0, -1.5, math.inf, -math.inf, math.nan, [1.0, math.inf], [[math.nan, 2.0], [-math.inf, 0.0]],
+])
+def test_encode_decode_round_trip(value: Any) -> None:
+    a = np.asarray(value, dtype=np.float64)
+    data = encode(a)
+    text = json.dumps(data, allow_nan=False)
+    back = decode(json.loads(text))
+    np.testing.assert_array_equal(back, a)  # NaN == NaN for assert_array_equal
+
+
+def test_encode_uses_the_strings_of_the_design() -> None:
+    assert encode(np.asarray([math.inf, -math.inf, math.nan])) == ["Infinity", "-Infinity", "NaN"]
+    assert encode(None) is None
+
+
+def test_structure_key_depends_on_the_text_not_the_values() -> None:
+    a = trace("(x + y) * z", {"x": 1, "y": 2, "z": 3})["structure"]
+    b = trace("(x + y) * z", {"x": [1, 2], "y": 7, "z": -3})["structure"]
+    c = trace("(x + y) * z2", {"x": 1, "y": 2, "z2": 3})["structure"]
+    d = trace("(x+y)*z", {"x": 1, "y": 2, "z": 3})["structure"]
+    assert a == b == d and a != c
+
+
+@pytest.mark.parametrize(("name", "tex"), [
+    ("x", "x"), ("w0", "w_{0}"), ("W1", "W_{1}"), ("x_in", "x_{in}"), ("cost", "\\mathrm{cost}"),
+    ("pi", "\\pi"), ("_", "\\mathrm{\\_}"), ("x_", "\\mathrm{x\\_}"), ("_t", "\\mathrm{\\_t}"),
+])
+def test_tex_names(name: str, tex: str) -> None:
+    assert tex_name(name) == tex
+
+
+def test_warnings_have_the_documented_fields() -> None:
+    record = trace("log(x)", {"x": 0.0, "y": 1.0})
+    for w in record["warnings"]:
+        assert {"type", "message", "start", "end"} <= set(w)
+    assert {w["type"] for w in record["warnings"]} == {"unused_value", "nonfinite"}
