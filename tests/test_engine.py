@@ -364,3 +364,26 @@ def test_huge_broadcast_is_a_limit() -> None:
         trace("u * v", {"u": [[1.0]] * n, "v": [[1.0] * n]})
     assert info.value.type == "limit"
     assert math.prod([n, n]) > get_settings().max_tensor_elements
+
+
+def test_a_bare_statement_before_the_last_is_warned_about() -> None:
+    t = trace("x\n+ y", {"x": 1, "y": 2})  # two statements: the output is +y, x is dropped
+    unused = [w for w in t["warnings"] if w["type"] == "unused_statement"]
+    assert len(unused) == 1 and (unused[0]["start"], unused[0]["end"]) == (0, 1)
+    assert trace("q = x; q + y", {"x": 1, "y": 2})["warnings"] == []
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ([[1, 2.5], [3, -4]], [[1.0, 2.5], [3.0, -4.0]]),
+    ([1, "Infinity", "NaN"], [1.0, math.inf, math.nan]),
+    ([True, 1], None),
+    ([10**400, 1], None),
+])
+def test_values_fast_and_slow_paths_agree(raw: Any, expected: Any) -> None:
+    if expected is None:
+        with pytest.raises(GradtraceError) as err:
+            trace("sum(w)", {"w": raw})
+        assert err.value.type == "value"
+    else:
+        got = np.asarray(decode(trace("w", {"w": raw})["value"]))
+        np.testing.assert_array_equal(got, np.asarray(expected))
