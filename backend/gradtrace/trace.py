@@ -116,7 +116,13 @@ class _Symbols:
 
 
 class Trace(dict[str, Any]):
-    """The trace record: a plain dict (what the API answers), shown as a table by the CLI."""
+    """The trace record: a plain dict (what the API answers), shown as a table by the CLI and,
+    in a Jupyter notebook, as the same self-contained stepping page that "Download" gives."""
+
+    def _repr_html_(self) -> str | None:
+        from .standalone import repr_html  # imported late: standalone imports this module
+
+        return repr_html(self)
 
 
 def compile_graph(expr: str, given: Mapping[str, object], settings: Settings) -> Graph:

@@ -9,6 +9,7 @@ import { ExplainPanel } from "./explain-panel";
 import { ExprInput } from "./expr-input";
 import { formatShape, formatShort, formatTensor, plainTensor, shapeOf, sizeOf } from "./format";
 import { GraphView } from "./graph-view";
+import { commandIndex, HostLink, type HostCommand } from "./host";
 import { Inspector } from "./inspector";
 import { PresetsGallery } from "./presets";
 import { Session, type SessionResult } from "./session";
@@ -16,7 +17,7 @@ import { SharePanel } from "./share";
 import { clampStep, stepState, totalSteps } from "./steps";
 import { htmlEl, setText } from "./svg";
 import { applyTheme, isTheme, savedTheme, themeSelect } from "./theme";
-import { decodeQuery, encodeQuery, stepIndex, stepSpec, type UrlState } from "./url-state";
+import { decodeQuery, encodeQuery, stepIndex, stepProblem, stepSpec, type UrlState } from "./url-state";
 import { ValuesPanel } from "./values-panel";
 
 const DEFAULT_EXPR = "(x + y) * z";
@@ -66,13 +67,28 @@ const outShape = htmlEl("span", { class: "out-shape" }, outBar);
 const layoutNote = htmlEl("span", { class: "layout-note" }, outBar);
 const svgBtn = htmlEl("button", { type: "button", title: "download this step as SVG (for slides)", "data-testid": "export-svg" }, outBar, "SVG");
 const pngBtn = htmlEl("button", { type: "button", title: "download this step as PNG", "data-testid": "export-png" }, outBar, "PNG");
+const htmlBtn = htmlEl("a", { class: "button", href: "/api/standalone.html", download: "gradtrace.html", title: "download one self-contained HTML file that steps through offline (no server)", "data-testid": "export-html" }, outBar, "HTML");
 const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outBar, "link");
 const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outBar, "fit");
 
 const share = new SharePanel(stage, currentState, () => document.documentElement.dataset.theme ?? "light");
 shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
+// Problems with the view itself (a broken URL; in the embed, a bad expression too: its input box
+// is not shown there), over the graph.
+const viewError = htmlEl("div", { class: "view-error", "data-testid": "view-error", role: "alert" });
+viewError.hidden = true;
+let urlErrors: string[] = url.errors ?? [];
+let apiError: string | null = null;
+function showViewError(): void {
+  const lines = [...urlErrors, ...(apiError !== null ? [apiError] : [])];
+  viewError.replaceChildren(...lines.map((l) => htmlEl("p", {}, undefined, l)));
+  viewError.hidden = lines.length === 0;
+  viewError.classList.toggle("api-only", urlErrors.length === 0);
+}
+showViewError();
 const graphWrap = htmlEl("div", { class: "graph", "data-testid": "graph" }, stage);
 const graph = new GraphView(graphWrap);
+graphWrap.appendChild(viewError);
 fitBtn.addEventListener("click", () => graph.fit());
 const picture = (): string | null => {
   const l = session.layout;
@@ -87,6 +103,12 @@ pngBtn.addEventListener("click", () => {
   const text = picture();
   if (text) void svgToPng(text).then((b) => download(pictureName("png"), b));
 });
+// The page as one offline HTML file, made by the server from the current state (the link is
+// filled in at the click, so it always carries the current step and theme).
+htmlBtn.addEventListener("click", () => {
+  const theme = document.documentElement.dataset.theme;
+  htmlBtn.href = `/api/standalone.html?${encodeQuery({ ...currentState(), theme })}`;
+});
 const toggleFocus = (): void => {
   const on = document.body.classList.toggle("focus");
   focusBtn.setAttribute("aria-pressed", String(on));
@@ -100,6 +122,14 @@ document.addEventListener("keydown", (ev) => {
 let step = 0;
 let autoplay = url.autoplay === true;
 const controls = new StepControls(stage, { go: (i) => showStep(i) });
+// The framing page (slides) may drive the steps by postMessage and hears every step change.
+const host = new HostLink(window, (cmd) => onHostCommand(cmd));
+function onHostCommand(cmd: HostCommand): void {
+  const trace = session.trace;
+  if (!trace) return;
+  const i = commandIndex(cmd, step, trace.forward.length, trace.backward.length);
+  if (i !== null) showStep(i, true);
+}
 if (url.speed) controls.setSpeed(url.speed);
 const below = htmlEl("div", { class: "below" }, stage);
 const explain = new ExplainPanel(below);
@@ -157,11 +187,12 @@ function saveUrl(): void {
   }, 300);
 }
 
-function showStep(i: number): void {
+function showStep(i: number, fromHost = false): void {
   const trace = session.trace;
   if (!trace) return;
   step = clampStep(i, totalSteps(trace));
   const st = stepState(trace, step);
+  host.stepped(st, trace.forward.length, trace.expr, fromHost);
   graph.update(trace, st);
   controls.show(st.index, st.total, trace.forward.length, st.label);
   explain.show(explainStep(trace, st));
@@ -199,12 +230,21 @@ function onResult(r: SessionResult): void {
     const want = pendingStep;
     pendingStep = undefined;
     const wanted = want === undefined ? null : stepIndex(want, trace.forward.length, trace.backward.length);
-    step = wanted ?? totalSteps(trace) - 1;
+    const problem = want === undefined ? null : stepProblem(want, trace.forward.length, trace.backward.length);
+    if (problem !== null) {
+      urlErrors = [...urlErrors, problem];
+      showViewError();
+    }
+    step = problem === null && wanted !== null ? wanted : totalSteps(trace) - 1;
   }
+  apiError = null;
+  showViewError();
   setText(layoutNote, r.fallback ? "(simple layout: the server could not lay this graph out)" : "");
   warnings.replaceChildren(...trace.warnings.map((w) => htmlEl("p", { class: "warning" }, undefined, w.message)));
   showOutput(trace);
   showStep(step);
+  const early = host.takePending();
+  if (early) onHostCommand(early);
   if (autoplay) {
     autoplay = false;
     controls.play();
@@ -215,18 +255,31 @@ function onError(err: ApiError): void {
   const located = err.status >= 400 && err.status < 500;
   exprInput.setError({ message: err.message, start: err.start, end: err.end, underline: located });
   graphWrap.classList.add("stale"); // the last good graph stays, dimmed, until the error is fixed
+  apiError = err.message;
+  showViewError();
 }
 
 session.onResult = onResult;
 session.onError = onError;
 
+/** Once the person edits the view, what the URL got wrong no longer applies. */
+function clearUrlErrors(): void {
+  if (urlErrors.length === 0) return;
+  urlErrors = [];
+  showViewError();
+}
+
 exprInput.onChange = (expr) => {
   if (expr === session.expr) return;
+  clearUrlErrors();
   session.expr = expr;
   session.seed = null; // a preset's output gradient belongs to its own expression
   void session.refresh();
 };
-valuesPanel.onChange = () => void session.refresh();
+valuesPanel.onChange = () => {
+  clearUrlErrors();
+  void session.refresh();
+};
 
 function load(expr: string, values: Values, seed: Preset["seed"] | null): void {
   for (const [k, v] of Object.entries(values)) valuesPanel.setValue(k, v);
@@ -237,6 +290,7 @@ function load(expr: string, values: Values, seed: Preset["seed"] | null): void {
 }
 
 presets.onPick = (p) => {
+  clearUrlErrors();
   pendingStep = "end";
   side.scrollTop = 0;
   load(p.expr, p.values, p.seed ?? null);

@@ -1,6 +1,6 @@
 // Links to the current step, for slides: the page itself, the embeddable page (an iframe that
-// any site may frame), and the server's pictures of the step (SVG, PNG, PDF), all in the one URL
-// form the server reads.
+// any site may frame), the server's pictures of the step (SVG, PNG, PDF) and the view as one
+// offline HTML file, all in the one URL form the server reads.
 
 import { htmlEl } from "./svg";
 import { encodeQuery, type UrlState } from "./url-state";
@@ -12,6 +12,8 @@ export interface ShareLinks {
   svg: string;
   png: string;
   pdf: string;
+  /** The view as one offline HTML file (a download). */
+  html: string;
 }
 
 export function shareLinks(origin: string, state: UrlState, theme: string): ShareLinks {
@@ -24,6 +26,7 @@ export function shareLinks(origin: string, state: UrlState, theme: string): Shar
     svg: `${origin}/api/picture.svg?${q}`,
     png: `${origin}/api/picture.png?${q}&scale=2`,
     pdf: `${origin}/api/picture.pdf?${q}`,
+    html: `${origin}/api/standalone.html?${q}`,
   };
 }
 
@@ -45,6 +48,7 @@ export class SharePanel {
       ["svg", "picture SVG"],
       ["png", "picture PNG"],
       ["pdf", "picture PDF"],
+      ["html", "offline HTML"],
     ];
     for (const [key, text] of rows) {
       const row = htmlEl("label", { class: "share-row" }, this.el);

@@ -20,6 +20,8 @@ export interface UrlState {
   hide?: string[];
   autoplay?: boolean;
   speed?: number;
+  /** What in the URL could not be read (a malformed value, an unknown step), as messages. */
+  errors?: string[];
 }
 
 function isTensor(x: unknown): x is Tensor {
@@ -39,12 +41,14 @@ export function decodeQuery(search: string): UrlState {
   const p = new URLSearchParams(search.replace(/^[?#]/, ""));
   const out: UrlState = {};
   const values: Values = {};
+  const errors: string[] = [];
   for (const [key, text] of p) {
     const escaped = key.startsWith("v.") && NAME.test(key.slice(2));
     if (escaped || (!RESERVED.has(key) && NAME.test(key))) {
       const name = escaped ? key.slice(2) : key;
       const v = json(text);
-      if (isTensor(v) && (escaped || !(name in values))) values[name] = v;
+      if (!isTensor(v)) errors.push(`the value of '${name}' in the URL is not a number or a rectangular JSON list: '${text.slice(0, 40)}'`);
+      else if (escaped || !(name in values)) values[name] = v;
     }
   }
   if (Object.keys(values).length) out.values = values;
@@ -54,9 +58,11 @@ export function decodeQuery(search: string): UrlState {
   if (seed !== null) {
     const v = json(seed);
     if (isTensor(v)) out.seed = v;
+    else errors.push(`the output gradient 'seed' in the URL is not a number or a JSON list: '${seed.slice(0, 40)}'`);
   }
   const step = p.get("step");
   if (step !== null && /^(f\d+|b\d+|start|end|backward|\d+)$/.test(step)) out.step = step;
+  else if (step !== null) errors.push(`unknown step '${step.slice(0, 40)}': use f<k> (forward step k), b<k> (backward step k), start or end`);
   const theme = p.get("theme");
   if (theme !== null) out.theme = theme;
   const hide = p.get("hide");
@@ -65,6 +71,7 @@ export function decodeQuery(search: string): UrlState {
   if (autoplay !== null) out.autoplay = !["0", "false", "no"].includes(autoplay.toLowerCase());
   const speed = Number(p.get("speed"));
   if (p.get("speed") !== null && Number.isFinite(speed) && speed > 0) out.speed = speed;
+  if (errors.length) out.errors = errors;
   return out;
 }
 
@@ -102,4 +109,23 @@ export function stepIndex(spec: string, forwardSteps: number, backwardSteps: num
   if (m[1] === "f") return clamp(k - 1);
   if (m[1] === "b") return clamp(forwardSteps + k - 1);
   return clamp(k);
+}
+
+/** Why a step spec names no step of this trace (as the server says it), or null if it does. */
+export function stepProblem(spec: string, forwardSteps: number, backwardSteps: number): string | null {
+  const m = /^([fb])(\d+)$/.exec(spec);
+  if (m) {
+    const k = Number(m[2]);
+    const forward = m[1] === "f";
+    const limit = forward ? forwardSteps : backwardSteps;
+    if (k < 1 || k > limit) {
+      const what = forward ? "forward" : "backward";
+      return `there is no ${what} step ${k}: this expression has ${limit} ${what} steps (${m[1]}1 to ${m[1]}${limit})`;
+    }
+    return null;
+  }
+  if (/^\d+$/.test(spec) && Number(spec) >= forwardSteps + backwardSteps) {
+    return `there is no step ${spec}: this expression has ${forwardSteps + backwardSteps} steps (0 to ${forwardSteps + backwardSteps - 1})`;
+  }
+  return stepIndex(spec, forwardSteps, backwardSteps) === null ? `unknown step '${spec}'` : null;
 }

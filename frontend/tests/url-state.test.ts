@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeQuery, encodeQuery, stepIndex, stepSpec } from "../src/url-state";
+import { decodeQuery, encodeQuery, stepIndex, stepProblem, stepSpec } from "../src/url-state";
 
 describe("URL state (the query the server also reads)", () => {
   it("round-trips expression, values, seed, step and theme", () => {
@@ -33,9 +33,21 @@ describe("URL state (the query the server also reads)", () => {
     });
     expect(decodeQuery("autoplay=0").autoplay).toBe(false);
   });
-  it("drops malformed parts instead of throwing", () => {
-    expect(decodeQuery("?expr=x&y=%7Bnot-json&seed=oops&step=zz&speed=-1&1bad=2")).toEqual({ expr: "x" });
+  it("drops malformed parts instead of throwing, and says what they were", () => {
+    const s = decodeQuery("?expr=x&y=%7Bnot-json&seed=oops&step=zz&speed=-1&1bad=2");
+    expect({ ...s, errors: undefined }).toEqual({ expr: "x", errors: undefined });
+    expect(s.errors).toHaveLength(3);
+    expect(s.errors?.[0]).toContain("'y'");
+    expect(s.errors?.[2]).toContain("unknown step 'zz'");
     expect(decodeQuery("x=1&y=%22text%22&z=%5B1%2Cnull%5D").values).toEqual({ x: 1 });
+    expect(decodeQuery("expr=W&W=[[1,2").errors?.[0]).toMatch(/value of 'W'.*\[\[1,2/);
+  });
+  it("says which step a trace does not have", () => {
+    expect(stepProblem("b99", 5, 5)).toBe("there is no backward step 99: this expression has 5 backward steps (b1 to b5)");
+    expect(stepProblem("f0", 5, 5)).toContain("no forward step 0");
+    expect(stepProblem("b5", 5, 5)).toBeNull();
+    expect(stepProblem("end", 5, 5)).toBeNull();
+    expect(stepProblem("10", 5, 5)).toContain("no step 10");
   });
   it("leaves out what is not set", () => {
     expect(encodeQuery({})).toBe("");

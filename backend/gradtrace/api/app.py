@@ -15,6 +15,7 @@ from ..layout import LayoutCache
 from ..settings import Settings, get_settings
 from . import errors
 from .cache import BodyCache
+from .export import router as export_router
 from .middleware import GuardMiddleware
 from .routes import router
 from .runner import Runner
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.traces = BodyCache(settings.trace_cache_bytes)
     errors.install(app)
     app.include_router(router)
+    app.include_router(export_router)
     dist = frontend_dir(settings)
     if dist is not None:
         serve_frontend(app, dist)

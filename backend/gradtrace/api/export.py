@@ -1,0 +1,45 @@
+"""Exports of a whole view: the standalone HTML file (steps through offline, no server).
+
+Thin like routes.py: parse the page's query, trace, lay out (cached by structure), build the file
+off the event loop, answer it as a download."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..layout import LayoutCache
+from ..settings import Settings
+from ..standalone import StandaloneUnavailable, standalone_html
+from ..state import from_query
+from ..trace import compile_graph, trace
+from .errors import error_response
+from .routes import ERRORS
+
+router = APIRouter(prefix="/api")
+
+
+def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: LayoutCache) -> str:
+    state = from_query(query)
+    record = trace(state.expr, state.values, state.seed, settings)
+    layout = layouts.get(compile_graph(state.expr, state.values, settings), settings)
+    return standalone_html(record, layout, state.step, state.theme, settings)
+
+
+@router.get("/standalone.html", responses={
+    200: {"content": {"text/html": {}}, "description": "The page as one offline HTML file."},
+    **ERRORS})
+async def get_standalone(request: Request) -> Response:
+    """The view as one self-contained HTML file (trace, layout and script inlined) that steps
+    through offline: `?expr=...&x=-2&step=b3&theme=light`, the same query as the page."""
+    s = request.app.state
+    try:
+        page = await s.runner.run(_standalone, list(request.query_params.multi_items()),
+                                  s.settings, s.layouts)
+    except StandaloneUnavailable:  # the message names server paths: not for the client
+        return error_response(503, "unavailable", "this server has no standalone viewer built "
+                              "(npm run build in frontend/)")
+    return Response(page, media_type="text/html; charset=utf-8", headers={
+        "content-disposition": 'attachment; filename="gradtrace.html"',
+        "cache-control": "no-store",
+    })

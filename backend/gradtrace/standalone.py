@@ -1,0 +1,132 @@
+"""One self-contained HTML file that steps through a trace offline, with no server.
+
+The file holds the trace and its layout (JSON), the standalone bundle of the browser app
+(frontend/standalone/, built to `<frontend_dist>/standalone/standalone.{js,css}`: the graph view,
+the step controls and the explanation) and its CSS, all inlined. It is what "Download HTML" in
+the app gives (`GET /api/standalone.html`), and what a notebook shows (`notebook_html`).
+
+Escaping: the data is JSON inside `<script type="application/json">`, with `<`, `>` and `&`
+written as `\\u003c`, `\\u003e`, `\\u0026` (so no `</script>` or `<!--` in user text can end or
+bend the block); the title is HTML-escaped; everything else user-typed reaches the page only as
+text set by the script (`textContent`). A Content-Security-Policy in the file lets only the inlined
+script run (by its hash), and no request leave the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import GradtraceError
+from .render import THEMES, step_index
+from .settings import Settings, get_settings
+
+
+class StandaloneUnavailable(RuntimeError):
+    """The standalone bundle has not been built (`cd frontend && npm ci && npm run build`)."""
+
+
+def bundle_dir(settings: Settings | None = None) -> Path:
+    return Path((settings or get_settings()).frontend_dist) / "standalone"
+
+
+@lru_cache(maxsize=4)
+def _read_bundle(directory: str, mtimes: tuple[float, float]) -> tuple[str, str]:
+    d = Path(directory)
+    return (d / "standalone.js").read_text(encoding="utf-8"), (
+        d / "standalone.css").read_text(encoding="utf-8")
+
+
+def load_bundle(settings: Settings | None = None) -> tuple[str, str]:
+    """The standalone script and its CSS, as text (read once per build)."""
+    d = bundle_dir(settings)
+    js, css = d / "standalone.js", d / "standalone.css"
+    if not (js.is_file() and css.is_file()):
+        raise StandaloneUnavailable(
+            f"the standalone bundle is not built ({d} has no standalone.js and standalone.css): "
+            "run `npm ci && npm run build` in frontend/")
+    return _read_bundle(str(d), (js.stat().st_mtime, css.stat().st_mtime))
+
+
+def _script_json(data: Any) -> str:
+    """JSON that can sit inside a <script> element: no `<`, `>` or `&` in it at all."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _script_text(js: str) -> str:
+    # A bundle never holds these today; if one ever did, `<\/` means the same in JS strings.
+    return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+def _default_layout(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    from .layout import compute_layout
+    from .trace import compile_graph
+
+    values = {n["name"]: n["value"] for n in record["nodes"]
+              if n["kind"] == "input" and n.get("name")}
+    return compute_layout(compile_graph(record["expr"], values, settings), settings)
+
+
+def standalone_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = None,
+                    step: str | None = None, theme: str = "light",
+                    settings: Settings | None = None) -> str:
+    """The page for `trace_record` (a `gradtrace.trace(...)` record) drawn with `layout` (its
+    `/api/layout` answer; computed when None), opened at `step` (`f2`, `b3`, `start`, `end`;
+    None: the end) in `theme` (light, dark, projector).
+
+    Raises `GradtraceError` for an unknown step or theme, `StandaloneUnavailable` when the
+    frontend is not built."""
+    settings = settings or get_settings()
+    if theme not in THEMES:
+        raise GradtraceError("value", f"unknown theme {theme!r}: use light, dark or projector")
+    if step is not None:
+        step_index(trace_record, step)  # an unknown step is an error here, as for pictures
+    js, css = load_bundle(settings)
+    if layout is None:
+        layout = _default_layout(trace_record, settings)
+    data = _script_json({"trace": trace_record, "layout": layout, "step": step, "theme": theme})
+    script = _script_text(js)
+    style = css.replace("</style", "<\\/style")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    csp = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
+           "font-src data:; img-src data: blob:; base-uri 'none'; form-action 'none'")
+    title = html.escape(f"gradtrace: {trace_record.get('expr', '')}"[:200], quote=True)
+    return (
+        "<!doctype html>\n"
+        f'<html lang="en" data-theme="{theme}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n"
+        '<meta name="generator" content="gradtrace">\n'
+        f"<style>\n{style}\n</style>\n</head>\n"
+        '<body class="standalone">\n<div id="app"></div>\n'
+        f'<script type="application/json" id="gradtrace-data">{data}</script>\n'
+        f"<script>{script}</script>\n</body>\n</html>\n"
+    )
+
+
+def notebook_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = None,
+                  step: str | None = None, theme: str = "light", height: int = 560,
+                  settings: Settings | None = None) -> str:
+    """The standalone page for a notebook cell (`Trace._repr_html_`): in a sandboxed iframe, so
+    its styles and script stay out of the notebook's own page."""
+    page = standalone_html(trace_record, layout, step, theme, settings)
+    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width:100%;height:{int(height)}px;border:1px solid #ddd;border-radius:6px" '
+            'title="gradtrace"></iframe>')
+
+
+def repr_html(trace_record: dict[str, Any]) -> str | None:
+    """For `Trace._repr_html_`: the notebook view, or None (plain repr) without a built
+    frontend."""
+    try:
+        return notebook_html(trace_record)
+    except StandaloneUnavailable:
+        return None
