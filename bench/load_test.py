@@ -92,7 +92,7 @@ async def client(base: str, deadline: float, seed: int, lat: dict[str, list[floa
 async def run(base: str, clients: int, seconds: float) -> None:
     async with httpx.AsyncClient(base_url=base) as http:
         spec = (await http.get("/openapi.json")).json()
-    has_picture = "/api/picture.svg" in spec.get("paths", {})
+    has_picture = any(p.startswith("/api/picture") for p in spec.get("paths", {}))
     lat: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     deadline = time.monotonic() + seconds
