@@ -142,3 +142,10 @@ def test_cli_render_one_step_and_all_steps(tmp_path: Path) -> None:
     bad = subprocess.run([*base, "--step", "b30", "-o", str(tmp_path / "x.svg")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "no backward step 30" in bad.stderr
+
+
+def test_a_tensor_label_shows_its_shape_in_brackets_never_as_a_number(client: TestClient) -> None:
+    query = {"expr": "(x + y) * z", "x": "[-2, 1, 1]", "y": "5", "z": "-4", "step": "end"}
+    shown = texts(client.get("/api/picture.svg?" + urlencode(query)).text)
+    assert "⟨3⟩" in shown
+    assert "3" not in shown  # the old label: a 3-vector drawn as the number 3

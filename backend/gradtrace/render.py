@@ -97,7 +97,8 @@ def _shape(t: Any) -> list[int]:
 
 
 def format_short(t: Any, max_elements: int = 1, sig: int = 3) -> str:
-    """A label on the graph: the number, a tiny tensor in full, or else its shape (2×3)."""
+    """A label on the graph: the number, a tiny tensor in full, or else its shape in angle
+    brackets (⟨3⟩, ⟨2×3⟩), so that a shape never reads as a number."""
     if t is None:
         return ""
     if not isinstance(t, list):
@@ -109,7 +110,7 @@ def format_short(t: Any, max_elements: int = 1, sig: int = 3) -> str:
                 return "[" + ", ".join(nested(i) for i in x) + "]"
             return format_number(x, sig)
         return nested(t)
-    return "×".join(str(d) for d in shape)
+    return "⟨" + "×".join(str(d) for d in shape) + "⟩"
 
 
 def _is_scalar(t: Any) -> bool:
