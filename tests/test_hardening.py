@@ -247,3 +247,39 @@ def test_trace_cache_memory_is_bounded() -> None:
     assert cache.get("999") is not None and cache.get("0") is None
     cache.put("huge", b"x" * 9_000)  # more than a quarter of the budget: not kept
     assert cache.get("huge") is None
+
+
+@pytest.mark.parametrize("expr,values", [
+    # the VJP would form a 447 x 447 x 447 intermediate (714 MB) before summing it back
+    ("sum(A @ B)", {"A": [[[[0.5] * 447]]] * 447, "B": [[[[0.5]] * 447] * 447]}),
+    # a huge kernel: few multiply-adds, but one Python-level pass per kernel position
+    ("sum(conv2d(X, W))", {"X": [[0.5] * 447] * 447, "W": [[0.5] * 447] * 447}),
+])
+def test_too_much_work_for_one_op_is_a_limit(expr: str, values: dict[str, Any]) -> None:
+    with pytest.raises(GradtraceError) as err:
+        trace(expr, values)
+    assert err.value.type == "limit" and "too much work" in err.value.message
+    assert (err.value.start, err.value.end) == (4, len(expr) - 1)
+
+
+def test_a_picture_too_large_to_draw_is_a_4xx(client: TestClient) -> None:
+    expr = "+".join(f"x*y{i}" for i in range(250))  # a layered layout wider than 32,767 px
+    values = {"x": "1", **{f"y{i}": "1" for i in range(250)}}
+    from urllib.parse import urlencode
+
+    r = client.get("/api/picture.png?" + urlencode({"expr": expr, **values}))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["type"] == "limit"
+    small = client.get("/api/picture.png?" + urlencode(
+        {"expr": "(x + y) * z", "x": "1", "y": "2", "z": "3", "scale": "8"}))
+    assert small.status_code == 200
+
+
+def test_a_layout_that_fell_back_under_load_is_not_kept() -> None:
+    app = create_app(Settings(layout_timeout_s=0.0001))
+    with TestClient(app) as c:
+        r = c.post("/api/layout", json={"expr": "(x + y) * z"})
+        assert r.json()["provisional"] is True
+        again = c.post("/api/layout", json={"expr": "(x + y) * z"})
+        assert app.state.layouts.misses == 2  # asked again: the stand-in was not cached
+        assert again.json()["provisional"] is True

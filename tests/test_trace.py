@@ -141,3 +141,14 @@ def test_warnings_have_the_documented_fields() -> None:
     for w in record["warnings"]:
         assert {"type", "message", "start", "end"} <= set(w)
     assert {w["type"] for w in record["warnings"]} == {"unused_value", "nonfinite"}
+
+
+def test_formula_symbols_never_collide_with_names() -> None:
+    t = trace("y = 2 * x; z = 3 * x; sum(y * z)", {"x": [1.0, 2.0]})
+    mul = next(e for e in t["edges"] if e["target"] == t["nodes"][-2]["id"] and e["arg"] == 0)
+    # the unnamed product's symbol is neither y nor z
+    assert mul["vjp_formula"] is not None
+    assert not mul["vjp_formula"].startswith("dy = dy")
+    assert not mul["vjp_formula"].startswith("dy = dz")
+    constant_edge = next(e for e in t["edges"] if e["downstream"] is None)
+    assert constant_edge["vjp_formula"] is None  # no gradient flows to a constant

@@ -82,15 +82,19 @@ class Graph:
     source: str
     # Statements before the last that assign no name: computed, but nothing can use them.
     unused: list[tuple[int, int]] = field(default_factory=list)
+    _structure: str | None = None
 
     @property
     def structure(self) -> str:
-        """A key for everything the layout depends on: node kinds, labels, ops and wiring."""
-        h = hashlib.sha256()
-        for n in self.nodes:
-            h.update(f"{n.kind}|{n.op}|{n.label}|{n.args}\n".encode())
-        h.update(str(self.output).encode())
-        return h.hexdigest()[:24]
+        """A key for everything the layout depends on: node kinds, labels, ops and wiring
+        (hashed once: the cache, the layout and the trace all ask for it)."""
+        if self._structure is None:
+            h = hashlib.sha256()
+            for n in self.nodes:
+                h.update(f"{n.kind}|{n.op}|{n.label}|{n.args}\n".encode())
+            h.update(str(self.output).encode())
+            self._structure = h.hexdigest()[:24]
+        return self._structure
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,17 +301,15 @@ def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings) -> li
                         f"({size:,} elements, more than {settings.max_tensor_elements:,})",
                         node.start, node.end,
                     )
-                if node.op == "conv2d":
-                    # Each output element is a sum over the kernel (and its input channels), and
-                    # the backward pass costs twice the forward: with a large kernel a request
-                    # within every size limit could take seconds.
-                    w = args[1].shape
-                    macs = size * (math.prod(w[:-1]) if len(w) == 4 else math.prod(w))
-                    if macs > settings.max_conv2d_macs:
+                if op.cost is not None:
+                    macs, scratch = op.cost([a.shape for a in args])
+                    if macs > settings.max_op_macs or scratch > settings.max_tensor_elements:
                         raise GradtraceError(
-                            "limit", f"conv2d of {fmt_shape(args[0].shape)} with the kernel "
-                            f"{fmt_shape(w)} would take {macs:,} multiply-adds, more than the "
-                            f"limit of {settings.max_conv2d_macs:,}", node.start, node.end,
+                            "limit", f"'{op.symbol}' on shapes "
+                            f"{' and '.join(fmt_shape(a.shape) for a in args)} is too much work: "
+                            f"{macs:,} multiply-adds (limit {settings.max_op_macs:,}), "
+                            f"{scratch:,} elements of scratch (limit "
+                            f"{settings.max_tensor_elements:,})", node.start, node.end,
                         )
                 v = np.asarray(op.forward(*args), dtype=np.float64)
             total += v.size
@@ -342,8 +344,10 @@ def backward(graph: Graph, values: Sequence[Array], seed: Array) -> Result:
             op = REGISTRY[node.op]
             args = [values[a] for a in node.args]
             outs = op.vjp(up, args, v)
-            scalar_node = v.ndim == 0
-            ones = op.vjp(np.ones(()), args, v) if scalar_node else None
+            # The local derivative is shown for scalar edges only: ask the VJP for it (with an
+            # upstream of 1) only when one of this node's edges is scalar.
+            scalar_edge = v.ndim == 0 and any(a.ndim == 0 for a in args)
+            ones = op.vjp(np.ones(()), args, v) if scalar_edge else None
             for k, a in enumerate(node.args):
                 if not graph.nodes[a].requires_grad:
                     continue

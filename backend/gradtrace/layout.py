@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import subprocess
 import threading
@@ -40,6 +41,13 @@ Point = tuple[float, float]
 
 class LayoutTimeout(Exception):
     """`dot` ran past its time budget (and was killed)."""
+
+
+class DotFailed(Exception):
+    """`dot` is missing or failed."""
+
+
+log = logging.getLogger("gradtrace")
 
 
 def node_size(kind: str, label: str) -> tuple[float, float]:
@@ -76,8 +84,10 @@ def run_dot(source: str, timeout: float) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired:  # subprocess.run has already killed dot
         raise LayoutTimeout(f"dot ran past its budget of {timeout:g} s") from None
+    except OSError as exc:
+        raise DotFailed(f"dot could not run: {exc}") from None
     if proc.returncode != 0:
-        raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace')[:500]}")
+        raise DotFailed(f"dot failed: {proc.stderr.decode(errors='replace')[:500]}")
     data: dict[str, Any] = json.loads(proc.stdout)
     return data
 
@@ -267,14 +277,19 @@ def place_labels(layout: dict[str, Any], limit: int = 400) -> None:
 
 
 def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
+    """The layout; its `provisional` flag says it stands in for a dot run that failed or ran out
+    of time (say under load), so that it is not kept in the cache for good."""
+    provisional = False
     if dot_work(graph) > settings.dot_max_work:
         layout = layered_layout(graph)
     else:
         try:
             layout = dot_layout(graph, settings)
-        except LayoutTimeout:
-            layout = layered_layout(graph)
+        except (LayoutTimeout, DotFailed) as exc:
+            log.warning("layered layout instead of dot: %s", exc)
+            layout, provisional = layered_layout(graph), True
     place_labels(layout)
+    layout["provisional"] = provisional
     return layout
 
 
@@ -342,6 +357,8 @@ class LayoutCache:
                 return self._data[key]
             self.misses += 1
         result = compute_layout(graph, settings)
+        if result["provisional"]:
+            return result
         with self._lock:
             self._data[key] = result
             while len(self._data) > self.entries:

@@ -12,8 +12,8 @@ Each `Op` holds, in one place:
   symbols the trace chooses for the operands;
 - `gate`: the gate pattern of the lecture notes where the op has one.
 
-Adding an op is one `_register(Op(...))` here; the parser finds it by name, and the parametrized
-tests in tests/test_ops.py pick it up.
+Adding an op is one `_register(Op(...))` here; graph building finds it by name (`FUNCTIONS`), and
+the parametrized tests in tests/test_ops.py pick it up.
 
 At kinks the derivative follows PyTorch: relu'(0) = 0, abs'(0) = 0, and max/min split the
 gradient evenly between tied operands; for pow the masks of PyTorch's pow_backward apply.
@@ -21,6 +21,7 @@ gradient evenly between tied operands; for pow the masks of PyTorch's pow_backwa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,9 @@ class Op:
     gate: str | None = None
     elementwise: bool = True
     doc: str = field(default="")
+    # What a pass costs beyond its output, for ops where that can be far more: (multiply-adds,
+    # elements of the largest intermediate). The engine refuses past the settings' limits.
+    cost: Callable[[Sequence[Shape]], tuple[int, int]] | None = None
 
 
 REGISTRY: dict[str, Op] = {}
@@ -400,6 +404,17 @@ def _matmul_shape(shapes: Sequence[Shape]) -> Shape:
     return batch + rows + cols
 
 
+def _matmul_cost(shapes: Sequence[Shape]) -> tuple[int, int]:
+    # The VJP forms dZ B^T and A^T dZ over the broadcast batch before summing it back to each
+    # operand's own batch: (447,1,1,447) @ (1,447,447,1) makes a 447x447x447 intermediate.
+    a, b = shapes
+    rows = a[-2] if len(a) >= 2 else 1
+    cols = b[-1] if len(b) >= 2 else 1
+    k = a[-1]
+    batch = math.prod(np.broadcast_shapes(a[:-2], b[:-2]))
+    return batch * rows * k * cols, batch * max(rows * k, k * cols)
+
+
 def _matmul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     a, b = args
     # Promote vectors to matrices as np.matmul does, then dA = dZ B^T and dB = A^T dZ.
@@ -421,6 +436,7 @@ _register(Op(
         lambda s, z: f"d{s[1]} = {s[0]}^{{\\top}}\\,d{z}",
     ),
     elementwise=False,
+    cost=_matmul_cost,
 ))
 
 
@@ -451,6 +467,16 @@ def _conv2d_shape(shapes: Sequence[Shape]) -> Shape:
         f"conv2d takes a matrix and a kernel matrix, or an NHWC tensor and an HWIO kernel; "
         f"got shapes {fmt_shape(x)} and {fmt_shape(w)}"
     )
+
+
+def _conv2d_cost(shapes: Sequence[Shape]) -> tuple[int, int]:
+    # Each output element sums over the kernel (and its input channels); the passes loop over
+    # the kernel's positions in Python, each worth about 2,000 multiply-adds of overhead.
+    x, w = shapes
+    out = _conv2d_shape(shapes)
+    per_output = math.prod(w[:-1]) if len(w) == 4 else math.prod(w)
+    positions = w[0] * w[1]
+    return math.prod(out) * per_output + 2_000 * positions, math.prod(x)
 
 
 def _conv2d(x: Array, w: Array) -> Array:
@@ -514,6 +540,7 @@ _register(Op(
     elementwise=False,
     doc="2-D cross-correlation, stride 1, no padding (tf.nn.conv2d, VALID): (H,W)*(kh,kw) or "
     "NHWC*HWIO.",
+    cost=_conv2d_cost,
 ))
 
 

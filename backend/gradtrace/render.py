@@ -371,10 +371,21 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
     return "\n".join(out)
 
 
-def convert(svg: str, fmt: Format, scale: float = 1.0, timeout: float = 10.0) -> bytes:
-    """SVG to PNG or PDF with librsvg's `rsvg-convert` (killed past `timeout`)."""
+def convert(svg: str, fmt: Format, scale: float = 1.0, max_pixels: int = 40_000_000,
+            timeout: float = 10.0) -> bytes:
+    """SVG to PNG or PDF with librsvg's `rsvg-convert` (killed past `timeout`).
+
+    rsvg-convert cannot draw more than 32,767 px a side, and its memory grows with the area, so a
+    picture larger than that, or than `max_pixels`, is refused with a "limit" error."""
     if fmt == "svg":
         return svg.encode()
+    m = re.search(r'width="([\d.]+)" height="([\d.]+)"', svg[:1000])
+    width, height = (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
+    w, h = width * scale, height * scale
+    if max(w, h) > 32_767 or w * h > max_pixels:
+        raise GradtraceError(
+            "limit", f"a {w:,.0f} x {h:,.0f} px picture is too large (at most 32,767 px a side "
+            f"and {max_pixels:,} pixels): use a smaller scale, or the SVG")
     try:
         proc = subprocess.run(
             ["rsvg-convert", "-f", fmt, "-z", f"{scale:g}"], input=svg.encode(),

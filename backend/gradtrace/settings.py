@@ -27,9 +27,12 @@ class Settings(BaseSettings):
     # inputs with 256x256 weights holds 252,000.
     max_total_elements: int = 600_000
     max_body_bytes: int = 16 * 1024 * 1024
-    # conv2d's multiply-adds per pass: about 0.1 s forward here. Lecture-sized convolutions are far
+    # Multiply-adds of one matmul or conv2d pass: about 0.1 s here. Lecture-sized work is far
     # below it (64 MNIST images, 5x5 kernels, 32 channels: 30 million).
-    max_conv2d_macs: int = 100_000_000
+    max_op_macs: int = 100_000_000
+    # Pictures: rsvg-convert cannot draw past 32,767 px a side, and memory grows with the area.
+    max_picture_pixels: int = 40_000_000
+    picture_timeout_s: float = 10.0
 
     # Graphviz layout.
     layout_timeout_s: float = 3.0  # dot is killed past this, and the layered layout is used

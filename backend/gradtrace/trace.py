@@ -96,7 +96,7 @@ class _Symbols:
         used = {n.name for n in graph.nodes if n.name}
         self.free = [c for c in "uvwpqrstabcdfghk" if c not in used]
         # Chosen once here: looking through every node for each edge made a trace O(n^2).
-        self.out_sym = "z" if "z" not in used else "y"
+        self.out_sym = next((c for c in "zyfoghk" if c not in used), "z_{out}")
 
     def of(self, node: Node, fallback: int) -> str:
         if node.name:
@@ -164,17 +164,16 @@ def _edge_records(graph: Graph, res: Result) -> list[dict[str, Any]]:
         op = REGISTRY[target.op]
         operands = [graph.nodes[a] for a in target.args]
         s = [syms.of(n, k) for k, n in enumerate(operands)]
-        wrapped = [x if len(x) <= 2 or x.startswith("\\mathrm") else f"({x})" for x in s]
         z = syms.out(target)
         formula = (
-            f"\\frac{{\\partial\\,({op.tex(wrapped)})}}{{\\partial {s[e.arg]}}} = "
-            f"{op.local_tex[e.arg](wrapped)}"
+            f"\\frac{{\\partial\\,({op.tex(s)})}}{{\\partial {s[e.arg]}}} = "
+            f"{op.local_tex[e.arg](s)}"
         )
         src_shape = res.values[e.source].shape
         dst_shape = res.values[e.target].shape
         scalar = src_shape == () and dst_shape == ()
         vjp = None
-        if not scalar:
+        if not scalar and res.downstream[e.index] is not None:  # no gradient flows to constants
             vjp = vjp_tex(op, e.arg, s, z)
             if op.elementwise and src_shape != dst_shape:
                 vjp += f",\\ \\text{{summed over broadcast axes to }} {fmt_shape(src_shape)}"

@@ -16,11 +16,39 @@ const SPEEDS: [string, number][] = [
 ];
 
 export function isTypingTarget(el: EventTarget | null): boolean {
-  if (!(el instanceof HTMLElement)) return false;
+  if (typeof HTMLElement === "undefined" || !(el instanceof HTMLElement)) return false;
   if (el.isContentEditable) return true;
   if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
   if (el instanceof HTMLInputElement) return !["button", "checkbox", "radio", "range", "submit"].includes(el.type);
   return false;
+}
+
+/** What a focused element is, as far as the step keys care. */
+export type FocusKind = "typing" | "range" | "button" | "other";
+
+/** Keys a focused element of this kind handles itself (the step keys leave them alone). */
+export function ownsKey(kind: FocusKind, key: string): boolean {
+  if (kind === "typing") return true;
+  // A slider (a value, the step scrubber) moves with the arrows and Home/End/PageUp/PageDown.
+  if (kind === "range") return /^(Arrow(Left|Right|Up|Down)|Home|End|Page(Up|Down))$/.test(key);
+  // A focused button (or checkbox, link) is pressed with Space and Enter.
+  if (kind === "button") return key === " " || key === "Enter";
+  return false;
+}
+
+export function focusKind(el: EventTarget | null): FocusKind {
+  if (typeof HTMLElement === "undefined" || !(el instanceof HTMLElement)) return "other";
+  if (isTypingTarget(el)) return "typing";
+  if (el instanceof HTMLInputElement && el.type === "range") return "range";
+  if (el instanceof HTMLButtonElement || el instanceof HTMLAnchorElement || el.tagName === "SUMMARY") return "button";
+  if (el instanceof HTMLInputElement) return "button"; // checkbox, radio, button, submit
+  if (el.getAttribute("role") === "button") return "button";
+  return "other";
+}
+
+/** After a choice in a <select> (theme, speed), give the keys back to the steps. */
+export function blurAfterChange(sel: HTMLSelectElement): void {
+  sel.addEventListener("change", () => sel.blur());
 }
 
 export class StepControls {
@@ -33,6 +61,9 @@ export class StepControls {
   private total = 0;
   private forwardSteps = 0;
   private timer: number | null = null;
+
+  /** Called when the person picks a play speed. */
+  onSpeedChange: () => void = () => {};
 
   constructor(parent: HTMLElement, private readonly sink: StepSink) {
     this.el = htmlEl("div", { class: "controls", role: "toolbar", "aria-label": "steps" }, parent);
@@ -49,6 +80,8 @@ export class StepControls {
     this.speed = htmlEl("select", { "data-testid": "step-speed", "aria-label": "speed", title: "play speed" }, this.el);
     for (const [name, ms] of SPEEDS) htmlEl("option", { value: String(ms) }, this.speed, name);
     this.speed.value = "800";
+    blurAfterChange(this.speed);
+    this.speed.addEventListener("change", () => this.onSpeedChange());
     this.scrub = htmlEl("input", { type: "range", min: "0", max: "0", step: "1", value: "0", "data-testid": "step-scrubber", "aria-label": "step" }, this.el);
     this.scrub.addEventListener("input", () => this.go(Number(this.scrub.value)));
     this.label = htmlEl("span", { class: "step-label", "data-testid": "step-label", "aria-live": "polite" }, this.el);
@@ -60,6 +93,11 @@ export class StepControls {
     const ms = 800 / multiple;
     const best = SPEEDS.reduce((a, b) => (Math.abs(b[1] - ms) < Math.abs(a[1] - ms) ? b : a));
     this.speed.value = String(best[1]);
+  }
+
+  /** The play speed as a multiple of the normal speed (the URL's `speed`). */
+  speedMultiple(): number {
+    return 800 / Number(this.speed.value);
   }
 
   /** Show where we are (called by the owner after every change). */
@@ -109,7 +147,7 @@ export class StepControls {
   }
 
   private onKey(ev: KeyboardEvent): void {
-    if (ev.altKey || ev.ctrlKey || ev.metaKey || isTypingTarget(ev.target)) return;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || ownsKey(focusKind(ev.target), ev.key)) return;
     const map: Record<string, () => void> = {
       ArrowRight: () => this.go(this.index + 1),
       ArrowLeft: () => this.go(this.index - 1),

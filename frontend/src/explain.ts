@@ -19,7 +19,7 @@ const OP_TEX: Record<string, string> = {
   "−": "-",
   "+": "+",
   "@": "@",
-  "^": "\\wedge",
+  "^": "(\\cdot)^{\\cdot}", // pow (not \wedge, which reads as logical and)
 };
 
 /** Escape text for \text{...}. */

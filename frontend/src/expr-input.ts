@@ -18,6 +18,8 @@ export class ExprInput {
   private readonly backdrop: HTMLElement;
   private readonly errorEl: HTMLElement;
   private error: ExprError | null = null;
+  /** The text was edited since the error came: its span no longer marks the right characters. */
+  private edited = false;
   private timer: number | null = null;
   onChange: (expr: string) => void = () => {};
 
@@ -40,6 +42,7 @@ export class ExprInput {
     this.errorEl = htmlEl("div", { id: "expr-error", class: "expr-error", "data-testid": "error", role: "alert" }, this.el);
     this.errorEl.hidden = true;
     this.textarea.addEventListener("input", () => {
+      this.edited = true;
       this.render();
       if (this.timer !== null) window.clearTimeout(this.timer);
       this.timer = window.setTimeout(() => {
@@ -66,6 +69,7 @@ export class ExprInput {
 
   setError(err: ExprError | null): void {
     this.error = err;
+    this.edited = false;
     this.errorEl.hidden = err === null;
     setText(this.errorEl, err ? err.message : "");
     this.textarea.setAttribute("aria-invalid", err ? "true" : "false");
@@ -75,7 +79,7 @@ export class ExprInput {
   private render(): void {
     const text = this.textarea.value;
     // An edit after an error moves the text under the underline: drop it until the next answer.
-    const err = this.error && this.error.underline !== false && this.error.end <= text.length + 1 ? this.error : null;
+    const err = this.error && !this.edited && this.error.underline !== false && this.error.end <= text.length + 1 ? this.error : null;
     const frag = document.createDocumentFragment();
     let mark: HTMLElement | null = null; // one <mark> around the whole error span
     for (const s of segments(text, err)) {

@@ -74,14 +74,15 @@ export function formatTensor(t: Tensor, sig = 4, minus = MINUS): string {
 
 /**
  * Short text for a label on the graph: the number for a scalar, the whole tensor when it has at
- * most `maxElements` elements, otherwise its shape.
+ * most `maxElements` elements, otherwise its shape in angle brackets (⟨3⟩, ⟨2×3⟩), so that a
+ * shape is never read as a number.
  */
 export function formatShort(t: Tensor | null | undefined, maxElements = 3, sig = 3): string {
   if (t === null || t === undefined) return "";
   if (!Array.isArray(t)) return formatNumber(t, sig);
   const shape = shapeOf(t);
   if (sizeOf(shape) <= maxElements) return formatTensor(t, sig);
-  return formatShape(shape);
+  return `\u27e8${formatShape(shape)}\u27e9`;
 }
 
 /** Exact text of a value for data attributes: a plain number, or JSON for tensors. */

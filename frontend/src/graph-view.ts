@@ -5,7 +5,7 @@
 
 import type { Layout, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
-import type { StepState } from "./steps";
+import { nodeIndex, type StepState } from "./steps";
 import { setText, svgEl, toggle } from "./svg";
 
 export const OP_SYMBOL: Record<string, string> = {
@@ -120,8 +120,8 @@ export class GraphView {
       return fallback;
     };
     const [mx, my] = l.label ?? at(0.4, l.mid);
-    const value = svgEl("text", { x: mx, y: my - 5, class: "edge-value", "text-anchor": "middle" }, labelLayer);
-    const grad = svgEl("text", { x: mx, y: my + 5, class: "edge-grad", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
+    const value = svgEl("text", { x: mx, y: my - 5, class: "edge-value", "text-anchor": "middle", "data-edge": e.id }, labelLayer);
+    const grad = svgEl("text", { x: mx, y: my + 5, class: "edge-grad", "text-anchor": "middle", "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
     let localAt: [number, number] | null = l.local ?? null;
     if (!localAt) {
       let length = 0;
@@ -195,7 +195,7 @@ export class GraphView {
   }
 
   update(trace: Trace, st: StepState): void {
-    const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+    const byId = nodeIndex(trace);
     const terms = st.backward?.terms ?? [];
     for (const [id, els] of this.nodes) {
       const n = byId.get(id);

@@ -14,7 +14,7 @@ import { Inspector } from "./inspector";
 import { PresetsGallery } from "./presets";
 import { Session, type SessionResult } from "./session";
 import { SharePanel } from "./share";
-import { clampStep, stepState, totalSteps } from "./steps";
+import { clampStep, inputNamesOf, stepState, totalSteps } from "./steps";
 import { htmlEl, setText } from "./svg";
 import { applyTheme, isTheme, savedTheme, themeSelect } from "./theme";
 import { decodeQuery, encodeQuery, stepIndex, stepProblem, stepSpec, type UrlState } from "./url-state";
@@ -49,6 +49,7 @@ const focusBtn = htmlEl("button", { type: "button", "data-testid": "focus", titl
 themeSelect(headerRight, theme, (t) => {
   applyTheme(t);
   graph.fit();
+  writeUrl(); // at once: a reload right after the choice keeps it
 });
 
 const main = htmlEl("main", { class: "layout" }, app);
@@ -89,6 +90,7 @@ showViewError();
 const graphWrap = htmlEl("div", { class: "graph", "data-testid": "graph" }, stage);
 const graph = new GraphView(graphWrap);
 graphWrap.appendChild(viewError);
+htmlEl("p", { class: "empty-note", "data-testid": "empty-note" }, graphWrap, "type an expression");
 fitBtn.addEventListener("click", () => graph.fit());
 const picture = (): string | null => {
   const l = session.layout;
@@ -122,6 +124,7 @@ document.addEventListener("keydown", (ev) => {
 let step = 0;
 let autoplay = url.autoplay === true;
 const controls = new StepControls(stage, { go: (i) => showStep(i) });
+controls.onSpeedChange = () => writeUrl();
 // The framing page (slides) may drive the steps by postMessage and hears every step change.
 const host = new HostLink(window, (cmd) => onHostCommand(cmd));
 function onHostCommand(cmd: HostCommand): void {
@@ -171,20 +174,34 @@ function currentState(): UrlState {
     const v = n.kind === "input" && n.name ? valuesPanel.store.get(n.name) : undefined;
     if (n.name && v !== undefined) values[n.name] = v;
   }
+  const speed = controls.speedMultiple();
+  const currentTheme = document.documentElement.dataset.theme;
   return {
     expr: session.expr,
     values,
     seed: session.seed,
     step: trace ? stepSpec(step, trace.forward.length) : undefined,
+    // How the view looks and plays is part of it too: a reload or a shared link keeps it.
+    theme: isTheme(currentTheme) ? currentTheme : undefined,
+    hide: url.hide?.length ? url.hide : undefined,
+    autoplay: url.autoplay === true ? true : undefined,
+    speed: speed !== 1 || url.speed !== undefined ? speed : undefined,
   };
 }
 
+/** The address bar from the current state, now (the share panel follows). */
+function writeUrl(): void {
+  if (embed) return;
+  if (urlTimer !== null) window.clearTimeout(urlTimer);
+  urlTimer = null;
+  history.replaceState(null, "", `${location.pathname}?${encodeQuery(currentState())}`);
+  share.refresh();
+}
+
+/** The same, debounced (stepping, a dragged slider). */
 function saveUrl(): void {
   if (urlTimer !== null) window.clearTimeout(urlTimer);
-  urlTimer = window.setTimeout(() => {
-    history.replaceState(null, "", `${location.pathname}?${encodeQuery(currentState())}`);
-    share.refresh();
-  }, 300);
+  urlTimer = window.setTimeout(writeUrl, 300);
 }
 
 function showStep(i: number, fromHost = false): void {
@@ -212,15 +229,16 @@ function showOutput(trace: Trace): void {
   const n = sizeOf(shapeOf(v));
   setText(outValue, n <= 12 ? formatTensor(v, 4) : formatShort(v));
   outValue.setAttribute("data-value", plainTensor(v));
-  setText(outShape, Array.isArray(v) ? `(${formatShape(trace.shape)})` : "");
+  // A large output already reads as its shape (⟨4×4⟩).
+  setText(outShape, Array.isArray(v) && n <= 12 ? `(${formatShape(trace.shape)})` : "");
 }
 
 function onResult(r: SessionResult): void {
   const { trace, layout } = r;
   hook.trace = trace;
   exprInput.setError(null);
-  graphWrap.classList.remove("stale");
-  valuesPanel.setNames(trace.forward.map((id) => trace.nodes.find((n) => n.id === id)).filter((n) => n?.kind === "input").map((n) => n?.name ?? "").filter(Boolean));
+  stage.classList.remove("stale", "empty");
+  valuesPanel.setNames(inputNamesOf(trace));
   if (r.structureChanged || graph.structure === null) {
     // A wide, flat graph fills the view's width long before its height: give the explanation
     // the height it cannot use.
@@ -254,13 +272,33 @@ function onResult(r: SessionResult): void {
 function onError(err: ApiError): void {
   const located = err.status >= 400 && err.status < 500;
   exprInput.setError({ message: err.message, start: err.start, end: err.end, underline: located });
-  graphWrap.classList.add("stale"); // the last good graph stays, dimmed, until the error is fixed
+  // The last good trace stays, dimmed (the graph, the output, the steps, the explanation and the
+  // node panel alike), until the error is fixed.
+  stage.classList.add("stale");
   apiError = err.message;
   showViewError();
 }
 
+/** No expression: nothing is wrong, nothing to draw; say what to do. */
+function onEmpty(): void {
+  exprInput.setError(null);
+  controls.stop();
+  stage.classList.remove("stale");
+  stage.classList.add("empty");
+  hook.trace = null;
+  apiError = null;
+  showViewError();
+  setText(outValue, "");
+  outValue.removeAttribute("data-value");
+  setText(outShape, "");
+  setText(layoutNote, "");
+  warnings.replaceChildren();
+  saveUrl();
+}
+
 session.onResult = onResult;
 session.onError = onError;
+session.onEmpty = onEmpty;
 
 /** Once the person edits the view, what the URL got wrong no longer applies. */
 function clearUrlErrors(): void {

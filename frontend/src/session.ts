@@ -32,6 +32,8 @@ export class Session {
   private dirty = false;
   onResult: (r: SessionResult) => void = () => {};
   onError: (e: ApiError) => void = () => {};
+  /** The expression is empty: there is nothing to trace, and nothing is wrong. */
+  onEmpty: () => void = () => {};
 
   constructor(
     readonly store: Map<string, Tensor>,
@@ -63,7 +65,14 @@ export class Session {
   private async run(): Promise<void> {
     const expr = this.expr;
     const seed = this.seed;
-    if (expr.trim() === "") return;
+    if (expr.trim() === "") {
+      // Forget the last trace, so that what is typed next is drawn afresh.
+      this.trace = null;
+      this.layout = null;
+      this.structure = null;
+      this.onEmpty();
+      return;
+    }
     let values = this.values(expr);
     let trace: Trace | null = null;
     for (let attempt = 0; attempt < 8 && trace === null; attempt++) {

@@ -22,7 +22,7 @@ export function shareLinks(origin: string, state: UrlState, theme: string): Shar
   return {
     page: `${origin}/?${q}`,
     embed,
-    iframe: `<iframe src="${embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}" width="960" height="540" style="border:0"></iframe>`,
+    iframe: `<iframe src="${embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}" width="960" height="540" style="border:0" title="gradtrace"></iframe>`,
     svg: `${origin}/api/picture.svg?${q}`,
     png: `${origin}/api/picture.png?${q}&scale=2`,
     pdf: `${origin}/api/picture.pdf?${q}`,

@@ -1,7 +1,7 @@
 // The step model: forward steps (one per node in `forward`), then backward steps (one per entry
 // in `backward`). A step index runs over 0 .. total-1. Pure: no DOM.
 
-import type { BackwardStep, Trace, TraceEdge } from "./api";
+import type { BackwardStep, Trace, TraceEdge, TraceNode } from "./api";
 
 export type Phase = "forward" | "backward";
 
@@ -110,4 +110,28 @@ export function keepStep(index: number, trace: Pick<Trace, "forward" | "backward
 /** Index of edges by id. */
 export function edgeIndex(edges: TraceEdge[]): Map<string, TraceEdge> {
   return new Map(edges.map((e) => [e.id, e]));
+}
+
+const nodeIndexes = new WeakMap<Trace, Map<string, TraceNode>>();
+
+/** Index of a trace's nodes by id, built once per trace (a slider's every input reuses it). */
+export function nodeIndex(trace: Pick<Trace, "nodes">): Map<string, TraceNode> {
+  const key = trace as Trace;
+  let index = nodeIndexes.get(key);
+  if (index === undefined) {
+    index = new Map(trace.nodes.map((n) => [n.id, n]));
+    nodeIndexes.set(key, index);
+  }
+  return index;
+}
+
+/** The names of the inputs, in forward order. */
+export function inputNamesOf(trace: Pick<Trace, "nodes" | "forward">): string[] {
+  const byId = nodeIndex(trace);
+  const names: string[] = [];
+  for (const id of trace.forward) {
+    const n = byId.get(id);
+    if (n?.kind === "input" && n.name) names.push(n.name);
+  }
+  return names;
 }

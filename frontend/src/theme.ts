@@ -36,6 +36,9 @@ export function themeSelect(parent: HTMLElement, current: Theme, onChange: (t: T
   sel.value = current;
   sel.addEventListener("change", () => {
     if (isTheme(sel.value)) onChange(sel.value);
+    // Chosen with the mouse, the select would keep the focus and eat the arrow keys: give them
+    // back to the steps.
+    sel.blur();
   });
   return sel;
 }

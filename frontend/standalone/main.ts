@@ -49,13 +49,18 @@ function start(): void {
   const header = htmlEl("header", { class: "top" }, app);
   htmlEl("span", { class: "brand" }, header, "gradtrace");
   htmlEl("code", { class: "standalone-expr", "data-testid": "expr" }, header, trace.expr);
+  // What the server warned about (as the app shows it beside the expression).
+  if (trace.warnings.length) {
+    const warnings = htmlEl("div", { class: "warnings standalone-warnings", "data-testid": "warnings", role: "note" }, app);
+    for (const w of trace.warnings) htmlEl("p", { class: "warning" }, warnings, w.message);
+  }
   const stage = htmlEl("section", { class: "stage" }, htmlEl("main", { class: "layout" }, app));
   const outBar = htmlEl("div", { class: "out-bar" }, stage);
   htmlEl("span", { class: "out-name" }, outBar, "output =");
   const v = trace.value;
   const out = htmlEl("span", { class: "out-value", "data-testid": "output-value", "data-value": plainTensor(v) }, outBar,
     sizeOf(shapeOf(v)) <= 12 ? formatTensor(v, 4) : formatShort(v));
-  if (Array.isArray(v)) htmlEl("span", { class: "out-shape" }, outBar, `(${formatShape(trace.shape)})`);
+  if (Array.isArray(v) && sizeOf(shapeOf(v)) <= 12) htmlEl("span", { class: "out-shape" }, outBar, `(${formatShape(trace.shape)})`);
   out.title = plainTensor(v);
   const fit = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outBar, "fit");
   const graphWrap = htmlEl("div", { class: "graph", "data-testid": "graph" }, stage);

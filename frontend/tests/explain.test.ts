@@ -23,6 +23,14 @@ describe("LaTeX pieces", () => {
     t.nodes[4].name = null;
     expect(nodeTex(t, t.nodes[4])).toBe("L");
   });
+  it("writes an unnamed power as a power, not as \\wedge (logical and)", () => {
+    const t = circuit();
+    t.nodes[2].name = null;
+    t.nodes[2].label = "^";
+    t.nodes[2].op = "pow";
+    expect(nodeTex(t, t.nodes[2])).toBe("[(\\cdot)^{\\cdot}]");
+    expect(nodeTex(t, t.nodes[2])).not.toContain("wedge");
+  });
 });
 
 describe("explainStep", () => {

@@ -49,11 +49,19 @@ describe("tensors", () => {
     expect(formatShape([])).toBe("scalar");
     expect(flatten([[1, 2], [3, 4]])).toEqual([1, 2, 3, 4]);
   });
+  it("shows a vector too big to print as its shape in angle brackets, never as a bare number", () => {
+    // x = [-2, 1, 1] on a graph label (maxElements 1): not "3", which reads as a value.
+    expect(formatShort([-2, 1, 1], 1)).toBe("⟨3⟩");
+    expect(formatShort([-2, 1, 1], 1)).not.toMatch(/^\d/);
+  });
   it("prints small tensors in brackets and large ones as their shape", () => {
     expect(formatTensor([[1, -2], [0.5, 4]])).toBe("[[1, −2], [0.5, 4]]");
     expect(formatShort([1, 2, 3])).toBe("[1, 2, 3]");
-    expect(formatShort([1, 2, 3, 4])).toBe("4");
-    expect(formatShort([[1, 2], [3, 4]], 1)).toBe("2×2");
+    expect(formatShort([1, 2, 3, 4])).toBe("⟨4⟩");
+    expect(formatShort([[1, 2], [3, 4]], 1)).toBe("⟨2×2⟩");
+    expect(formatShort([[1, 2, 3], [4, 5, 6]], 1)).toBe("⟨2×3⟩");
+    expect(formatShort([[[1], [2]]], 1)).toBe("⟨1×2×1⟩");
+    expect(formatShort([5], 1)).toBe("[5]");
     expect(formatShort(-0.5)).toBe("−0.5");
     expect(formatShort(null)).toBe("");
   });

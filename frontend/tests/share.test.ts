@@ -13,5 +13,6 @@ describe("share links", () => {
   it("escape the iframe snippet's attribute", () => {
     expect(links.iframe).toContain('src="http://h:1/embed/?expr=%28x+%2B+y%29+*+z&amp;x=-2&amp;v.step=3');
     expect(links.iframe).not.toMatch(/&(?!amp;)/);
+    expect(links.iframe).toContain('title="gradtrace"'); // a frame needs an accessible name
   });
 });

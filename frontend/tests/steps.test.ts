@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clampStep, firstBackward, keepStep, stepLabel, stepState, totalSteps } from "../src/steps";
+import { clampStep, firstBackward, inputNamesOf, keepStep, nodeIndex, stepLabel, stepState, totalSteps } from "../src/steps";
 import { circuit, fanout } from "./helpers";
 
 describe("step model", () => {
@@ -59,5 +59,17 @@ describe("step model", () => {
     expect(s.backward?.terms.map((x) => x.value)).toEqual([2, 3]);
     expect(s.backward?.upstream).toBe(5);
     expect(s.arriving.sort()).toEqual(["e1", "e2"]);
+  });
+});
+
+describe("node index", () => {
+  it("indexes a trace's nodes once and lists its inputs in forward order", () => {
+    const t = circuit();
+    const a = nodeIndex(t);
+    expect(a.size).toBe(t.nodes.length);
+    expect(nodeIndex(t)).toBe(a); // built once per trace
+    for (const n of t.nodes) expect(a.get(n.id)).toBe(n);
+    expect(inputNamesOf(t)).toEqual(t.forward.map((id) => a.get(id)).filter((n) => n?.kind === "input").map((n) => n?.name));
+    expect(inputNamesOf(t)).toEqual(expect.arrayContaining(["x", "y", "z"]));
   });
 });

@@ -138,8 +138,10 @@ def test_broken_expression_is_underlined_and_keeps_the_last_graph(
     assert app.locator("[data-testid=graph] [data-node-id]").count() == nodes_before
     # An unfinished expression: the underline sits past its end.
     box.fill("(x + ")
+    # (The answer to this text, not the last error: an edit drops the old underline.)
     app.wait_for_function(
-        "() => document.querySelector('[data-testid=error]').textContent.includes('operand')"
+        "() => document.querySelector('[data-testid=error]').textContent"
+        ".includes(\"operand after '+'\")"
     )
     assert app.get_by_test_id("error-underline").count() >= 1
     assert app.locator("[data-testid=graph] [data-node-id]").count() == nodes_before

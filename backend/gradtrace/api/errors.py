@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..errors import GradtraceError
+from .middleware import security_headers
 from .runner import Overloaded
 
 log = logging.getLogger("gradtrace")
@@ -56,4 +57,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
-        return error_response(500, "internal", "internal error: please report the input")
+        # This handler runs outside GuardMiddleware: the security headers are added here.
+        headers = {k.decode(): v.decode() for k, v in security_headers(request.url.path)}
+        return error_response(500, "internal", "internal error: please report the input",
+                              headers=headers)

@@ -21,7 +21,7 @@ _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'
 _DOCS_PATHS = ("/docs", "/redoc")
 
 
-def _security_headers(path: str) -> list[tuple[bytes, bytes]]:
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
@@ -46,7 +46,7 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        extra = _security_headers(path)
+        extra = security_headers(path)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -64,7 +64,7 @@ class EdgeOut(BaseModel):
     source: str
     target: str
     arg: int
-    local: float | None = Field(description="The local derivative, for scalar edges.")
+    local: Number | None = Field(description="The local derivative, for scalar edges.")
     local_formula: str
     vjp_formula: str | None = Field(description="The VJP rule used, for tensor edges.")
     downstream: Tensor | None
@@ -129,6 +129,7 @@ class LayoutResponse(BaseModel):
     structure: str
     engine: Literal["dot", "layered"] = Field(
         description="dot, or the linear-time layered layout for graphs too big for dot.")
+    provisional: bool = Field(description="A stand-in for a dot run that failed or timed out.")
     width: float
     height: float
     nodes: dict[str, NodeBox]

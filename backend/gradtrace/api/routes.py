@@ -104,7 +104,8 @@ def _picture(query: list[tuple[str, str]], fmt: Format, settings: Settings,
     state = from_query(query)
     record = trace(state.expr, state.values, state.seed, settings)
     layout = layouts.get(compile_graph(state.expr, state.values, settings), settings)
-    return convert(render_svg(record, layout, state.step, state.theme), fmt, state.scale)
+    return convert(render_svg(record, layout, state.step, state.theme), fmt, state.scale,
+                   settings.max_picture_pixels, settings.picture_timeout_s)
 
 
 @router.get("/picture.{fmt}", responses={

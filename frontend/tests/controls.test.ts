@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { focusKind, ownsKey } from "../src/controls";
+
+describe("which keys a focused element keeps from the step keys", () => {
+  it("leaves the arrows and Home/End to a focused slider (a value, the step scrubber)", () => {
+    for (const key of ["ArrowRight", "ArrowLeft", "ArrowUp", "ArrowDown", "Home", "End", "PageUp"]) {
+      expect(ownsKey("range", key)).toBe(true);
+    }
+    expect(ownsKey("range", " ")).toBe(false); // Space still plays
+    expect(ownsKey("range", "b")).toBe(false);
+  });
+  it("leaves Space and Enter to a focused button, but not the arrows", () => {
+    expect(ownsKey("button", " ")).toBe(true);
+    expect(ownsKey("button", "Enter")).toBe(true);
+    expect(ownsKey("button", "ArrowRight")).toBe(false);
+    expect(ownsKey("button", "Home")).toBe(false);
+  });
+  it("leaves every key to a text field, and none to the page", () => {
+    expect(ownsKey("typing", "ArrowRight")).toBe(true);
+    expect(ownsKey("typing", " ")).toBe(true);
+    expect(ownsKey("other", "ArrowRight")).toBe(false);
+    expect(ownsKey("other", " ")).toBe(false);
+  });
+  it("treats a target that is no element as the page", () => {
+    expect(focusKind(null)).toBe("other");
+  });
+});
