@@ -20,15 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _server import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = [
@@ -72,13 +72,6 @@ async (expr) => {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def pct(xs: list[float], q: float) -> float:
     ys = sorted(xs)
     return ys[min(len(ys) - 1, round(q * (len(ys) - 1)))]
@@ -92,24 +85,7 @@ def main() -> int:
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         print("frontend/dist is missing: cd frontend && npm ci && npm run build", file=sys.stderr)
         return 2
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gradtrace", "serve", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print("the server did not start", file=sys.stderr)
-                return 1
-            time.sleep(0.1)
+    with running_server() as base:
         chromium = os.environ.get("GRADTRACE_CHROMIUM") or shutil.which("chromium")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium or "/usr/bin/chromium", args=ARGS)
@@ -181,12 +157,6 @@ def main() -> int:
                 "(includes the 200 ms typing debounce)"
             )
             browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     return 0
 
 

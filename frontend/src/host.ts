@@ -11,21 +11,18 @@
 // site), and only in exactly these shapes; anything else is ignored. Answers go to window.parent
 // with targetOrigin "*": they carry nothing that is not in the frame's own URL.
 
-import type { Phase } from "./steps";
+import type { StepState } from "./steps";
 import { stepIndex, stepSpec } from "./url-state";
 
 export type HostCommand = { type: "gradtrace:step"; step: string | number } | { type: "gradtrace:next" } | { type: "gradtrace:prev" };
 
 /** What a step change tells the host. */
-export interface SteppedMessage {
+/** Where the view is: the step model's own fields (steps.ts), as the host sees them. */
+export type StepInfo = Pick<StepState, "index" | "total" | "phase" | "k" | "n" | "label">;
+
+export interface SteppedMessage extends StepInfo {
   type: "gradtrace:stepped" | "gradtrace:ready";
   step: string;
-  index: number;
-  total: number;
-  phase: Phase;
-  k: number;
-  n: number;
-  label: string;
   expr?: string;
 }
 
@@ -66,15 +63,6 @@ export function commandIndex(cmd: HostCommand, current: number, forwardSteps: nu
     case "gradtrace:step":
       return typeof cmd.step === "number" ? clamp(cmd.step) : stepIndex(cmd.step, forwardSteps, backwardSteps);
   }
-}
-
-export interface StepInfo {
-  index: number;
-  total: number;
-  phase: Phase;
-  k: number;
-  n: number;
-  label: string;
 }
 
 export function steppedMessage(st: StepInfo, forwardSteps: number, type: SteppedMessage["type"] = "gradtrace:stepped"): SteppedMessage {
