@@ -283,3 +283,11 @@ def test_a_layout_that_fell_back_under_load_is_not_kept() -> None:
         again = c.post("/api/layout", json={"expr": "(x + y) * z"})
         assert app.state.layouts.misses == 2  # asked again: the stand-in was not cached
         assert again.json()["provisional"] is True
+
+
+def test_standalone_without_a_built_viewer_is_a_clear_503(tmp_path: Any) -> None:
+    with TestClient(create_app(Settings(frontend_dist=str(tmp_path)))) as c:
+        r = c.get("/api/standalone.html?expr=x&x=1")
+    assert r.status_code == 503
+    assert r.json()["error"]["type"] == "unavailable"
+    assert str(tmp_path) not in r.text  # no server paths in the answer

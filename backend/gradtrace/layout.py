@@ -27,13 +27,12 @@ import json
 import logging
 import math
 import subprocess
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import graphviz
 
 from .engine import Graph
+from .lru import BoundedLRU
 from .settings import Settings
 
 Point = tuple[float, float]
@@ -339,28 +338,26 @@ def dot_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
 
 
 class LayoutCache:
-    """A bounded LRU of layouts by structure key; thread-safe (layouts run in worker threads)."""
+    """Recent layouts by structure key. A provisional layout (dot failed or ran out of time) is
+    not kept, so that the next request tries dot again."""
 
     def __init__(self, entries: int) -> None:
-        self.entries = entries
-        self._data: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.cache: BoundedLRU[dict[str, Any]] = BoundedLRU(max_entries=entries)
+
+    @property
+    def hits(self) -> int:
+        return self.cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self.cache.misses
 
     def get(self, graph: Graph, settings: Settings) -> dict[str, Any]:
         key = graph.structure
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return self._data[key]
-            self.misses += 1
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
         result = compute_layout(graph, settings)
-        if result["provisional"]:
-            return result
-        with self._lock:
-            self._data[key] = result
-            while len(self._data) > self.entries:
-                self._data.popitem(last=False)
+        if not result["provisional"]:
+            self.cache.put(key, result)
         return result

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
+
+from ..lru import BoundedLRU
 
 
 def request_key(expr: str, values: dict[str, Any], seed: Any) -> str:
@@ -20,34 +20,8 @@ def request_key(expr: str, values: dict[str, Any], seed: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class BodyCache:
+class BodyCache(BoundedLRU[bytes]):
+    """Response bodies, bounded by their total size in bytes."""
+
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._data: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            body = self._data.get(key)
-            if body is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return body
-
-    def put(self, key: str, body: bytes) -> None:
-        if len(body) > self.max_bytes // 4:  # one huge body must not flush everything else
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self.size -= len(old)
-            self._data[key] = body
-            self.size += len(body)
-            while self.size > self.max_bytes:
-                _, evicted = self._data.popitem(last=False)
-                self.size -= len(evicted)
+        super().__init__(max_size=max_bytes, size=len)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..errors import GradtraceError
+from ..standalone import StandaloneUnavailable
 from .middleware import security_headers
 from .runner import Overloaded
 
@@ -49,6 +50,12 @@ def install(app: FastAPI) -> None:
     async def overloaded(request: Request, exc: Overloaded) -> JSONResponse:
         return error_response(503, "overloaded", "the server is busy; try again in a moment",
                               headers={"Retry-After": "1"})
+
+    @app.exception_handler(StandaloneUnavailable)
+    async def no_viewer(request: Request, exc: StandaloneUnavailable) -> JSONResponse:
+        # exc names server paths: not for the client
+        return error_response(503, "unavailable", "this server has no standalone viewer built "
+                              "(npm run build in frontend/)")
 
     @app.exception_handler(RecursionError)
     async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:

@@ -10,10 +10,9 @@ from fastapi.responses import Response
 
 from ..layout import LayoutCache
 from ..settings import Settings
-from ..standalone import StandaloneUnavailable, standalone_html
+from ..standalone import standalone_html
 from ..state import from_query
 from ..trace import compile_graph, trace
-from .errors import error_response
 from .routes import ERRORS
 
 router = APIRouter(prefix="/api")
@@ -33,12 +32,8 @@ async def get_standalone(request: Request) -> Response:
     """The view as one self-contained HTML file (trace, layout and script inlined) that steps
     through offline: `?expr=...&x=-2&step=b3&theme=light`, the same query as the page."""
     s = request.app.state
-    try:
-        page = await s.runner.run(_standalone, list(request.query_params.multi_items()),
-                                  s.settings, s.layouts)
-    except StandaloneUnavailable:  # the message names server paths: not for the client
-        return error_response(503, "unavailable", "this server has no standalone viewer built "
-                              "(npm run build in frontend/)")
+    page = await s.runner.run(_standalone, list(request.query_params.multi_items()),
+                              s.settings, s.layouts)
     return Response(page, media_type="text/html; charset=utf-8", headers={
         "content-disposition": 'attachment; filename="gradtrace.html"',
         "cache-control": "no-store",
