@@ -180,3 +180,11 @@ def test_options_may_follow_the_values(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0 and json.loads(out)["gradients"] == {"x": 2.0, "y": 3.0}
     code, out, _ = run(capsys, "x * y", "x=3", "--seed", "2", "y=2")
     assert code == 0 and "d/dx = 4" in out
+
+
+def test_forward_mode_prints_the_tangents_and_the_derivative() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "gradtrace", "trace", "(x + y) * z", "x=-2", "y=5", "z=-4",
+         "--mode", "forward", "--wrt", "z"], capture_output=True, text=True, check=True).stdout
+    assert "Forward mode along z" in out
+    assert "d(output)/dz = 3" in out

@@ -1,5 +1,6 @@
 """Every op of `gradtrace.ops.REGISTRY`: forward against an independent reference (NumPy loops and
-`math`), VJP against central finite differences in float64 with a random upstream gradient, for
+`math`), VJP against central finite differences in float64 with a random upstream gradient, JVP
+(forward mode) against central differences along random tangents and as the VJP's transpose, for
 scalars, vectors, matrices and broadcast shapes; the kink conventions of PyTorch; shape errors.
 
 `CASES` must have an entry for every op in the registry (`test_every_op_has_cases`): an op cannot
@@ -244,6 +245,50 @@ def test_vjp_matches_finite_differences(name: str, k: int) -> None:
                                        err_msg=f"{name} operand {i}")
 
 
+def fd_jvp(f: Callable[..., np.ndarray], args: Sequence[np.ndarray],
+           tangents: Sequence[np.ndarray | None]) -> np.ndarray:
+    """d/dh f(args + h tangents) at h = 0 by central differences, h = 1e-6 max(1, |args|)."""
+    scale = max([1.0, *(float(np.max(np.abs(a))) for a, t in zip(args, tangents, strict=True)
+                        if t is not None)])
+    h = 1e-6 * scale
+    plus = [a if t is None else a + h * t for a, t in zip(args, tangents, strict=True)]
+    minus = [a if t is None else a - h * t for a, t in zip(args, tangents, strict=True)]
+    return (np.asarray(f(*plus)) - np.asarray(f(*minus))) / (2 * h)
+
+
+@pytest.mark.parametrize(("name", "k"), op_cases())
+def test_jvp_matches_finite_differences(name: str, k: int) -> None:
+    """Forward mode: each operand's tangent alone, then all at once, against central differences;
+    the output tangent has the output's shape; and the JVP is the transpose of the VJP."""
+    op = REGISTRY[name]
+    for seed in range(2):
+        args = operands(name, k, seed)
+        out = np.asarray(op.forward(*args))
+        rng = np.random.default_rng([seed, 77])
+        ts = [rng.normal(size=a.shape) for a in args]
+        choices: list[list[np.ndarray | None]] = [
+            [t if j == i else None for j, t in enumerate(ts)] for i in range(op.arity)]
+        choices.append(list(ts))
+        for only in choices:
+            got = np.asarray(op.jvp(only, args, out))
+            assert got.shape == out.shape, (name, got.shape, out.shape)
+            np.testing.assert_allclose(got, fd_jvp(op.forward, args, only), rtol=1e-6,
+                                       atol=1e-7, err_msg=f"{name} tangents {only}")
+        none = np.asarray(op.jvp([None] * op.arity, args, out))
+        assert none.shape == out.shape and not none.any()
+        g = rng.normal(size=out.shape)
+        grads = op.vjp(g, args, out)
+        lhs = math.fsum((g * np.asarray(op.jvp(ts, args, out))).reshape(-1))
+        rhs = math.fsum(float(np.sum(unbroadcast(np.asarray(gi), a.shape) * t))
+                        for gi, a, t in zip(grads, args, ts, strict=True))
+        assert math.isclose(lhs, rhs, rel_tol=1e-10, abs_tol=1e-12), (name, lhs, rhs)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_op_has_a_jvp(name: str) -> None:
+    assert callable(REGISTRY[name].jvp)
+
+
 @pytest.mark.parametrize(("name", "k"), op_cases())
 def test_vjp_through_the_whole_pipeline(name: str, k: int) -> None:
     """The same check through `trace` (parser, graph, engine's unbroadcast, seed)."""
@@ -415,6 +460,8 @@ def test_shape_rules_raise_shape_error_or_agree_with_forward(name: str) -> None:
             out = np.asarray(op.forward(*args))
             assert out.shape == tuple(expected), (name, shapes)
             gs = op.vjp(np.ones(out.shape), args, out)
+            jvp = np.asarray(op.jvp([np.ones(a.shape) for a in args], args, out))
+        assert jvp.shape == out.shape, (name, shapes)
         for a, g in zip(args, gs, strict=True):
             assert unbroadcast(np.asarray(g), a.shape).shape == a.shape
 

@@ -149,3 +149,8 @@ def test_a_tensor_label_shows_its_shape_in_brackets_never_as_a_number(client: Te
     shown = texts(client.get("/api/picture.svg?" + urlencode(query)).text)
     assert "⟨3⟩" in shown
     assert "3" not in shown  # the old label: a 3-vector drawn as the number 3
+
+
+def test_the_pages_forward_mode_parameters_are_not_taken_for_values(client: TestClient) -> None:
+    r = client.get("/api/picture.svg?" + urlencode({**CIRCUIT, "mode": "forward", "wrt": "x"}))
+    assert r.status_code == 200, r.text

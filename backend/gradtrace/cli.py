@@ -50,6 +50,16 @@ def format_trace(t: dict[str, Any]) -> str:
     fwd = [[name(i), nodes[i]["kind"] if nodes[i]["kind"] != "op" else nodes[i]["op"],
             "x".join(map(str, nodes[i]["shape"])) or "scalar", _short(nodes[i]["value"])]
            for i in t["forward"]]
+    if t.get("mode") == "forward":
+        # One pass left to right: each node's value and its tangent d(node)/d(wrt).
+        for row, i in zip(fwd, t["forward"], strict=True):
+            row.append(_short(nodes[i].get("tangent")) or "0")
+        return "\n".join([
+            f"Forward mode along {t['wrt']}",
+            _table(fwd, ["node", "op", "shape", "value", f"d/d{t['wrt']}"]), "",
+            "Output: " + _short(t["value"]), f"d(output)/d{t['wrt']} = {_short(t['derivative'])}",
+            *(f"warning: {w['message']}" for w in t["warnings"]),
+        ])
     out = ["Forward pass", _table(fwd, ["node", "op", "shape", "value"]), ""]
     rows: list[list[str]] = []
     for k, step in enumerate(t["backward"], 1):
@@ -113,7 +123,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     values = _parse_assignments(args.values)
     seed = _parse_seed(args.seed)
     try:
-        t = trace(args.expr, values, seed)
+        t = trace(args.expr, values, seed, mode=args.mode, wrt=args.wrt)
     except GradtraceError as err:
         if args.json:
             print(json.dumps({"error": err.to_dict()}))
@@ -183,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("values", nargs="*", help="input values: x=-2 W=[[1,2],[3,4]]")
     t.add_argument("--seed", help="output gradient (JSON), defaults to ones")
     t.add_argument("--json", action="store_true", help="print the API's JSON instead")
+    t.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
+                   help="forward: the derivative along one input (--wrt), left to right")
+    t.add_argument("--wrt", help="the input to differentiate by, in forward mode")
     t.set_defaults(func=cmd_trace)
     r = sub.add_parser("render", help="draw the graph at a step as SVG, PNG or PDF")
     r.add_argument("expr")

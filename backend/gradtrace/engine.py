@@ -1,4 +1,4 @@
-"""Graph building and the two passes: forward values, reverse-mode gradients.
+"""Graph building and the passes: forward values, reverse-mode gradients, forward-mode tangents.
 
 `build_graph` turns a parsed program into a DAG with one node per input, constant and op. The
 graph depends on the text (and on which names were given values, since a value for `pi` or `e`
@@ -10,6 +10,12 @@ is cached by.
 brought back (plus the seed at the output); each in-edge gets its downstream gradient from the op's
 VJP, summed back over broadcast axes. Nodes that depend on no input (constants and what is built
 only from them) need no gradient, as with `requires_grad=False` in PyTorch.
+
+`forward_mode` (forward-mode differentiation, one direction per pass) walks the nodes in order: the
+input `wrt` gets the direction `tangent` (ones by default), and each op node depending on it gets
+the sum of its in-edges' contributions, each the op's JVP with only that operand's tangent (for a
+scalar edge: the local derivative times the source's tangent). Nodes that do not depend on `wrt`
+get None, as nodes that need no gradient do in `backward`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -374,3 +381,126 @@ def make_seed(graph: Graph, raw: Any, out: Array, settings: Settings) -> Array:
         f"has shape {fmt_shape(out.shape)}; give one number, or a tensor of the output's shape",
         *span,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode
+
+
+@dataclass(slots=True)
+class Tangents:
+    wrt: str
+    tangent: Array  # the input direction, of the input's shape
+    tangents: list[Array | None]  # per node; None where the node does not depend on `wrt`
+    contributions: list[Array | None]  # per edge: its part of the target's tangent
+    local: list[float | None]  # per edge: the local derivative where the edge is scalar
+    output: Array  # the output's tangent: the directional derivative (zeros if independent)
+
+
+def _whole(graph: Graph) -> tuple[int, int]:
+    return 0, len(graph.source)
+
+
+def check_wrt(graph: Graph, wrt: str | None) -> int:
+    """The node of the input `wrt`, or a GradtraceError saying why there is none."""
+    names = ", ".join(sorted(graph.inputs)) or "none"
+    if wrt is None or wrt == "":
+        raise GradtraceError(
+            "name", f"forward mode needs 'wrt': the input to differentiate along (the inputs: "
+            f"{names})", *_whole(graph),
+        )
+    if wrt in graph.inputs:
+        return graph.inputs[wrt]
+    named = next((n for n in graph.nodes if n.name == wrt), None)
+    if named is not None and named.kind == "op":
+        # Point at the assignment `q = ...` (the node's span is its right-hand side).
+        lhs = re.search(rf"(?<![A-Za-z0-9_]){re.escape(wrt)}\s*=\s*$", graph.source[:named.start])
+        raise GradtraceError(
+            "name", f"'{wrt}' is assigned in the expression, not an input: forward mode "
+            f"differentiates along an input (the inputs: {names})",
+            lhs.start() if lhs else named.start, named.end,
+        )
+    if named is not None and named.kind == "const":
+        raise GradtraceError(
+            "name", f"'{wrt}' is a constant, not an input: forward mode differentiates along an "
+            f"input (the inputs: {names})", named.start, named.end,
+        )
+    raise GradtraceError(
+        "name", f"'{wrt}' is not an input of the expression: forward mode differentiates along "
+        f"an input (the inputs: {names})", *_whole(graph),
+    )
+
+
+def _input_tangent(graph: Graph, wrt: str, tangent: Array | None, value: Array) -> Array:
+    if tangent is None:
+        return np.ones(value.shape)
+    tangent = np.asarray(tangent, dtype=np.float64)
+    if tangent.shape == value.shape:
+        return tangent
+    if tangent.ndim == 0:
+        return np.broadcast_to(tangent, value.shape).copy()
+    raise GradtraceError(
+        "value", f"the tangent (direction) for '{wrt}' has shape {fmt_shape(tangent.shape)} but "
+        f"'{wrt}' has shape {fmt_shape(value.shape)}; give one number, or a tensor of the "
+        "input's shape", *graph.spans[wrt],
+    )
+
+
+def make_tangent(graph: Graph, wrt: str, raw: Any, values: Sequence[Array],
+                 settings: Settings) -> Array:
+    """The direction for `wrt` from its JSON form (None: ones of the input's shape)."""
+    idx = check_wrt(graph, wrt)
+    if raw is None:
+        return np.ones(values[idx].shape)
+    span = graph.spans[wrt]
+    t = parse_value("", raw, span, settings, what=f"the tangent (direction) for '{wrt}'")
+    return _input_tangent(graph, wrt, t, values[idx])
+
+
+def forward_mode(graph: Graph, values: Sequence[Array], wrt: str | None,
+                 tangent: Array | None = None) -> Tangents:
+    """Every node's tangent along the direction `tangent` of input `wrt` (ones by default; a
+    scalar broadcasts to the input's shape), and every edge's contribution."""
+    start = check_wrt(graph, wrt)
+    assert wrt is not None
+    t0 = _input_tangent(graph, wrt, tangent, values[start])
+    tangents: list[Array | None] = [None] * len(graph.nodes)
+    contributions: list[Array | None] = [None] * len(graph.edges)
+    local: list[float | None] = [None] * len(graph.edges)
+    tangents[start] = t0
+    with np.errstate(all="ignore"):
+        for node in graph.nodes:
+            if node.kind != "op" or not node.requires_grad:
+                continue
+            assert node.op is not None
+            op = REGISTRY[node.op]
+            args = [values[a] for a in node.args]
+            out = values[node.index]
+            # The local derivative of a scalar edge, on the same edges as in `backward` (every
+            # source that depends on some input), so that both modes show the same numbers.
+            for k, a in enumerate(node.args):
+                if out.ndim == 0 and args[k].ndim == 0 and graph.nodes[a].requires_grad:
+                    unit: list[Array | None] = [None] * op.arity
+                    unit[k] = np.ones(())
+                    local[node.in_edges[k]] = float(op.jvp(unit, args, out))
+            total: Array | None = None
+            for k, a in enumerate(node.args):
+                ta = tangents[a]
+                if ta is None:
+                    continue
+                only: list[Array | None] = [None] * op.arity
+                only[k] = ta
+                part = np.asarray(np.broadcast_to(op.jvp(only, args, out), out.shape),
+                                  dtype=np.float64)
+                contributions[node.in_edges[k]] = part
+                total = part if total is None else total + part
+            tangents[node.index] = total
+    t_out = tangents[graph.output]
+    derivative = t_out if t_out is not None else np.zeros(values[graph.output].shape)
+    return Tangents(wrt, t0, tangents, contributions, local, derivative)
+
+
+def forward_tangents(graph: Graph, values: Sequence[Array], wrt: str,
+                     tangent: Array | None = None) -> list[Array | None]:
+    """The tangent of every node along input `wrt` (None where a node does not depend on it)."""
+    return forward_mode(graph, values, wrt, tangent).tangents

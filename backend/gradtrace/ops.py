@@ -7,6 +7,11 @@ Each `Op` holds, in one place:
   operands and the output, it returns one downstream gradient per operand. No dense Jacobian is
   ever formed; an elementwise op's VJP may return a broadcast shape, which the engine sums back
   to the operand's shape (`unbroadcast`);
+- `jvp`: the Jacobian-vector product (forward mode). Given the operands' tangents (None where an
+  operand has none, e.g. a constant), the operands and the output, it returns the output's
+  tangent, of the output's shape (operand tangents broadcast as the forward broadcasts operands).
+  It is the exact transpose of `vjp`, masks included, so <g, J t> = <J^T g, t> and a scalar edge
+  shows the same local derivative in both modes;
 - `tex` / `local_tex` / `vjp_tex`: how the op is written, the local derivative of each operand
   (`d(a b)/da = b`), and for tensor edges the VJP rule (`dA = dZ B^T`), all in LaTeX, in terms of
   symbols the trace chooses for the operands;
@@ -15,8 +20,11 @@ Each `Op` holds, in one place:
 Adding an op is one `_register(Op(...))` here; graph building finds it by name (`FUNCTIONS`), and
 the parametrized tests in tests/test_ops.py pick it up.
 
-At kinks the derivative follows PyTorch: relu'(0) = 0, abs'(0) = 0, and max/min split the
-gradient evenly between tied operands; for pow the masks of PyTorch's pow_backward apply.
+At kinks the derivative follows PyTorch, in both modes: relu'(0) = 0, abs'(0) = 0, and max/min
+split the gradient (or tangent) evenly between tied operands; for pow the masks of PyTorch's
+pow_backward apply (its forward-mode rule uses the same functions). One deliberate difference: with
+a NaN operand of max/min, PyTorch's forward mode passes only the second operand's tangent while its
+backward passes the gradient to both; here the JVP is the transpose of the VJP (both tangents).
 """
 
 from __future__ import annotations
@@ -65,6 +73,8 @@ class Op:
     shape: Callable[[Sequence[Shape]], Shape]
     forward: Callable[..., Array]
     vjp: Callable[[Array, Sequence[Array], Array], Sequence[Array]]
+    # Required: an op cannot land without its forward-mode rule.
+    jvp: Callable[[Sequence[Array | None], Sequence[Array], Array], Array]
     tex: Callable[[Syms], str]
     local_tex: tuple[Callable[[Syms], str], ...]
     vjp_tex: tuple[Callable[[Syms, str], str], ...] | None = None
@@ -125,6 +135,20 @@ def unbroadcast(g: Array, shape: Shape) -> Array:
     return g
 
 
+OperandTangents = Sequence[Array | None]
+
+
+def _total(out: Array, *terms: Array | None) -> Array:
+    """The sum of the terms that are there, broadcast to the output's shape (zeros if none)."""
+    acc: Array | None = None
+    for t in terms:
+        if t is not None:
+            acc = t if acc is None else acc + t
+    if acc is None:
+        return np.zeros(out.shape)
+    return np.asarray(np.broadcast_to(acc, out.shape), dtype=np.float64).copy()
+
+
 # ---------------------------------------------------------------------------------------------
 # Elementwise binary ops
 
@@ -133,8 +157,12 @@ def _add_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return g, g
 
 
+def _add_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    return _total(out, t[0], t[1])
+
+
 _register(Op(
-    "add", 2, "+", _broadcast("+"), np.add, _add_vjp,
+    "add", 2, "+", _broadcast("+"), np.add, _add_vjp, jvp=_add_jvp,
     tex=lambda s: f"{s[0]} + {s[1]}",
     local_tex=(lambda s: "1", lambda s: "1"),
     gate="distributes",
@@ -145,8 +173,12 @@ def _sub_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return g, -g
 
 
+def _sub_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    return _total(out, t[0], None if t[1] is None else -t[1])
+
+
 _register(Op(
-    "sub", 2, "−", _broadcast("-"), np.subtract, _sub_vjp,
+    "sub", 2, "−", _broadcast("-"), np.subtract, _sub_vjp, jvp=_sub_jvp,
     tex=lambda s: f"{s[0]} - {s[1]}",
     local_tex=(lambda s: "1", lambda s: "-1"),
 ))
@@ -157,8 +189,14 @@ def _mul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return g * b, g * a
 
 
+def _mul_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    a, b = args
+    ta, tb = t
+    return _total(out, None if ta is None else ta * b, None if tb is None else a * tb)
+
+
 _register(Op(
-    "mul", 2, "×", _broadcast("*"), np.multiply, _mul_vjp,
+    "mul", 2, "×", _broadcast("*"), np.multiply, _mul_vjp, jvp=_mul_jvp,
     tex=lambda s: f"{s[0]}\\,{s[1]}",
     local_tex=(lambda s: s[1], lambda s: s[0]),
     gate="swaps",
@@ -170,8 +208,15 @@ def _div_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return g / b, -g * a / (b * b)
 
 
+def _div_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    a, b = args
+    ta, tb = t
+    return _total(out, None if ta is None else ta / b,
+                  None if tb is None else -tb * a / (b * b))
+
+
 _register(Op(
-    "div", 2, "÷", _broadcast("/"), np.divide, _div_vjp,
+    "div", 2, "÷", _broadcast("/"), np.divide, _div_vjp, jvp=_div_jvp,
     tex=lambda s: f"\\frac{{{s[0]}}}{{{s[1]}}}",
     local_tex=(lambda s: f"\\frac{{1}}{{{s[1]}}}", lambda s: f"-\\frac{{{s[0]}}}{{{s[1]}^{{2}}}}"),
 ))
@@ -186,8 +231,18 @@ def _pow_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return ga, gb
 
 
+def _pow_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    # PyTorch's forward rule for pow: pow_backward_self(t_a) + pow_backward_exponent(t_b), the
+    # same masks as the backward.
+    a, b = args
+    ta, tb = t
+    da = None if ta is None else np.where(b == 0.0, 0.0, ta * b * np.power(a, b - 1.0))
+    db = None if tb is None else np.where((a == 0.0) & (b >= 0.0), 0.0, tb * out * np.log(a))
+    return _total(out, da, db)
+
+
 _register(Op(
-    "pow", 2, "^", _broadcast("^"), np.power, _pow_vjp,
+    "pow", 2, "^", _broadcast("^"), np.power, _pow_vjp, jvp=_pow_jvp,
     tex=lambda s: f"{s[0]}^{{{s[1]}}}",
     local_tex=(
         lambda s: f"{s[1]}\\,{s[0]}^{{{s[1]} - 1}}",
@@ -204,8 +259,30 @@ def _max_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return np.where(a < b, 0.0, share), np.where(a > b, 0.0, share)
 
 
+def _route_jvp(t: OperandTangents, args: Sequence[Array], out: Array, a_wins: Array, b_wins: Array
+               ) -> Array:
+    # The transpose of the max/min VJP: an operand's tangent passes where it is not the loser,
+    # halved on a tie (and, as there, both pass where a NaN makes neither comparison hold).
+    a, b = args
+    ta, tb = t
+    share = np.where(a == b, 0.5, 1.0)
+    da = None if ta is None else np.where(b_wins, 0.0, share * ta)
+    db = None if tb is None else np.where(a_wins, 0.0, share * tb)
+    return _total(out, da, db)
+
+
+def _max_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    a, b = args
+    return _route_jvp(t, args, out, a > b, a < b)
+
+
+def _min_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    a, b = args
+    return _route_jvp(t, args, out, a < b, a > b)
+
+
 _register(Op(
-    "max", 2, "max", _broadcast("max"), np.maximum, _max_vjp,
+    "max", 2, "max", _broadcast("max"), np.maximum, _max_vjp, jvp=_max_jvp,
     tex=lambda s: f"\\max({s[0]}, {s[1]})",
     local_tex=(
         lambda s: f"\\mathbb{{1}}[{s[0]} > {s[1]}]",
@@ -224,7 +301,7 @@ def _min_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
 
 
 _register(Op(
-    "min", 2, "min", _broadcast("min"), np.minimum, _min_vjp,
+    "min", 2, "min", _broadcast("min"), np.minimum, _min_vjp, jvp=_min_jvp,
     tex=lambda s: f"\\min({s[0]}, {s[1]})",
     local_tex=(
         lambda s: f"\\mathbb{{1}}[{s[0]} < {s[1]}]",
@@ -240,11 +317,18 @@ _register(Op(
 
 
 def _unary(name: str, symbol: str, forward: Callable[[Array], Array],
-           vjp: Callable[[Array, Array, Array], Array], tex: Callable[[str], str],
-           local: Callable[[str], str], gate: str | None = None) -> None:
+           vjp: Callable[[Array, Array, Array], Array], jvp: Callable[[Array, Array, Array], Array],
+           tex: Callable[[str], str], local: Callable[[str], str], gate: str | None = None) -> None:
+    """`vjp(g, x, out)` and `jvp(t, x, out)`: for an elementwise op both are f'(x) times the
+    incoming gradient or tangent, but each is written out so that neither is assumed."""
+
+    def jvp_(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+        return _total(out, None if t[0] is None else jvp(t[0], args[0], out))
+
     _register(Op(
         name, 1, symbol, _same, forward,
         lambda g, args, out: (vjp(g, args[0], out),),
+        jvp=jvp_,
         tex=lambda s: tex(s[0]),
         local_tex=(lambda s: local(s[0]),),
         gate=gate,
@@ -257,28 +341,34 @@ def _sigmoid(x: Array) -> Array:
     return np.where(x >= 0, 1.0 / (1.0 + ex), ex / (1.0 + ex))
 
 
-_unary("neg", "−", np.negative, lambda g, x, out: -g, lambda x: f"-{x}", lambda x: "-1")
-_unary("exp", "exp", np.exp, lambda g, x, out: g * out, lambda x: f"e^{{{x}}}",
-       lambda x: f"e^{{{x}}}")
-_unary("log", "log", np.log, lambda g, x, out: g / x, lambda x: f"\\ln {x}",
-       lambda x: f"\\frac{{1}}{{{x}}}")
-_unary("sqrt", "√", np.sqrt, lambda g, x, out: g / (2.0 * out), lambda x: f"\\sqrt{{{x}}}",
-       lambda x: f"\\frac{{1}}{{2\\sqrt{{{x}}}}}")
-_unary("sin", "sin", np.sin, lambda g, x, out: g * np.cos(x), lambda x: f"\\sin {x}",
-       lambda x: f"\\cos {x}")
-_unary("cos", "cos", np.cos, lambda g, x, out: -g * np.sin(x), lambda x: f"\\cos {x}",
-       lambda x: f"-\\sin {x}")
-_unary("tan", "tan", np.tan, lambda g, x, out: g * (1.0 + out * out), lambda x: f"\\tan {x}",
+_unary("neg", "−", np.negative, lambda g, x, out: -g, lambda t, x, out: -t, lambda x: f"-{x}",
+       lambda x: "-1")
+_unary("exp", "exp", np.exp, lambda g, x, out: g * out, lambda t, x, out: t * out,
+       lambda x: f"e^{{{x}}}", lambda x: f"e^{{{x}}}")
+_unary("log", "log", np.log, lambda g, x, out: g / x, lambda t, x, out: t / x,
+       lambda x: f"\\ln {x}", lambda x: f"\\frac{{1}}{{{x}}}")
+_unary("sqrt", "√", np.sqrt, lambda g, x, out: g / (2.0 * out), lambda t, x, out: t / (2.0 * out),
+       lambda x: f"\\sqrt{{{x}}}", lambda x: f"\\frac{{1}}{{2\\sqrt{{{x}}}}}")
+_unary("sin", "sin", np.sin, lambda g, x, out: g * np.cos(x), lambda t, x, out: t * np.cos(x),
+       lambda x: f"\\sin {x}", lambda x: f"\\cos {x}")
+_unary("cos", "cos", np.cos, lambda g, x, out: -g * np.sin(x), lambda t, x, out: -t * np.sin(x),
+       lambda x: f"\\cos {x}", lambda x: f"-\\sin {x}")
+_unary("tan", "tan", np.tan, lambda g, x, out: g * (1.0 + out * out),
+       lambda t, x, out: t * (1.0 + out * out), lambda x: f"\\tan {x}",
        lambda x: f"1 + \\tan^{{2}} {x}")
-_unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out), lambda x: f"\\tanh {x}",
+_unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out),
+       lambda t, x, out: t * (1.0 - out * out), lambda x: f"\\tanh {x}",
        lambda x: f"1 - \\tanh^{{2}} {x}")
 _unary("sigmoid", "σ", _sigmoid, lambda g, x, out: g * out * (1.0 - out),
+       lambda t, x, out: t * out * (1.0 - out),
        lambda x: f"\\sigma({x})", lambda x: f"\\sigma({x})\\,(1 - \\sigma({x}))")
 # relu' as PyTorch's threshold_backward: zero where x <= 0 (so relu'(0) = 0), g elsewhere (NaN too).
+# Its forward-mode rule is the same threshold_backward applied to the tangent.
 _unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(x <= 0, 0.0, g),
+       lambda t, x, out: np.where(x <= 0, 0.0, t),
        lambda x: f"\\mathrm{{relu}}({x})", lambda x: f"\\mathbb{{1}}[{x} > 0]", gate="routes")
-_unary("abs", "abs", np.abs, lambda g, x, out: g * np.sign(x), lambda x: f"|{x}|",
-       lambda x: f"\\operatorname{{sign}}({x})")
+_unary("abs", "abs", np.abs, lambda g, x, out: g * np.sign(x), lambda t, x, out: t * np.sign(x),
+       lambda x: f"|{x}|", lambda x: f"\\operatorname{{sign}}({x})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,8 +379,12 @@ def _sum_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return (np.broadcast_to(g, args[0].shape).copy(),)
 
 
+def _sum_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    return _total(out, None if t[0] is None else np.asarray(np.sum(t[0])))
+
+
 _register(Op(
-    "sum", 1, "Σ", _scalar, lambda x: np.asarray(np.sum(x)), _sum_vjp,
+    "sum", 1, "Σ", _scalar, lambda x: np.asarray(np.sum(x)), _sum_vjp, jvp=_sum_jvp,
     tex=lambda s: f"\\sum {s[0]}",
     local_tex=(lambda s: "1",),
     vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\cdot \\mathbf{{1}}",),
@@ -304,8 +398,12 @@ def _mean_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return (np.broadcast_to(g / max(x.size, 1), x.shape).copy(),)
 
 
+def _mean_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    return _total(out, None if t[0] is None else np.asarray(np.sum(t[0]) / max(t[0].size, 1)))
+
+
 _register(Op(
-    "mean", 1, "mean", _scalar, lambda x: np.asarray(np.mean(x)), _mean_vjp,
+    "mean", 1, "mean", _scalar, lambda x: np.asarray(np.mean(x)), _mean_vjp, jvp=_mean_jvp,
     tex=lambda s: f"\\operatorname{{mean}} {s[0]}",
     local_tex=(lambda s: "\\frac{1}{n}",),
     vjp_tex=(lambda s, z: f"d{s[0]} = \\frac{{d{z}}}{{n}} \\mathbf{{1}}",),
@@ -329,8 +427,16 @@ def _softmax_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]
     return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
 
 
+def _softmax_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    # J t = s * t - s <s, t> along the last axis (J is symmetric: the VJP's rule).
+    tx = t[0]
+    if tx is None or out.ndim == 0:
+        return np.zeros(out.shape)
+    return _total(out, out * (tx - np.sum(tx * out, axis=-1, keepdims=True)))
+
+
 _register(Op(
-    "softmax", 1, "softmax", _same, _softmax, _softmax_vjp,
+    "softmax", 1, "softmax", _same, _softmax, _softmax_vjp, jvp=_softmax_jvp,
     tex=lambda s: f"\\operatorname{{softmax}}({s[0]})",
     local_tex=(lambda s: "\\operatorname{diag}(s) - s s^{\\top}",),
     vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} \\rangle)",),
@@ -343,6 +449,7 @@ _register(Op(
     "transpose", 1, "ᵀ", lambda shapes: tuple(reversed(shapes[0])),
     lambda x: np.transpose(x).copy(),  # not ascontiguousarray: it makes a scalar a (1,) vector
     lambda g, args, out: (np.transpose(g),),
+    jvp=lambda t, args, out: _total(out, None if t[0] is None else np.transpose(t[0])),
     tex=lambda s: f"{s[0]}^{{\\top}}",
     local_tex=(lambda s: "P_{\\top}",),
     vjp_tex=(lambda s, z: f"d{s[0]} = (d{z})^{{\\top}}",),
@@ -368,8 +475,15 @@ def _dot_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return g * b, g * a
 
 
+def _dot_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    a, b = args
+    ta, tb = t
+    return _total(out, None if ta is None else np.asarray(np.dot(ta, b)),
+                  None if tb is None else np.asarray(np.dot(a, tb)))
+
+
 _register(Op(
-    "dot", 2, "·", _dot_shape, lambda a, b: np.asarray(np.dot(a, b)), _dot_vjp,
+    "dot", 2, "·", _dot_shape, lambda a, b: np.asarray(np.dot(a, b)), _dot_vjp, jvp=_dot_jvp,
     tex=lambda s: f"{s[0]} \\cdot {s[1]}",
     local_tex=(lambda s: f"{s[1]}^{{\\top}}", lambda s: f"{s[0]}^{{\\top}}"),
     vjp_tex=(lambda s, z: f"d{s[0]} = d{z}\\,{s[1]}", lambda s, z: f"d{s[1]} = d{z}\\,{s[0]}"),
@@ -427,8 +541,16 @@ def _matmul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return ga, gb
 
 
+def _matmul_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    # Bilinear: dZ = dA B + A dB (np.matmul promotes vectors and broadcasts batches as forward).
+    a, b = args
+    ta, tb = t
+    return _total(out, None if ta is None else np.matmul(ta, b),
+                  None if tb is None else np.matmul(a, tb))
+
+
 _register(Op(
-    "matmul", 2, "@", _matmul_shape, np.matmul, _matmul_vjp,
+    "matmul", 2, "@", _matmul_shape, np.matmul, _matmul_vjp, jvp=_matmul_jvp,
     tex=lambda s: f"{s[0]}\\,{s[1]}",
     local_tex=(lambda s: f"{s[1]}^{{\\top}}", lambda s: f"{s[0]}^{{\\top}}"),
     vjp_tex=(
@@ -528,8 +650,16 @@ def _conv2d_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     return gx, gw
 
 
+def _conv2d_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    # Bilinear: d conv2d(X, W) = conv2d(dX, W) + conv2d(X, dW).
+    x, w = args
+    tx, tw = t
+    return _total(out, None if tx is None else _conv2d(tx, w),
+                  None if tw is None else _conv2d(x, tw))
+
+
 _register(Op(
-    "conv2d", 2, "conv2d", _conv2d_shape, _conv2d, _conv2d_vjp,
+    "conv2d", 2, "conv2d", _conv2d_shape, _conv2d, _conv2d_vjp, jvp=_conv2d_jvp,
     tex=lambda s: f"\\operatorname{{conv2d}}({s[0]}, {s[1]})",
     local_tex=(lambda s: s[1], lambda s: s[0]),
     vjp_tex=(

@@ -6,6 +6,7 @@
 - one parameter per input value, the value as JSON: `x=-2`, `W=[[1,2],[3,4]]`;
 - `seed`: the output gradient (JSON), `step`: `f<k>`, `b<k>`, `start` or `end`, `theme`:
   light, dark or projector, `scale`: the PNG scale factor;
+- `hide`, `autoplay`, `speed`, `mode`, `wrt`, `tangent` shape the page (its UI and forward mode);
 - an input whose name is one of these reserved words (or any input at all) may be given as
   `v.<name>`: `v.step=3` is the value of an input called `step`.
 """
@@ -20,7 +21,10 @@ from typing import Any
 
 from .errors import GradtraceError
 
-RESERVED = frozenset({"expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed"})
+# Parameters of the view, not input values. (`mode`, `wrt`, `tangent` are the page's forward-mode
+# view; pictures draw the reverse pass for now and ignore them.)
+RESERVED = frozenset({"expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed",
+                      "mode", "wrt", "tangent"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

@@ -6,6 +6,10 @@ a backward step takes one node, its `upstream` gradient (with the `terms` it is 
 out-edge, plus the seed at the output), and for each in-edge the `local` derivative and the
 `downstream` gradient sent on.
 
+With `mode="forward"` the record is the forward-mode one: one direction `tangent` of one input
+`wrt` per pass, every node's `tangent`, every edge's `tangent` (its part of its target's tangent),
+and the output's tangent as `derivative`; `backward` is empty and `gradients` is {}.
+
 Numbers are floats or nested lists of floats; non-finite ones are the strings "Infinity",
 "-Infinity" and "NaN", so the record is valid JSON as it is.
 """
@@ -14,11 +18,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from .engine import Graph, Node, Result, backward, build_graph, forward, make_seed, parse_value
+from .engine import (
+    Graph,
+    Node,
+    Result,
+    Tangents,
+    backward,
+    build_graph,
+    check_wrt,
+    forward,
+    forward_mode,
+    make_seed,
+    make_tangent,
+    parse_value,
+)
 from .errors import GradtraceError
 from .ops import GATE_TEXT, REGISTRY, Array, fmt_shape, vjp_tex
 from .parser import parse
@@ -235,15 +252,53 @@ def _first_nonfinite(graph: Graph, arrays: list[Array | None], order: list[Node]
     return None
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _cost(graph: Graph, vals: list[Array]) -> dict[str, str]:
+    """What each mode costs for the full gradient of this expression."""
+    n = len(graph.inputs)
+    numbers = sum(vals[i].size for i in graph.inputs.values())
+    inputs = "the 1 input" if n == 1 else f"all {n} inputs"
+    if numbers == n:
+        return {
+            "reverse": f"Reverse mode: one backward pass gives the gradient for {inputs}",
+            "forward": f"Forward mode: one pass per input direction: "
+            f"{_count(n, 'pass', 'passes')} for {inputs}",
+        }
+    return {
+        "reverse": f"Reverse mode: one backward pass gives the gradient for {inputs} "
+        f"({_count(numbers, 'number', 'numbers')})",
+        "forward": f"Forward mode: one pass per input direction: "
+        f"{_count(numbers, 'pass', 'passes')} for all {_count(numbers, 'number', 'numbers')} "
+        f"of the {_count(n, 'input', 'inputs')}",
+    }
+
+
+Mode = Literal["reverse", "forward"]
+
+
 def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
-          settings: Settings | None = None) -> Trace:
+          settings: Settings | None = None, mode: Mode = "reverse", wrt: str | None = None,
+          tangent: object = None) -> Trace:
     """Trace `expr` with `values` (numbers or nested lists) and output gradient `seed`.
+
+    `mode="forward"` traces forward-mode differentiation instead: the tangents along the input
+    `wrt` in the direction `tangent` (ones of the input's shape by default; one number
+    broadcasts). `wrt` and `tangent` are ignored in reverse mode; `seed` is checked and recorded
+    in both modes but only the reverse pass uses it.
 
     Raises `GradtraceError` (with the span in `expr`) for any problem with the input.
     """
     settings = settings or get_settings()
     values = values or {}
+    if mode not in ("reverse", "forward"):
+        raise GradtraceError("value", f"unknown mode {str(mode)[:20]!r}: give 'reverse' or "
+                             "'forward'", 0, len(expr))
     graph = compile_graph(expr, values, settings)
+    if mode == "forward":
+        check_wrt(graph, wrt)
     inputs: dict[str, Array] = {}
     for name, idx in graph.inputs.items():
         if name not in values:
@@ -266,6 +321,11 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
     ]
     vals = forward(graph, inputs, settings)
     out = vals[graph.output]
+    if mode == "forward":
+        assert wrt is not None
+        direction = make_tangent(graph, wrt, tangent, vals, settings)
+        return _forward_record(graph, vals, make_seed(graph, seed, out, settings),
+                               forward_mode(graph, vals, wrt, direction), warnings)
     res = backward(graph, vals, make_seed(graph, seed, out, settings))
     for w in (
         _first_nonfinite(graph, list(vals), graph.nodes, "forward pass"),
@@ -280,6 +340,7 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
     out_node = graph.nodes[graph.output]
     return Trace({
         "expr": expr,
+        "mode": "reverse",
         "output": out_node.id,
         "value": encode(out),
         "shape": list(out.shape),
@@ -291,5 +352,49 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
         "backward": _steps(graph, res, edges, grads),
         "gates": {k: v for k, v in GATE_TEXT.items()},
         "structure": graph.structure,
+        "cost": _cost(graph, vals),
+        "warnings": warnings,
+    })
+
+
+def _forward_record(graph: Graph, vals: list[Array], seed: Array, tan: Tangents,
+                    warnings: list[dict[str, Any]]) -> Trace:
+    """The forward-mode record: the reverse record's fields (no gradients, no backward steps),
+    plus the direction, every node's and edge's tangent, and the output's (`derivative`)."""
+    n_edges = len(graph.edges)
+    res = Result(vals, [None] * len(graph.nodes), [None] * n_edges, tan.local, seed)
+    for w in (
+        _first_nonfinite(graph, list(vals), graph.nodes, "forward pass"),
+        _first_nonfinite(graph, tan.tangents, graph.nodes, "tangent (forward mode)"),
+    ):
+        if w:
+            warnings.append(w)
+    edges = _edge_records(graph, res)
+    for e, rec in zip(graph.edges, edges, strict=True):
+        rec["tangent"] = encode(tan.contributions[e.index])
+    nodes = []
+    for n in graph.nodes:
+        rec = _node_record(n, res, None)
+        rec["tangent"] = encode(tan.tangents[n.index])
+        nodes.append(rec)
+    out = vals[graph.output]
+    return Trace({
+        "expr": graph.source,
+        "mode": "forward",
+        "wrt": tan.wrt,
+        "tangent": encode(tan.tangent),
+        "derivative": encode(tan.output),
+        "output": graph.nodes[graph.output].id,
+        "value": encode(out),
+        "shape": list(out.shape),
+        "seed": encode(seed),
+        "gradients": {},
+        "nodes": nodes,
+        "edges": edges,
+        "forward": [n.id for n in graph.nodes],
+        "backward": [],
+        "gates": {k: v for k, v in GATE_TEXT.items()},
+        "structure": graph.structure,
+        "cost": _cost(graph, vals),
         "warnings": warnings,
     })

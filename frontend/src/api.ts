@@ -17,6 +17,9 @@ export interface TraceNode {
   end: number;
   fanout: number;
   gate: string | null;
+  /** Forward mode: the node's tangent (d node / d wrt along the tangent); null where it does not
+   * depend on wrt. Absent in reverse mode. */
+  tangent?: Tensor | null;
 }
 
 export interface TraceEdge {
@@ -29,6 +32,9 @@ export interface TraceEdge {
   vjp_formula: string | null;
   downstream: Tensor | null;
   broadcast: boolean;
+  /** Forward mode: this edge's contribution to its target's tangent (local × source tangent for
+   * scalar edges); null where the source does not depend on wrt. Absent in reverse mode. */
+  tangent?: Tensor | null;
 }
 
 export interface Term {
@@ -65,6 +71,26 @@ export interface Trace {
   gates: Record<string, string>;
   structure: string;
   warnings: TraceWarning[];
+  /** "reverse" (also when absent: an older server) or "forward". */
+  mode?: Mode;
+  /** Forward mode: the input differentiated by, its direction, and the output's tangent. */
+  wrt?: string;
+  tangent?: Tensor;
+  derivative?: Tensor;
+  /** The cost of a full gradient in each mode, one sentence each. */
+  cost?: { reverse: string; forward: string };
+}
+
+export type Mode = "reverse" | "forward";
+
+/** Forward mode's request fields: the input to differentiate by, and its direction. */
+export interface ForwardRequest {
+  wrt: string;
+  tangent?: Tensor | null;
+}
+
+export function isForward(trace: Pick<Trace, "mode">): boolean {
+  return trace.mode === "forward";
 }
 
 export interface LayoutNode {
@@ -143,6 +169,7 @@ function decodeEdge(e: TraceEdge): TraceEdge {
     ...e,
     local: e.local === null ? null : (decodeTensor(e.local) as number),
     downstream: decodeMaybe(e.downstream),
+    ...(e.tangent !== undefined ? { tangent: decodeMaybe(e.tangent) } : {}),
   };
 }
 
@@ -155,7 +182,12 @@ export function decodeTrace(raw: Trace): Trace {
     value: decodeTensor(raw.value),
     seed: decodeTensor(raw.seed),
     gradients,
-    nodes: raw.nodes.map((n) => ({ ...n, value: decodeTensor(n.value), grad: decodeMaybe(n.grad) })),
+    nodes: raw.nodes.map((n) => ({
+      ...n,
+      value: decodeTensor(n.value),
+      grad: decodeMaybe(n.grad),
+      ...(n.tangent !== undefined ? { tangent: decodeMaybe(n.tangent) } : {}),
+    })),
     edges: raw.edges.map(decodeEdge),
     backward: raw.backward.map((s) => ({
       ...s,
@@ -164,6 +196,8 @@ export function decodeTrace(raw: Trace): Trace {
       edges: s.edges.map(decodeEdge),
     })),
     warnings: raw.warnings ?? [],
+    ...(raw.tangent !== undefined && raw.tangent !== null ? { tangent: decodeTensor(raw.tangent) } : {}),
+    ...(raw.derivative !== undefined && raw.derivative !== null ? { derivative: decodeTensor(raw.derivative) } : {}),
   };
 }
 
@@ -215,9 +249,16 @@ export async function fetchTrace(
   values: Values,
   seed: Tensor | null,
   signal?: AbortSignal,
+  forward?: ForwardRequest | null,
 ): Promise<Trace> {
   const body: Record<string, unknown> = { expr, values: encodeValues(values) };
   if (seed !== null) body.seed = encodeTensor(seed);
+  // Reverse mode sends no `mode` at all: the request is exactly what it always was.
+  if (forward) {
+    body.mode = "forward";
+    body.wrt = forward.wrt;
+    if (forward.tangent !== undefined && forward.tangent !== null) body.tangent = encodeTensor(forward.tangent);
+  }
   return decodeTrace(await post<Trace>("/api/trace", body, signal));
 }
 

@@ -28,5 +28,10 @@ export class ExplainPanel {
       renderMath(line, div);
     }
     for (const note of ex.notes) htmlEl("p", { class: "note" }, this.body, note);
+    // Forward mode: what a full gradient costs in either mode.
+    if (ex.cost?.length) {
+      const cost = htmlEl("div", { class: "cost", "data-testid": "cost" }, this.body);
+      for (const line of ex.cost) htmlEl("p", { class: "note" }, cost, line);
+    }
   }
 }

@@ -2,7 +2,7 @@
 // renders it with KaTeX.
 
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
-import { formatNumber, formatShape, isScalar } from "./format";
+import { formatNumber, formatShape, formatShort, isScalar } from "./format";
 import type { StepState } from "./steps";
 
 export interface Explanation {
@@ -11,6 +11,8 @@ export interface Explanation {
   lines: string[];
   /** Plain sentences: the gate pattern, notes. */
   notes: string[];
+  /** Forward mode: what a full gradient costs in each mode, one sentence each. */
+  cost?: string[];
 }
 
 const OP_TEX: Record<string, string> = {
@@ -154,10 +156,118 @@ export function pluggedIn(trace: Trace, node: TraceNode): string | null {
   }
 }
 
+/** The output's name in forward mode's formulas: its own name, or f. */
+function forwardOutputName(trace: Trace): string {
+  const out = trace.nodes.find((n) => n.id === trace.output);
+  return out?.name ?? "f";
+}
+
+/** How a node is called in forward mode's formulas (an unnamed output is f, not the loss L). */
+function forwardTex(trace: Trace, node: TraceNode): string {
+  if (node.id === trace.output && !node.name) return "f";
+  return nodeTex(trace, node);
+}
+
+function dfrac(top: string, bottom: string): string {
+  return `\\frac{d${/^[A-Za-z]/.test(top) ? " " : ""}${top}}{d ${bottom}}`;
+}
+
+/** The output's derivative as the page shows it: "∂f/∂x = −4" (a tensor in short form). */
+export function derivativeText(trace: Trace): string {
+  if (trace.mode !== "forward" || trace.derivative === undefined || !trace.wrt) return "";
+  const d = trace.derivative;
+  // Along a direction other than 1 (a tensor input's ones, or a given tangent), say which.
+  const v = trace.tangent;
+  const along = v === undefined || v === 1 ? "" : ` · ${isScalar(v) ? formatNumber(v, 4) : formatShort(v, 4)}`;
+  return `∂${forwardOutputName(trace)}/∂${trace.wrt}${along} = ${isScalar(d) ? formatNumber(d, 4) : formatShort(d, 4)}`;
+}
+
+/** The cost sentences of both modes, reverse first (forward mode's explanation ends with them). */
+export function costSentences(trace: Trace): string[] {
+  return trace.cost ? [trace.cost.reverse, trace.cost.forward].filter((x) => typeof x === "string" && x !== "") : [];
+}
+
+/** The chain rule forward: one line for one term; for several, the numbers under the symbols
+ * (aligned at "="), so that the line fits a narrow panel on a projector. */
+function chainForward(lhs: string, symbolic: string, rest: string, terms: number): string {
+  if (terms < 2) return `${lhs} = ${symbolic} = ${rest}`;
+  return `\\begin{aligned}${lhs} &= ${symbolic}\\\\ &= ${rest}\\end{aligned}`;
+}
+
+/** Forward mode: a node's value, then its tangent by the chain rule forward, with numbers. */
+function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanation {
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const wrt = trace.wrt ?? "";
+  const X = texName(wrt);
+  const N = forwardTex(trace, node);
+  const src = trace.expr.slice(node.start, node.end).replace(/\s+/g, " ");
+  const what = node.kind === "input" ? "input" : node.kind === "const" ? "constant" : node.op ?? "op";
+  const plugged = pluggedIn(trace, node);
+  const lines =
+    node.kind === "op"
+      ? [`${N} = \\texttt{${texText(src)}} = ${plugged ? `${plugged} = ` : ""}${valueTex(node.value)}`]
+      : [`${N} = ${valueTex(node.value)}`];
+  const notes: string[] = [];
+  const tangent = node.tangent ?? null;
+  const tangentTex = (t: Tensor | null): string => (t === null ? "0" : valueTex(t));
+  if (node.kind === "input" && node.name === wrt) {
+    const seed = trace.tangent;
+    lines.push(`${dfrac(N, X)} = ${tangentTex(tangent)}\\quad\\text{(the seed: the direction of ${texText(wrt)})}`);
+    if (seed !== undefined && !isScalar(seed)) notes.push(`The tangent of ${wrt} is the direction given, shape ${formatShape(shapeOfTensor(seed))}.`);
+  } else if (node.kind === "input") {
+    lines.push(`${dfrac(N, X)} = 0\\quad\\text{(another input: it does not depend on ${texText(wrt)})}`);
+  } else if (node.kind === "const") {
+    lines.push(`${dfrac(N, X)} = 0\\quad\\text{(a constant)}`);
+  } else {
+    const ins = trace.edges
+      .filter((e) => e.target === node.id)
+      .sort((a, b) => a.arg - b.arg)
+      .filter((e) => byId.get(e.source)?.kind !== "const");
+    const Nl = opTex(trace, node);
+    const symbolic = ins
+      .map((e) => {
+        const s = byId.get(e.source);
+        return s ? `${frac(Nl, forwardTex(trace, s))}\\cdot${dfrac(forwardTex(trace, s), X)}` : "";
+      })
+      .join(" + ");
+    // With numbers where every term is a number: local × source tangent, or just 0 where the
+    // source does not depend on wrt (whatever its local derivative, which a server may leave out).
+    const srcTangent = (e: TraceEdge): Tensor | null => byId.get(e.source)?.tangent ?? null;
+    const scalar =
+      isScalar(node.value) &&
+      ins.every((e) => isScalar(byId.get(e.source)?.value ?? null)) &&
+      ins.every((e) => srcTangent(e) === null || (e.local !== null && isScalar(srcTangent(e))));
+    if (ins.length === 0) {
+      lines.push(`${dfrac(N, X)} = 0\\quad\\text{(constants only)}`);
+    } else if (scalar) {
+      const numbers = ins
+        .map((e) => {
+          const t = srcTangent(e);
+          if (e.local === null) return "0";
+          return `${texNumber(e.local, true)}\\cdot${texNumber(t === null ? 0 : (t as number), true)}`;
+        })
+        .join(" + ");
+      lines.push(chainForward(dfrac(N, X), symbolic, `${numbers} = ${tangentTex(tangent)}`, ins.length));
+    } else {
+      // Tensors: each term a Jacobian-vector product (never a dense Jacobian), summed.
+      lines.push(chainForward(dfrac(N, X), symbolic, tangentTex(tangent), ins.length));
+      for (const e of ins) lines.push(e.local_formula);
+    }
+    if (tangent === null) notes.push(`${node.label} does not depend on ${wrt}: its tangent is 0.`);
+  }
+  if (node.id === trace.output) {
+    const d = derivativeText(trace);
+    if (d) notes.push(`The output's derivative: ${d}, from one forward pass for ${wrt}.`);
+  }
+  if (!isScalar(node.value) && node.kind !== "input") notes.push(`${node.label} has shape ${formatShape(node.shape)}.`);
+  return { title: `${st.label}: ${what} ${node.label}`, lines, notes, cost: costSentences(trace) };
+}
+
 export function explainStep(trace: Trace, st: StepState): Explanation {
   const byId = new Map(trace.nodes.map((n) => [n.id, n]));
   const node = st.current ? byId.get(st.current) : undefined;
   if (!node) return { title: st.label, lines: [], notes: [] };
+  if (trace.mode === "forward") return explainForward(trace, st, node);
   const N = nodeTex(trace, node);
   const notes: string[] = [];
   if (st.phase === "forward") {

@@ -1,9 +1,10 @@
 // The graph view: the server's layout drawn as SVG, with forward values (above the wire) and
 // gradients (below) on the edges as in the cs231n circuit diagrams; pan (drag), zoom (wheel),
 // fit to the window. Built once per structure; a step or a value change only updates text and
-// classes, so nodes never move.
+// classes, so nodes never move. In forward mode, tangents take the gradients' place (below the
+// wire, in their own colour): each edge's contribution, and the output's derivative.
 
-import type { Layout, Trace, TraceEdge, TraceNode } from "./api";
+import type { Layout, Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
 import { nodeIndex, type StepState } from "./steps";
 import { setText, svgEl, toggle } from "./svg";
@@ -18,7 +19,7 @@ interface NodeEls {
   what: string;
   shape: SVGElement;
   sum: SVGTextElement;
-  out?: { value: SVGTextElement; grad: SVGTextElement };
+  out?: { value: SVGTextElement; grad: SVGTextElement; tangent: SVGTextElement };
 }
 
 interface EdgeEls {
@@ -26,7 +27,18 @@ interface EdgeEls {
   path: SVGPathElement;
   value: SVGTextElement;
   grad: SVGTextElement;
+  tangent: SVGTextElement;
   local: SVGTextElement;
+}
+
+/** Zeros of a value's shape: the tangent of a node that does not depend on wrt. */
+export function zerosLike(t: Tensor): Tensor {
+  return Array.isArray(t) ? t.map(zerosLike) : 0;
+}
+
+/** A node's tangent, with null (does not depend on wrt) as the zeros it stands for. */
+export function tangentOf(n: Pick<TraceNode, "tangent" | "value">): Tensor {
+  return n.tangent ?? zerosLike(n.value);
 }
 
 const MIN_LABEL_PX = 13;
@@ -122,6 +134,7 @@ export class GraphView {
     const [mx, my] = l.label ?? at(0.4, l.mid);
     const value = svgEl("text", { x: mx, y: my - 5, class: "edge-value", "text-anchor": "middle", "data-edge": e.id }, labelLayer);
     const grad = svgEl("text", { x: mx, y: my + 5, class: "edge-grad", "text-anchor": "middle", "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
+    const tangent = svgEl("text", { x: mx, y: my + 5, class: "edge-tangent", "text-anchor": "middle", "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
     let localAt: [number, number] | null = l.local ?? null;
     if (!localAt) {
       let length = 0;
@@ -135,7 +148,7 @@ export class GraphView {
     }
     const local = svgEl("text", { x: localAt?.[0] ?? mx, y: (localAt?.[1] ?? my) - 5, class: "edge-local", "text-anchor": "middle" }, labelLayer);
     if (!localAt) local.setAttribute("visibility", "hidden");
-    return { g, path, value, grad, local };
+    return { g, path, value, grad, tangent, local };
   }
 
   private drawNode(n: TraceNode, trace: Trace, l: Layout["nodes"][string], nodeLayer: SVGGElement, labelLayer: SVGGElement): NodeEls {
@@ -174,6 +187,7 @@ export class GraphView {
       els.out = {
         value: svgEl("text", { x, y: l.y - 4, class: "edge-value out-value" }, labelLayer),
         grad: svgEl("text", { x, y: l.y + 4, class: "edge-grad out-grad", "dominant-baseline": "hanging" }, labelLayer),
+        tangent: svgEl("text", { x, y: l.y + 4, class: "edge-tangent out-tangent", "dominant-baseline": "hanging" }, labelLayer),
       };
     }
     g.addEventListener("click", () => this.onNodeClick(n.id));
@@ -209,10 +223,21 @@ export class GraphView {
       else if (els.g.hasAttribute("data-grad")) els.g.removeAttribute("data-grad");
       if (st.valued.has(id)) els.g.setAttribute("data-value", this.exact(trace, `v${id}`, n.value));
       else if (els.g.hasAttribute("data-value")) els.g.removeAttribute("data-value");
+      // Forward mode: the tangent once the node's step is reached (zeros where it does not
+      // depend on wrt).
+      const forward = st.mode === "forward";
+      const tangentKnown = forward && st.valued.has(id);
+      toggle(els.g, "tangented", forward && st.tangented.has(id));
+      if (tangentKnown) els.g.setAttribute("data-tangent", this.exact(trace, `t${id}`, tangentOf(n)));
+      else if (els.g.hasAttribute("data-tangent")) els.g.removeAttribute("data-tangent");
       // Hovering a node gives its value and gradient (as far as known) in full.
       const tip = [els.what];
       if (st.valued.has(id)) tip.push(`value ${isScalar(n.value) ? plainTensor(n.value) : formatShort(n.value, 1)}`);
       if (graded && n.grad !== null) tip.push(`gradient ${isScalar(n.grad) ? plainTensor(n.grad) : formatShort(n.grad, 1)}`);
+      if (tangentKnown) {
+        const t = tangentOf(n);
+        tip.push(`tangent d/d${trace.wrt ?? "?"} ${isScalar(t) ? plainTensor(t) : formatShort(t, 1)}`);
+      }
       setText(els.title, tip.join("\n"));
       // A node with fan-out shows its gradient's sum term by term once it is complete.
       let sumText = "";
@@ -225,16 +250,35 @@ export class GraphView {
           sumText = `Σ of ${ts.length} = ${formatShort(n.grad, 1)}`;
         }
       }
+      // Forward mode: a node fed by several tangents sums them term by term.
+      let forwardSum = false;
+      if (tangentKnown && n.tangent !== null && n.tangent !== undefined) {
+        const parts = trace.edges.filter((e) => e.target === id && e.tangent !== null && e.tangent !== undefined);
+        if (parts.length > 1) {
+          forwardSum = true;
+          sumText = parts.every((e) => isScalar(e.tangent ?? null)) && isScalar(n.tangent)
+            ? `${parts.map((e) => formatNumber(e.tangent as number, 3)).join(" + ")} = ${formatNumber(n.tangent, 3)}`
+            : `Σ of ${parts.length} = ${formatShort(n.tangent, 1)}`;
+        }
+      }
+      // The current node of a forward-mode step says its own tangent under it.
+      if (!forwardSum && tangentKnown && st.current === id) {
+        forwardSum = true;
+        sumText = `d/d${trace.wrt ?? "?"} = ${formatShort(tangentOf(n), 1)}`;
+      }
       setText(els.sum, sumText.replace(/\+ −/g, "− "));
-      toggle(els.sum, "current", st.current === id && terms.length > 1);
+      toggle(els.sum, "tangent", forwardSum);
+      toggle(els.sum, "current", st.current === id && (terms.length > 1 || forwardSum));
       if (els.out) {
         setText(els.out.value, st.valued.has(id) ? formatShort(n.value, 1) : "");
         setText(els.out.grad, graded && n.grad !== null ? formatShort(n.grad, 1) : "");
+        setText(els.out.tangent, tangentKnown ? formatShort(tangentOf(n), 1) : "");
       }
     }
     const edgeById = new Map(trace.edges.map((e) => [e.id, e]));
     const arriving = new Set(st.arriving);
     const sending = new Set(st.sending);
+    const feeding = new Set(st.feeding);
     for (const [id, els] of this.edges) {
       const e = edgeById.get(id);
       if (!e) continue;
@@ -243,27 +287,34 @@ export class GraphView {
       setText(els.value, valued && src ? formatShort(src.value, 1) : "");
       const gradKnown = st.edgeGrads.has(id) && e.downstream !== null;
       setText(els.grad, gradKnown ? formatShort(e.downstream, 1) : "");
-      const showLocal = sending.has(id) && e.local !== null;
+      const tangentKnown = st.edgeTangents.has(id) && e.tangent !== null && e.tangent !== undefined;
+      setText(els.tangent, tangentKnown ? formatShort(e.tangent as Tensor, 1) : "");
+      const showLocal = (sending.has(id) || feeding.has(id)) && e.local !== null;
       setText(els.local, showLocal ? `×${formatNumber(e.local as number, 3)}` : "");
       toggle(els.g, "valued", valued);
       toggle(els.g, "graded", gradKnown);
       toggle(els.g, "arriving", arriving.has(id));
       toggle(els.g, "sending", sending.has(id));
       toggle(els.grad, "fresh", sending.has(id));
+      toggle(els.g, "tangented", tangentKnown);
+      toggle(els.g, "feeding", feeding.has(id));
+      toggle(els.tangent, "fresh", feeding.has(id));
     }
     if (st.current !== this.lastCurrent || st.phase === "forward") this.animate(st);
     this.lastCurrent = st.current;
   }
 
-  /** Carry the gradient along each in-edge of the current node, from the node to its source. */
+  /** Carry the gradient along each in-edge of the current node, from the node to its source (in
+   * forward mode, each tangent along the edges into the current node, from source to node). */
   private animate(st: StepState): void {
     this.pulses.replaceChildren();
-    if (st.phase !== "backward" || reducedMotion()) return;
-    for (const id of st.sending) {
+    const forward = st.mode === "forward";
+    if ((st.phase !== "backward" && !forward) || reducedMotion()) return;
+    for (const id of forward ? st.feeding.filter((e) => st.edgeTangents.has(e)) : st.sending) {
       if (!this.edges.has(id)) continue;
-      const dot = svgEl("circle", { r: 6, class: "pulse" }, this.pulses);
+      const dot = svgEl("circle", { r: 6, class: forward ? "pulse pulse-tangent" : "pulse" }, this.pulses);
       const anim = svgEl("animateMotion", {
-        dur: "0.7s", begin: "indefinite", fill: "freeze", keyPoints: "1;0", keyTimes: "0;1", calcMode: "linear",
+        dur: "0.7s", begin: "indefinite", fill: "freeze", keyPoints: forward ? "0;1" : "1;0", keyTimes: "0;1", calcMode: "linear",
       }, dot);
       svgEl("mpath", { href: `#gt-wire-${id}` }, anim);
       const a = anim as unknown as { beginElement?: () => void };

@@ -1,5 +1,5 @@
-// The node inspector: the current (or clicked) node's value and gradient, as numbers or as
-// heat-coloured tensors.
+// The node inspector: the current (or clicked) node's value and gradient (in forward mode its
+// tangent), as numbers or as heat-coloured tensors.
 
 import type { Trace } from "./api";
 import { formatShape } from "./format";
@@ -30,6 +30,17 @@ export class Inspector {
     htmlEl("div", { class: "inspector-head" }, this.body, `${n.label} · ${kind} · ${formatShape(n.shape)}${pinned ? " (pinned)" : ""}`);
     const row = htmlEl("div", { class: "inspector-row" }, this.body);
     if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, "value")).classList.add("is-value");
+    if (st.mode === "forward") {
+      // The tangent once the node's step is reached (0 where it does not depend on wrt).
+      if (st.valued.has(n.id)) {
+        if (n.tangent !== null && n.tangent !== undefined) {
+          row.appendChild(renderTensor(n.tangent, `tangent d/d${trace.wrt ?? "?"}`)).classList.add("is-tangent");
+        } else {
+          htmlEl("p", { class: "note" }, this.body, `Does not depend on ${trace.wrt ?? "wrt"}: tangent 0.`);
+        }
+      }
+      return;
+    }
     if (st.graded.has(n.id) && n.grad !== null) row.appendChild(renderTensor(n.grad, "gradient")).classList.add("is-grad");
     else if (n.kind === "const") htmlEl("p", { class: "note" }, this.body, "A constant: no gradient.");
   }

@@ -1,9 +1,9 @@
 // Wiring: builds the page from its modules and connects them. No logic of its own beyond that.
 
 import "./styles.css";
-import { ApiError, fetchPresets, type Preset, type Trace, type Values } from "./api";
-import { isTypingTarget, StepControls } from "./controls";
-import { explainStep } from "./explain";
+import { ApiError, fetchPresets, type Mode, type Preset, type Trace, type Values } from "./api";
+import { blurAfterChange, isTypingTarget, StepControls } from "./controls";
+import { derivativeText, explainStep } from "./explain";
 import { download, graphSvg, svgToPng } from "./export";
 import { ExplainPanel } from "./explain-panel";
 import { ExprInput } from "./expr-input";
@@ -65,12 +65,24 @@ const outBar = htmlEl("div", { class: "out-bar" }, stage);
 htmlEl("span", { class: "out-name" }, outBar, "output =");
 const outValue = htmlEl("span", { class: "out-value", "data-testid": "output-value" }, outBar);
 const outShape = htmlEl("span", { class: "out-shape" }, outBar);
+// Forward mode: the output's derivative along wrt, prominently; the mode switch and wrt.
+const derivative = htmlEl("span", { class: "derivative", "data-testid": "derivative", "aria-live": "polite" }, outBar);
+const modeBar = htmlEl("span", { class: "mode-bar" }, outBar);
+const modeLabel = htmlEl("label", { class: "mode-label", title: "reverse mode: all gradients in one backward pass; forward mode: the derivative along one input, in the forward pass" }, modeBar, "mode");
+const modeSelect = htmlEl("select", { "data-testid": "mode-select", "aria-label": "mode" }, modeLabel);
+for (const m of ["reverse", "forward"]) htmlEl("option", { value: m }, modeSelect, m);
+const wrtLabel = htmlEl("label", { class: "wrt-label", title: "the input forward mode differentiates by" }, modeBar, "d/d");
+const wrtSelect = htmlEl("select", { "data-testid": "wrt-select", "aria-label": "with respect to" }, wrtLabel);
+blurAfterChange(modeSelect);
+blurAfterChange(wrtSelect);
 const layoutNote = htmlEl("span", { class: "layout-note" }, outBar);
-const svgBtn = htmlEl("button", { type: "button", title: "download this step as SVG (for slides)", "data-testid": "export-svg" }, outBar, "SVG");
-const pngBtn = htmlEl("button", { type: "button", title: "download this step as PNG", "data-testid": "export-png" }, outBar, "PNG");
-const htmlBtn = htmlEl("a", { class: "button", href: "/api/standalone.html", download: "gradtrace.html", title: "download one self-contained HTML file that steps through offline (no server)", "data-testid": "export-html" }, outBar, "HTML");
-const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outBar, "link");
-const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outBar, "fit");
+// The buttons wrap together (a projector's large type may need a second line).
+const outActions = htmlEl("span", { class: "out-actions" }, outBar);
+const svgBtn = htmlEl("button", { type: "button", title: "download this step as SVG (for slides)", "data-testid": "export-svg" }, outActions, "SVG");
+const pngBtn = htmlEl("button", { type: "button", title: "download this step as PNG", "data-testid": "export-png" }, outActions, "PNG");
+const htmlBtn = htmlEl("a", { class: "button", href: "/api/standalone.html", download: "gradtrace.html", title: "download one self-contained HTML file that steps through offline (no server)", "data-testid": "export-html" }, outActions, "HTML");
+const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outActions, "link");
+const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outActions, "fit");
 
 const share = new SharePanel(stage, currentState, () => document.documentElement.dataset.theme ?? "light");
 shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
@@ -145,6 +157,13 @@ graph.onNodeClick = (id) => {
 
 // ---- state ----
 const session = new Session(valuesPanel.store);
+session.mode = url.mode === "forward" ? "forward" : "reverse";
+session.wrt = url.wrt ?? null;
+session.tangent = url.tangent ?? null;
+modeSelect.value = session.mode;
+wrtLabel.hidden = session.mode !== "forward";
+/** The mode of the trace on show (a new mode starts at its last step). */
+let shownMode: Mode | null = null;
 const hook: Hook = {
   renders: 0,
   paints: [],
@@ -186,6 +205,9 @@ function currentState(): UrlState {
     hide: url.hide?.length ? url.hide : undefined,
     autoplay: url.autoplay === true ? true : undefined,
     speed: speed !== 1 || url.speed !== undefined ? speed : undefined,
+    mode: session.mode === "forward" ? "forward" : undefined,
+    wrt: session.mode === "forward" ? (trace?.mode === "forward" ? trace.wrt : undefined) ?? session.wrt ?? undefined : undefined,
+    tangent: session.mode === "forward" ? session.tangent : undefined,
   };
 }
 
@@ -231,6 +253,18 @@ function showOutput(trace: Trace): void {
   outValue.setAttribute("data-value", plainTensor(v));
   // A large output already reads as its shape (⟨4×4⟩).
   setText(outShape, Array.isArray(v) && n <= 12 ? `(${formatShape(trace.shape)})` : "");
+  setText(derivative, derivativeText(trace));
+  if (trace.mode === "forward" && trace.derivative !== undefined) derivative.setAttribute("data-value", plainTensor(trace.derivative));
+  else derivative.removeAttribute("data-value");
+  // The inputs to differentiate by, in forward order; the one in use selected.
+  const names = inputNamesOf(trace);
+  const current = [...wrtSelect.options].map((o) => o.value);
+  if (current.join("\n") !== names.join("\n")) {
+    wrtSelect.replaceChildren(...names.map((name) => htmlEl("option", { value: name }, undefined, name)));
+  }
+  const wrt = trace.mode === "forward" ? trace.wrt : session.wrt;
+  wrtSelect.value = wrt && names.includes(wrt) ? wrt : names[0] ?? "";
+  wrtLabel.hidden = session.mode !== "forward";
 }
 
 function onResult(r: SessionResult): void {
@@ -254,7 +288,11 @@ function onResult(r: SessionResult): void {
       showViewError();
     }
     step = problem === null && wanted !== null ? wanted : totalSteps(trace) - 1;
+  } else if (shownMode !== null && (trace.mode ?? "reverse") !== shownMode) {
+    // Another mode: another set of steps; start at its end (everything known).
+    step = totalSteps(trace) - 1;
   }
+  shownMode = trace.mode ?? "reverse";
   apiError = null;
   showViewError();
   setText(layoutNote, r.fallback ? "(simple layout: the server could not lay this graph out)" : "");
@@ -291,6 +329,8 @@ function onEmpty(): void {
   setText(outValue, "");
   outValue.removeAttribute("data-value");
   setText(outShape, "");
+  setText(derivative, "");
+  derivative.removeAttribute("data-value");
   setText(layoutNote, "");
   warnings.replaceChildren();
   saveUrl();
@@ -314,6 +354,21 @@ exprInput.onChange = (expr) => {
   session.seed = null; // a preset's output gradient belongs to its own expression
   void session.refresh();
 };
+modeSelect.addEventListener("change", () => {
+  clearUrlErrors();
+  session.mode = modeSelect.value === "forward" ? "forward" : "reverse";
+  wrtLabel.hidden = session.mode !== "forward";
+  if (session.mode === "forward" && session.wrt === null && wrtSelect.value) session.wrt = wrtSelect.value;
+  writeUrl();
+  void session.refresh();
+});
+wrtSelect.addEventListener("change", () => {
+  clearUrlErrors();
+  session.wrt = wrtSelect.value || null;
+  session.tangent = null; // a direction belongs to its own input
+  writeUrl();
+  void session.refresh();
+});
 valuesPanel.onChange = () => {
   clearUrlErrors();
   void session.refresh();

@@ -3,7 +3,7 @@
 // never queues stale work); layouts fetched only when the structure changes, and cached;
 // unknown names get a default value and an editor.
 
-import { ApiError, fetchLayout, fetchTrace, type Layout, type Tensor, type Trace, type Values } from "./api";
+import { ApiError, fetchLayout, fetchTrace, type Layout, type Mode, type Tensor, type Trace, type Values } from "./api";
 import { inputNames } from "./expr-syntax";
 import { fallbackLayout } from "./layout-fallback";
 import { DEFAULT_SCALAR, unknownName, valuesFor } from "./values-model";
@@ -21,9 +21,26 @@ export interface Api {
   layout: typeof fetchLayout;
 }
 
+/** The input forward mode differentiates by: the one asked for if the expression has it, else
+ * the first input ("" if there is none: the server says what is wrong). */
+export function forwardWrt(wanted: string | null, names: string[]): string {
+  return wanted !== null && names.includes(wanted) ? wanted : names[0] ?? "";
+}
+
+/** A server from before forward mode refuses its request fields: say so in words. */
+function olderServer(err: ApiError): ApiError {
+  if (err.type !== "request" || !/\b(mode|wrt|tangent)\b/.test(err.message)) return err;
+  return new ApiError("mode", `this server does not do forward mode yet (${err.message})`, 0, 0, err.status);
+}
+
 export class Session {
   expr = "";
   seed: Tensor | null = null;
+  /** Reverse (the default) or forward mode; in forward mode the input to differentiate by (null:
+   * the first input) and its direction (null: ones). */
+  mode: Mode = "reverse";
+  wrt: string | null = null;
+  tangent: Tensor | null = null;
   trace: Trace | null = null;
   layout: Layout | null = null;
   structure: string | null = null;
@@ -65,6 +82,9 @@ export class Session {
   private async run(): Promise<void> {
     const expr = this.expr;
     const seed = this.seed;
+    const mode = this.mode;
+    const wantWrt = this.wrt;
+    const tangent = this.tangent;
     if (expr.trim() === "") {
       // Forget the last trace, so that what is typed next is drawn afresh.
       this.trace = null;
@@ -77,7 +97,9 @@ export class Session {
     let trace: Trace | null = null;
     for (let attempt = 0; attempt < 8 && trace === null; attempt++) {
       try {
-        trace = await this.api.trace(expr, values, seed);
+        const forward =
+          mode === "forward" ? { wrt: forwardWrt(wantWrt, inputNames(expr)), tangent } : null;
+        trace = await this.api.trace(expr, values, seed, undefined, forward);
       } catch (err) {
         if (!(err instanceof ApiError)) {
           if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
@@ -90,11 +112,16 @@ export class Session {
           continue;
         }
         // A newer state is waiting: its answer will say what is wrong, if anything still is.
-        if (!this.dirty) this.onError(err);
+        if (!this.dirty) this.onError(mode === "forward" ? olderServer(err) : err);
         return;
       }
     }
     if (trace === null) return;
+    if (mode === "forward" && trace.mode !== "forward") {
+      // A server that answered in reverse mode all the same: never show it as forward mode.
+      if (!this.dirty) this.onError(new ApiError("mode", "this server does not do forward mode yet", 0, 0, 0));
+      return;
+    }
     const structureChanged = this.structure !== trace.structure;
     let entry = this.layouts.get(trace.structure);
     if (!entry) {

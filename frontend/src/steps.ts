@@ -1,7 +1,10 @@
 // The step model: forward steps (one per node in `forward`), then backward steps (one per entry
 // in `backward`). A step index runs over 0 .. total-1. Pure: no DOM.
+// In forward mode (a trace with mode "forward") there are forward steps only (its `backward` is
+// empty): at step k the first k nodes have their value and, where they depend on wrt, their
+// tangent; the edges into them show their tangent contributions.
 
-import type { BackwardStep, Trace, TraceEdge, TraceNode } from "./api";
+import type { BackwardStep, Mode, Trace, TraceEdge, TraceNode } from "./api";
 
 export type Phase = "forward" | "backward";
 
@@ -27,6 +30,13 @@ export interface StepState {
   sending: string[];
   /** Backward: this step's record in the trace. */
   backward: BackwardStep | null;
+  mode: Mode;
+  /** Forward mode: nodes whose tangent is known and not null (their step has been reached). */
+  tangented: Set<string>;
+  /** Forward mode: edges whose tangent contribution is known (their target's step reached). */
+  edgeTangents: Set<string>;
+  /** Forward mode: edges into the current node, carrying their contributions into its tangent. */
+  feeding: string[];
 }
 
 export function totalSteps(trace: Pick<Trace, "forward" | "backward">): number {
@@ -59,6 +69,10 @@ export function stepState(trace: Trace, index: number): StepState {
   let arriving: string[] = [];
   let sending: string[] = [];
   let backward: BackwardStep | null = null;
+  const tangented = new Set<string>();
+  const edgeTangents = new Set<string>();
+  const feeding: string[] = [];
+  const mode: Mode = trace.mode === "forward" ? "forward" : "reverse";
   let phase: Phase;
   let k: number;
   let n: number;
@@ -68,6 +82,18 @@ export function stepState(trace: Trace, index: number): StepState {
     n = F;
     for (const id of trace.forward.slice(0, k)) valued.add(id);
     current = trace.forward[i] ?? null;
+    if (mode === "forward") {
+      const byId = nodeIndex(trace);
+      for (const id of valued) {
+        const t = byId.get(id)?.tangent;
+        if (t !== null && t !== undefined) tangented.add(id);
+      }
+      for (const e of trace.edges) {
+        if (!valued.has(e.target)) continue;
+        if (e.tangent !== null && e.tangent !== undefined) edgeTangents.add(e.id);
+        if (e.target === current) feeding.push(e.id);
+      }
+    }
   } else {
     phase = "backward";
     k = i - F + 1;
@@ -99,6 +125,10 @@ export function stepState(trace: Trace, index: number): StepState {
     arriving,
     sending,
     backward,
+    mode,
+    tangented,
+    edgeTangents,
+    feeding,
   };
 }
 

@@ -3,11 +3,13 @@
 //   ?expr=(x%2By)*z&x=-2&y=5&z=-4&step=b3&theme=projector
 // One parameter per input (its value as JSON); `v.<name>` for an input whose name is reserved;
 // `seed` (JSON), `step` (f<k>, b<k>, start, end, backward), `theme`, `hide` (comma-separated
-// parts of the page), `autoplay`, `speed` (a multiple of the normal play speed).
+// parts of the page), `autoplay`, `speed` (a multiple of the normal play speed), `mode`
+// (`forward`; reverse, the default, is not written), `wrt` (forward mode's input) and `tangent`
+// (its direction, JSON; default ones).
 
-import type { Tensor, Values } from "./api";
+import type { Mode, Tensor, Values } from "./api";
 
-export const RESERVED = new Set(["expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed"]);
+export const RESERVED = new Set(["expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed", "mode", "wrt", "tangent"]);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface UrlState {
@@ -20,6 +22,10 @@ export interface UrlState {
   hide?: string[];
   autoplay?: boolean;
   speed?: number;
+  /** Reverse (the default) or forward mode; in forward mode, the input differentiated by. */
+  mode?: Mode;
+  wrt?: string;
+  tangent?: Tensor | null;
   /** What in the URL could not be read (a malformed value, an unknown step), as messages. */
   errors?: string[];
 }
@@ -71,6 +77,18 @@ export function decodeQuery(search: string): UrlState {
   if (autoplay !== null) out.autoplay = !["0", "false", "no"].includes(autoplay.toLowerCase());
   const speed = Number(p.get("speed"));
   if (p.get("speed") !== null && Number.isFinite(speed) && speed > 0) out.speed = speed;
+  const mode = p.get("mode");
+  if (mode === "forward" || mode === "reverse") out.mode = mode;
+  else if (mode !== null) errors.push(`unknown mode '${mode.slice(0, 40)}': use forward or reverse`);
+  const wrt = p.get("wrt");
+  if (wrt !== null && NAME.test(wrt)) out.wrt = wrt;
+  else if (wrt !== null) errors.push(`'wrt' in the URL is not an input name: '${wrt.slice(0, 40)}'`);
+  const tangent = p.get("tangent");
+  if (tangent !== null) {
+    const v = json(tangent);
+    if (isTensor(v)) out.tangent = v;
+    else errors.push(`the direction 'tangent' in the URL is not a number or a JSON list: '${tangent.slice(0, 40)}'`);
+  }
   if (errors.length) out.errors = errors;
   return out;
 }
@@ -83,6 +101,11 @@ export function encodeQuery(s: UrlState): string {
   }
   if (s.seed !== undefined && s.seed !== null) p.set("seed", JSON.stringify(s.seed));
   if (s.step !== undefined) p.set("step", s.step);
+  if (s.mode === "forward") {
+    p.set("mode", "forward");
+    if (s.wrt !== undefined) p.set("wrt", s.wrt);
+    if (s.tangent !== undefined && s.tangent !== null) p.set("tangent", JSON.stringify(s.tangent));
+  }
   if (s.theme !== undefined) p.set("theme", s.theme);
   if (s.hide?.length) p.set("hide", s.hide.join(","));
   if (s.autoplay) p.set("autoplay", "1");
@@ -118,6 +141,9 @@ export function stepProblem(spec: string, forwardSteps: number, backwardSteps: n
     const k = Number(m[2]);
     const forward = m[1] === "f";
     const limit = forward ? forwardSteps : backwardSteps;
+    if (!forward && limit === 0) {
+      return `there is no backward step ${k}: forward mode has forward steps only (f1 to f${forwardSteps})`;
+    }
     if (k < 1 || k > limit) {
       const what = forward ? "forward" : "backward";
       return `there is no ${what} step ${k}: this expression has ${limit} ${what} steps (${m[1]}1 to ${m[1]}${limit})`;

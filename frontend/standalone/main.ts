@@ -10,7 +10,7 @@ import "../src/styles.css";
 import "./standalone.css";
 import { decodeTrace, type Layout, type Trace } from "../src/api";
 import { StepControls } from "../src/controls";
-import { explainStep } from "../src/explain";
+import { derivativeText, explainStep } from "../src/explain";
 import { ExplainPanel } from "../src/explain-panel";
 import { formatShape, formatShort, formatTensor, plainTensor, shapeOf, sizeOf } from "../src/format";
 import { GraphView } from "../src/graph-view";
@@ -62,6 +62,10 @@ function start(): void {
     sizeOf(shapeOf(v)) <= 12 ? formatTensor(v, 4) : formatShort(v));
   if (Array.isArray(v) && sizeOf(shapeOf(v)) <= 12) htmlEl("span", { class: "out-shape" }, outBar, `(${formatShape(trace.shape)})`);
   out.title = plainTensor(v);
+  // Forward mode: the output's derivative along wrt, as in the app.
+  if (trace.mode === "forward" && trace.derivative !== undefined) {
+    htmlEl("span", { class: "derivative", "data-testid": "derivative", "data-value": plainTensor(trace.derivative) }, outBar, derivativeText(trace));
+  }
   const fit = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outBar, "fit");
   const graphWrap = htmlEl("div", { class: "graph", "data-testid": "graph" }, stage);
   const graph = new GraphView(graphWrap);

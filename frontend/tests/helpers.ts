@@ -1,5 +1,6 @@
 import type { Trace } from "../src/api";
 import { decodeTrace } from "../src/api";
+import circuitForwardJson from "./fixtures/circuit-forward.json";
 import circuitNamed from "./fixtures/circuit-named.json";
 import fanOut from "./fixtures/fan-out.json";
 import log0 from "./fixtures/log0.json";
@@ -10,3 +11,6 @@ export const circuit = (): Trace => decodeTrace(structuredClone(circuitNamed) as
 export const fanout = (): Trace => decodeTrace(structuredClone(fanOut) as unknown as Trace);
 export const matmul = (): Trace => decodeTrace(structuredClone(matmulSeeded) as unknown as Trace);
 export const logZero = (): Trace => decodeTrace(structuredClone(log0) as unknown as Trace);
+// Forward mode for (x + y) * z, x=-2, y=5, z=-4, wrt=x, in the shape of the forward-mode contract
+// (written before the server answered it; see circuit-forward.json).
+export const circuitForward = (): Trace => decodeTrace(structuredClone(circuitForwardJson) as unknown as Trace);

@@ -1,4 +1,5 @@
-"""A bounded LRU of serialized trace responses, keyed by (expression, values, seed).
+"""A bounded LRU of serialized trace responses, keyed by the request (expression, values, seed,
+and the forward-mode direction).
 
 A lecture replays the same few requests many times (stepping back and forth re-requests nothing,
 but every student opening the same embedded slide does). The cache holds the response bytes, so a

@@ -21,6 +21,17 @@ class TraceRequest(BaseModel):
     expr: str = Field(examples=["(x + y) * z"])
     values: dict[str, Any] = Field(default_factory=dict, examples=[{"x": -2, "y": 5, "z": -4}])
     seed: Any = Field(default=None, description="Output gradient; defaults to ones.")
+    mode: Literal["reverse", "forward"] = Field(
+        default="reverse",
+        description="reverse: the backward pass (all gradients at once); forward: forward-mode "
+        "tangents along one input direction.")
+    wrt: str | None = Field(
+        default=None, examples=["x"],
+        description="Forward mode: the input to differentiate along (required there).")
+    tangent: Any = Field(
+        default=None,
+        description="Forward mode: the direction for wrt (a number or a tensor of its shape); "
+        "defaults to ones.")
 
 
 class LayoutRequest(BaseModel):
@@ -57,6 +68,9 @@ class NodeOut(BaseModel):
     end: int
     fanout: int
     gate: str | None
+    tangent: Tensor | None = Field(
+        default=None, description="Forward mode: the node's tangent; null if it does not "
+        "depend on wrt. Absent in reverse mode.")
 
 
 class EdgeOut(BaseModel):
@@ -69,6 +83,9 @@ class EdgeOut(BaseModel):
     vjp_formula: str | None = Field(description="The VJP rule used, for tensor edges.")
     downstream: Tensor | None
     broadcast: bool
+    tangent: Tensor | None = Field(
+        default=None, description="Forward mode: this edge's part of its target's tangent. "
+        "Absent in reverse mode.")
 
 
 class Term(BaseModel):
@@ -93,6 +110,13 @@ class Warning_(BaseModel):
 
 class TraceResponse(BaseModel):
     expr: str
+    mode: Literal["reverse", "forward"]
+    wrt: str | None = Field(default=None, description="Forward mode: the input differentiated "
+                            "along.")
+    tangent: Tensor | None = Field(default=None, description="Forward mode: the input direction.")
+    derivative: Tensor | None = Field(
+        default=None, description="Forward mode: the output's tangent, the directional "
+        "derivative of the output along wrt.")
     output: str
     value: Tensor
     shape: list[int]
@@ -104,6 +128,8 @@ class TraceResponse(BaseModel):
     backward: list[Step]
     gates: dict[str, str]
     structure: str
+    cost: dict[str, str] = Field(description="What a full gradient costs in each mode "
+                                 "(keys reverse, forward).")
     warnings: list[Warning_]
 
 

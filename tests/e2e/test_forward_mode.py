@@ -1,0 +1,225 @@
+"""Forward mode in the browser (issue 6): the mode switch, wrt, forward stepping with tangents,
+the output's derivative, the chain rule forward, and back to reverse mode unchanged.
+
+Skipped while the server does not answer forward mode (probed in process, as the real server
+would answer), so the suite stays green against an older backend."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_app import grad_of, label, numbers_in, open_app, step_to_end, wait_trace
+from .test_embed import offline  # noqa: F401  (the fixture: a page for files opened from disk)
+
+Page = Any  # playwright.sync_api.Page
+
+
+def _server_does_forward_mode() -> bool:
+    """POST /api/trace in forward mode answers 200 with a forward-mode record."""
+    try:
+        from fastapi.testclient import TestClient
+
+        from gradtrace.api import create_app
+
+        with TestClient(create_app(), raise_server_exceptions=False) as c:
+            r = c.post(
+                "/api/trace",
+                json={
+                    "expr": "(x + y) * z",
+                    "values": {"x": -2, "y": 5, "z": -4},
+                    "mode": "forward",
+                    "wrt": "x",
+                },
+            )
+            return r.status_code == 200 and r.json().get("mode") == "forward"
+    except Exception:  # an older server, or one that cannot start: no forward mode
+        return False
+
+
+pytestmark = pytest.mark.skipif(
+    not _server_does_forward_mode(),
+    reason="the server does not answer forward mode yet (POST /api/trace with mode forward)",
+)
+
+EXPR = "(x + y) * z"
+VALUES = {"x": -2, "y": 5, "z": -4}
+
+
+def node(page: Page, **attrs: str) -> Any:
+    sel = "".join(f"[data-{k}={v}]" for k, v in attrs.items())
+    return page.locator(f"[data-node-id]{sel}")
+
+
+def output_node(page: Page) -> Any:
+    return page.locator("[data-node-id].output")
+
+
+def derivative_number(page: Page) -> float:
+    nums = numbers_in(page.get_by_test_id("derivative").inner_text())
+    assert nums, page.get_by_test_id("derivative").inner_text()
+    return nums[-1]
+
+
+def wait_mode(page: Page, mode: str, wrt: str | None = None) -> None:
+    page.wait_for_function(
+        "([m, w]) => { const t = window.__gradtrace && window.__gradtrace.trace;"
+        " return t && (t.mode || 'reverse') === m && (w === null || t.wrt === w); }",
+        arg=[mode, wrt],
+    )
+
+
+def test_forward_mode_steps_the_tangents_and_back_to_reverse(app: Page) -> None:
+    open_app(app)
+    app.get_by_test_id("preset-circuit").click()
+    wait_trace(app, EXPR)
+    app.get_by_test_id("mode-select").select_option("forward")
+    wait_mode(app, "forward", "x")
+    # wrt lists the inputs, the first chosen; the URL says so.
+    options = app.get_by_test_id("wrt-select").locator("option").all_inner_texts()
+    assert options == ["x", "y", "z"]
+    assert app.get_by_test_id("wrt-select").input_value() == "x"
+    app.wait_for_function("() => location.search.includes('mode=forward&wrt=x')")
+    # Forward steps only, left to right: each node's tangent appears at its own step.
+    app.get_by_test_id("step-first").click()
+    assert label(app) == "forward 1/5"
+    tangents = app.locator("[data-node-id][data-tangent]")
+    assert tangents.count() == 1
+    assert node(app, name="x").get_attribute("data-tangent") == "1"
+    assert app.locator("[data-node-id][data-grad]").count() == 0
+    for k in range(2, 6):
+        app.get_by_test_id("step-next").click()
+        assert label(app) == f"forward {k}/5"
+        assert tangents.count() == k
+    app.get_by_test_id("step-next").click()  # no backward pass in forward mode
+    assert label(app) == "forward 5/5"
+    assert node(app, name="y").get_attribute("data-tangent") == "0"
+    assert output_node(app).get_attribute("data-tangent") == "-4"
+    assert derivative_number(app) == -4
+    assert app.get_by_test_id("derivative").get_attribute("data-value") == "-4"
+    assert "∂f/∂x" in app.get_by_test_id("derivative").inner_text()
+    # The edge contributions, in the tangent colour's labels: x -> + is 1, + -> × is -4.
+    shown = [numbers_in(t) for t in app.locator("text.edge-tangent[data-edge]").all_text_contents()]
+    assert sorted(x for n in shown for x in n) == [-4, 1]
+    # The explanation: the chain rule forward with numbers, and what each mode costs.
+    explain = app.get_by_test_id("explain")
+    assert explain.locator(".katex").count() >= 2
+    cost = app.get_by_test_id("cost").inner_text().lower()
+    assert "reverse" in cost and "forward" in cost
+    # Another input: d/dz of (x + y) * z is x + y = 3.
+    app.get_by_test_id("wrt-select").select_option("z")
+    wait_mode(app, "forward", "z")
+    assert label(app) == "forward 5/5"
+    app.wait_for_function(
+        "() => document.querySelector('[data-node-id].output').dataset.tangent === '3'"
+    )
+    assert derivative_number(app) == 3
+    assert node(app, name="x").get_attribute("data-tangent") == "0"
+    app.wait_for_function("() => location.search.includes('mode=forward&wrt=z')")
+    # Back to reverse mode: the gradients as before, no tangents, no derivative, no mode in URL.
+    app.get_by_test_id("mode-select").select_option("reverse")
+    wait_mode(app, "reverse")
+    step_to_end(app)
+    assert label(app) == "backward 5/5"
+    assert [grad_of(app, n) for n in ("x", "y", "z")] == ["-4", "-4", "3"]
+    assert app.locator("[data-node-id][data-tangent]").count() == 0
+    assert app.get_by_test_id("derivative").inner_text() == ""
+    assert not app.get_by_test_id("wrt-select").is_visible()
+    app.wait_for_function("() => !location.search.includes('mode=')")
+
+
+def test_forward_mode_from_the_url_and_keys(app: Page) -> None:
+    app.goto("/?expr=%28x%20%2B%20y%29%20%2A%20z&x=-2&y=5&z=-4&mode=forward&wrt=z&step=f3")
+    app.wait_for_selector("[data-testid=graph] [data-node-id]")
+    wait_mode(app, "forward", "z")
+    assert label(app) == "forward 3/5"
+    assert app.get_by_test_id("mode-select").input_value() == "forward"
+    assert app.get_by_test_id("wrt-select").input_value() == "z"
+    # At step 3 (+) nothing depends on z yet: tangents 0, and none known beyond the step.
+    assert app.locator("[data-node-id][data-tangent]").count() == 3
+    assert output_node(app).get_attribute("data-tangent") is None
+    # The current node (+) says its own tangent under it.
+    assert app.locator("text.node-sum.tangent").text_content() == "d/dz = 0"
+    # The keys step (the select gave them back) and End reaches the derivative.
+    app.keyboard.press("End")
+    assert label(app) == "forward 5/5"
+    assert output_node(app).get_attribute("data-tangent") == "3"
+    assert derivative_number(app) == 3
+    assert app.get_by_test_id("explain").locator(".katex").count() >= 2
+    assert re.search(r"\b3 passes|3 inputs", app.get_by_test_id("cost").inner_text())
+
+
+def test_forward_mode_along_a_direction_from_the_url(app: Page) -> None:
+    app.goto("/?expr=x%20*%20y&x=2&y=3&mode=forward&wrt=x&tangent=2")
+    app.wait_for_selector("[data-testid=graph] [data-node-id]")
+    wait_mode(app, "forward", "x")
+    assert app.get_by_test_id("derivative").inner_text() == "∂f/∂x · 2 = 6"
+    assert output_node(app).get_attribute("data-tangent") == "6"
+    assert "tangent=2" in app.evaluate("location.search")
+
+
+@pytest.mark.parametrize("theme", ["light", "projector"])
+def test_forward_mode_screenshots(app: Page, screenshots: Path, theme: str) -> None:
+    open_app(app, EXPR, VALUES)
+    app.get_by_test_id("theme-select").select_option(theme)
+    app.get_by_test_id("mode-select").select_option("forward")
+    wait_mode(app, "forward", "x")
+    app.get_by_test_id("step-last").click()
+    assert label(app) == "forward 5/5"
+    assert output_node(app).get_attribute("data-tangent") == "-4"
+    app.screenshot(path=str(screenshots / f"forward-{theme}-last.png"))
+
+
+def _standalone_does_forward_mode() -> bool:
+    """GET /api/standalone.html with mode=forward inlines a forward-mode record."""
+    try:
+        from fastapi.testclient import TestClient
+
+        from gradtrace.api import create_app
+
+        with TestClient(create_app(), raise_server_exceptions=False) as c:
+            r = c.get("/api/standalone.html?expr=x*y&x=1&y=2&mode=forward&wrt=x")
+            return r.status_code == 200 and re.search(r'"mode":\s*"forward"', r.text) is not None
+    except Exception:
+        return False
+
+
+def test_forward_mode_share_links_carry_the_mode(app: Page) -> None:
+    app.goto("/?expr=%28x%20%2B%20y%29%20%2A%20z&x=-2&y=5&z=-4&mode=forward&wrt=z&step=f2")
+    app.wait_for_selector("[data-testid=graph] [data-node-id]")
+    wait_mode(app, "forward", "z")
+    assert label(app) == "forward 2/5"
+    app.get_by_test_id("share").click()
+    for key in ("page", "embed", "svg", "html"):
+        assert "step=f2&mode=forward&wrt=z" in app.get_by_test_id(f"share-{key}").input_value()
+
+
+@pytest.mark.skipif(
+    not _standalone_does_forward_mode(),
+    reason="the server's offline HTML file does not do forward mode yet",
+)
+def test_forward_mode_offline_html(
+    app: Page,
+    offline: tuple[Page, list[str]],  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """The offline HTML file of a forward-mode view steps forward mode, with tangents."""
+    app.goto("/?expr=%28x%20%2B%20y%29%20%2A%20z&x=-2&y=5&z=-4&mode=forward&wrt=z&step=f2")
+    app.wait_for_selector("[data-testid=graph] [data-node-id]")
+    wait_mode(app, "forward", "z")
+    with app.expect_download() as info:
+        app.get_by_test_id("export-html").click()
+    path = tmp_path / "gradtrace.html"
+    info.value.save_as(path)
+    page, problems = offline
+    page.goto(path.as_uri())
+    page.wait_for_selector("[data-node-id]")
+    assert label(page) == "forward 2/5"
+    page.keyboard.press("End")
+    assert label(page) == "forward 5/5"
+    assert output_node(page).get_attribute("data-tangent") == "3"
+    assert page.get_by_test_id("derivative").get_attribute("data-value") == "3"
+    assert problems == []
