@@ -366,16 +366,27 @@ def backward(graph: Graph, values: Sequence[Array], seed: Array) -> Result:
     return Result(list(values), grads, downstream, local, seed)
 
 
+def fit_direction(direction: Array | None, shape: tuple[int, ...]) -> Array | None:
+    """A seed or tangent for a value of `shape`: ones by default, the array itself if it has that
+    shape, a scalar broadcast to it; None if it fits no way."""
+    if direction is None:
+        return np.ones(shape)
+    if direction.shape == shape:
+        return direction
+    if direction.ndim == 0:
+        return np.broadcast_to(direction, shape).copy()
+    return None
+
+
 def make_seed(graph: Graph, raw: Any, out: Array, settings: Settings) -> Array:
-    if raw is None:
-        return np.ones(out.shape)
     out_node = graph.nodes[graph.output]
     span = (out_node.start, out_node.end)
-    seed = parse_value("", raw, span, settings, what="the output gradient (seed)")
-    if seed.shape == out.shape:
-        return seed
-    if seed.ndim == 0:
-        return np.broadcast_to(seed, out.shape).copy()
+    seed = None if raw is None else parse_value("", raw, span, settings,
+                                                  what="the output gradient (seed)")
+    fitted = fit_direction(seed, out.shape)
+    if fitted is not None:
+        return fitted
+    assert seed is not None
     raise GradtraceError(
         "seed", f"the output gradient (seed) has shape {fmt_shape(seed.shape)} but the output "
         f"has shape {fmt_shape(out.shape)}; give one number, or a tensor of the output's shape",
@@ -432,13 +443,12 @@ def check_wrt(graph: Graph, wrt: str | None) -> int:
 
 
 def _input_tangent(graph: Graph, wrt: str, tangent: Array | None, value: Array) -> Array:
-    if tangent is None:
-        return np.ones(value.shape)
-    tangent = np.asarray(tangent, dtype=np.float64)
-    if tangent.shape == value.shape:
-        return tangent
-    if tangent.ndim == 0:
-        return np.broadcast_to(tangent, value.shape).copy()
+    if tangent is not None:
+        tangent = np.asarray(tangent, dtype=np.float64)
+    fitted = fit_direction(tangent, value.shape)
+    if fitted is not None:
+        return fitted
+    assert tangent is not None
     raise GradtraceError(
         "value", f"the tangent (direction) for '{wrt}' has shape {fmt_shape(tangent.shape)} but "
         f"'{wrt}' has shape {fmt_shape(value.shape)}; give one number, or a tensor of the "
