@@ -195,11 +195,8 @@ function chainForward(lhs: string, symbolic: string, rest: string, terms: number
 }
 
 /** Forward mode: a node's value, then its tangent by the chain rule forward, with numbers. */
-function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanation {
-  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
-  const wrt = trace.wrt ?? "";
-  const X = texName(wrt);
-  const N = forwardTex(trace, node);
+/** A forward step's first line: the node's value, with its operands' values plugged in. */
+function valueLine(trace: Trace, node: TraceNode, N: string): { what: string; lines: string[] } {
   const src = trace.expr.slice(node.start, node.end).replace(/\s+/g, " ");
   const what = node.kind === "input" ? "input" : node.kind === "const" ? "constant" : node.op ?? "op";
   const plugged = pluggedIn(trace, node);
@@ -207,6 +204,15 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
     node.kind === "op"
       ? [`${N} = \\texttt{${texText(src)}} = ${plugged ? `${plugged} = ` : ""}${valueTex(node.value)}`]
       : [`${N} = ${valueTex(node.value)}`];
+  return { what, lines };
+}
+
+function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanation {
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const wrt = trace.wrt ?? "";
+  const X = texName(wrt);
+  const N = forwardTex(trace, node);
+  const { what, lines } = valueLine(trace, node, N);
   const notes: string[] = [];
   const tangent = node.tangent ?? null;
   const tangentTex = (t: Tensor | null): string => (t === null ? "0" : valueTex(t));
@@ -271,13 +277,7 @@ export function explainStep(trace: Trace, st: StepState): Explanation {
   const N = nodeTex(trace, node);
   const notes: string[] = [];
   if (st.phase === "forward") {
-    const src = trace.expr.slice(node.start, node.end).replace(/\s+/g, " ");
-    const what = node.kind === "input" ? "input" : node.kind === "const" ? "constant" : node.op ?? "op";
-    const plugged = pluggedIn(trace, node);
-    const lines =
-      node.kind === "op"
-        ? [`${N} = \\texttt{${texText(src)}} = ${plugged ? `${plugged} = ` : ""}${valueTex(node.value)}`]
-        : [`${N} = ${valueTex(node.value)}`];
+    const { what, lines } = valueLine(trace, node, N);
     if (!isScalar(node.value)) notes.push(`${node.label} has shape ${formatShape(node.shape)}.`);
     return { title: `${st.label}: ${what} ${node.label}`, lines, notes };
   }
