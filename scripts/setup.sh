@@ -28,6 +28,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# PyTorch, the reference the tests compare gradients (and the generated PyTorch files) with: the
+# CPU build, pinned, as this machine's pip finds it on disk. Without it those tests skip.
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  .venv/bin/python -m pip install -q torch==2.13.0 \
+    || echo "setup: torch==2.13.0 could not be installed: the PyTorch comparisons will skip"
+fi
 
 if [ -f frontend/package.json ]; then
   (cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)

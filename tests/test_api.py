@@ -243,3 +243,137 @@ def test_bad_requests_do_not_disturb_good_ones(server: str) -> None:
         for bad_fut in bads:
             assert bad_fut.result() < 500
     assert httpx.get(f"{server}/api/health", timeout=10).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# The numeric gradient check and the Jacobian view (issue 6, items 3 and 4)
+
+
+def test_trace_check_in_the_api(client: TestClient) -> None:
+    from gradtrace.api.models import TraceResponse
+
+    body = {"expr": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}
+    plain = client.post("/api/trace", json=body)
+    checked = client.post("/api/trace", json={**body, "check": True})
+    assert plain.status_code == checked.status_code == 200
+    # The cache key includes check: the checked record is not the cached plain one, and back.
+    assert "check" not in plain.json()
+    chk = checked.json()["check"]
+    assert "check" not in client.post("/api/trace", json=body).json()
+    TraceResponse.model_validate(checked.json())
+    assert chk["passed"] is True and chk["tolerance"] > 0
+    for name, grad in {"x": -4.0, "y": -4.0, "z": 3.0}.items():
+        entry = chk["inputs"][name]
+        assert entry["analytic"] == grad
+        assert abs(entry["numeric"] - grad) < 1e-8
+        assert entry["rel_error"] < 1e-9 and entry["verdict"] == "pass"
+
+
+def test_trace_check_forward_mode_api(client: TestClient) -> None:
+    r = client.post("/api/trace", json={"expr": "(x + y) * z", "values": {"x": -2, "y": 5,
+                                        "z": -4}, "mode": "forward", "wrt": "x", "check": True})
+    assert r.status_code == 200
+    entry = r.json()["check"]["inputs"]["x"]
+    assert entry["analytic"] == -4.0 and abs(entry["numeric"] + 4.0) < 1e-8
+
+
+def test_trace_check_limit_is_4xx_with_span(client: TestClient) -> None:
+    big = [[0.5] * 40 for _ in range(40)]
+    expr = "sum(W @ W)"
+    r = client.post("/api/trace", json={"expr": expr, "values": {"W": big}, "check": True})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["type"] == "limit" and expr[err["start"]:err["end"]] == "W"
+    # Without the check the same request is fine.
+    assert client.post("/api/trace", json={"expr": expr, "values": {"W": big}}).status_code == 200
+
+
+def test_trace_check_nonfinite_is_not_a_server_error(client: TestClient) -> None:
+    r = client.post("/api/trace", json={"expr": "log(x) * relu(y)",
+                                        "values": {"x": 0, "y": 0}, "check": True})
+    assert r.status_code == 200
+    chk = r.json()["check"]
+    assert chk["inputs"]["x"]["verdict"] == "nonfinite"
+    assert chk["passed"] is False
+
+
+def test_jacobian_on_small_tensor_edges(client: TestClient) -> None:
+    from gradtrace.api.models import TraceResponse
+
+    r = client.post("/api/trace", json={"expr": "sum(W @ x)", "values": {
+        "W": [[1, 2], [3, 4]], "x": [1, -1]}})
+    rec = r.json()
+    TraceResponse.model_validate(rec)
+    by_arg = {e["arg"]: e for e in rec["edges"] if e["target"] == "n2"}
+    assert by_arg[1]["jacobian"] == [[1.0, 2.0], [3.0, 4.0]]  # d(Wx)/dx = W
+    assert by_arg[0]["jacobian_size"] == 8
+
+
+def test_forward_mode_picture_and_standalone_routes(client: TestClient) -> None:
+    """GET /api/picture.* and /api/standalone.html with `mode=forward&wrt=...` (the page's
+    query) draw and inline the same forward-mode record POST /api/trace answers."""
+    import re
+    from urllib.parse import urlencode
+
+    body = {**CIRCUIT, "mode": "forward", "wrt": "x", "tangent": 3}
+    record = client.post("/api/trace", json=body).json()
+    assert record["mode"] == "forward" and record["derivative"] == -12.0  # z · 3
+    query = {"expr": CIRCUIT["expr"], "x": "-2", "y": "5", "z": "-4", "mode": "forward",
+             "wrt": "x", "tangent": "3"}
+    page = client.get("/api/standalone.html?" + urlencode({**query, "step": "f4"}))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    m = re.search(r'id="gradtrace-data">(.*?)</script>', page.text, re.S)
+    assert m is not None
+    data = json.loads(m.group(1))
+    assert data["trace"] == record and data["step"] == "f4"
+    svg = client.get("/api/picture.svg?" + urlencode(query))
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert ">\u221212</text>" in svg.text  # the output's value, and its tangent: both -12
+    assert "forward 5/5 · forward mode along x · ∂f/∂x · 3 = \u221212" in svg.text
+    # Forward mode without wrt: the same 400 as POST /api/trace, from every route.
+    no_wrt = {k: v for k, v in query.items() if k not in ("wrt", "tangent")}
+    expected = client.post("/api/trace", json={**CIRCUIT, "mode": "forward"})
+    assert expected.status_code == 400
+    for route in ("/api/picture.svg", "/api/picture.pdf", "/api/standalone.html"):
+        r = client.get(route + "?" + urlencode(no_wrt))
+        assert r.status_code == 400 and r.json() == expected.json(), route
+
+
+# ---------------------------------------------------------------------------------------------
+# GET /api/code: the expression as a runnable Python file (tests/test_codegen.py runs them)
+
+
+@pytest.mark.parametrize("lang", ["numpy", "pytorch"])
+def test_code_answers_a_python_file(client: TestClient, lang: str) -> None:
+    from urllib.parse import urlencode
+
+    query = {"lang": lang, "expr": "(x + y) * z", "x": "-2", "y": "5", "z": "-4", "step": "b3",
+             "theme": "projector", "hide": "side"}
+    r = client.get("/api/code?" + urlencode(query))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/x-python; charset=utf-8"
+    assert r.headers["content-disposition"] == f'inline; filename="gradtrace_{lang}.py"'
+    compile(r.text, f"gradtrace_{lang}.py", "exec")
+    assert "# The forward pass\nq = x + y\nf = q * z\n" in r.text
+    assert ('show("x", dx)' if lang == "numpy" else "f.backward(torch.tensor(1.0))") in r.text
+    # Without lang: NumPy.
+    assert client.get("/api/code?expr=x&x=1").text.startswith("# gradtrace: the expression "
+                                                               "below in NumPy")
+
+
+def test_code_errors_are_the_trace_errors(client: TestClient) -> None:
+    from urllib.parse import urlencode
+
+    for expr, values in [("(x + y", {"x": 1, "y": 2}), ("x @ y", {"x": [1, 2], "y": [1, 2, 3]}),
+                         ("sin(x, y)", {"x": 1, "y": 2}), ("x * w", {"x": 1})]:
+        expected = client.post("/api/trace", json={"expr": expr, "values": values})
+        assert expected.status_code == 400
+        query = {"expr": expr, **{k: json.dumps(v) for k, v in values.items()}}
+        for lang in ("numpy", "pytorch"):
+            r = client.get("/api/code?" + urlencode({**query, "lang": lang}))
+            assert r.status_code == 400 and r.json() == expected.json(), (expr, lang)
+    r = client.get("/api/code?lang=fortran&expr=x&x=1")
+    assert r.status_code == 422
+    assert r.json()["error"]["type"] == "request" and "numpy" in r.json()["error"]["message"]
+    r = client.get("/api/code?lang=numpy&expr=x&x=%7B%7D")
+    assert r.status_code == 400 and r.json()["error"]["type"] == "value"

@@ -188,3 +188,36 @@ def test_forward_mode_prints_the_tangents_and_the_derivative() -> None:
          "--mode", "forward", "--wrt", "z"], capture_output=True, text=True, check=True).stdout
     assert "Forward mode along z" in out
     assert "d(output)/dz = 3" in out
+
+
+def test_forward_mode_along_a_direction(capsys: pytest.CaptureFixture[str]) -> None:
+    # d(x*y)/dx along 2 is 2y = 6; the table says the direction, the JSON records it.
+    code, out, _ = run(capsys, "x * y", "x=2", "y=3", "--mode", "forward", "--wrt", "x",
+                       "--tangent", "2")
+    assert code == 0 and "d(output)/dx along 2 = 6" in out
+    code, out, _ = run(capsys, "x * y", "x=2", "y=3", "--mode", "forward", "--wrt", "x",
+                       "--tangent", "2", "--json")
+    record = json.loads(out)
+    assert code == 0 and record["tangent"] == 2.0 and record["derivative"] == 6.0
+    code, out, _ = run(capsys, "sum(x * y)", "x=[1,2]", "y=3", "--mode", "forward", "--wrt",
+                       "x", "--tangent", "[1, -1]")
+    assert code == 0 and "d(output)/dx along [1, -1] = 0" in out
+    with pytest.raises(SystemExit, match=r"tangent \(direction\) is not a number"):
+        main(["trace", "x", "x=1", "--mode", "forward", "--wrt", "x", "--tangent", "[1"])
+    code, _, err = run(capsys, "x * y", "x=2", "y=3", "--mode", "forward", "--wrt", "x",
+                       "--tangent", "[1, 2]")
+    assert code == 2 and "has shape (2,)" in err
+
+
+def test_render_forward_mode_in_process(tmp_path: Any, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    out = tmp_path / "f.svg"
+    code = main(["render", "(x + y) * z", "x=-2", "y=5", "z=-4", "--mode", "forward", "--wrt",
+                 "y", "--step", "f2", "-o", str(out)])
+    assert code == 0
+    svg = out.read_text()
+    assert "forward 2/5 · forward mode along y</text>" in svg
+    assert 'class="node-sum tangent current" text-anchor="middle">d/dy = 1</text>' in svg
+    code = main(["render", "(x + y) * z", "x=-2", "y=5", "z=-4", "--mode", "forward", "--wrt",
+                 "q", "-o", str(out)])
+    assert code == 2 and "'q' is not an input" in capsys.readouterr().err

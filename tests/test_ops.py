@@ -111,7 +111,7 @@ class Case:
     gens: tuple[Gen, ...]
     shapes: tuple[tuple[Shape, ...], ...]
     reference: Callable[..., np.ndarray]
-    expr: str  # how the language writes it, in operands a and b
+    expr: str | None  # how the language writes it, in operands a and b (None: grad graphs only)
 
 
 BROADCAST = (((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (1, 4)), ((), (2, 3)),
@@ -174,17 +174,125 @@ CASES: dict[str, Case] = {
 }
 
 
+# The ops of gradient graphs (adjoint.py), which the language cannot write: references by loops,
+# and the VJP halves by linearity, one unit operand at a time through the references above.
+
+
+def _at(idx: tuple[int, ...], shape: Shape) -> tuple[int, ...]:
+    """The element of an array of `shape` that broadcasting puts at `idx`."""
+    off = len(idx) - len(shape)
+    return tuple(0 if d == 1 else idx[off + k] for k, d in enumerate(shape))
+
+
+def ref_sum_to(g: np.ndarray, r: np.ndarray) -> np.ndarray:
+    out = np.zeros(r.shape)
+    for idx in np.ndindex(g.shape):
+        out[_at(idx, r.shape)] += g[idx]
+    return out
+
+
+def ref_broadcast_like(a: np.ndarray, r: np.ndarray) -> np.ndarray:
+    shape = np.broadcast_shapes(a.shape, r.shape)
+    out = np.empty(shape)
+    for idx in np.ndindex(shape):
+        out[idx] = a[_at(idx, a.shape)]
+    return out
+
+
+def ref_rowsum(x: np.ndarray) -> np.ndarray:
+    if x.ndim == 0:
+        return x.copy()
+    out = np.empty((*x.shape[:-1], 1))
+    for idx in np.ndindex(x.shape[:-1]):
+        out[(*idx, 0)] = math.fsum(float(v) for v in x[idx])
+    return out
+
+
+def by_linearity(f: Callable[[np.ndarray], np.ndarray], g: np.ndarray, shape: Shape
+                 ) -> np.ndarray:
+    """d <g, f(A)> / dA for f linear in A: <g, f(e_i)> for each unit A = e_i, summed exactly."""
+    out = np.zeros(shape)
+    for idx in np.ndindex(shape):
+        e = np.zeros(shape)
+        e[idx] = 1.0
+        out[idx] = math.fsum((g * f(e)).reshape(-1))
+    return out
+
+
+def weights(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.asarray(rng.choice([0.0, 0.5, 1.0], size=shape))
+
+
+MATMUL_PAIRS = (((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)),
+                ((2, 2, 3), (3, 4)), ((3, 2), (2, 2, 4)))
+CONV_PAIRS = (((4, 5), (2, 3)), ((3, 3), (3, 3)), ((1, 4, 4, 2), (2, 2, 2, 3)))
+
+
+def _conv_out(x: Shape, w: Shape) -> Shape:
+    return REGISTRY["conv2d"].shape([x, w])
+
+
+def _matmul_out(a: Shape, b: Shape) -> Shape:
+    return REGISTRY["matmul"].shape([a, b])
+
+
+def indicator(gen: Gen, f: Callable[..., float], arity: int) -> Case:
+    shapes = BROADCAST if arity == 2 else UNARY
+    return Case(tuple([gen] * arity), shapes, elementwise(f), None)
+
+
+CASES.update({
+    "sum_to": Case((normal, normal), (((2, 3), (3,)), ((2, 3), (2, 1)), ((3,), ()), ((), ()),
+                                      ((2, 3), (2, 3)), ((2, 1, 3), (1, 3))), ref_sum_to, None),
+    "broadcast_like": Case((normal, normal), (((3,), (2, 3)), ((2, 1), (2, 3)), ((), (2, 2)),
+                                              ((), ()), ((1, 3), (2, 1, 3))),
+                           ref_broadcast_like, None),
+    "masked": Case((normal, weights), BROADCAST,
+                   elementwise(lambda g, w: g * w if w != 0 else 0.0), None),
+    "relu_mask": indicator(away_from_zero, lambda v: 0.0 if v <= 0 else 1.0, 1),
+    "sign": indicator(away_from_zero, lambda v: float((v > 0) - (v < 0)), 1),
+    "nonzero": indicator(integers, lambda v: 0.0 if v == 0 else 1.0, 1),
+    "max_share": Case((untied, integers), BROADCAST,
+                      elementwise(lambda a, b: 0.0 if a < b else 0.5 if a == b else 1.0), None),
+    "min_share": Case((untied, integers), BROADCAST,
+                      elementwise(lambda a, b: 0.0 if a > b else 0.5 if a == b else 1.0), None),
+    # The exponent clear of 0, where (with a base 0) the mask jumps.
+    "pow_exp_mask": Case((integers, untied), BROADCAST,
+                         elementwise(lambda a, b: 0.0 if a == 0 and b >= 0 else 1.0), None),
+    "zeros_like": Case((normal,), UNARY, lambda x: np.zeros(x.shape), None),
+    "count": Case((normal,), UNARY, lambda x: np.asarray(float(x.size)), None),
+    "rowsum": Case((normal,), UNARY, ref_rowsum, None),
+    "matmul_da": Case((normal, normal, normal),
+                      tuple((_matmul_out(a, b), b, a) for a, b in MATMUL_PAIRS),
+                      lambda g, b, a: by_linearity(lambda e: ref_matmul(e, b), g, a.shape), None),
+    "matmul_db": Case((normal, normal, normal),
+                      tuple((a, _matmul_out(a, b), b) for a, b in MATMUL_PAIRS),
+                      lambda a, g, b: by_linearity(lambda e: ref_matmul(a, e), g, b.shape), None),
+    "conv2d_dx": Case((normal, normal), tuple((_conv_out(x, w), w) for x, w in CONV_PAIRS),
+                      lambda g, w: by_linearity(
+                          lambda e: ref_conv2d(e, w), g,
+                          REGISTRY["conv2d_dx"].shape([g.shape, w.shape])), None),
+    "conv2d_dw": Case((normal, normal), tuple((x, _conv_out(x, w)) for x, w in CONV_PAIRS),
+                      lambda x, g: by_linearity(
+                          lambda e: ref_conv2d(x, e), g,
+                          REGISTRY["conv2d_dw"].shape([x.shape, g.shape])), None),
+})
+LANGUAGE = sorted(n for n, c in CASES.items() if c.expr is not None)
+
+
 def test_every_op_has_cases() -> None:
     missing = set(REGISTRY) - set(CASES)
     assert not missing, f"ops without test cases in tests/test_ops.py CASES: {sorted(missing)}"
     assert not set(CASES) - set(REGISTRY)
 
 
-def op_cases() -> list[Any]:
+def op_cases(language_only: bool = False) -> list[Any]:
     out = []
     for name in sorted(REGISTRY):
         case = CASES.get(name)
         if case is None:  # reported by test_every_op_has_cases
+            continue
+        if language_only and case.expr is None:
             continue
         for k, shapes in enumerate(case.shapes):
             out.append(pytest.param(name, k, id=f"{name}-{'-'.join(map(str, shapes))}"))
@@ -289,10 +397,11 @@ def test_every_op_has_a_jvp(name: str) -> None:
     assert callable(REGISTRY[name].jvp)
 
 
-@pytest.mark.parametrize(("name", "k"), op_cases())
+@pytest.mark.parametrize(("name", "k"), op_cases(language_only=True))
 def test_vjp_through_the_whole_pipeline(name: str, k: int) -> None:
     """The same check through `trace` (parser, graph, engine's unbroadcast, seed)."""
     case = CASES[name]
+    assert case.expr is not None
     args = operands(name, k, seed=7)
     values = dict(zip("ab", (a.tolist() for a in args), strict=False))
     out = case.reference(*args)
@@ -312,7 +421,7 @@ def test_vjp_through_the_whole_pipeline(name: str, k: int) -> None:
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_op_has_formulas(name: str) -> None:
     op = REGISTRY[name]
-    syms = ["a", "b"][:op.arity]
+    syms = ["a", "b", "c"][:op.arity]
     assert op.symbol and balanced(op.tex(syms))
     assert len(op.local_tex) == op.arity
     for i in range(op.arity):
@@ -476,3 +585,75 @@ def test_conv2d_work_is_limited() -> None:
     assert src[info.value.start:info.value.end] == "conv2d(X, K)"
     record = trace(src, {"X": x, "K": np.zeros((3, 3)).tolist()})
     assert record["gradients"]["K"] == np.zeros((3, 3)).tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated code (codegen.py): every op of the language writes a file that prints the engine's
+# gradients, in NumPy (the backward written out by hand) and in PyTorch (autograd).
+
+
+@pytest.mark.parametrize("name", LANGUAGE)
+def test_every_op_has_code(name: str) -> None:
+    code = REGISTRY[name].code
+    assert code is not None, f"{name} has no `code=OpCode(...)` in the registry"
+    assert len(code.backward) == REGISTRY[name].arity
+    assert code.numpy and code.torch
+
+
+@pytest.mark.parametrize("lang", ["numpy", "pytorch"])
+@pytest.mark.parametrize(("name", "k"), op_cases(language_only=True))
+def test_generated_code_matches_the_engine(name: str, k: int, lang: str) -> None:
+    """Every op and every operand shape of CASES (broadcasting included), random seed."""
+    from gradtrace.codegen import generate
+
+    from .test_codegen import assert_same, run_inprocess
+
+    if lang == "pytorch":
+        pytest.importorskip("torch")
+    case = CASES[name]
+    args = operands(name, k, seed=11)
+    values = dict(zip("ab", (a.tolist() for a in args), strict=False))
+    g = np.random.default_rng(5).normal(size=case.reference(*args).shape).tolist()
+    record = trace(case.expr, values, seed=g)
+    assert_same(run_inprocess(generate(case.expr, values, g, lang)), record, f"{name} {lang}")
+
+
+KINKS = {"a": [0.0, 0.0, 1.0, -1.0, 2.0, 0.0, -2.0], "b": [0.0, 1.0, 0.0, 0.0, 2.0, -1.0, 3.0]}
+
+
+@pytest.mark.parametrize("lang", ["numpy", "pytorch"])
+@pytest.mark.parametrize("name", [n for n in LANGUAGE if REGISTRY[n].elementwise])
+def test_generated_code_kinks_match_the_engine(name: str, lang: str) -> None:
+    """Zeros, ties and negative bases: the masks of relu, abs, max, min and pow (PyTorch's)
+    are the engine's in both files. NaN operands too, in NumPy (the engine's own rule)."""
+    from gradtrace.codegen import generate
+
+    from .test_codegen import assert_same, run_inprocess
+
+    if lang == "pytorch":
+        pytest.importorskip("torch")
+    expr = CASES[name].expr
+    values = {k: v for k, v in KINKS.items() if k in expr}
+    if lang == "numpy":
+        values = {k: [*v, "NaN", 1.0] for k, v in values.items()}
+        if len(values) == 2:
+            values["b"][-1] = "NaN"
+    assert_same(run_inprocess(generate(expr, values, None, lang)), trace(expr, values),
+                f"{name} {lang}")
+
+
+@pytest.mark.parametrize("lang", ["numpy", "pytorch"])
+@pytest.mark.parametrize(("name", "k"), op_cases(language_only=True))
+def test_generated_forward_mode_matches_the_engine(name: str, k: int, lang: str) -> None:
+    """Forward mode: the file's derivative along a random direction of each operand in turn is
+    the engine's (`jvp`), for every op and operand shape of CASES."""
+    from .test_codegen import assert_same_derivative
+
+    if lang == "pytorch":
+        pytest.importorskip("torch")
+    case = CASES[name]
+    args = operands(name, k, seed=13)
+    values = dict(zip("ab", (a.tolist() for a in args), strict=False))
+    rng = np.random.default_rng(17)
+    for wrt, a in zip("ab", args, strict=False):
+        assert_same_derivative(case.expr, values, wrt, rng.normal(size=a.shape).tolist(), (lang,))

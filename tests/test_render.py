@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import struct
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from gradtrace import trace
 from gradtrace.layout import compute_layout
-from gradtrace.render import format_number, render_svg, step_index, step_view
+from gradtrace.render import MINUS, format_number, render_svg, step_index, step_view
 from gradtrace.settings import get_settings
 from gradtrace.trace import compile_graph
 
@@ -154,3 +156,197 @@ def test_a_tensor_label_shows_its_shape_in_brackets_never_as_a_number(client: Te
 def test_the_pages_forward_mode_parameters_are_not_taken_for_values(client: TestClient) -> None:
     r = client.get("/api/picture.svg?" + urlencode({**CIRCUIT, "mode": "forward", "wrt": "x"}))
     assert r.status_code == 200, r.text
+
+
+# ---- forward mode ----
+
+FAN_OUT = {"expr": "q = x*y; q + sin(x)", "x": "2", "y": "3"}  # x feeds two nodes
+
+
+def labels_by_class(svg: str, cls: str) -> dict[str, str]:
+    """{edge id: text} of the labels of one class (an edge has at most one of each)."""
+    root = ET.fromstring(svg)
+    return {t.get("data-edge", ""): t.text or "" for t in root.iter(f"{SVG_NS}text")
+            if cls in (t.get("class") or "").split()}
+
+
+def node_values_at(expr: str, values: dict[str, float]) -> dict[str, float]:
+    """Every node's value (scalar expressions), by a plain reverse-mode trace."""
+    return {n["id"]: float(n["value"]) for n in trace(expr, values)["nodes"]}
+
+
+def central_differences(expr: str, values: dict[str, float], wrt: str,
+                        h: float = 1e-6) -> dict[str, float]:
+    """d(node)/d(wrt) for every node by central differences in float64: the reference for the
+    tangents the picture draws, independent of the engine's JVPs."""
+    up = node_values_at(expr, {**values, wrt: values[wrt] + h})
+    down = node_values_at(expr, {**values, wrt: values[wrt] - h})
+    return {k: (up[k] - down[k]) / (2 * h) for k in up}
+
+
+@pytest.mark.parametrize("query,wrt", [(CIRCUIT, "x"), (CIRCUIT, "z"), (FAN_OUT, "x"),
+                                       (FAN_OUT, "y")])
+def test_forward_mode_svg_shows_each_tangent_from_its_step(client: TestClient,
+                                                           query: dict[str, str],
+                                                           wrt: str) -> None:
+    values = {k: float(v) for k, v in query.items() if k != "expr"}
+    record = trace(query["expr"], values, mode="forward", wrt=wrt)
+    fd = central_differences(query["expr"], values, wrt)
+    order = record["forward"]
+    edges = {e["id"]: e for e in record["edges"]}
+    for k in range(1, len(order) + 1):
+        svg = picture(client, "svg", **query, mode="forward", wrt=wrt, step=f"f{k}").decode()
+        known = set(order[:k])
+        # Each edge into a reached node that depends on wrt shows its tangent contribution
+        # (local derivative times its source's tangent), and no other edge shows one.
+        shown = labels_by_class(svg, "edge-tangent")
+        shown.pop("", None)  # the output's tangent, checked below
+        expected = {i: e for i, e in edges.items()
+                    if e["target"] in known and e["tangent"] is not None}
+        assert set(shown) == set(expected), (k, shown)
+        for i, e in expected.items():
+            src_tangent = fd[e["source"]]
+            local = float(e["local"])
+            assert float(e["tangent"]) == pytest.approx(local * src_tangent, abs=1e-6)
+            assert shown[i] == format_number(e["tangent"], 3)
+        # No gradients in forward mode; the step label says the mode.
+        assert labels_by_class(svg, "edge-grad") == {}
+        caption = texts(svg)[-1]
+        assert caption.startswith(f"forward {k}/{len(order)} · forward mode along {wrt}")
+        # The current node says its own tangent (or sums the tangents that feed it).
+        current = order[k - 1]
+        under = [t for t in ET.fromstring(svg).iter(f"{SVG_NS}text")
+                 if "node-sum" in (t.get("class") or "")]
+        assert under, k
+        assert all("tangent" in (t.get("class") or "").split() for t in under)
+        said = [t.text or "" for t in under if "current" in (t.get("class") or "").split()]
+        assert len(said) == 1
+        assert said[0].endswith(" = " + format_number(round(fd[current], 9), 3)), said
+        root = ET.fromstring(svg)
+        cur = [g.get("data-node-id") for g in root.iter(f"{SVG_NS}g")
+               if "current" in (g.get("class") or "").split()]
+        assert cur == [current]
+    # At the end: the output's tangent beside it is the derivative, and the caption says it.
+    out_tangent = [t.text for t in ET.fromstring(svg).iter(f"{SVG_NS}text")
+                   if "out-tangent" in (t.get("class") or "").split()]
+    derivative = fd[record["output"]]
+    assert float(record["derivative"]) == pytest.approx(derivative, abs=1e-6)
+    assert out_tangent == [format_number(record["derivative"], 3)]
+    assert caption.endswith(f"∂f/∂{wrt} = {format_number(record['derivative'], 4)}")
+
+
+def test_forward_mode_fan_in_sums_the_tangents_term_by_term(client: TestClient) -> None:
+    # d(xy + sin x)/dx = y + cos x: the + node is fed y = 3 by q and cos 2 = -0.416 by sin,
+    # drawn as its two parts and their sum (the numbers by hand, not by the engine).
+    svg = picture(client, "svg", **FAN_OUT, mode="forward", wrt="x", step="end").decode()
+    expected = f"3 {MINUS} {format_number(-math.cos(2), 3)} = {format_number(3 + math.cos(2), 3)}"
+    assert expected == "3 − 0.416 = 2.58"
+    assert expected in texts(svg)
+
+
+def test_forward_mode_picture_follows_the_direction(client: TestClient) -> None:
+    # Along tangent 2 every tangent doubles: d(xy)/dx · 2 = 2y.
+    svg = picture(client, "svg", expr="x * y", x="2", y="3", mode="forward", wrt="x",
+                  tangent="2").decode()
+    assert labels_by_class(svg, "out-tangent") == {"": "6"}
+    assert texts(svg)[-1].endswith("∂f/∂x · 2 = 6")
+
+
+def test_forward_mode_pictures_in_png_and_pdf(client: TestClient) -> None:
+    for theme in ("light", "dark", "projector"):
+        png = picture(client, "png", mode="forward", wrt="x", step="f4", theme=theme, scale="2")
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pdf = picture(client, "pdf", mode="forward", wrt="x")
+    assert pdf.startswith(b"%PDF-")
+
+
+def test_reverse_mode_pictures_ignore_wrt_and_tangent(client: TestClient) -> None:
+    plain = picture(client, "svg", step="b2")
+    assert picture(client, "svg", step="b2", wrt="x", tangent="3") == plain
+    assert picture(client, "svg", step="b2", mode="reverse", wrt="x") == plain
+
+
+@pytest.mark.parametrize("extra,kind,words", [
+    ({"mode": "forward"}, "name", "forward mode needs 'wrt'"),
+    ({"mode": "forward", "wrt": ""}, "name", "forward mode needs 'wrt'"),
+    ({"mode": "forward", "wrt": "w"}, "name", "'w' is not an input"),
+    ({"mode": "forward", "wrt": "x", "tangent": "[1, 2]"}, "value", "has shape (2,)"),
+    ({"mode": "forward", "wrt": "x", "step": "b1"}, "step", "forward steps only (f1 to f5)"),
+    ({"mode": "forward", "wrt": "x", "tangent": "[1"}, "value", "is not a number"),
+    ({"mode": "sideways", "wrt": "x"}, "value", "unknown mode 'sideways'"),
+])
+def test_bad_forward_mode_pictures_are_4xx_as_for_the_trace(
+        client: TestClient, extra: dict[str, str], kind: str | None, words: str | None) -> None:
+    for fmt in ("svg", "png"):
+        r = client.get(f"/api/picture.{fmt}?" + urlencode({**CIRCUIT, **extra}))
+        assert r.status_code == 400, r.text
+        error = r.json()["error"]
+        assert words in error["message"] and error["type"] == kind, error
+    if "step" in extra or extra.get("tangent") == "[1":
+        return  # not a POST /api/trace question
+    body: dict[str, object] = {"expr": CIRCUIT["expr"], "values": {"x": -2, "y": 5, "z": -4},
+                               "mode": extra["mode"], "wrt": extra.get("wrt")}
+    if "tangent" in extra:
+        body["tangent"] = json.loads(extra["tangent"])
+    t = client.post("/api/trace", json=body)
+    if t.status_code == 400:  # the same answer, span and all
+        assert t.json() == r.json()
+    else:  # a body the model refuses (422): the URL's 400 says the same in its words
+        assert t.status_code == 422
+
+
+def test_theme_colours_match_the_apps_stylesheet() -> None:
+    """The picture's palettes, tangent included, are the app's (frontend/src/styles.css)."""
+    import re as regex
+
+    from gradtrace.render import THEMES
+
+    css = (Path(__file__).resolve().parents[1] / "frontend" / "src" / "styles.css").read_text()
+    for theme, palette in THEMES.items():
+        start = css.index(f'[data-theme="{theme}"]')
+        block = css[start:css.index("}", start)]
+        found = dict(regex.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", block))
+        for key, colour in palette.items():
+            name = key.replace("_", "-")
+            if isinstance(colour, str) and name in found:
+                assert colour.lower() == found[name].lower(), (theme, key)
+        assert palette["tangent"] == found["tangent"], theme
+
+
+def test_cli_render_forward_mode(tmp_path: Path) -> None:
+    base = [sys.executable, "-m", "gradtrace", "render", "(x + y) * z", "x=-2", "y=5", "z=-4"]
+    frames = tmp_path / "frames"
+    subprocess.run([*base, "--mode", "forward", "--wrt", "z", "--all-steps", "--format", "svg",
+                    "-o", str(frames)], check=True, capture_output=True)
+    files = sorted(frames.iterdir())
+    assert len(files) == 5  # forward steps only
+    last = files[-1].read_text()
+    assert texts(last)[-1] == "forward 5/5 · forward mode along z · ∂f/∂z = 3"
+    assert labels_by_class(last, "out-tangent") == {"": "3"}
+    out = tmp_path / "one.png"
+    subprocess.run([*base, "--mode", "forward", "--wrt", "x", "--tangent", "2", "--step", "f3",
+                    "-o", str(out)], check=True, capture_output=True)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = subprocess.run([*base, "--mode", "forward", "-o", str(tmp_path / "x.svg")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "forward mode needs 'wrt'" in bad.stderr
+    bad = subprocess.run([*base, "--mode", "forward", "--wrt", "x", "--step", "b1",
+                          "-o", str(tmp_path / "x.svg")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "forward steps only" in bad.stderr
+
+
+def test_every_seed_example_renders_in_forward_mode_along_every_input() -> None:
+    from gradtrace.render import format_short
+
+    from .conftest import SEEDS
+
+    settings = get_settings()
+    for ex in SEEDS:
+        layout = compute_layout(compile_graph(ex["expr"], ex["values"], settings), settings)
+        for wrt in ex["values"]:
+            t = trace(ex["expr"], ex["values"], ex.get("seed"), mode="forward", wrt=wrt)
+            svg = render_svg(t, layout, "end", "dark")
+            assert labels_by_class(svg, "out-tangent") == {
+                "": format_short(t["derivative"])}, (ex["expr"], wrt)
+            for k in (1, len(t["forward"])):
+                ET.fromstring(render_svg(t, layout, f"f{k}", "projector"))

@@ -33,6 +33,13 @@ def _short(v: Any) -> str:
     return " ".join(text.split())
 
 
+def _direction(v: Any) -> str:
+    """A forward-mode direction as typed: `2`, `[1, -1]` (short numbers, no NumPy padding)."""
+    if isinstance(v, list):
+        return "[" + ", ".join(_direction(x) for x in v) + "]"
+    return v if isinstance(v, str) else f"{v:g}"
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)
@@ -54,10 +61,13 @@ def format_trace(t: dict[str, Any]) -> str:
         # One pass left to right: each node's value and its tangent d(node)/d(wrt).
         for row, i in zip(fwd, t["forward"], strict=True):
             row.append(_short(nodes[i].get("tangent")) or "0")
+        # A direction other than 1 gives a directional derivative: say which.
+        along = "" if t["tangent"] == 1 else f" along {_direction(t['tangent'])}"
         return "\n".join([
             f"Forward mode along {t['wrt']}",
             _table(fwd, ["node", "op", "shape", "value", f"d/d{t['wrt']}"]), "",
-            "Output: " + _short(t["value"]), f"d(output)/d{t['wrt']} = {_short(t['derivative'])}",
+            "Output: " + _short(t["value"]),
+            f"d(output)/d{t['wrt']}{along} = {_short(t['derivative'])}",
             *(f"warning: {w['message']}" for w in t["warnings"]),
         ])
     out = ["Forward pass", _table(fwd, ["node", "op", "shape", "value"]), ""]
@@ -104,6 +114,16 @@ def _parse_seed(text: str | None) -> Any:
         raise SystemExit(f"gradtrace: the seed is not a number or a JSON list: {text!r}") from None
 
 
+def _parse_tangent(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise SystemExit(f"gradtrace: the tangent (direction) is not a number or a JSON list: "
+                         f"{text!r}") from None
+
+
 def _show_error(expr: str, err: GradtraceError) -> str:
     """The message, then the line of `expr` with the error and carets under its characters: at
     least one, so an error at the end of the input ("expected an operand") points past the text."""
@@ -123,7 +143,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     values = _parse_assignments(args.values)
     seed = _parse_seed(args.seed)
     try:
-        t = trace(args.expr, values, seed, mode=args.mode, wrt=args.wrt)
+        t = trace(args.expr, values, seed, mode=args.mode, wrt=args.wrt,
+                  tangent=_parse_tangent(args.tangent))
     except GradtraceError as err:
         if args.json:
             print(json.dumps({"error": err.to_dict()}))
@@ -144,7 +165,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     fmt = cast(Format, name)
     settings = get_settings()
     try:
-        t = trace(args.expr, values, seed, settings)
+        t = trace(args.expr, values, seed, settings, mode=args.mode, wrt=args.wrt,
+                  tangent=_parse_tangent(args.tangent))
         layout = compute_layout(compile_graph(args.expr, values, settings), settings)
         if not args.all_steps:
             out.write_bytes(convert(render_svg(t, layout, args.step, args.theme), fmt,
@@ -153,7 +175,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(out)
             return 0
         out.mkdir(parents=True, exist_ok=True)
-        total = len(t["forward"]) + len(t["backward"])
+        total = len(t["forward"]) + len(t["backward"])  # forward mode: forward steps only
         for i in range(total):
             view = step_view(t, i)
             spec = f"{view.phase[0]}{view.k}"
@@ -196,18 +218,24 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
                    help="forward: the derivative along one input (--wrt), left to right")
     t.add_argument("--wrt", help="the input to differentiate by, in forward mode")
+    t.add_argument("--tangent", help="forward mode's direction for --wrt (JSON), default ones")
     t.set_defaults(func=cmd_trace)
     r = sub.add_parser("render", help="draw the graph at a step as SVG, PNG or PDF")
     r.add_argument("expr")
     r.add_argument("values", nargs="*", help="input values: x=-2 W=[[1,2],[3,4]]")
     r.add_argument("-o", "--output", required=True,
                    help="the file (format from its suffix), or a folder with --all-steps")
-    r.add_argument("--step", default="end", help="f<k>, b<k>, start or end (default)")
+    r.add_argument("--step", default="end",
+                   help="f<k>, b<k> (reverse mode), start or end (default)")
     r.add_argument("--all-steps", action="store_true", help="one file per step into a folder")
     r.add_argument("--format", choices=["svg", "png", "pdf"], help="with --all-steps")
     r.add_argument("--theme", default="light", choices=["light", "dark", "projector"])
     r.add_argument("--scale", type=float, default=1.0, help="PNG/PDF scale factor")
     r.add_argument("--seed", help="output gradient (JSON)")
+    r.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
+                   help="forward: draw the tangents along one input (--wrt), forward steps only")
+    r.add_argument("--wrt", help="the input to differentiate by, in forward mode")
+    r.add_argument("--tangent", help="forward mode's direction for --wrt (JSON), default ones")
     r.set_defaults(func=cmd_render)
     s = sub.add_parser("serve", help="run the web app")
     s.add_argument("--host", default=get_settings().host)

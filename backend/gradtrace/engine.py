@@ -2,8 +2,9 @@
 
 `build_graph` turns a parsed program into a DAG with one node per input, constant and op. The
 graph depends on the text (and on which names were given values, since a value for `pi` or `e`
-shadows the constant) but never on the values themselves: its `structure` key is what the layout
-is cached by.
+shadows the constant; with `grad(f, x)`, also on their shapes, which decide where a gradient is
+summed back over broadcast axes) but never on the numbers themselves: its `structure` key is what
+the layout is cached by. `grad(f, x)` adds the nodes of f's backward pass (adjoint.py).
 
 `forward` computes every node's value in creation order (which is a topological order).
 `backward` walks the nodes in reverse: a node's upstream gradient is the sum of what its out-edges
@@ -30,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .adjoint import NONDIFF, gradient_nodes  # (importing it registers their ops)
 from .errors import GradtraceError
 from .ops import (
     BINARY_OPERATORS,
@@ -37,6 +39,7 @@ from .ops import (
     FUNCTIONS,
     REGISTRY,
     Array,
+    Shape,
     ShapeError,
     fmt_shape,
     unbroadcast,
@@ -61,6 +64,7 @@ class Node:
     requires_grad: bool = False
     in_edges: list[int] = field(default_factory=list)  # by operand position
     out_edges: list[int] = field(default_factory=list)
+    origin: str | None = None  # "grad": made by a grad(f, x) call, part of a gradient graph
 
     @property
     def id(self) -> str:
@@ -108,31 +112,186 @@ class Graph:
 # Graph building
 
 
+# The functions of the language: the registry's, and grad(f, x), which builds a graph of them.
+LANGUAGE_FUNCTIONS = frozenset({*FUNCTIONS, "grad"})
+
+
 def _unknown_function(name: str, start: int, end: int) -> GradtraceError:
-    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+    close = difflib.get_close_matches(name, list(LANGUAGE_FUNCTIONS), n=1)
     # Without a close match, the list of functions tells the student what there is.
     hint = (f" (did you mean {close[0]}?)" if close
-            else f"; the functions are {', '.join(sorted(FUNCTIONS))}")
+            else f"; the functions are {', '.join(sorted(LANGUAGE_FUNCTIONS))}")
     return GradtraceError("function", f"unknown function '{name}'{hint}", start, end)
 
 
+def _raw_shape(raw: object) -> Shape | None:
+    """The shape a JSON value will have (None if it is not one: `parse_value` will say why)."""
+    shape: list[int] = []
+    x = raw
+    while isinstance(x, list):
+        if not x:
+            return None
+        shape.append(len(x))
+        x = x[0]
+    if isinstance(x, bool) or not isinstance(x, int | float | str):
+        return None
+    return tuple(shape)
+
+
+class _Builder:
+    """Appends nodes and edges to a graph under construction, and tracks each node's static shape
+    (from the shapes of the given values; None where unknown) for `grad`'s sum-back decisions."""
+
+    def __init__(self, given: Mapping[str, object], settings: Settings) -> None:
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.shapes: list[Shape | None] = []
+        self.given = given
+        self.settings = settings
+
+    def add(self, node: Node, s0: int, s1: int) -> int:
+        if len(self.nodes) >= self.settings.max_nodes:
+            raise GradtraceError(
+                "limit", f"the expression has more than {self.settings.max_nodes} nodes", s0, s1,
+            )
+        self.nodes.append(node)
+        if node.kind == "input":
+            shape = _raw_shape(self.given.get(node.label))
+        elif node.kind == "const":
+            shape = ()
+        else:
+            assert node.op is not None
+            arg_shapes = [self.shapes[a] for a in node.args]
+            shape = None
+            if all(a is not None for a in arg_shapes):
+                try:
+                    shape = REGISTRY[node.op].shape([a for a in arg_shapes if a is not None])
+                except (ShapeError, ValueError):
+                    shape = None  # the forward pass says what is wrong, with its span
+        self.shapes.append(shape)
+        return node.index
+
+    def op_node(self, op: str, args: Sequence[int], start: int, end: int, s0: int, s1: int,
+                differentiable: bool = True, origin: str | None = None) -> int:
+        idx = self.add(Node(len(self.nodes), "op", REGISTRY[op].symbol, start, end, op=op,
+                            args=tuple(args),
+                            requires_grad=differentiable and any(
+                                self.nodes[a].requires_grad for a in args), origin=origin),
+                       s0, s1)
+        for k, a in enumerate(args):
+            edge = Edge(len(self.edges), a, idx, k)
+            self.edges.append(edge)
+            self.nodes[idx].in_edges.append(edge.index)
+            self.nodes[a].out_edges.append(edge.index)
+        return idx
+
+
+class _Emitter:
+    """The `adjoint.Builder` that rules write with: new nodes carry the span of the `grad(...)`
+    call. Constants are folded, and a product with the constant 1 is its other factor, so that
+    `grad(x * y, x)` is the node `y` and `grad(x^3, x)` is `3 x^2`, not `1 * (3 x^(3-1))`.
+    A constant is a pending handle (a negative number) until an op node uses it, so that folded
+    intermediates leave no dangling nodes."""
+
+    def __init__(self, b: _Builder, start: int, end: int, s0: int, s1: int) -> None:
+        self.b, self.start, self.end, self.s0, self.s1 = b, start, end, s0, s1
+        self.pending: list[float] = []
+        self.made: dict[int, int] = {}  # handle -> its node, once used
+
+    def const(self, value: float) -> int:
+        self.pending.append(value)
+        return -len(self.pending)
+
+    def real(self, n: int) -> int:
+        """The node of `n`, making the node of a pending constant on first use."""
+        if n >= 0:
+            return n
+        if n not in self.made:
+            value = self.pending[-n - 1]
+            label = f"{value:.6g}" if math.isfinite(value) else str(value)
+            self.made[n] = self.b.add(Node(len(self.b.nodes), "const", label, self.start,
+                                           self.end, const_value=value, origin="grad"),
+                                      self.s0, self.s1)
+        return self.made[n]
+
+    def _const_value(self, n: int) -> float | None:
+        if n < 0:
+            return self.pending[-n - 1]
+        node = self.b.nodes[n]
+        return node.const_value if node.kind == "const" else None
+
+    def op(self, name: str, *args: int) -> int:
+        consts = [self._const_value(a) for a in args]
+        if args and all(c is not None for c in consts):
+            with np.errstate(all="ignore"):
+                v = REGISTRY[name].forward(*(np.asarray(c, dtype=np.float64) for c in consts))
+            return self.const(float(v))
+        if name in ("mul", "masked") and consts[1] == 1.0:
+            return args[0]
+        if name == "mul" and consts[0] == 1.0:
+            return args[1]
+        return self.b.op_node(name, [self.real(a) for a in args], self.start, self.end, self.s0,
+                              self.s1, differentiable=name not in NONDIFF, origin="grad")
+
+    def shape(self, node: int) -> Shape | None:
+        return () if node < 0 else self.b.shapes[node]
+
+
+def _grad_call(b: _Builder, e: Call, f: int, x: int, source: str, s0: int, s1: int) -> int:
+    """The node of d f / d x for `grad(f, x)`: checks, then the backward pass as nodes."""
+    f_expr, x_expr = e.args
+    xn = b.nodes[x]
+    if not isinstance(x_expr, Name) or xn.kind != "input":
+        what = source[x_expr.start:x_expr.end]
+        why = ("is assigned in the expression" if isinstance(x_expr, Name) and xn.kind == "op"
+               else "is a constant" if isinstance(x_expr, Name) else "is not a name")
+        raise GradtraceError(
+            "name", f"grad differentiates with respect to an input, and '{what[:30]}' {why}: "
+            "write grad(f, x) with x an input's name", x_expr.start, x_expr.end,
+        )
+    shape = b.shapes[f]
+    if shape is not None and shape != ():
+        raise GradtraceError(
+            "shape", f"grad needs a scalar to differentiate, but this has shape "
+            f"{fmt_shape(shape)}: take sum(...) or mean(...) of it first",
+            f_expr.start, f_expr.end,
+        )
+    return _gradients(_Emitter(b, e.start, e.end, s0, s1), f, {"x": x})["x"]
+
+
 def build_graph(program: Program, given: Mapping[str, object], settings: Settings) -> Graph:
-    """The DAG of `program`. `given` is only asked which names have values (to shadow pi, e)."""
-    nodes: list[Node] = []
-    edges: list[Edge] = []
+    """The DAG of `program`. `given` is asked which names have values (to shadow pi, e) and, for
+    `grad`, their shapes."""
+    return _build(program, given, settings)[0]
+
+
+def gradient_graph(program: Program, given: Mapping[str, object], settings: Settings
+                   ) -> tuple[Graph, dict[str, int]]:
+    """The graph of `program` extended by the nodes of d output / d x for every input x, as
+    `grad(output, x)` would make them (for second derivatives: the Hessian is their Jacobian)."""
+    graph, b = _build(program, given, settings)
+    whole = (0, len(program.source))
+    emit = _Emitter(b, *whole, *whole)
+    return graph, _gradients(emit, graph.output, graph.inputs)
+
+
+def _gradients(emit: _Emitter, f: int, inputs: Mapping[str, int]) -> dict[str, int]:
+    b = emit.b
+    names = list(inputs)
+    found = gradient_nodes(emit, f, [inputs[n] for n in names], lambda n: b.nodes[n].args,
+                           lambda n: b.nodes[n].op, emit.const(1.0))
+    return {name: emit.real(d if d is not None else emit.op("zeros_like", inputs[name]))
+            for name, d in zip(names, found, strict=True)}
+
+
+def _build(program: Program, given: Mapping[str, object], settings: Settings
+           ) -> tuple[Graph, _Builder]:
+    b = _Builder(given, settings)
+    nodes = b.nodes
     env: dict[str, int] = {}  # assigned names -> node
     inputs: dict[str, int] = {}
     spans: dict[str, tuple[int, int]] = {}
     consts: dict[str, int] = {}  # pi, e -> node
-
-    def add(node: Node, stmt_start: int, stmt_end: int) -> int:
-        if len(nodes) >= settings.max_nodes:
-            raise GradtraceError(
-                "limit", f"the expression has more than {settings.max_nodes} nodes",
-                stmt_start, stmt_end,
-            )
-        nodes.append(node)
-        return node.index
 
     def resolve(e: Name, s0: int, s1: int) -> int:
         if e.id in env:
@@ -142,27 +301,19 @@ def build_graph(program: Program, given: Mapping[str, object], settings: Setting
         if e.id in CONSTANTS and e.id not in given:
             if e.id not in consts:
                 label = "π" if e.id == "pi" else e.id
-                consts[e.id] = add(Node(len(nodes), "const", label, e.start, e.end, name=e.id,
-                                        const_value=CONSTANTS[e.id]), s0, s1)
+                consts[e.id] = b.add(Node(len(nodes), "const", label, e.start, e.end, name=e.id,
+                                          const_value=CONSTANTS[e.id]), s0, s1)
             return consts[e.id]
-        if e.id in FUNCTIONS and e.id not in given:
+        if (e.id in FUNCTIONS or e.id == "grad") and e.id not in given:
             raise GradtraceError("name", f"'{e.id}' is a function: call it, as in {e.id}(x)",
                                  e.start, e.end)
-        inputs[e.id] = add(Node(len(nodes), "input", e.id, e.start, e.end, name=e.id,
-                                requires_grad=True), s0, s1)
+        inputs[e.id] = b.add(Node(len(nodes), "input", e.id, e.start, e.end, name=e.id,
+                                  requires_grad=True), s0, s1)
         spans[e.id] = (e.start, e.end)
         return inputs[e.id]
 
     def op_node(op: str, args: Sequence[int], e: Expr, s0: int, s1: int) -> int:
-        idx = add(Node(len(nodes), "op", REGISTRY[op].symbol, e.start, e.end, op=op,
-                       args=tuple(args),
-                       requires_grad=any(nodes[a].requires_grad for a in args)), s0, s1)
-        for k, a in enumerate(args):
-            edge = Edge(len(edges), a, idx, k)
-            edges.append(edge)
-            nodes[idx].in_edges.append(edge.index)
-            nodes[a].out_edges.append(edge.index)
-        return idx
+        return b.op_node(op, args, e.start, e.end, s0, s1)
 
     result = -1
     for stmt in program.statements:
@@ -170,8 +321,8 @@ def build_graph(program: Program, given: Mapping[str, object], settings: Setting
         made: dict[int, int] = {}  # id(ast node) -> graph node
         for e in walk(stmt.expr):
             if isinstance(e, Num):
-                idx = add(Node(len(nodes), "const", e.text, e.start, e.end,
-                               const_value=e.value), s0, s1)
+                idx = b.add(Node(len(nodes), "const", e.text, e.start, e.end,
+                                 const_value=e.value), s0, s1)
             elif isinstance(e, Name):
                 idx = resolve(e, s0, s1)
             elif isinstance(e, Unary):
@@ -181,6 +332,16 @@ def build_graph(program: Program, given: Mapping[str, object], settings: Setting
                               e, s0, s1)
             else:
                 assert isinstance(e, Call)
+                if e.func == "grad":
+                    if len(e.args) != 2:
+                        raise GradtraceError(
+                            "arity", f"grad takes 2 arguments, as in grad(f, x), got "
+                            f"{len(e.args)}", e.start, e.end,
+                        )
+                    idx = _grad_call(b, e, made[id(e.args[0])], made[id(e.args[1])],
+                                     program.source, s0, s1)
+                    made[id(e)] = idx
+                    continue
                 if e.func not in FUNCTIONS:
                     if e.func in env or e.func in given or e.func in CONSTANTS:
                         # `y(x + 1)` with a value y: most likely a product written as in algebra.
@@ -206,7 +367,7 @@ def build_graph(program: Program, given: Mapping[str, object], settings: Setting
                 node.label = stmt.target
             env[stmt.target] = result
     unused = [(st.start, st.end) for st in program.statements[:-1] if st.target is None]
-    return Graph(nodes, edges, result, inputs, spans, program.source, unused)
+    return Graph(nodes, b.edges, result, inputs, spans, program.source, unused), b
 
 
 # ---------------------------------------------------------------------------------------------

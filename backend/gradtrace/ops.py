@@ -66,6 +66,185 @@ GATE_TEXT = {
 
 
 @dataclass(frozen=True)
+class CodeArgs:
+    """What a backward template of the generated code is written in: the operands as code (a
+    name, or a literal for a constant), the op's output, the upstream gradient `g`, and the static
+    shapes (the generator knows every node's shape)."""
+
+    args: tuple[str, ...]
+    out: str
+    g: str
+    shapes: tuple[Shape, ...]
+    out_shape: Shape
+
+    def number(self, i: int) -> float | None:
+        """Operand `i` as a number where it is a literal constant (None for a name)."""
+        try:
+            return float(self.args[i].strip("()"))
+        except ValueError:
+            return None
+
+
+# A downstream-gradient template: a format string in the operands `{0}`, `{1}`, the output
+# `{out}` and the upstream gradient `{g}`, or a function of the `CodeArgs`.
+GradCode = str | Callable[[CodeArgs], str]
+
+
+@dataclass(frozen=True)
+class OpCode:
+    """How the generated Python files write an op (codegen.py).
+
+    `numpy` / `torch`: the forward expression in the operands `{0}`, `{1}`. `backward`: per
+    operand, the NumPy expression of the downstream gradient, "local derivative times upstream"
+    for elementwise ops (the generator sums it back over broadcast axes where the forward
+    broadcast) and the VJP for tensor ops; it must equal the op's `vjp`, masks included, so that
+    the file prints the engine's numbers. `tangent`: per operand, its part of the output's
+    tangent in forward mode, `{g}` being the operand's tangent (the op's `jvp`); None where it
+    is `backward` itself: elementwise ops (local derivative times the tangent) and ops whose
+    Jacobian is symmetric or a permutation. `numpy_helper` / `torch_helper`: functions the
+    expressions call, written into the file when the op is used."""
+
+    numpy: str
+    torch: str
+    backward: tuple[GradCode, ...]
+    tangent: tuple[GradCode, ...] | None = None
+    numpy_helper: str = ""
+    torch_helper: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated code: what the ops below need beyond one-line templates
+
+
+def _div_code_numerator(c: CodeArgs) -> str:
+    # 1/b times the upstream; a literal divisor 0 as a float64, so that 1/0 is inf as in the
+    # engine (Python's 1 / 0.0 raises).
+    b = f"np.float64({c.args[1]})" if c.number(1) == 0.0 else c.args[1]
+    return f"1 / {b} * {c.g}"
+
+
+def _pow_code_base(c: CodeArgs) -> str:
+    # PyTorch's pow_backward_self: zero where the exponent is 0; a literal exponent other than 0
+    # makes the mask always false, and the line reads as in the notes.
+    a, b = c.args
+    b_num = c.number(1)
+    if b_num is not None and b_num != 0.0:
+        return f"{b} * {a} ** {b_num - 1.0!r} * {c.g}"
+    return f"np.where({b} == 0, 0.0, {b} * {a} ** ({b} - 1) * {c.g})"
+
+
+def _pow_code_exponent(c: CodeArgs) -> str:
+    # PyTorch's pow_backward_exponent: zero where the base is 0 and the exponent >= 0.
+    a, b = c.args
+    a_num = c.number(0)
+    if a_num is not None and a_num != 0.0:
+        return f"{c.out} * np.log({a}) * {c.g}"
+    return f"np.where(({a} == 0) & ({b} >= 0), 0.0, {c.out} * np.log({a}) * {c.g})"
+
+
+def _softmax_code(c: CodeArgs) -> str:
+    # g J = s * (g - <g, s>) along the last axis; a scalar's softmax is the constant 1.
+    if c.out_shape == ():
+        return f"np.zeros_like({c.g})"
+    return f"{c.out} * ({c.g} - np.sum({c.g} * {c.out}, axis=-1, keepdims=True))"
+
+
+def _matmul_code(i: int) -> Callable[[CodeArgs], str]:
+    # dA = dZ B^T, dB = A^T dZ; for a vector operand the outer product takes the place of the
+    # matrix product; batched operands go through a helper that sums broadcast batches back.
+    def code(c: CodeArgs) -> str:
+        a, b = c.args
+        ra, rb = len(c.shapes[0]), len(c.shapes[1])
+        if (ra, rb) == (2, 2):
+            return f"{c.g} @ {b}.T" if i == 0 else f"{a}.T @ {c.g}"
+        if (ra, rb) == (1, 1):
+            return f"{c.g} * {b}" if i == 0 else f"{c.g} * {a}"
+        if (ra, rb) == (2, 1):
+            return f"np.outer({c.g}, {b})" if i == 0 else f"{a}.T @ {c.g}"
+        if (ra, rb) == (1, 2):
+            return f"{b} @ {c.g}" if i == 0 else f"np.outer({a}, {c.g})"
+        return f"matmul_grads({c.g}, {a}, {b})[{i}]"
+
+    return code
+
+
+_SOFTMAX_NUMPY = '''
+def softmax(x):
+    """Along the last axis, shifted by the row's maximum so that exp cannot overflow."""
+    if np.ndim(x) == 0:
+        return np.ones_like(x)
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+'''
+
+_MATMUL_NUMPY = '''
+def matmul_grads(g, a, b):
+    """dA = dZ B^T and dB = A^T dZ for vectors (promoted to matrices as np.matmul does) and
+    batches (summed back over the batch axes that broadcasting added or stretched)."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    g2 = np.reshape(g, (*batch, a2.shape[-2], b2.shape[-1]))
+    da = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
+    db = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
+    return np.reshape(da, a.shape), np.reshape(db, b.shape)
+'''
+
+_CONV2D_NUMPY = '''
+def conv2d(x, w):
+    """Cross-correlation, stride 1, no padding (tf.nn.conv2d, VALID):
+    out[i, j] = sum_pq x[i+p, j+q] w[p, q]; an NHWC input with an HWIO kernel sums over the
+    input channels too."""
+    if x.ndim == 2:
+        return conv2d(x[None, :, :, None], w[:, :, None, None])[0, :, :, 0]
+    kh, kw = w.shape[:2]
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    out = np.zeros((x.shape[0], oh, ow, w.shape[3]))
+    for p in range(kh):
+        for q in range(kw):
+            out += x[:, p:p + oh, q:q + ow, :] @ w[p, q]
+    return out
+
+
+def conv2d_grad_x(g, x, w):
+    """dX[i+p, j+q] += dZ[i, j] w[p, q]: a full convolution of dZ with the flipped kernel."""
+    if x.ndim == 2:
+        return conv2d_grad_x(g[None, :, :, None], x[None, :, :, None],
+                             w[:, :, None, None])[0, :, :, 0]
+    dx = np.zeros_like(x)
+    kh, kw = w.shape[:2]
+    oh, ow = g.shape[1:3]
+    for p in range(kh):
+        for q in range(kw):
+            dx[:, p:p + oh, q:q + ow, :] += g @ w[p, q].T
+    return dx
+
+
+def conv2d_grad_w(g, x, w):
+    """dW[p, q] = sum_ij x[i+p, j+q] dZ[i, j]: a correlation of the input with dZ."""
+    if x.ndim == 2:
+        return conv2d_grad_w(g[None, :, :, None], x[None, :, :, None],
+                             w[:, :, None, None])[:, :, 0, 0]
+    dw = np.zeros_like(w)
+    kh, kw = w.shape[:2]
+    oh, ow = g.shape[1:3]
+    for p in range(kh):
+        for q in range(kw):
+            dw[p, q] = np.tensordot(x[:, p:p + oh, q:q + ow, :], g, axes=([0, 1, 2], [0, 1, 2]))
+    return dw
+'''
+
+_CONV2D_TORCH = '''
+def conv2d(x, w):
+    """tf.nn.conv2d (VALID) in PyTorch's layout: NHWC -> NCHW and HWIO -> OIHW, and back."""
+    if x.ndim == 2:
+        return torch.nn.functional.conv2d(x[None, None], w[None, None])[0, 0]
+    out = torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1))
+    return out.permute(0, 2, 3, 1)
+'''
+
+
+@dataclass(frozen=True)
 class Op:
     name: str
     arity: int
@@ -84,6 +263,10 @@ class Op:
     # What a pass costs beyond its output, for ops where that can be far more: (multiply-adds,
     # elements of the largest intermediate). The engine refuses past the settings' limits.
     cost: Callable[[Sequence[Shape]], tuple[int, int]] | None = None
+    # The code the generated NumPy/PyTorch files write for the op (codegen.py). Every op of the
+    # language has it (tests/test_ops.py checks each); the internal ops of `grad` graphs do not
+    # yet, and the generator refuses their graphs with a 4xx.
+    code: OpCode | None = None
 
 
 REGISTRY: dict[str, Op] = {}
@@ -92,6 +275,7 @@ REGISTRY: dict[str, Op] = {}
 def _register(op: Op) -> Op:
     assert op.name not in REGISTRY, op.name
     assert len(op.local_tex) == op.arity, op.name
+    assert op.code is None or len(op.code.backward) == op.arity, op.name
     REGISTRY[op.name] = op
     return op
 
@@ -166,6 +350,7 @@ _register(Op(
     tex=lambda s: f"{s[0]} + {s[1]}",
     local_tex=(lambda s: "1", lambda s: "1"),
     gate="distributes",
+    code=OpCode("{0} + {1}", "{0} + {1}", ("1 * {g}", "1 * {g}")),
 ))
 
 
@@ -181,6 +366,7 @@ _register(Op(
     "sub", 2, "−", _broadcast("-"), np.subtract, _sub_vjp, jvp=_sub_jvp,
     tex=lambda s: f"{s[0]} - {s[1]}",
     local_tex=(lambda s: "1", lambda s: "-1"),
+    code=OpCode("{0} - {1}", "{0} - {1}", ("1 * {g}", "-1 * {g}")),
 ))
 
 
@@ -200,6 +386,7 @@ _register(Op(
     tex=lambda s: f"{s[0]}\\,{s[1]}",
     local_tex=(lambda s: s[1], lambda s: s[0]),
     gate="swaps",
+    code=OpCode("{0} * {1}", "{0} * {1}", ("{1} * {g}", "{0} * {g}")),
 ))
 
 
@@ -219,6 +406,7 @@ _register(Op(
     "div", 2, "÷", _broadcast("/"), np.divide, _div_vjp, jvp=_div_jvp,
     tex=lambda s: f"\\frac{{{s[0]}}}{{{s[1]}}}",
     local_tex=(lambda s: f"\\frac{{1}}{{{s[1]}}}", lambda s: f"-\\frac{{{s[0]}}}{{{s[1]}^{{2}}}}"),
+    code=OpCode("{0} / {1}", "{0} / {1}", (_div_code_numerator, "-{0} / {1}**2 * {g}")),
 ))
 
 
@@ -248,6 +436,7 @@ _register(Op(
         lambda s: f"{s[1]}\\,{s[0]}^{{{s[1]} - 1}}",
         lambda s: f"{s[0]}^{{{s[1]}}}\\ln {s[0]}",
     ),
+    code=OpCode("{0} ** {1}", "{0} ** {1}", (_pow_code_base, _pow_code_exponent)),
 ))
 
 
@@ -290,6 +479,10 @@ _register(Op(
     ),
     gate="routes",
     doc="On a tie each operand gets half the gradient, as in PyTorch.",
+    code=OpCode("np.maximum({0}, {1})", "torch.maximum({0}, {1})", (
+        "np.where({0} < {1}, 0.0, np.where({0} == {1}, 0.5, 1.0) * {g})",
+        "np.where({0} > {1}, 0.0, np.where({0} == {1}, 0.5, 1.0) * {g})",
+    )),
 ))
 
 
@@ -309,6 +502,10 @@ _register(Op(
     ),
     gate="routes",
     doc="On a tie each operand gets half the gradient, as in PyTorch.",
+    code=OpCode("np.minimum({0}, {1})", "torch.minimum({0}, {1})", (
+        "np.where({0} > {1}, 0.0, np.where({0} == {1}, 0.5, 1.0) * {g})",
+        "np.where({0} < {1}, 0.0, np.where({0} == {1}, 0.5, 1.0) * {g})",
+    )),
 ))
 
 
@@ -318,7 +515,8 @@ _register(Op(
 
 def _unary(name: str, symbol: str, forward: Callable[[Array], Array],
            vjp: Callable[[Array, Array, Array], Array], jvp: Callable[[Array, Array, Array], Array],
-           tex: Callable[[str], str], local: Callable[[str], str], gate: str | None = None) -> None:
+           tex: Callable[[str], str], local: Callable[[str], str], gate: str | None = None,
+           *, code: OpCode) -> None:
     """`vjp(g, x, out)` and `jvp(t, x, out)`: for an elementwise op both are f'(x) times the
     incoming gradient or tangent, but each is written out so that neither is assumed."""
 
@@ -331,6 +529,7 @@ def _unary(name: str, symbol: str, forward: Callable[[Array], Array],
         jvp=jvp_,
         tex=lambda s: tex(s[0]),
         local_tex=(lambda s: local(s[0]),),
+        code=code,
         gate=gate,
     ))
 
@@ -342,33 +541,46 @@ def _sigmoid(x: Array) -> Array:
 
 
 _unary("neg", "−", np.negative, lambda g, x, out: -g, lambda t, x, out: -t, lambda x: f"-{x}",
-       lambda x: "-1")
+       lambda x: "-1",
+       code=OpCode("-{0}", "-{0}", ("-1 * {g}",)))
 _unary("exp", "exp", np.exp, lambda g, x, out: g * out, lambda t, x, out: t * out,
-       lambda x: f"e^{{{x}}}", lambda x: f"e^{{{x}}}")
+       lambda x: f"e^{{{x}}}", lambda x: f"e^{{{x}}}",
+       code=OpCode("np.exp({0})", "torch.exp({0})", ("{out} * {g}",)))
 _unary("log", "log", np.log, lambda g, x, out: g / x, lambda t, x, out: t / x,
-       lambda x: f"\\ln {x}", lambda x: f"\\frac{{1}}{{{x}}}")
+       lambda x: f"\\ln {x}", lambda x: f"\\frac{{1}}{{{x}}}",
+       code=OpCode("np.log({0})", "torch.log({0})", ("1 / {0} * {g}",)))
 _unary("sqrt", "√", np.sqrt, lambda g, x, out: g / (2.0 * out), lambda t, x, out: t / (2.0 * out),
-       lambda x: f"\\sqrt{{{x}}}", lambda x: f"\\frac{{1}}{{2\\sqrt{{{x}}}}}")
+       lambda x: f"\\sqrt{{{x}}}", lambda x: f"\\frac{{1}}{{2\\sqrt{{{x}}}}}",
+       code=OpCode("np.sqrt({0})", "torch.sqrt({0})", ("1 / (2 * {out}) * {g}",)))
 _unary("sin", "sin", np.sin, lambda g, x, out: g * np.cos(x), lambda t, x, out: t * np.cos(x),
-       lambda x: f"\\sin {x}", lambda x: f"\\cos {x}")
+       lambda x: f"\\sin {x}", lambda x: f"\\cos {x}",
+       code=OpCode("np.sin({0})", "torch.sin({0})", ("np.cos({0}) * {g}",)))
 _unary("cos", "cos", np.cos, lambda g, x, out: -g * np.sin(x), lambda t, x, out: -t * np.sin(x),
-       lambda x: f"\\cos {x}", lambda x: f"-\\sin {x}")
+       lambda x: f"\\cos {x}", lambda x: f"-\\sin {x}",
+       code=OpCode("np.cos({0})", "torch.cos({0})", ("-np.sin({0}) * {g}",)))
 _unary("tan", "tan", np.tan, lambda g, x, out: g * (1.0 + out * out),
        lambda t, x, out: t * (1.0 + out * out), lambda x: f"\\tan {x}",
-       lambda x: f"1 + \\tan^{{2}} {x}")
+       lambda x: f"1 + \\tan^{{2}} {x}",
+       code=OpCode("np.tan({0})", "torch.tan({0})", ("(1 + {out}**2) * {g}",)))
 _unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out),
        lambda t, x, out: t * (1.0 - out * out), lambda x: f"\\tanh {x}",
-       lambda x: f"1 - \\tanh^{{2}} {x}")
+       lambda x: f"1 - \\tanh^{{2}} {x}",
+       code=OpCode("np.tanh({0})", "torch.tanh({0})", ("(1 - {out}**2) * {g}",)))
 _unary("sigmoid", "σ", _sigmoid, lambda g, x, out: g * out * (1.0 - out),
        lambda t, x, out: t * out * (1.0 - out),
-       lambda x: f"\\sigma({x})", lambda x: f"\\sigma({x})\\,(1 - \\sigma({x}))")
+       lambda x: f"\\sigma({x})", lambda x: f"\\sigma({x})\\,(1 - \\sigma({x}))",
+       code=OpCode("1 / (1 + np.exp(-{0}))", "torch.sigmoid({0})",
+                    ("{out} * (1 - {out}) * {g}",)))
 # relu' as PyTorch's threshold_backward: zero where x <= 0 (so relu'(0) = 0), g elsewhere (NaN too).
 # Its forward-mode rule is the same threshold_backward applied to the tangent.
 _unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(x <= 0, 0.0, g),
        lambda t, x, out: np.where(x <= 0, 0.0, t),
-       lambda x: f"\\mathrm{{relu}}({x})", lambda x: f"\\mathbb{{1}}[{x} > 0]", gate="routes")
+       lambda x: f"\\mathrm{{relu}}({x})", lambda x: f"\\mathbb{{1}}[{x} > 0]", gate="routes",
+       code=OpCode("np.maximum({0}, 0.0)", "torch.relu({0})",
+                    ("np.where({0} <= 0, 0.0, {g})",)))
 _unary("abs", "abs", np.abs, lambda g, x, out: g * np.sign(x), lambda t, x, out: t * np.sign(x),
-       lambda x: f"|{x}|", lambda x: f"\\operatorname{{sign}}({x})")
+       lambda x: f"|{x}|", lambda x: f"\\operatorname{{sign}}({x})",
+       code=OpCode("np.abs({0})", "torch.abs({0})", ("np.sign({0}) * {g}",)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,6 +602,8 @@ _register(Op(
     vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\cdot \\mathbf{{1}}",),
     gate="distributes",
     elementwise=False,
+    code=OpCode("np.sum({0})", "torch.sum({0})", ("np.full_like({0}, {g})",),
+                tangent=("np.sum({g})",)),
 ))
 
 
@@ -408,6 +622,8 @@ _register(Op(
     local_tex=(lambda s: "\\frac{1}{n}",),
     vjp_tex=(lambda s, z: f"d{s[0]} = \\frac{{d{z}}}{{n}} \\mathbf{{1}}",),
     elementwise=False,
+    code=OpCode("np.mean({0})", "torch.mean({0})", ("np.full_like({0}, {g} / {0}.size)",),
+                tangent=("np.mean({g})",)),
 ))
 
 
@@ -442,6 +658,8 @@ _register(Op(
     vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} \\rangle)",),
     elementwise=False,
     doc="Along the last axis.",
+    code=OpCode("softmax({0})", "torch.softmax({0}, dim=-1)", (_softmax_code,),
+                numpy_helper=_SOFTMAX_NUMPY),
 ))
 
 
@@ -455,6 +673,8 @@ _register(Op(
     vjp_tex=(lambda s, z: f"d{s[0]} = (d{z})^{{\\top}}",),
     elementwise=False,
     doc="Reverses the axes (a matrix transpose; a vector or scalar is unchanged).",
+    code=OpCode("np.transpose({0})", "torch.permute({0}, tuple(range({0}.ndim - 1, -1, -1)))",
+                ("np.transpose({g})",)),
 ))
 
 
@@ -489,6 +709,8 @@ _register(Op(
     vjp_tex=(lambda s, z: f"d{s[0]} = d{z}\\,{s[1]}", lambda s, z: f"d{s[1]} = d{z}\\,{s[0]}"),
     gate="swaps",
     elementwise=False,
+    code=OpCode("np.dot({0}, {1})", "torch.dot({0}, {1})", ("{g} * {1}", "{g} * {0}"),
+                tangent=("np.dot({g}, {1})", "np.dot({0}, {g})")),
 ))
 
 
@@ -559,6 +781,8 @@ _register(Op(
     ),
     elementwise=False,
     cost=_matmul_cost,
+    code=OpCode("{0} @ {1}", "{0} @ {1}", (_matmul_code(0), _matmul_code(1)),
+                tangent=("{g} @ {1}", "{0} @ {g}"), numpy_helper=_MATMUL_NUMPY),
 ))
 
 
@@ -671,6 +895,10 @@ _register(Op(
     doc="2-D cross-correlation, stride 1, no padding (tf.nn.conv2d, VALID): (H,W)*(kh,kw) or "
     "NHWC*HWIO.",
     cost=_conv2d_cost,
+    code=OpCode("conv2d({0}, {1})", "conv2d({0}, {1})",
+                ("conv2d_grad_x({g}, {0}, {1})", "conv2d_grad_w({g}, {0}, {1})"),
+                tangent=("conv2d({g}, {1})", "conv2d({0}, {g})"),
+                numpy_helper=_CONV2D_NUMPY, torch_helper=_CONV2D_TORCH),
 ))
 
 

@@ -7,6 +7,12 @@ gradient to its right; a fan-out node's sum term by term below it), the same ste
 (frontend/src/steps.ts) and the same number format (frontend/src/format.ts), with the theme's
 colours resolved so that any SVG reader, librsvg included, draws it alike. There is no script in
 it, and every piece of text is XML-escaped.
+
+A forward-mode record (`mode: "forward"`) is drawn as the app draws it: forward steps only, the
+tangents in the place of the gradients (below the wire, in the tangent colour: each edge's
+contribution to its target's tangent), the edges feeding the current node highlighted with their
+local derivatives, a node fed by several tangents summing them term by term, the current node's
+own tangent under it, and the output's tangent (the derivative) to its right.
 """
 
 from __future__ import annotations
@@ -31,21 +37,21 @@ THEMES: dict[str, dict[str, str | float]] = {
         "grad": "#c04f00", "local": "#0072b2", "current": "#e69f00", "wire": "#7a818c",
         "node_input": "#e8f1fa", "node_const": "#f1f1f1", "node_op": "#ffffff",
         "node_stroke": "#30343b", "graph_font": 15, "node_font": 16, "wire_width": 1.6,
-        "node_width": 1.6,
+        "node_width": 1.6, "tangent": "#a8457f",
     },
     "dark": {
         "bg": "#15171b", "fg": "#eceef1", "muted": "#a3aab5", "value": "#33cc9f",
         "grad": "#ff8a4c", "local": "#56b4e9", "current": "#f0c040", "wire": "#8d95a1",
         "node_input": "#1f3347", "node_const": "#2a2d33", "node_op": "#23262c",
         "node_stroke": "#c9ced6", "graph_font": 15, "node_font": 16, "wire_width": 1.6,
-        "node_width": 1.6,
+        "node_width": 1.6, "tangent": "#e08cc0",
     },
     "projector": {
         "bg": "#ffffff", "fg": "#000000", "muted": "#222222", "value": "#006046",
         "grad": "#b03a00", "local": "#004f80", "current": "#e69f00", "wire": "#222222",
         "node_input": "#dcebf9", "node_const": "#eeeeee", "node_op": "#ffffff",
         "node_stroke": "#000000", "graph_font": 19, "node_font": 20, "wire_width": 2.6,
-        "node_width": 2.6,
+        "node_width": 2.6, "tangent": "#86295f",
     },
 }
 MONO = "'DejaVu Sans Mono', monospace"
@@ -117,6 +123,17 @@ def _is_scalar(t: Any) -> bool:
     return not isinstance(t, list)
 
 
+def _zeros_like(t: Any) -> Any:
+    return [_zeros_like(i) for i in t] if isinstance(t, list) else 0.0
+
+
+def tangent_of(node: dict[str, Any]) -> Any:
+    """A node's tangent in forward mode, with null (the node does not depend on wrt) as the
+    zeros it stands for (frontend/src/graph-view.ts `tangentOf`)."""
+    t = node.get("tangent")
+    return _zeros_like(node["value"]) if t is None else t
+
+
 # ---------------------------------------------------------------------------------------------
 # Steps, as frontend/src/steps.ts counts them
 
@@ -134,6 +151,12 @@ class StepView:
     arriving: set[str] = field(default_factory=set)
     sending: set[str] = field(default_factory=set)
     backward: dict[str, Any] | None = None
+    mode: Literal["reverse", "forward"] = "reverse"
+    # Forward mode: nodes whose (non-null) tangent is known, edges whose tangent contribution is
+    # known (their target's step is reached), and the edges into the current node.
+    tangented: set[str] = field(default_factory=set)
+    edge_tangents: set[str] = field(default_factory=set)
+    feeding: set[str] = field(default_factory=set)
 
     @property
     def label(self) -> str:
@@ -157,6 +180,9 @@ def step_index(trace: dict[str, Any], spec: str | None) -> int:
         if 1 <= k <= limit:
             return k - 1 if m.group(1) == "f" else f + k - 1
         what = "forward" if m.group(1) == "f" else "backward"
+        if what == "backward" and trace.get("mode") == "forward":
+            raise GradtraceError("step", f"there is no backward step {k}: forward mode has "
+                                 f"forward steps only (f1 to f{f})")
         raise GradtraceError("step", f"there is no {what} step {k}: this expression has "
                              f"{limit} {what} steps ({m.group(1)}1 to {m.group(1)}{limit})")
     raise GradtraceError("step", f"unknown step {spec!r}: use f<k> (forward step k), b<k> "
@@ -167,8 +193,18 @@ def step_view(trace: dict[str, Any], index: int) -> StepView:
     f, b = len(trace["forward"]), len(trace["backward"])
     i = max(0, min(f + b - 1, index))
     if i < f:
-        return StepView(i, "forward", i + 1, f, trace["forward"][i],
+        view = StepView(i, "forward", i + 1, f, trace["forward"][i],
                         valued=set(trace["forward"][: i + 1]))
+        if trace.get("mode") == "forward":
+            view.mode = "forward"
+            view.tangented = {n["id"] for n in trace["nodes"]
+                              if n["id"] in view.valued and n.get("tangent") is not None}
+            for e in trace["edges"]:
+                if e["target"] in view.valued and e.get("tangent") is not None:
+                    view.edge_tangents.add(e["id"])
+                if e["target"] == view.current:
+                    view.feeding.add(e["id"])
+        return view
     k = i - f + 1
     steps = trace["backward"][:k]
     step = steps[-1]
@@ -178,6 +214,35 @@ def step_view(trace: dict[str, Any], index: int) -> StepView:
     view.sending = {e["id"] for e in step["edges"]}
     view.arriving = {t["edge"] for t in step["terms"] if t["edge"] is not None}
     return view
+
+
+def derivative_text(trace: dict[str, Any]) -> str:
+    """The output's derivative in forward mode, as the app writes it beside the output
+    (frontend/src/explain.ts `derivativeText`): `∂f/∂x = −4`, `∂f/∂x · 2 = 6` along a direction
+    other than 1."""
+    out = next((n for n in trace["nodes"] if n["id"] == trace["output"]), None)
+    name = (out or {}).get("name") or "f"
+    v, d = trace.get("tangent"), trace.get("derivative")
+    along = "" if v is None or v == 1 else " · " + (
+        format_number(v, 4) if _is_scalar(v) else format_short(v, 4, 4))
+    shown = format_number(d, 4) if _is_scalar(d) else format_short(d, 4, 4)
+    return f"∂{name}/∂{trace.get('wrt')}{along} = {shown}"
+
+
+def _forward_sum(node: dict[str, Any], parts: list[Any], wrt: str, current: bool) -> str | None:
+    """The text under a node in forward mode (graph-view.ts): a tangent fed by several edges as
+    the sum of their parts, term by term; else the current node's own tangent. None: nothing to
+    say under this node."""
+    if node.get("tangent") is not None and len(parts) > 1:
+        if all(_is_scalar(p) for p in parts) and _is_scalar(node["tangent"]):
+            text = (" + ".join(format_number(p, 3) for p in parts)
+                    + f" = {format_number(node['tangent'], 3)}")
+        else:
+            text = f"Σ of {len(parts)} = {format_short(node['tangent'])}"
+        return text.replace(f"+ {MINUS}", f"{MINUS} ")
+    if current:
+        return f"d/d{wrt} = {format_short(tangent_of(node))}"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,18 +283,24 @@ def _style(theme: dict[str, str | float]) -> str:
   font-family: {MONO}; }}
 .node.current .node-shape {{ stroke: {t['current']}; stroke-width: 5px; }}
 .node.current-forward .node-shape {{ stroke: {t['value']}; }}
-.edge-value, .edge-grad, .edge-local, .node-sum {{ font-weight: 700; font-size: {gf}px;
-  font-family: {MONO}; paint-order: stroke; stroke: {t['bg']}; stroke-width: 5px;
+.edge-value, .edge-grad, .edge-tangent, .edge-local, .node-sum {{ font-weight: 700;
+  font-size: {gf}px; font-family: {MONO}; paint-order: stroke; stroke: {t['bg']}; stroke-width: 5px;
   stroke-linejoin: round; }}
 .edge-value {{ fill: {t['value']}; }}
 .edge-grad {{ fill: {t['grad']}; }}
+.edge-tangent {{ fill: {t['tangent']}; }}
 .edge-local {{ fill: {t['local']}; font-size: {gf * 0.85:.1f}px; }}
 .node-sum {{ fill: {t['grad']}; font-size: {gf * 0.9:.1f}px; }}
 .node-sum.current {{ font-size: {gf}px; }}
+.node-sum.tangent {{ fill: {t['tangent']}; }}
 .edge.arriving .wire, .edge.arriving .wire-tip {{ stroke: {t['grad']};
   stroke-width: {ww * 1.8:.2f}px; stroke-dasharray: 9 6; }}
 .edge.sending .wire, .edge.sending .wire-tip {{ stroke: {t['grad']};
   stroke-width: {ww * 1.8:.2f}px; }}
+.edge.feeding.tangented .wire, .edge.feeding.tangented .wire-tip {{ stroke: {t['tangent']};
+  stroke-width: {ww * 1.8:.2f}px; }}
+.edge.feeding:not(.tangented) .wire {{ stroke-dasharray: 2 5; }}
+.node.tangented.current .node-shape {{ stroke: {t['tangent']}; }}
 .step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
 """
 
@@ -243,6 +314,8 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
     if theme not in THEMES:
         raise GradtraceError("value", f"unknown theme {theme!r}: use light, dark or projector")
     view = step_view(trace, step_index(trace, step))
+    forward_mode = view.mode == "forward"
+    wrt = str(trace.get("wrt") or "?")
     colours = THEMES[theme]
     nodes = {n["id"]: n for n in trace["nodes"]}
     graph_font, node_font = float(colours["graph_font"]), float(colours["node_font"])
@@ -250,7 +323,7 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
     extent = _Extent()
 
     def text(x: float, y: float, cls: str, content: str, anchor: str = "middle",
-             size: float = 1.0) -> str:
+             size: float = 1.0, data: str | None = None) -> str:
         # librsvg ignores dominant-baseline, so baselines are placed explicitly; the text's
         # estimated box (monospace: 0.6 em a character) widens the picture to fit it.
         em = graph_font * size
@@ -258,12 +331,20 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
         left = x - width / 2 if anchor == "middle" else x
         extent.add(left, y - em)
         extent.add(left + width, y + 0.25 * em)
-        return (f'<text x="{_f(x)}" y="{_f(y)}" class="{cls}" text-anchor="{anchor}">'
+        # `data`: the quoted id of the edge a label belongs to (as the app's data-edge).
+        tag = "" if data is None else f" data-edge={data}"
+        return (f'<text x="{_f(x)}" y="{_f(y)}" class="{cls}" text-anchor="{anchor}"{tag}>'
                 f"{escape(content)}</text>")
 
+    caption = view.label
+    if forward_mode:
+        # What the app says beside the output (explain.ts `derivativeText`), once it is known.
+        caption += f" · forward mode along {wrt}"
+        if trace["output"] in view.valued:
+            caption += " · " + derivative_text(trace)
     out: list[str] = [
         "",  # the <svg> element, once the extent of everything in it is known
-        f"<title>{escape(trace['expr'][:200])} ({escape(view.label)})</title>",
+        f"<title>{escape(trace['expr'][:200])} ({escape(caption)})</title>",
         f"<style>{_style(colours)}</style>",
         '<defs><marker id="gt-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="10" '
         'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
@@ -278,9 +359,12 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
         src = nodes[e["source"]]
         valued = e["source"] in view.valued
         grad_known = e["id"] in view.edge_grads and e["downstream"] is not None
+        tangent_known = e["id"] in view.edge_tangents
         classes = ["edge"] + [c for c, on in (("valued", valued), ("graded", grad_known),
                                               ("arriving", e["id"] in view.arriving),
-                                              ("sending", e["id"] in view.sending)) if on]
+                                              ("sending", e["id"] in view.sending),
+                                              ("tangented", tangent_known),
+                                              ("feeding", e["id"] in view.feeding)) if on]
         a = geo["arrow"]
         edges_svg.append(
             f'<g class="{" ".join(classes)}" data-edge-id={quoteattr(e["id"])}>'
@@ -289,16 +373,26 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
             'marker-end="url(#gt-arrow)"/></g>'
         )
         mx, my = geo["label"]
+        edge = quoteattr(e["id"])
         if valued:
-            labels.append(text(mx, my - 5, "edge-value", format_short(src["value"])))
+            labels.append(text(mx, my - 5, "edge-value", format_short(src["value"]), data=edge))
         if grad_known:
-            labels.append(text(mx, my + 5 + cap, "edge-grad", format_short(e["downstream"])))
-        if e["id"] in view.sending and e["local"] is not None:
+            labels.append(text(mx, my + 5 + cap, "edge-grad", format_short(e["downstream"]),
+                               data=edge))
+        if tangent_known:
+            # Forward mode: the edge's part of its target's tangent, where the gradient goes.
+            labels.append(text(mx, my + 5 + cap, "edge-tangent", format_short(e["tangent"]),
+                               data=edge))
+        if (e["id"] in view.sending or e["id"] in view.feeding) and e["local"] is not None:
             lx, ly = geo["local"]
             labels.append(text(lx, ly - 5, "edge-local", "×" + format_number(e["local"], 3),
-                               size=0.85))
+                               size=0.85, data=edge))
     nodes_svg: list[str] = []
     steps_by_node = {s["node"]: s for s in trace["backward"]}
+    tangent_parts: dict[str, list[Any]] = {}  # forward mode: the tangents into each node
+    for e in trace["edges"]:
+        if e.get("tangent") is not None:
+            tangent_parts.setdefault(e["target"], []).append(e["tangent"])
     for n in trace["nodes"]:
         geo = layout["nodes"].get(n["id"])
         if geo is None:
@@ -310,7 +404,8 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
             ("named", named), ("output", n["id"] == trace["output"]),
             ("valued", n["id"] in view.valued), ("graded", graded),
             ("current", view.current == n["id"]),
-            ("current-forward", view.current == n["id"] and view.phase == "forward")) if on]
+            ("current-forward", view.current == n["id"] and view.phase == "forward"),
+            ("tangented", n["id"] in view.tangented)) if on]
         if geo["shape"] == "ellipse":
             shape = f'<ellipse rx="{_f(w / 2)}" ry="{_f(h / 2)}" class="node-shape"/>'
         else:
@@ -328,7 +423,17 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
         )
         extent.add(x - w / 2, y - h / 2 - (node_font if tag else 0))
         extent.add(x + w / 2, y + h / 2)
-        if graded and n["fanout"] > 1:
+        # Forward mode: the tangent is known once the node's step is reached (zeros where the node
+        # does not depend on wrt).
+        tangent_known = forward_mode and n["id"] in view.valued
+        if tangent_known:
+            forward_sum = _forward_sum(n, tangent_parts.get(n["id"], []), wrt,
+                                       view.current == n["id"])
+            if forward_sum is not None:
+                current = " current" if view.current == n["id"] else ""
+                labels.append(text(x, y + h / 2 + 8 + cap, "node-sum tangent" + current,
+                                   forward_sum, size=1.0 if current else 0.9))
+        elif graded and n["fanout"] > 1:
             terms = steps_by_node[n["id"]]["terms"]
             if len(terms) > 1 and all(_is_scalar(t["value"]) for t in terms) and _is_scalar(
                     n["grad"]):
@@ -347,12 +452,17 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
             if graded:
                 labels.append(text(ox, y + 4 + cap, "edge-grad out-grad",
                                    format_short(n["grad"]), anchor="start"))
+            if tangent_known:
+                labels.append(text(ox, y + 4 + cap, "edge-tangent out-tangent",
+                                   format_short(tangent_of(n)), anchor="start"))
     extent.add(0, 0)
     extent.add(layout["width"], layout["height"])
     pad = 12.0
     x0, y0 = extent.x0 - pad, extent.y0 - pad
     width = extent.x1 - extent.x0 + 2 * pad
-    height = extent.y1 - extent.y0 + 2 * pad + graph_font * 1.4  # room for the step label
+    # Room for the step label under everything, and for its width.
+    width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16)
+    height = extent.y1 - extent.y0 + 2 * pad + graph_font * 1.4
     out[0] = (
         '<svg xmlns="http://www.w3.org/2000/svg" '
         f'width="{_f(width)}" height="{_f(height)}" '
@@ -366,7 +476,7 @@ def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None =
             '<g class="edges">', *edges_svg, "</g>", '<g class="nodes">', *nodes_svg, "</g>",
             '<g class="labels">', *labels, "</g>", "</g>",
             f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8)}" class="step-label">'
-            f"{escape(view.label)}</text>",
+            f"{escape(caption)}</text>",
             "</svg>"]
     return "\n".join(out)
 

@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     # Multiply-adds of one matmul or conv2d pass: about 0.1 s here. Lecture-sized work is far
     # below it (64 MNIST images, 5x5 kernels, 32 channels: 30 million).
     max_op_macs: int = 100_000_000
+    # The Hessian ("hessian": true) is a matrix of (input numbers)^2 entries, one forward-mode pass
+    # over the gradient graph per input number: lecture-sized, as a matrix one reads.
+    max_hessian_elements: int = 64
+    # The numeric gradient check ("check": true) runs 2 forward passes per input element: at most
+    # this many passes, and at most this much work in all (passes x (nodes + numbers per pass);
+    # about 1 s here). A 10x10 weight matrix in a small MLP is about 200 passes.
+    max_check_evaluations: int = 2_000
+    max_check_work: int = 2_000_000
+    # The explicit Jacobian of a tensor edge, shown beside the VJP, only up to this many entries
+    # (an 8x8 matrix is what a panel shows legibly).
+    max_jacobian_entries: int = 64
     # Pictures: rsvg-convert cannot draw past 32,767 px a side, and memory grows with the area.
     max_picture_pixels: int = 40_000_000
     picture_timeout_s: float = 10.0

@@ -3,7 +3,9 @@
 The file holds the trace and its layout (JSON), the standalone bundle of the browser app
 (frontend/standalone/, built to `<frontend_dist>/standalone/standalone.{js,css}`: the graph view,
 the step controls and the explanation) and its CSS, all inlined. It is what "Download HTML" in
-the app gives (`GET /api/standalone.html`), and what a notebook shows (`notebook_html`).
+the app gives (`GET /api/standalone.html`), and what a notebook shows (`notebook_html`). A
+forward-mode record (`trace(..., mode="forward", wrt="x")`, or the query's `mode=forward&wrt=x`)
+gives a page that steps forward mode, as the app does: tangents, no backward pass.
 
 Escaping: the data is JSON inside `<script type="application/json">`, with `<`, `>` and `&`
 written as `\\u003c`, `\\u003e`, `\\u0026` (so no `</script>` or `<!--` in user text can end or
@@ -77,9 +79,9 @@ def _default_layout(record: dict[str, Any], settings: Settings) -> dict[str, Any
 def standalone_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = None,
                     step: str | None = None, theme: str = "light",
                     settings: Settings | None = None) -> str:
-    """The page for `trace_record` (a `gradtrace.trace(...)` record) drawn with `layout` (its
-    `/api/layout` answer; computed when None), opened at `step` (`f2`, `b3`, `start`, `end`;
-    None: the end) in `theme` (light, dark, projector).
+    """The page for `trace_record` (a `gradtrace.trace(...)` record, reverse or forward mode)
+    drawn with `layout` (its `/api/layout` answer; computed when None), opened at `step` (`f2`,
+    `b3`, `start`, `end`; None: the end) in `theme` (light, dark, projector).
 
     Raises `GradtraceError` for an unknown step or theme, `StandaloneUnavailable` when the
     frontend is not built."""

@@ -6,7 +6,10 @@
 - one parameter per input value, the value as JSON: `x=-2`, `W=[[1,2],[3,4]]`;
 - `seed`: the output gradient (JSON), `step`: `f<k>`, `b<k>`, `start` or `end`, `theme`:
   light, dark or projector, `scale`: the PNG scale factor;
-- `hide`, `autoplay`, `speed`, `mode`, `wrt`, `tangent` shape the page (its UI and forward mode);
+- `mode`: `reverse` (the default) or `forward`; in forward mode `wrt`, the input to differentiate
+  along, and `tangent`, the direction (JSON; ones of the input's shape when absent);
+- `hide`, `autoplay`, `speed`, `check`, `hessian` shape the page's UI only (pictures and files
+  ignore them);
 - an input whose name is one of these reserved words (or any input at all) may be given as
   `v.<name>`: `v.step=3` is the value of an input called `step`.
 """
@@ -17,14 +20,15 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import GradtraceError
 
-# Parameters of the view, not input values. (`mode`, `wrt`, `tangent` are the page's forward-mode
-# view; pictures draw the reverse pass for now and ignore them.)
+Mode = Literal["reverse", "forward"]
+
+# Parameters of the view, not input values.
 RESERVED = frozenset({"expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed",
-                      "mode", "wrt", "tangent"})
+                      "mode", "wrt", "tangent", "check", "hessian"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -36,6 +40,9 @@ class ViewState:
     step: str | None = None
     theme: str = "light"
     scale: float = 1.0
+    mode: Mode = "reverse"
+    wrt: str | None = None
+    tangent: Any = None
 
 
 def _json(name: str, text: str, what: str) -> Any:
@@ -67,5 +74,19 @@ def from_query(items: Iterable[tuple[str, str]]) -> ViewState:
         if not 0.1 <= scale <= 8:
             raise GradtraceError("value", "scale must be a number from 0.1 to 8")
     seed = _json("seed", params["seed"], "the output gradient") if "seed" in params else None
+    mode: Mode
+    text = params.get("mode", "reverse")
+    if text == "forward":
+        mode = "forward"
+    elif text == "reverse":
+        mode = "reverse"
+    else:
+        # The message of trace() for the same mistake in a POST /api/trace body.
+        raise GradtraceError("value", f"unknown mode {text[:20]!r}: give 'reverse' or 'forward'",
+                             0, len(params["expr"]))
+    # wrt and tangent are checked by trace() against the graph (an input of it? of its shape?),
+    # so that a URL and a POST /api/trace body get the same answers.
+    tangent = (_json("tangent", params["tangent"], "the direction")
+               if "tangent" in params else None)
     return ViewState(params["expr"], values, seed, params.get("step"),
-                     params.get("theme", "light"), scale)
+                     params.get("theme", "light"), scale, mode, params.get("wrt"), tangent)

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .check import check_forward, check_reverse
 from .engine import (
     Graph,
     Node,
@@ -37,6 +38,9 @@ from .engine import (
     parse_value,
 )
 from .errors import GradtraceError
+from .hessian import hessian as second_derivatives
+from .hessian import is_symmetric
+from .jacobian import edge_jacobian, jacobian_size
 from .ops import GATE_TEXT, REGISTRY, Array, fmt_shape, vjp_tex
 from .parser import parse
 from .settings import Settings, get_settings
@@ -167,6 +171,7 @@ def _node_record(node: Node, res: Result, grad: JSON) -> dict[str, Any]:
         "start": node.start,
         "end": node.end,
         "fanout": len(node.out_edges),
+        "origin": node.origin,
         "gate": REGISTRY[node.op].gate if node.op else ("sums" if len(node.out_edges) > 1
                                                           and node.requires_grad else None),
     }
@@ -281,13 +286,17 @@ Mode = Literal["reverse", "forward"]
 
 def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
           settings: Settings | None = None, mode: Mode = "reverse", wrt: str | None = None,
-          tangent: object = None) -> Trace:
+          tangent: object = None, check: bool = False, hessian: bool = False) -> Trace:
     """Trace `expr` with `values` (numbers or nested lists) and output gradient `seed`.
 
     `mode="forward"` traces forward-mode differentiation instead: the tangents along the input
     `wrt` in the direction `tangent` (ones of the input's shape by default; one number
     broadcasts). `wrt` and `tangent` are ignored in reverse mode; `seed` is checked and recorded
     in both modes but only the reverse pass uses it.
+
+    `check=True` adds `check`: the analytic derivatives beside central finite differences
+    (check.py); the rest of the record is the same. `hessian=True` adds `hessian`, the matrix of
+    second derivatives of a scalar output over the input numbers (hessian.py).
 
     Raises `GradtraceError` (with the span in `expr`) for any problem with the input.
     """
@@ -324,8 +333,15 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
     if mode == "forward":
         assert wrt is not None
         direction = make_tangent(graph, wrt, tangent, vals, settings)
-        return _forward_record(graph, vals, make_seed(graph, seed, out, settings),
-                               forward_mode(graph, vals, wrt, direction), warnings)
+        tan = forward_mode(graph, vals, wrt, direction)
+        record = _forward_record(graph, vals, make_seed(graph, seed, out, settings), tan,
+                                 warnings)
+        if check:
+            record["check"] = check_forward(graph, inputs, vals, wrt, tan.tangent, tan.output,
+                                            settings)
+        if hessian:
+            record["hessian"] = _hessian_record(expr, values, inputs, settings)
+        return record
     res = backward(graph, vals, make_seed(graph, seed, out, settings))
     for w in (
         _first_nonfinite(graph, list(vals), graph.nodes, "forward pass"),
@@ -334,11 +350,12 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
         if w:
             warnings.append(w)
     edges = _edge_records(graph, res)
+    _add_jacobians(graph, res, edges, settings)
     # Each gradient is encoded once and the same data shared by the node, its step and
     # `gradients` (a tensor's tolist() is most of the record's cost).
     grads = [encode(g) for g in res.grads]
     out_node = graph.nodes[graph.output]
-    return Trace({
+    record = Trace({
         "expr": expr,
         "mode": "reverse",
         "output": out_node.id,
@@ -355,6 +372,46 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
         "cost": _cost(graph, vals),
         "warnings": warnings,
     })
+    if check:
+        record["check"] = _reverse_check(graph, inputs, vals, res, settings)
+    if hessian:
+        record["hessian"] = _hessian_record(expr, values, inputs, settings)
+    return record
+
+
+def _hessian_record(expr: str, values: Mapping[str, object], inputs: Mapping[str, Array],
+                    settings: Settings) -> dict[str, Any]:
+    h = second_derivatives(expr, values, inputs, settings)
+    return {"inputs": h["inputs"], "labels": h["labels"], "matrix": encode(h["matrix"]),
+            "symmetric": is_symmetric(h["matrix"])}
+
+
+def _reverse_check(graph: Graph, inputs: Mapping[str, Array], vals: list[Array], res: Result,
+                   settings: Settings) -> dict[str, Any]:
+    """The numeric check of every input's gradient (check.py)."""
+    grads: dict[str, Array] = {}
+    for name, idx in graph.inputs.items():
+        g = res.grads[idx]
+        grads[name] = g if g is not None else np.zeros(vals[idx].shape)
+    return check_reverse(graph, inputs, vals, res.seed, grads, settings)
+
+
+def _add_jacobians(graph: Graph, res: Result, edges: list[dict[str, Any]],
+                   settings: Settings) -> None:
+    """On every tensor edge a gradient flows along: `jacobian_size` (target numbers x source
+    numbers), and `jacobian` (the explicit matrix, jacobian.py) when that is small enough."""
+    for e, rec in zip(graph.edges, edges, strict=True):
+        src, dst = res.values[e.source], res.values[e.target]
+        if (src.ndim == 0 and dst.ndim == 0) or res.downstream[e.index] is None:
+            continue
+        size = jacobian_size(src.shape, dst.shape)
+        rec["jacobian_size"] = size
+        rec["jacobian"] = None
+        if size <= settings.max_jacobian_entries:
+            target = graph.nodes[e.target]
+            assert target.op is not None
+            args = [res.values[a] for a in target.args]
+            rec["jacobian"] = encode(edge_jacobian(REGISTRY[target.op], args, dst, e.arg))
 
 
 def _forward_record(graph: Graph, vals: list[Array], seed: Array, tan: Tangents,

@@ -16,6 +16,8 @@ export interface TraceNode {
   start: number;
   end: number;
   fanout: number;
+  /** "grad": a node of the gradient graph a grad(f, x) call built. */
+  origin?: "grad" | null;
   gate: string | null;
   /** Forward mode: the node's tangent (d node / d wrt along the tangent); null where it does not
    * depend on wrt. Absent in reverse mode. */
@@ -35,6 +37,35 @@ export interface TraceEdge {
   /** Forward mode: this edge's contribution to its target's tangent (local × source tangent for
    * scalar edges); null where the source does not depend on wrt. Absent in reverse mode. */
   tangent?: Tensor | null;
+  /** Reverse mode, tensor edges: the number of entries of the dense Jacobian d target / d source
+   * (never formed by the engine), and for small ones the matrix itself (rows: target elements,
+   * columns: source elements, both in C order); null when too big to show. */
+  jacobian_size?: number;
+  jacobian?: number[][] | null;
+}
+
+/** One input's numeric check: the analytic derivative beside its central finite difference. */
+export interface InputCheck {
+  analytic: Tensor;
+  numeric: Tensor;
+  rel_error: number;
+  abs_error: number;
+  step: number;
+  verdict: "pass" | "fail" | "kink" | "nonfinite";
+  passed: boolean;
+  note: string | null;
+}
+
+/** The numeric gradient check of a trace asked for with `check: true`. */
+export interface GradCheck {
+  mode: Mode;
+  of: string;
+  method: string;
+  tolerance: number;
+  evaluations: number;
+  passed: boolean;
+  inputs: Record<string, InputCheck>;
+  notes: string[];
 }
 
 export interface Term {
@@ -79,6 +110,18 @@ export interface Trace {
   derivative?: Tensor;
   /** The cost of a full gradient in each mode, one sentence each. */
   cost?: { reverse: string; forward: string };
+  /** The numeric gradient check, when asked for. */
+  check?: GradCheck;
+  /** The Hessian of a scalar output, when asked for. */
+  hessian?: HessianRecord;
+}
+
+/** d²f / dv_i dv_j over the input numbers v (inputs in order of first use, tensors in C order). */
+export interface HessianRecord {
+  inputs: string[];
+  labels: string[];
+  matrix: number[][];
+  symmetric: boolean;
 }
 
 export type Mode = "reverse" | "forward";
@@ -170,7 +213,23 @@ function decodeEdge(e: TraceEdge): TraceEdge {
     local: e.local === null ? null : (decodeTensor(e.local) as number),
     downstream: decodeMaybe(e.downstream),
     ...(e.tangent !== undefined ? { tangent: decodeMaybe(e.tangent) } : {}),
+    ...(e.jacobian ? { jacobian: decodeTensor(e.jacobian) as number[][] } : {}),
   };
+}
+
+function decodeCheck(c: GradCheck): GradCheck {
+  const inputs: Record<string, InputCheck> = {};
+  for (const [name, x] of Object.entries(c.inputs)) {
+    inputs[name] = {
+      ...x,
+      analytic: decodeTensor(x.analytic),
+      numeric: decodeTensor(x.numeric),
+      rel_error: decodeTensor(x.rel_error) as number,
+      abs_error: decodeTensor(x.abs_error) as number,
+      step: decodeTensor(x.step) as number,
+    };
+  }
+  return { ...c, inputs };
 }
 
 /** Decode every numeric field of a trace (only those: a label may well be the name "NaN"). */
@@ -198,6 +257,8 @@ export function decodeTrace(raw: Trace): Trace {
     warnings: raw.warnings ?? [],
     ...(raw.tangent !== undefined && raw.tangent !== null ? { tangent: decodeTensor(raw.tangent) } : {}),
     ...(raw.derivative !== undefined && raw.derivative !== null ? { derivative: decodeTensor(raw.derivative) } : {}),
+    ...(raw.check ? { check: decodeCheck(raw.check) } : {}),
+    ...(raw.hessian ? { hessian: { ...raw.hessian, matrix: decodeTensor(raw.hessian.matrix) as number[][] } } : {}),
   };
 }
 
@@ -250,8 +311,13 @@ export async function fetchTrace(
   seed: Tensor | null,
   signal?: AbortSignal,
   forward?: ForwardRequest | null,
+  check = false,
+  hessian = false,
 ): Promise<Trace> {
   const body: Record<string, unknown> = { expr, values: encodeValues(values) };
+  // Sent only when asked for: without them the request is exactly what it always was.
+  if (check) body.check = true;
+  if (hessian) body.hessian = true;
   if (seed !== null) body.seed = encodeTensor(seed);
   // Reverse mode sends no `mode` at all: the request is exactly what it always was.
   if (forward) {

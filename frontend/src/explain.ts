@@ -3,6 +3,7 @@
 
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShape, formatShort, isScalar } from "./format";
+import { jacobianNote, jacobianProductTex, jacobianTex } from "./jacobian-view";
 import type { StepState } from "./steps";
 
 export interface Explanation {
@@ -114,6 +115,9 @@ function edgeLine(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor,
       `\\quad\\Rightarrow\\quad ${frac(L, S)}: ${down === null ? "" : formatShape(shapeOfTensor(down))}`,
   );
   if (e.vjp_formula) lines.push(`\\text{VJP: }${e.vjp_formula}`);
+  // Beside the VJP, the explicit Jacobian it applies, where it is small enough to show.
+  const J = jacobianTex(e, N, S);
+  if (J) lines.push(J, jacobianProductTex(N, S));
   return lines;
 }
 
@@ -307,6 +311,10 @@ export function explainStep(trace: Trace, st: StepState): Explanation {
     const out = trace.nodes.find((n) => n.id === trace.output);
     notes.push(`An input: ∂${out?.name ?? "L"}/∂${node.label} is complete, the sum of all it received.`);
   }
+  const dense = step.edges.find((e) => e.jacobian_size !== undefined);
+  const src = dense ? byId.get(dense.source) : undefined;
+  const why = dense && src ? jacobianNote(dense, node.label, src.label) : null;
+  if (why) notes.push(why);
   if (step.edges.some((e) => e.broadcast))
     notes.push("Broadcast: the gradient is summed back over the broadcast axes.");
   const what = node.kind === "op" ? node.op ?? "op" : node.kind;

@@ -11,7 +11,7 @@ export interface Token {
 
 export const FUNCTIONS = new Set([
   "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
-  "max", "min", "pow", "sum", "mean", "softmax", "transpose", "dot", "matmul", "conv2d",
+  "max", "min", "pow", "sum", "mean", "softmax", "transpose", "dot", "matmul", "conv2d", "grad",
 ]);
 export const CONSTANTS = new Set(["pi", "e"]);
 

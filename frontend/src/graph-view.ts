@@ -154,7 +154,7 @@ export class GraphView {
   private drawNode(n: TraceNode, trace: Trace, l: Layout["nodes"][string], nodeLayer: SVGGElement, labelLayer: SVGGElement): NodeEls {
     const named = n.kind === "op" && n.name !== null;
     const g = svgEl("g", {
-      class: `node kind-${n.kind}${named ? " named" : ""}${n.id === trace.output ? " output" : ""}`,
+      class: `node kind-${n.kind}${named ? " named" : ""}${n.origin === "grad" ? " from-grad" : ""}${n.id === trace.output ? " output" : ""}`,
       "data-node-id": n.id,
       "data-kind": n.kind,
       ...(n.name ? { "data-name": n.name } : {}),
@@ -178,7 +178,7 @@ export class GraphView {
       tag.textContent = OP_SYMBOL[n.op] ?? n.op;
     }
     const title = svgEl("title", {}, g);
-    const what = n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`;
+    const what = (n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`) + (n.origin === "grad" ? " (built by grad)" : "");
     title.textContent = what;
     const sum = svgEl("text", { x: l.x, y: l.y + l.h / 2 + 8, class: "node-sum", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
     const els: NodeEls = { g, title, what, shape, sum };

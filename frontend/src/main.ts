@@ -2,6 +2,8 @@
 
 import "./styles.css";
 import { ApiError, fetchPresets, type Mode, type Preset, type Trace, type Values } from "./api";
+import { CheckPanel } from "./check-panel";
+import { HessianPanel } from "./hessian-panel";
 import { blurAfterChange, isTypingTarget, StepControls } from "./controls";
 import { derivativeText, explainStep } from "./explain";
 import { download, graphSvg, svgToPng } from "./export";
@@ -14,6 +16,7 @@ import { Inspector } from "./inspector";
 import { PresetsGallery } from "./presets";
 import { Session, type SessionResult } from "./session";
 import { SharePanel } from "./share";
+import { CodePanel } from "./code-panel";
 import { clampStep, inputNamesOf, stepState, totalSteps } from "./steps";
 import { htmlEl, setText } from "./svg";
 import { applyTheme, isTheme, savedTheme, themeSelect } from "./theme";
@@ -59,6 +62,8 @@ const stage = htmlEl("section", { class: "stage" }, main);
 const exprInput = new ExprInput(side);
 const warnings = htmlEl("div", { class: "warnings", "data-testid": "warnings" }, side);
 const valuesPanel = new ValuesPanel(side);
+const checkPanel = new CheckPanel(side);
+const hessianPanel = new HessianPanel(side);
 const presets = new PresetsGallery(side);
 
 const outBar = htmlEl("div", { class: "out-bar" }, stage);
@@ -86,6 +91,11 @@ const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the 
 
 const share = new SharePanel(stage, currentState, () => document.documentElement.dataset.theme ?? "light");
 shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
+const codeBtn = htmlEl("button", { type: "button", title: "this expression as runnable Python: NumPy with the backward pass by hand, or PyTorch", "data-testid": "code", "aria-expanded": "false", "aria-haspopup": "dialog" });
+outActions.insertBefore(codeBtn, fitBtn);
+codeBtn.textContent = "Code";
+const codePanel = new CodePanel(stage, currentState, codeBtn);
+codeBtn.addEventListener("click", () => codePanel.toggle());
 // Problems with the view itself (a broken URL; in the embed, a bad expression too: its input box
 // is not shown there), over the graph.
 const viewError = htmlEl("div", { class: "view-error", "data-testid": "view-error", role: "alert" });
@@ -160,6 +170,10 @@ const session = new Session(valuesPanel.store);
 session.mode = url.mode === "forward" ? "forward" : "reverse";
 session.wrt = url.wrt ?? null;
 session.tangent = url.tangent ?? null;
+session.check = url.check === true;
+checkPanel.setOn(session.check);
+session.hessian = url.hessian === true;
+hessianPanel.setOn(session.hessian);
 modeSelect.value = session.mode;
 wrtLabel.hidden = session.mode !== "forward";
 /** The mode of the trace on show (a new mode starts at its last step). */
@@ -208,6 +222,8 @@ function currentState(): UrlState {
     mode: session.mode === "forward" ? "forward" : undefined,
     wrt: session.mode === "forward" ? (trace?.mode === "forward" ? trace.wrt : undefined) ?? session.wrt ?? undefined : undefined,
     tangent: session.mode === "forward" ? session.tangent : undefined,
+    check: session.check || undefined,
+    hessian: session.hessian || undefined,
   };
 }
 
@@ -218,6 +234,7 @@ function writeUrl(): void {
   urlTimer = null;
   history.replaceState(null, "", `${location.pathname}?${encodeQuery(currentState())}`);
   share.refresh();
+  codePanel.refresh();
 }
 
 /** The same, debounced (stepping, a dragged slider). */
@@ -298,6 +315,8 @@ function onResult(r: SessionResult): void {
   setText(layoutNote, r.fallback ? "(simple layout: the server could not lay this graph out)" : "");
   warnings.replaceChildren(...trace.warnings.map((w) => htmlEl("p", { class: "warning" }, undefined, w.message)));
   showOutput(trace);
+  checkPanel.show(trace, session.checkError);
+  hessianPanel.show(trace, session.hessianError);
   showStep(step);
   const early = host.takePending();
   if (early) onHostCommand(early);
@@ -315,6 +334,7 @@ function onError(err: ApiError): void {
   stage.classList.add("stale");
   apiError = err.message;
   showViewError();
+  codePanel.refresh(); // the code panel says what is wrong too (the URL keeps the last good state)
 }
 
 /** No expression: nothing is wrong, nothing to draw; say what to do. */
@@ -369,6 +389,18 @@ wrtSelect.addEventListener("change", () => {
   writeUrl();
   void session.refresh();
 });
+hessianPanel.onToggle = (on) => {
+  session.hessian = on;
+  hessianPanel.show(null, null); // "computing…" until the answer
+  writeUrl();
+  void session.refresh();
+};
+checkPanel.onToggle = (on) => {
+  session.check = on;
+  checkPanel.show(null, null); // "checking…" until the answer
+  writeUrl();
+  void session.refresh();
+};
 valuesPanel.onChange = () => {
   clearUrlErrors();
   void session.refresh();

@@ -33,6 +33,16 @@ function olderServer(err: ApiError): ApiError {
   return new ApiError("mode", `this server does not do forward mode yet (${err.message})`, 0, 0, err.status);
 }
 
+/** The check's own cost limit (the trace itself would be fine without the check). */
+export function isCheckLimit(err: ApiError): boolean {
+  return err.type === "limit" && err.message.includes("gradient check");
+}
+
+/** Why the Hessian cannot be given here (a non-scalar output, too many input numbers). */
+export function isHessianProblem(err: ApiError): boolean {
+  return err.message.startsWith("the Hessian");
+}
+
 export class Session {
   expr = "";
   seed: Tensor | null = null;
@@ -41,6 +51,14 @@ export class Session {
   mode: Mode = "reverse";
   wrt: string | null = null;
   tangent: Tensor | null = null;
+  /** Ask for the numeric gradient check with every trace. */
+  check = false;
+  /** Why the last check could not run (its cost limit), while the trace itself is shown. */
+  checkError: string | null = null;
+  /** Ask for the Hessian with every trace. */
+  hessian = false;
+  /** Why the last Hessian could not be given, while the trace itself is shown. */
+  hessianError: string | null = null;
   trace: Trace | null = null;
   layout: Layout | null = null;
   structure: string | null = null;
@@ -85,6 +103,10 @@ export class Session {
     const mode = this.mode;
     const wantWrt = this.wrt;
     const tangent = this.tangent;
+    let check = this.check;
+    this.checkError = null;
+    let hessian = this.hessian;
+    this.hessianError = null;
     if (expr.trim() === "") {
       // Forget the last trace, so that what is typed next is drawn afresh.
       this.trace = null;
@@ -99,11 +121,22 @@ export class Session {
       try {
         const forward =
           mode === "forward" ? { wrt: forwardWrt(wantWrt, inputNames(expr)), tangent } : null;
-        trace = await this.api.trace(expr, values, seed, undefined, forward);
+        trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian);
       } catch (err) {
         if (!(err instanceof ApiError)) {
           if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
           return;
+        }
+        if (check && isCheckLimit(err)) {
+          // The check alone is too costly here: show the trace without it, and say why.
+          this.checkError = err.message;
+          check = false;
+          continue;
+        }
+        if (hessian && isHessianProblem(err)) {
+          this.hessianError = err.message;
+          hessian = false;
+          continue;
         }
         const name = unknownName(expr, err);
         if (name !== null && !(name in values)) {

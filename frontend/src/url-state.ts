@@ -5,11 +5,12 @@
 // `seed` (JSON), `step` (f<k>, b<k>, start, end, backward), `theme`, `hide` (comma-separated
 // parts of the page), `autoplay`, `speed` (a multiple of the normal play speed), `mode`
 // (`forward`; reverse, the default, is not written), `wrt` (forward mode's input) and `tangent`
-// (its direction, JSON; default ones).
+// (its direction, JSON; default ones), `check` (`1`: show the numeric gradient check; off, the
+// default, is not written), `hessian` (`1`: show the Hessian; likewise).
 
 import type { Mode, Tensor, Values } from "./api";
 
-export const RESERVED = new Set(["expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed", "mode", "wrt", "tangent"]);
+export const RESERVED = new Set(["expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed", "mode", "wrt", "tangent", "check", "hessian"]);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface UrlState {
@@ -26,6 +27,10 @@ export interface UrlState {
   mode?: Mode;
   wrt?: string;
   tangent?: Tensor | null;
+  /** Show the numeric gradient check beside the gradients. */
+  check?: boolean;
+  /** Show the Hessian of a scalar output. */
+  hessian?: boolean;
   /** What in the URL could not be read (a malformed value, an unknown step), as messages. */
   errors?: string[];
 }
@@ -89,6 +94,10 @@ export function decodeQuery(search: string): UrlState {
     if (isTensor(v)) out.tangent = v;
     else errors.push(`the direction 'tangent' in the URL is not a number or a JSON list: '${tangent.slice(0, 40)}'`);
   }
+  const check = p.get("check");
+  if (check !== null) out.check = !["0", "false", "no"].includes(check.toLowerCase());
+  const hessian = p.get("hessian");
+  if (hessian !== null) out.hessian = !["0", "false", "no"].includes(hessian.toLowerCase());
   if (errors.length) out.errors = errors;
   return out;
 }
@@ -106,6 +115,8 @@ export function encodeQuery(s: UrlState): string {
     if (s.wrt !== undefined) p.set("wrt", s.wrt);
     if (s.tangent !== undefined && s.tangent !== null) p.set("tangent", JSON.stringify(s.tangent));
   }
+  if (s.check) p.set("check", "1");
+  if (s.hessian) p.set("hessian", "1");
   if (s.theme !== undefined) p.set("theme", s.theme);
   if (s.hide?.length) p.set("hide", s.hide.join(","));
   if (s.autoplay) p.set("autoplay", "1");

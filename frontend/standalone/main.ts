@@ -5,6 +5,8 @@
 // Its data is the JSON of <script type="application/json" id="gradtrace-data">:
 //   {"trace": <an /api/trace answer>, "layout": <an /api/layout answer>, "step": "b3" | null,
 //    "theme": "light" | "dark" | "projector"}
+// A forward-mode trace (mode "forward", made from a view with mode=forward&wrt=x) steps forward
+// mode as the app does: forward steps only, the tangents on the graph, the output's derivative.
 
 import "../src/styles.css";
 import "./standalone.css";
@@ -49,6 +51,10 @@ function start(): void {
   const header = htmlEl("header", { class: "top" }, app);
   htmlEl("span", { class: "brand" }, header, "gradtrace");
   htmlEl("code", { class: "standalone-expr", "data-testid": "expr" }, header, trace.expr);
+  // The app says the mode in its mode switch; the file, which has none, says it here.
+  if (trace.mode === "forward" && trace.wrt) {
+    htmlEl("span", { class: "standalone-mode", "data-testid": "mode" }, header, `forward mode along ${trace.wrt}`);
+  }
   // What the server warned about (as the app shows it beside the expression).
   if (trace.warnings.length) {
     const warnings = htmlEl("div", { class: "warnings standalone-warnings", "data-testid": "warnings", role: "note" }, app);

@@ -5,6 +5,7 @@ through offline from disk (file://); a broken URL shows its error in the view.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -275,6 +276,18 @@ def test_standalone_route_answers_a_download(server: str) -> None:
     assert bad.status_code == 400 and "no backward step 99" in bad.json()["error"]["message"]
     bad = httpx.get(f"{server}/api/standalone.html?expr=W&W=[[1,2", timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["type"] == "value"
+    # Forward mode: the file holds the forward-mode record; its mistakes answer as /api/trace's.
+    r = httpx.get(f"{server}/api/standalone.html{CIRCUIT}&mode=forward&wrt=y&step=f3", timeout=30)
+    assert r.status_code == 200, r.text
+    data = re.search(r'id="gradtrace-data">(.*?)</script>', r.text, re.S)
+    assert data is not None
+    inlined = json.loads(data.group(1))
+    assert inlined["trace"]["mode"] == "forward" and inlined["trace"]["wrt"] == "y"
+    assert inlined["trace"]["derivative"] == -4.0 and inlined["step"] == "f3"
+    for extra, words in (("&mode=forward", "needs 'wrt'"), ("&mode=forward&wrt=q", "not an input"),
+                         ("&mode=forward&wrt=x&step=b1", "forward steps only")):
+        bad = httpx.get(f"{server}/api/standalone.html{CIRCUIT}{extra}", timeout=30)
+        assert bad.status_code == 400 and words in bad.json()["error"]["message"], bad.text
 
 
 def test_standalone_tensor_example(offline: tuple[Page, list[str]], tmp_path: Path,
@@ -311,6 +324,28 @@ def test_notebook_html_shows_the_same_page_in_a_sandboxed_frame(
     assert frame.get_by_test_id("step-label").inner_text() == "backward 5/5"
     assert grad_of_frame(frame, "z") == "3"
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert problems == []
+
+
+def test_notebook_html_of_a_forward_mode_trace_steps_forward_mode(
+        offline: tuple[Page, list[str]], tmp_path: Path) -> None:
+    p = PRESETS["circuit"]
+    record = trace(p["expr"], p["values"], mode="forward", wrt="x")
+    path = tmp_path / "notebook.html"
+    cell = record._repr_html_()  # what a Jupyter cell shows
+    assert cell is not None
+    path.write_text(f"<!doctype html><meta charset=utf-8><body>{cell}</body>", encoding="utf-8")
+    page, problems = offline
+    page.goto(path.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator("[data-node-id]").first.wait_for()
+    assert frame.get_by_test_id("step-label").inner_text() == "forward 5/5"
+    out = frame.locator("[data-node-id].output")
+    assert out.get_attribute("data-tangent") == "-4"  # d((x + y) z)/dx = z
+    assert frame.get_by_test_id("derivative").get_attribute("data-value") == "-4"
+    frame.get_by_test_id("step-first").click()
+    assert frame.get_by_test_id("step-label").inner_text() == "forward 1/5"
+    assert frame.locator("[data-node-id][data-tangent]").count() == 1
     assert problems == []
 
 

@@ -173,20 +173,6 @@ def test_forward_mode_screenshots(app: Page, screenshots: Path, theme: str) -> N
     app.screenshot(path=str(screenshots / f"forward-{theme}-last.png"))
 
 
-def _standalone_does_forward_mode() -> bool:
-    """GET /api/standalone.html with mode=forward inlines a forward-mode record."""
-    try:
-        from fastapi.testclient import TestClient
-
-        from gradtrace.api import create_app
-
-        with TestClient(create_app(), raise_server_exceptions=False) as c:
-            r = c.get("/api/standalone.html?expr=x*y&x=1&y=2&mode=forward&wrt=x")
-            return r.status_code == 200 and re.search(r'"mode":\s*"forward"', r.text) is not None
-    except Exception:
-        return False
-
-
 def test_forward_mode_share_links_carry_the_mode(app: Page) -> None:
     app.goto("/?expr=%28x%20%2B%20y%29%20%2A%20z&x=-2&y=5&z=-4&mode=forward&wrt=z&step=f2")
     app.wait_for_selector("[data-testid=graph] [data-node-id]")
@@ -197,14 +183,34 @@ def test_forward_mode_share_links_carry_the_mode(app: Page) -> None:
         assert "step=f2&mode=forward&wrt=z" in app.get_by_test_id(f"share-{key}").input_value()
 
 
-@pytest.mark.skipif(
-    not _standalone_does_forward_mode(),
-    reason="the server's offline HTML file does not do forward mode yet",
-)
+def test_forward_mode_picture_link_draws_what_the_page_shows(app: Page) -> None:
+    """The share dialog's SVG link, fetched from the server, has the page's tangent labels."""
+    import httpx
+
+    app.goto("/?expr=q%20%3D%20x%20*%20y%3B%20q%20%2B%20sin(x)&x=2&y=3&mode=forward&wrt=x")
+    app.wait_for_selector("[data-testid=graph] [data-node-id]")
+    wait_mode(app, "forward", "x")
+    for step in ("step-first", "step-next", "step-next", "step-next", "step-last"):
+        app.get_by_test_id(step).click()
+        app.get_by_test_id("share").click()
+        link = app.get_by_test_id("share-svg").input_value()
+        app.get_by_test_id("share").click()
+        svg = httpx.get(link, timeout=30)
+        assert svg.status_code == 200, svg.text[:300]
+        on_page = sorted(t for t in app.locator("text.edge-tangent").all_text_contents() if t)
+        drawn = sorted(re.findall(r'class="edge-tangent[^"]*"[^>]*>([^<]+)</text>', svg.text))
+        assert drawn == on_page, (label(app), drawn, on_page)
+        sums = [t for t in app.locator("text.node-sum.tangent").all_text_contents() if t]
+        assert sums and all(f">{t}</text>" in svg.text for t in sums), sums
+        assert f">{label(app)} · forward mode along x" in svg.text
+    assert on_page.count("2.58") == 1  # the output's derivative, y + cos 2
+
+
 def test_forward_mode_offline_html(
     app: Page,
     offline: tuple[Page, list[str]],  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
+    screenshots: Path,
 ) -> None:
     """The offline HTML file of a forward-mode view steps forward mode, with tangents."""
     app.goto("/?expr=%28x%20%2B%20y%29%20%2A%20z&x=-2&y=5&z=-4&mode=forward&wrt=z&step=f2")
@@ -218,8 +224,41 @@ def test_forward_mode_offline_html(
     page.goto(path.as_uri())
     page.wait_for_selector("[data-node-id]")
     assert label(page) == "forward 2/5"
+    assert page.get_by_test_id("mode").inner_text() == "forward mode along z"
+    # At step 2 only x and y are known, and neither depends on z.
+    assert page.locator("[data-node-id][data-tangent]").count() == 2
+    assert node(page, name="y").get_attribute("data-tangent") == "0"
+    assert page.locator("[data-node-id][data-grad]").count() == 0
+    # The derivative is the file's answer from the start, as in the app's output bar.
+    assert page.get_by_test_id("derivative").get_attribute("data-value") == "3"
     page.keyboard.press("End")
     assert label(page) == "forward 5/5"
+    page.keyboard.press("ArrowRight")  # no backward pass to step into
+    assert label(page) == "forward 5/5"
     assert output_node(page).get_attribute("data-tangent") == "3"
-    assert page.get_by_test_id("derivative").get_attribute("data-value") == "3"
+    assert node(page, name="z").get_attribute("data-tangent") == "1"
+    assert page.locator("[data-node-id][data-grad]").count() == 0
+    # The only tangent contributions: z -> × carries (x + y)·1 = 3; z's own edge shows it.
+    tangent_labels = page.locator("text.edge-tangent[data-edge]").all_text_contents()
+    assert sorted(x for t in tangent_labels for x in numbers_in(t)) == [3]
+    assert "∂f/∂z = 3" in page.get_by_test_id("derivative").inner_text()
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(screenshots / "standalone-forward-end.png"))
     assert problems == []
+
+
+def test_forward_mode_step_downloads_as_svg_with_the_tangent_colour(app: Page) -> None:
+    """The app's own SVG download (frontend/src/export.ts, styles inlined) keeps the tangents
+    in their colour, as the server's picture draws them."""
+    from gradtrace.render import THEMES
+
+    app.goto("/?expr=%28x%20%2B%20y%29%20%2A%20z&x=-2&y=5&z=-4&mode=forward&wrt=x")
+    app.wait_for_selector("[data-testid=graph] [data-node-id]")
+    wait_mode(app, "forward", "x")
+    with app.expect_download() as info:
+        app.get_by_test_id("export-svg").click()
+    text = Path(info.value.path()).read_text()
+    colour = str(THEMES["light"]["tangent"])
+    rgb = ", ".join(str(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    tangents = re.findall(rf'<text[^>]*fill:\s*rgb\({rgb}\)[^>]*>([^<]+)</text>', text)
+    assert sorted(tangents) == sorted(["1", "−4", "−4", "d/dx = −4"]), tangents

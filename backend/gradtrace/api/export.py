@@ -20,7 +20,9 @@ router = APIRouter(prefix="/api")
 
 def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: LayoutCache) -> str:
     state = from_query(query)
-    record = trace(state.expr, state.values, state.seed, settings)
+    # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
+    record = trace(state.expr, state.values, state.seed, settings, mode=state.mode,
+                   wrt=state.wrt, tangent=state.tangent)
     layout = layouts.get(compile_graph(state.expr, state.values, settings), settings)
     return standalone_html(record, layout, state.step, state.theme, settings)
 
@@ -30,7 +32,8 @@ def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: Layou
     **ERRORS})
 async def get_standalone(request: Request) -> Response:
     """The view as one self-contained HTML file (trace, layout and script inlined) that steps
-    through offline: `?expr=...&x=-2&step=b3&theme=light`, the same query as the page."""
+    through offline: `?expr=...&x=-2&step=b3&theme=light`, the same query as the page (with
+    `mode=forward&wrt=x`, forward mode)."""
     s = request.app.state
     page = await s.runner.run(_standalone, list(request.query_params.multi_items()),
                               s.settings, s.layouts)

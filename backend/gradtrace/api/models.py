@@ -32,6 +32,16 @@ class TraceRequest(BaseModel):
         default=None,
         description="Forward mode: the direction for wrt (a number or a tensor of its shape); "
         "defaults to ones.")
+    # Strict: `"check": 0` or `"check": "yes"` is refused (422), not read as a boolean.
+    check: bool = Field(
+        default=False, strict=True,
+        description="Add `check`: each analytic derivative beside its central finite "
+        "difference, the relative error and a verdict (2 forward passes per input element, "
+        "bounded by max_check_evaluations / max_check_work: past them, a 400 'limit' error).")
+    hessian: bool = Field(
+        default=False, strict=True,
+        description="Add `hessian`: the second derivatives of a scalar output over the input "
+        "numbers (at most max_hessian_elements of them; else, or for a non-scalar output, a 400).")
 
 
 class LayoutRequest(BaseModel):
@@ -68,6 +78,9 @@ class NodeOut(BaseModel):
     end: int
     fanout: int
     gate: str | None
+    origin: Literal["grad"] | None = Field(
+        default=None, description="grad: the node was made by a grad(f, x) call (a node of the "
+        "gradient graph it builds); null for the nodes the expression writes out.")
     tangent: Tensor | None = Field(
         default=None, description="Forward mode: the node's tangent; null if it does not "
         "depend on wrt. Absent in reverse mode.")
@@ -86,6 +99,14 @@ class EdgeOut(BaseModel):
     tangent: Tensor | None = Field(
         default=None, description="Forward mode: this edge's part of its target's tangent. "
         "Absent in reverse mode.")
+    jacobian_size: int | None = Field(
+        default=None, description="Reverse mode, tensor edges: the number of entries of the "
+        "dense Jacobian d target / d source (target numbers x source numbers), never formed "
+        "by the engine.")
+    jacobian: list[list[Number]] | None = Field(
+        default=None, description="Reverse mode, tensor edges with at most max_jacobian_entries "
+        "(64) entries: J[i][j] = d target_i / d source_j, both flattened in C order, built from "
+        "the op's VJP on unit upstream vectors; upstream (flattened) @ J = downstream.")
 
 
 class Term(BaseModel):
@@ -106,6 +127,39 @@ class Warning_(BaseModel):
     node: str | None
     start: int
     end: int
+
+
+class InputCheck(BaseModel):
+    analytic: Tensor = Field(description="The gradient (reverse) or derivative (forward).")
+    numeric: Tensor = Field(description="Its central finite difference.")
+    rel_error: Number = Field(description="max |analytic - numeric| / max(|analytic| + "
+                              "|numeric|, noise floor) over elements.")
+    abs_error: Number
+    step: Number = Field(description="The finite-difference step h (the largest, per element).")
+    verdict: Literal["pass", "fail", "kink", "nonfinite"] = Field(
+        description="kink: they disagree where the step crosses a kink (relu/abs at 0, a "
+        "max/min tie), where the derivative does not exist; nonfinite: no verdict.")
+    passed: bool
+    note: str | None
+
+
+class Check(BaseModel):
+    mode: Literal["reverse", "forward"]
+    of: str = Field(description="What is differenced: L = <seed, f(x)>, or f along the tangent.")
+    method: str
+    tolerance: float
+    evaluations: int = Field(description="Forward passes the check ran.")
+    passed: bool
+    inputs: dict[str, InputCheck]
+    notes: list[str]
+
+
+class Hessian(BaseModel):
+    inputs: list[str] = Field(description="The inputs, in order of first use.")
+    labels: list[str] = Field(description="One per row and column: x, or W[0,1] for a tensor's "
+                              "element (C order).")
+    matrix: list[list[Number]] = Field(description="H[i][j] = d^2 f / d v_i d v_j.")
+    symmetric: bool = Field(description="H = H^T up to rounding (not at kinks, e.g. of max).")
 
 
 class TraceResponse(BaseModel):
@@ -131,6 +185,10 @@ class TraceResponse(BaseModel):
     cost: dict[str, str] = Field(description="What a full gradient costs in each mode "
                                  "(keys reverse, forward).")
     warnings: list[Warning_]
+    check: Check | None = Field(default=None, description="With check: true, the numeric "
+                                "gradient check. Absent otherwise.")
+    hessian: Hessian | None = Field(default=None, description="With hessian: true, the "
+                                    "Hessian. Absent otherwise.")
 
 
 class NodeBox(BaseModel):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
+from ..codegen import MEDIA_TYPE, Lang, filename, generate
 from ..layout import LayoutCache
 from ..render import Format, convert, render_svg
 from ..settings import Settings
@@ -64,19 +65,21 @@ async def presets() -> list[dict[str, Any]]:
 
 
 def _trace_body(body: TraceRequest, settings: Settings, cache: BodyCache) -> bytes:
-    if body.mode == "reverse":
+    if body.mode == "reverse" and not body.check and not body.hessian:
         # wrt and tangent do not change a reverse-mode record: the key of old.
         key = request_key(body.expr, body.values, body.seed)
     else:
         # A dict is never a valid seed (it is refused, and errors are not cached), so no
         # forward-mode key can be a reverse-mode one.
         key = request_key(body.expr, body.values, {"mode": body.mode, "seed": body.seed,
-                                                   "wrt": body.wrt, "tangent": body.tangent})
+                                                   "wrt": body.wrt, "tangent": body.tangent,
+                                                   "check": body.check,
+                                                   "hessian": body.hessian})
     cached = cache.get(key)
     if cached is not None:
         return cached
     record = trace(body.expr, body.values, body.seed, settings, mode=body.mode, wrt=body.wrt,
-                   tangent=body.tangent)
+                   tangent=body.tangent, check=body.check, hessian=body.hessian)
     # The record is JSON-ready already (non-finite numbers are strings): no second validation.
     # orjson writes the same JSON as json.dumps, 20x faster on tensor traces (a 33 MB MLP record:
     # 30 ms instead of 0.75 s).
@@ -111,7 +114,9 @@ MEDIA = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
 def _picture(query: list[tuple[str, str]], fmt: Format, settings: Settings,
              layouts: LayoutCache) -> bytes:
     state = from_query(query)
-    record = trace(state.expr, state.values, state.seed, settings)
+    # In forward mode (`mode=forward&wrt=x`) the picture is of the forward-mode record.
+    record = trace(state.expr, state.values, state.seed, settings, mode=state.mode,
+                   wrt=state.wrt, tangent=state.tangent)
     layout = layouts.get(compile_graph(state.expr, state.values, settings), settings)
     return convert(render_svg(record, layout, state.step, state.theme), fmt, state.scale,
                    settings.max_picture_pixels, settings.picture_timeout_s)
@@ -128,3 +133,24 @@ async def get_picture(fmt: Format, request: Request) -> Response:
                             layouts)
     return Response(data, media_type=MEDIA[fmt],
                     headers={"content-disposition": f'inline; filename="gradtrace.{fmt}"'})
+
+
+def _code(query: list[tuple[str, str]], lang: Lang, settings: Settings) -> str:
+    # `lang` is this route's own parameter: an input called lang is given as `v.lang`.
+    state = from_query([(k, v) for k, v in query if k != "lang"])
+    return generate(state.expr, state.values, state.seed, lang, settings, mode=state.mode,
+                    wrt=state.wrt, tangent=state.tangent)
+
+
+@router.get("/code", responses={
+    200: {"content": {MEDIA_TYPE: {}}, "description": "A runnable Python file."}, **ERRORS})
+async def get_code(request: Request, lang: Lang = "numpy") -> Response:
+    """The expression as a runnable Python file, from the page's query
+    (`?lang=numpy&expr=...&x=-2`): NumPy with the backward pass written out by hand, one line per
+    edge, or PyTorch with autograd; either prints each input's gradient. With the forward-mode
+    view's `mode=forward&wrt=x` (and `tangent`): the tangents by hand, or PyTorch's dual numbers,
+    printing the output's derivative along the direction."""
+    settings, runner, _ = _state(request)
+    text = await runner.run(_code, list(request.query_params.multi_items()), lang, settings)
+    return Response(text, media_type=MEDIA_TYPE, headers={
+        "content-disposition": f'inline; filename="{filename(lang)}"'})

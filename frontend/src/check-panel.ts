@@ -1,0 +1,131 @@
+// The numeric gradient check in the page: a toggle ("Check gradients") and, per input, its
+// analytic gradient beside the central finite difference, the relative error and a pass/fail
+// mark. The numbers come from the server's `check` (backend/gradtrace/check.py); this module only
+// shows them. `checkRows` is the pure part (tested without a DOM).
+
+import type { GradCheck, Trace } from "./api";
+import { formatNumber, formatShort, plainTensor } from "./format";
+import { htmlEl } from "./svg";
+
+export interface CheckRow {
+  name: string;
+  analytic: string;
+  numeric: string;
+  relError: string;
+  /** Full precision, for data attributes. */
+  relErrorPlain: string;
+  verdict: GradCheck["inputs"][string]["verdict"];
+  mark: string;
+  /** Why the mark is what it is, in words (also the mark's accessible name). */
+  label: string;
+  note: string | null;
+  /** The exact numbers, for data attributes. */
+  analyticPlain: string;
+  numericPlain: string;
+}
+
+const MARK: Record<CheckRow["verdict"], string> = { pass: "✓", fail: "✗", kink: "⚠", nonfinite: "?" };
+
+/** One row per checked input, in the record's order. */
+export function checkRows(check: GradCheck): CheckRow[] {
+  const tol = formatNumber(check.tolerance, 2, "-");
+  return Object.entries(check.inputs).map(([name, c]) => {
+    const label =
+      c.verdict === "pass"
+        ? `pass: relative error at most ${tol}`
+        : c.verdict === "fail"
+          ? `fail: relative error above ${tol}`
+          : c.verdict === "kink"
+            ? "disagree at a kink, where the derivative does not exist"
+            : "no verdict: a value is not finite";
+    return {
+      name,
+      analytic: formatShort(c.analytic, 4, 6),
+      numeric: formatShort(c.numeric, 4, 6),
+      relError: formatNumber(c.rel_error, 2, "-"),
+      relErrorPlain: String(c.rel_error),
+      verdict: c.verdict,
+      mark: MARK[c.verdict],
+      label,
+      note: c.note,
+      analyticPlain: plainTensor(c.analytic),
+      numericPlain: plainTensor(c.numeric),
+    };
+  });
+}
+
+/** The summary line above the table. */
+export function checkSummary(check: GradCheck): string {
+  const n = Object.keys(check.inputs).length;
+  const what = check.mode === "forward" ? "the derivative along the tangent" : `${n === 1 ? "the gradient" : `all ${n} gradients`} of ⟨seed, f⟩`;
+  const verdict = check.passed ? "agree with" : "do not all agree with";
+  return `${check.passed ? "✓" : "✗"} ${what[0].toUpperCase()}${what.slice(1)}: analytic values ${verdict} central finite differences (${check.evaluations} forward passes, tolerance ${formatNumber(check.tolerance, 2, "-")}).`;
+}
+
+export class CheckPanel {
+  readonly el: HTMLElement;
+  readonly button: HTMLButtonElement;
+  private readonly body: HTMLElement;
+  private on = false;
+  /** The toggle was pressed: ask for (or stop asking for) the check. */
+  onToggle: (on: boolean) => void = () => {};
+
+  constructor(parent: HTMLElement) {
+    this.el = htmlEl("section", { class: "panel check", "aria-label": "gradient check", "data-testid": "check-panel" }, parent);
+    const head = htmlEl("div", { class: "check-head" }, this.el);
+    htmlEl("h2", { class: "panel-title" }, head, "Gradient check");
+    this.button = htmlEl(
+      "button",
+      {
+        type: "button",
+        "data-testid": "check-toggle",
+        "aria-pressed": "false",
+        title: "compare every gradient with central finite differences (2 forward passes per input number)",
+      },
+      head,
+      "Check gradients",
+    );
+    this.body = htmlEl("div", { class: "check-body", "aria-live": "polite" }, this.el);
+    this.button.addEventListener("click", () => {
+      this.setOn(!this.on);
+      this.onToggle(this.on);
+    });
+  }
+
+  setOn(on: boolean): void {
+    this.on = on;
+    this.button.setAttribute("aria-pressed", String(on));
+    this.button.textContent = on ? "Hide check" : "Check gradients";
+    if (!on) this.body.replaceChildren();
+  }
+
+  /** Show the check of `trace` (or why there is none). */
+  show(trace: Trace | null, problem: string | null): void {
+    this.body.replaceChildren();
+    if (!this.on) return;
+    if (problem) {
+      htmlEl("p", { class: "check-error", "data-testid": "check-error" }, this.body, problem);
+      return;
+    }
+    const check = trace?.check;
+    if (!check) {
+      htmlEl("p", { class: "note" }, this.body, "checking…");
+      return;
+    }
+    htmlEl("p", { class: `check-summary ${check.passed ? "ok" : "bad"}`, "data-testid": "check-summary" }, this.body, checkSummary(check));
+    const table = htmlEl("table", { class: "check-table", "data-testid": "check-table" }, this.body);
+    const head = htmlEl("tr", {}, htmlEl("thead", {}, table));
+    for (const h of [check.mode === "forward" ? "d/d" : "input", "analytic", "numeric", "rel. error", ""]) htmlEl("th", { scope: "col" }, head, h);
+    const tbody = htmlEl("tbody", {}, table);
+    for (const r of checkRows(check)) {
+      const tr = htmlEl("tr", { class: `verdict-${r.verdict}`, "data-testid": "check-row", "data-name": r.name, "data-verdict": r.verdict }, tbody);
+      htmlEl("th", { scope: "row" }, tr, r.name);
+      htmlEl("td", { class: "num", "data-value": r.analyticPlain }, tr, r.analytic);
+      htmlEl("td", { class: "num", "data-value": r.numericPlain }, tr, r.numeric);
+      htmlEl("td", { class: "num rel-error", "data-testid": "rel-error", "data-value": r.relErrorPlain }, tr, r.relError);
+      htmlEl("td", { class: "mark", title: r.label, "aria-label": r.label }, tr, r.mark);
+    }
+    for (const note of check.notes) htmlEl("p", { class: "note check-note" }, this.body, note);
+    htmlEl("p", { class: "note check-method" }, this.body, `${check.of}: ${check.method}.`);
+  }
+}
