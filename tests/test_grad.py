@@ -362,7 +362,7 @@ def torch_value(expr: str, values: dict[str, Any]) -> float:
         return funcs[e.func](*(conv(a) for a in e.args))
 
     (stmt,) = parse(expr).statements
-    return float(conv(stmt.expr))
+    return float(conv(stmt.expr).detach())
 
 
 @pytest.mark.parametrize(("expr", "values"), TORCH_CASES)

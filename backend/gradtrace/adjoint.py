@@ -1,9 +1,11 @@
 """Gradients as graphs: `grad(f, x)` builds the backward pass of `f` out of differentiable ops.
 
 This is PyTorch's `create_graph=True`: instead of numbers, the reverse pass emits graph nodes.
-Each op's `grad` rule (in the registry, beside its numeric VJP) writes its VJP with ops, so
-`grad(x^3, x)` becomes the nodes of `3 * x^2`, which can be differentiated again:
-`grad(grad(x^3, x), x)` is `6 * x`.
+Each op's rule (`RULES`, below; tests/test_grad.py checks that every op of the registry has one)
+writes its VJP with ops, so `grad(x^3, x)` becomes the nodes of `3 * x^2`, which can be
+differentiated again: `grad(grad(x^3, x), x)` is `6 * x`. The few ops those rules need beyond the
+language's (a sum back over broadcast axes, masks, the halves of matmul's and conv2d's VJPs) are
+registered here, each with its own exact VJP, JVP and rule.
 
 The walk is the engine's `backward` with nodes for numbers: from the seed 1 at `f`, every node on
 a path from `x` to `f`, in reverse order, sums what its uses sent back (the copy gate, now an `add`

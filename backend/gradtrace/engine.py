@@ -39,6 +39,7 @@ from .ops import (
     FUNCTIONS,
     REGISTRY,
     Array,
+    Op,
     Shape,
     ShapeError,
     fmt_shape,
@@ -186,6 +187,14 @@ class _Builder:
         return idx
 
 
+def _scalar_op(op: Op, arity: int) -> bool:
+    """Whether `op` takes scalars to a scalar (so that constants fold into a constant)."""
+    try:
+        return op.shape([()] * arity) == ()
+    except (ShapeError, ValueError, IndexError):
+        return False
+
+
 class _Emitter:
     """The `adjoint.Builder` that rules write with: new nodes carry the span of the `grad(...)`
     call. Constants are folded, and a product with the constant 1 is its other factor, so that
@@ -222,9 +231,10 @@ class _Emitter:
 
     def op(self, name: str, *args: int) -> int:
         consts = [self._const_value(a) for a in args]
-        if args and all(c is not None for c in consts):
+        op = REGISTRY[name]
+        if args and all(c is not None for c in consts) and _scalar_op(op, len(args)):
             with np.errstate(all="ignore"):
-                v = REGISTRY[name].forward(*(np.asarray(c, dtype=np.float64) for c in consts))
+                v = op.forward(*(np.asarray(c, dtype=np.float64) for c in consts))
             return self.const(float(v))
         if name in ("mul", "masked") and consts[1] == 1.0:
             return args[0]
