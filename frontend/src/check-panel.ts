@@ -6,6 +6,7 @@
 import type { GradCheck, Trace } from "./api";
 import { formatNumber, formatShort, plainTensor } from "./format";
 import { htmlEl } from "./svg";
+import { TogglePanel } from "./toggle-panel";
 
 export interface CheckRow {
   name: string;
@@ -62,56 +63,22 @@ export function checkSummary(check: GradCheck): string {
   return `${check.passed ? "✓" : "✗"} ${what[0].toUpperCase()}${what.slice(1)}: analytic values ${verdict} central finite differences (${check.evaluations} forward passes, tolerance ${formatNumber(check.tolerance, 2, "-")}).`;
 }
 
-export class CheckPanel {
-  readonly el: HTMLElement;
-  readonly button: HTMLButtonElement;
-  private readonly body: HTMLElement;
-  private on = false;
-  /** The toggle was pressed: ask for (or stop asking for) the check. */
-  onToggle: (on: boolean) => void = () => {};
-
+export class CheckPanel extends TogglePanel {
   constructor(parent: HTMLElement) {
-    this.el = htmlEl("section", { class: "panel check", "aria-label": "gradient check", "data-testid": "check-panel" }, parent);
-    const head = htmlEl("div", { class: "check-head" }, this.el);
-    htmlEl("h2", { class: "panel-title" }, head, "Gradient check");
-    this.button = htmlEl(
-      "button",
-      {
-        type: "button",
-        "data-testid": "check-toggle",
-        "aria-pressed": "false",
-        title: "compare every gradient with central finite differences (2 forward passes per input number)",
-      },
-      head,
-      "Check gradients",
-    );
-    this.body = htmlEl("div", { class: "check-body", "aria-live": "polite" }, this.el);
-    this.button.addEventListener("click", () => {
-      this.setOn(!this.on);
-      this.onToggle(this.on);
+    super(parent, {
+      key: "check",
+      heading: "Gradient check",
+      off: "Check gradients",
+      on: "Hide check",
+      title: "compare every gradient with central finite differences (2 forward passes per input number)",
+      waiting: "checking…",
     });
-  }
-
-  setOn(on: boolean): void {
-    this.on = on;
-    this.button.setAttribute("aria-pressed", String(on));
-    this.button.textContent = on ? "Hide check" : "Check gradients";
-    if (!on) this.body.replaceChildren();
   }
 
   /** Show the check of `trace` (or why there is none). */
   show(trace: Trace | null, problem: string | null): void {
-    this.body.replaceChildren();
-    if (!this.on) return;
-    if (problem) {
-      htmlEl("p", { class: "check-error", "data-testid": "check-error" }, this.body, problem);
-      return;
-    }
     const check = trace?.check;
-    if (!check) {
-      htmlEl("p", { class: "note" }, this.body, "checking…");
-      return;
-    }
+    if (!this.begin(check, problem) || !check) return;
     htmlEl("p", { class: `check-summary ${check.passed ? "ok" : "bad"}`, "data-testid": "check-summary" }, this.body, checkSummary(check));
     const table = htmlEl("table", { class: "check-table", "data-testid": "check-table" }, this.body);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));

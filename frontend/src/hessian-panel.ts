@@ -7,6 +7,7 @@
 import type { HessianRecord, Trace } from "./api";
 import { formatShort } from "./format";
 import { htmlEl } from "./svg";
+import { TogglePanel } from "./toggle-panel";
 
 export interface HessianCell {
   text: string;
@@ -32,56 +33,22 @@ export function hessianNote(h: HessianRecord): string {
     : `Not symmetric: f has a kink here (relu, abs, max or min), where the second derivatives follow the first derivatives' conventions; ${how}.`;
 }
 
-export class HessianPanel {
-  readonly el: HTMLElement;
-  readonly button: HTMLButtonElement;
-  private readonly body: HTMLElement;
-  private on = false;
-  /** The toggle was pressed: ask for (or stop asking for) the Hessian. */
-  onToggle: (on: boolean) => void = () => {};
-
+export class HessianPanel extends TogglePanel {
   constructor(parent: HTMLElement) {
-    this.el = htmlEl("section", { class: "panel hessian", "aria-label": "Hessian", "data-testid": "hessian-panel" }, parent);
-    const head = htmlEl("div", { class: "check-head" }, this.el);
-    htmlEl("h2", { class: "panel-title" }, head, "Second derivatives");
-    this.button = htmlEl(
-      "button",
-      {
-        type: "button",
-        "data-testid": "hessian-toggle",
-        "aria-pressed": "false",
-        title: "the Hessian of a scalar output: every second derivative d²f/dv_i dv_j",
-      },
-      head,
-      "Hessian",
-    );
-    this.body = htmlEl("div", { class: "check-body", "aria-live": "polite" }, this.el);
-    this.button.addEventListener("click", () => {
-      this.setOn(!this.on);
-      this.onToggle(this.on);
+    super(parent, {
+      key: "hessian",
+      heading: "Second derivatives",
+      off: "Hessian",
+      on: "Hide Hessian",
+      title: "the Hessian of a scalar output: every second derivative d²f/dv_i dv_j",
+      waiting: "computing…",
     });
-  }
-
-  setOn(on: boolean): void {
-    this.on = on;
-    this.button.setAttribute("aria-pressed", String(on));
-    this.button.textContent = on ? "Hide Hessian" : "Hessian";
-    if (!on) this.body.replaceChildren();
   }
 
   /** Show the Hessian of `trace` (or why there is none). */
   show(trace: Trace | null, problem: string | null): void {
-    this.body.replaceChildren();
-    if (!this.on) return;
-    if (problem) {
-      htmlEl("p", { class: "check-error", "data-testid": "hessian-error" }, this.body, problem);
-      return;
-    }
     const h = trace?.hessian;
-    if (!h) {
-      htmlEl("p", { class: "note" }, this.body, "computing…");
-      return;
-    }
+    if (!this.begin(h, problem) || !h) return;
     const wrap = htmlEl("div", { class: "hessian-scroll" }, this.body);
     const table = htmlEl("table", { class: "check-table hessian-table", "data-testid": "hessian-table" }, wrap);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));
