@@ -72,9 +72,9 @@ def run_subprocess(source: str) -> dict[str, np.ndarray]:
     return parse_output(proc.stdout)
 
 
-def run_inprocess(source: str) -> dict[str, np.ndarray]:
-    """Run a generated file here: its print captured, NumPy's error state and torch's default
-    dtype put back afterwards."""
+def _exec_captured(source: str) -> str:
+    """Run a generated file here and return what it printed, NumPy's error state and torch's
+    default dtype put back afterwards."""
     buf = io.StringIO()
     torch = sys.modules.get("torch")
     dtype = torch.get_default_dtype() if torch is not None else None
@@ -85,7 +85,12 @@ def run_inprocess(source: str) -> dict[str, np.ndarray]:
         torch = sys.modules.get("torch")
         if torch is not None:
             torch.set_default_dtype(dtype if dtype is not None else torch.float32)
-    return parse_output(buf.getvalue())
+    return buf.getvalue()
+
+
+def run_inprocess(source: str) -> dict[str, np.ndarray]:
+    """Run a generated file here: the gradients it prints."""
+    return parse_output(_exec_captured(source))
 
 
 _DERIVATIVE = re.compile(r"^d[A-Za-z_][A-Za-z0-9_]*/d([A-Za-z_][A-Za-z0-9_]*) = (.*)$")
@@ -93,17 +98,7 @@ _DERIVATIVE = re.compile(r"^d[A-Za-z_][A-Za-z0-9_]*/d([A-Za-z_][A-Za-z0-9_]*) = 
 
 def run_forward(source: str) -> tuple[str, np.ndarray]:
     """A forward-mode file's one line, `df/dx = <JSON>`: the input and the derivative."""
-    buf = io.StringIO()
-    torch = sys.modules.get("torch")
-    dtype = torch.get_default_dtype() if torch is not None else None
-    try:
-        with np.errstate(), contextlib.redirect_stdout(buf):
-            exec(compile(source, "<generated>", "exec"), {"__name__": "__generated__"})
-    finally:
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            torch.set_default_dtype(dtype if dtype is not None else torch.float32)
-    (line,) = buf.getvalue().splitlines()
+    (line,) = _exec_captured(source).splitlines()
     m = _DERIVATIVE.match(line)
     assert m, line
     return m[1], np.asarray(json.loads(m[2]), dtype=np.float64)

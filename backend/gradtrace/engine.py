@@ -21,6 +21,7 @@ get None, as nodes that need no gradient do in `backward`.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import math
@@ -140,13 +141,14 @@ def _raw_shape(raw: object) -> Shape | None:
 
 
 class _Builder:
-    """Appends nodes and edges to a graph under construction, and tracks each node's static shape
-    (from the shapes of the given values; None where unknown) for `grad`'s sum-back decisions."""
+    """Appends nodes and edges to a graph under construction. `shape(n)` is node n's static shape
+    (from the shapes of the given values; None where unknown), for `grad`'s sum-back decisions:
+    worked out only when a grad call asks, so that programs without one pay nothing for it."""
 
     def __init__(self, given: Mapping[str, object], settings: Settings) -> None:
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
-        self.shapes: list[Shape | None] = []
+        self._shapes: list[Shape | None] = []  # of the first nodes, as far as asked
         self.given = given
         self.settings = settings
 
@@ -156,21 +158,26 @@ class _Builder:
                 "limit", f"the expression has more than {self.settings.max_nodes} nodes", s0, s1,
             )
         self.nodes.append(node)
-        if node.kind == "input":
-            shape = _raw_shape(self.given.get(node.label))
-        elif node.kind == "const":
-            shape = ()
-        else:
-            assert node.op is not None
-            arg_shapes = [self.shapes[a] for a in node.args]
-            shape = None
-            if all(a is not None for a in arg_shapes):
-                try:
-                    shape = REGISTRY[node.op].shape([a for a in arg_shapes if a is not None])
-                except (ShapeError, ValueError):
-                    shape = None  # the forward pass says what is wrong, with its span
-        self.shapes.append(shape)
         return node.index
+
+    def shape(self, n: int) -> Shape | None:
+        # Nodes are in a topological order: each one's operands come before it.
+        while len(self._shapes) <= n:
+            node = self.nodes[len(self._shapes)]
+            shape: Shape | None = None
+            if node.kind == "input":
+                shape = _raw_shape(self.given.get(node.label))
+            elif node.kind == "const":
+                shape = ()
+            else:
+                assert node.op is not None
+                arg_shapes = [self._shapes[a] for a in node.args]
+                # A shape error leaves it unknown: the forward pass reports it, with its span.
+                if all(a is not None for a in arg_shapes):
+                    with contextlib.suppress(ShapeError, ValueError):
+                        shape = REGISTRY[node.op].shape([a for a in arg_shapes if a is not None])
+            self._shapes.append(shape)
+        return self._shapes[n]
 
     def op_node(self, op: str, args: Sequence[int], start: int, end: int, s0: int, s1: int,
                 differentiable: bool = True, origin: str | None = None) -> int:
@@ -244,7 +251,7 @@ class _Emitter:
                               self.s1, differentiable=name not in NONDIFF, origin="grad")
 
     def shape(self, node: int) -> Shape | None:
-        return () if node < 0 else self.b.shapes[node]
+        return () if node < 0 else self.b.shape(node)
 
 
 def _grad_call(b: _Builder, e: Call, f: int, x: int, source: str, s0: int, s1: int) -> int:
@@ -259,7 +266,7 @@ def _grad_call(b: _Builder, e: Call, f: int, x: int, source: str, s0: int, s1: i
             "name", f"grad differentiates with respect to an input, and '{what[:30]}' {why}: "
             "write grad(f, x) with x an input's name", x_expr.start, x_expr.end,
         )
-    shape = b.shapes[f]
+    shape = b.shape(f)
     if shape is not None and shape != ():
         raise GradtraceError(
             "shape", f"grad needs a scalar to differentiate, but this has shape "

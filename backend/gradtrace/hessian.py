@@ -10,7 +10,6 @@ it follows the first derivatives' PyTorch conventions, whose own derivative is 0
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,8 +72,6 @@ def _column(graph: Graph, values: list[Array], grads: Mapping[str, int], names: 
 
 def is_symmetric(matrix: Array) -> bool:
     """Whether H = H^T up to rounding (it is wherever f is twice continuously differentiable)."""
-    if matrix.size == 0:
-        return True
-    scale = max(1.0, float(np.nanmax(np.abs(matrix))) if np.isfinite(matrix).any() else 1.0)
-    return bool(np.allclose(matrix, matrix.T, rtol=1e-9, atol=1e-12 * scale, equal_nan=True)
-                and not math.isnan(scale))
+    finite = np.abs(matrix[np.isfinite(matrix)])
+    scale = max(1.0, float(finite.max())) if finite.size else 1.0
+    return bool(np.allclose(matrix, matrix.T, rtol=1e-9, atol=1e-12 * scale, equal_nan=True))
