@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,12 +18,11 @@ from fastapi.testclient import TestClient
 from gradtrace.api import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS_PATH = Path(os.environ.get("GRADTRACE_SEEDS", ROOT.parent / "shared" / "seed_examples.json"))
+# The worked examples of the lecture notes, as the package ships them (the app's presets).
+SEEDS_PATH = ROOT / "backend" / "gradtrace" / "data" / "seed_examples.json"
 
 
 def load_seeds() -> list[dict[str, Any]]:
-    if not SEEDS_PATH.is_file():
-        raise FileNotFoundError(f"seed examples not found at {SEEDS_PATH} (set GRADTRACE_SEEDS)")
     seeds: list[dict[str, Any]] = json.loads(SEEDS_PATH.read_text())
     return seeds
 

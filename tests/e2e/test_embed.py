@@ -30,7 +30,7 @@ Page = Any  # playwright.sync_api.Page
 
 CIRCUIT = query("(x + y) * z", {"x": -2, "y": 5, "z": -4})
 PRESETS = {p["key"]: p for p in json.loads(
-    (ROOT / "backend" / "gradtrace" / "data" / "presets.json").read_text())}
+    (ROOT / "backend" / "gradtrace" / "data" / "seed_examples.json").read_text())}
 REVEAL_DIST = ROOT / "frontend" / "node_modules" / "reveal.js" / "dist"
 
 # The host page: an iframe of whatever ?src= says; every gradtrace message it hears goes into

@@ -53,7 +53,7 @@ async def health() -> Health:
 
 @cache
 def _presets() -> list[dict[str, Any]]:
-    text = resources.files("gradtrace").joinpath("data/presets.json").read_text()
+    text = resources.files("gradtrace").joinpath("data/seed_examples.json").read_text()
     presets: list[dict[str, Any]] = json.loads(text)
     return presets
 
