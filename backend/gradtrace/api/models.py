@@ -227,7 +227,9 @@ class Health(BaseModel):
 
 class Preset(BaseModel):
     key: str
-    source: str
+    title: str = Field(description="What the example is, in a few words.")
+    source: str = Field(description="The lecture notes it comes from.")
+    lesson: str = Field(description="What it teaches, in one sentence.")
     expr: str
     values: dict[str, Any]
     output: Any
