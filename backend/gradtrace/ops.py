@@ -913,3 +913,30 @@ def vjp_tex(op: Op, i: int, syms: Syms, out_sym: str) -> str:
 BINARY_OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow"}
 FUNCTIONS = {name: name for name in REGISTRY if name not in ("add", "sub", "mul", "div", "neg")}
 CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}
+
+
+# Placeholders for operand symbols in the formula templates that `catalogue` exports.
+SLOT = "#{}#"
+OUT_SLOT = "#z#"
+
+
+def catalogue() -> dict[str, Any]:
+    """Every op as JSON-ready data for the frontend (frontend/src/generated/ops.json, written by
+    scripts/generate.py): its symbol and LaTeX templates, where `#0#`, `#1#` stand for the
+    operands' symbols and `#z#` for the output's."""
+    slots = [SLOT.format(i) for i in range(8)]
+    out: dict[str, Any] = {}
+    for name, op in sorted(REGISTRY.items()):
+        s = slots[:op.arity]
+        out[name] = {
+            "arity": op.arity,
+            "symbol": op.symbol,
+            "tex": op.tex(s),
+            "local_tex": [f(s) for f in op.local_tex],
+            "vjp_tex": [vjp_tex(op, i, s, OUT_SLOT) for i in range(op.arity)],
+            "gate": op.gate,
+            "elementwise": op.elementwise,
+            "language": name in FUNCTIONS or name in BINARY_OPERATORS.values() or name == "neg",
+            "doc": op.doc,
+        }
+    return out
