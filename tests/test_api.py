@@ -250,7 +250,7 @@ def test_bad_requests_do_not_disturb_good_ones(server: str) -> None:
 
 
 def test_trace_check_in_the_api(client: TestClient) -> None:
-    from gradtrace.api.models import TraceResponse
+    from gradtrace.schema import TraceResponse
 
     body = {"expr": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}
     plain = client.post("/api/trace", json=body)
@@ -277,15 +277,20 @@ def test_trace_check_forward_mode_api(client: TestClient) -> None:
     assert entry["analytic"] == -4.0 and abs(entry["numeric"] + 4.0) < 1e-8
 
 
-def test_trace_check_limit_is_4xx_with_span(client: TestClient) -> None:
+def test_trace_check_over_its_limit_is_200_with_the_error_inside(client: TestClient) -> None:
+    """The trace is answered; the check says why it is missing, pointing at the input."""
+    from gradtrace.schema import TraceResponse
+
     big = [[0.5] * 40 for _ in range(40)]
     expr = "sum(W @ W)"
     r = client.post("/api/trace", json={"expr": expr, "values": {"W": big}, "check": True})
-    assert r.status_code == 400
-    err = r.json()["error"]
+    assert r.status_code == 200
+    body = r.json()
+    TraceResponse.model_validate(body)
+    err = body["check"]["error"]
     assert err["type"] == "limit" and expr[err["start"]:err["end"]] == "W"
-    # Without the check the same request is fine.
-    assert client.post("/api/trace", json={"expr": expr, "values": {"W": big}}).status_code == 200
+    plain = client.post("/api/trace", json={"expr": expr, "values": {"W": big}}).json()
+    assert body["gradients"] == plain["gradients"]
 
 
 def test_trace_check_nonfinite_is_not_a_server_error(client: TestClient) -> None:
@@ -298,7 +303,7 @@ def test_trace_check_nonfinite_is_not_a_server_error(client: TestClient) -> None
 
 
 def test_jacobian_on_small_tensor_edges(client: TestClient) -> None:
-    from gradtrace.api.models import TraceResponse
+    from gradtrace.schema import TraceResponse
 
     r = client.post("/api/trace", json={"expr": "sum(W @ x)", "values": {
         "W": [[1, 2], [3, 4]], "x": [1, -1]}})

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gradtrace import GradtraceError, decode, trace
+from gradtrace import decode, trace
 from gradtrace.check import TOLERANCE
 from gradtrace.engine import build_graph, forward, parse_value
 from gradtrace.parser import parse
@@ -147,24 +147,36 @@ def test_vector_output_with_seed() -> None:
     assert chk["inputs"]["x"]["verdict"] == "pass"
 
 
-def test_limit_is_a_clear_error_with_a_span() -> None:
+def test_over_its_limit_the_check_says_why_inside_the_record() -> None:
+    """Past its own limit the check is missing, with a clear error pointing at the input that
+    makes it big; the trace itself is still answered."""
     s = Settings(max_check_evaluations=10)
     expr = "sum(x) * y"
-    with pytest.raises(GradtraceError) as exc:
-        trace(expr, {"x": [1.0] * 10, "y": 2.0}, settings=s, check=True)
-    err = exc.value
-    assert err.type == "limit"
-    assert expr[err.start:err.end] == "x"
-    assert "22" in err.message  # 2 * (10 + 1) passes
+    rec = trace(expr, {"x": [1.0] * 10, "y": 2.0}, settings=s, check=True)
+    err = rec["check"]["error"]
+    assert err["type"] == "limit"
+    assert expr[err["start"]:err["end"]] == "x"
+    assert "22" in err["message"]  # 2 * (10 + 1) passes
+    assert rec["gradients"]["y"] == 10.0
     # Within the limit the same request runs.
     assert trace(expr, {"x": [1.0] * 4, "y": 2.0}, settings=s, check=True)["check"]["passed"]
 
 
 def test_work_limit() -> None:
     s = Settings(max_check_work=100)
-    with pytest.raises(GradtraceError) as exc:
-        trace("sum(x)", {"x": [1.0] * 20}, settings=s, check=True)
-    assert exc.value.type == "limit"
+    rec = trace("sum(x)", {"x": [1.0] * 20}, settings=s, check=True)
+    assert rec["check"]["error"]["type"] == "limit"
+
+
+def test_over_its_limit_the_api_answers_200_with_the_error(client: Any) -> None:
+    from gradtrace.settings import get_settings
+
+    n = get_settings().max_check_evaluations  # 2 passes per number: n numbers are too many
+    r = client.post("/api/trace", json={"expr": "sum(x)", "values": {"x": [1.0] * n},
+                                        "check": True})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["check"]["error"]["type"] == "limit" and body["value"] == float(n)
 
 
 @pytest.mark.parametrize(("expr", "values"), [

@@ -27,10 +27,10 @@ from fastapi.testclient import TestClient
 from hypothesis import given, note
 
 from gradtrace import GradtraceError, decode, trace
+from gradtrace.analysis import compile_graph
 from gradtrace.engine import forward as run_forward
 from gradtrace.engine import forward_mode, forward_tangents
 from gradtrace.settings import get_settings
-from gradtrace.trace import compile_graph
 
 from .conftest import SEEDS
 from .helpers import check_invariants, close, evaluate

@@ -8,8 +8,8 @@ and PyTorch's double backward (`create_graph=True`) where torch is installed, ki
 
 from __future__ import annotations
 
+import json
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import sympy as sp  # type: ignore[import-untyped]
 from hypothesis import given, note
 
 from gradtrace import GradtraceError, decode, trace
-from gradtrace.adjoint import INTERNAL, NONDIFF, RULES
+from gradtrace.analysis import analyse, request
 from gradtrace.engine import LANGUAGE_FUNCTIONS, gradient_graph
 from gradtrace.hessian import hessian, is_symmetric
 from gradtrace.ops import FUNCTIONS, REGISTRY
@@ -26,7 +26,7 @@ from gradtrace.parser import parse
 from gradtrace.settings import Settings, get_settings
 
 from .conftest import ROOT
-from .helpers import check_invariants
+from .helpers import check_invariants, require_torch
 from .test_properties import (
     SYMBOLS,
     ScalarProgram,
@@ -58,17 +58,20 @@ def error(expr: str, values: dict[str, Any]) -> GradtraceError:
 
 
 def test_every_op_has_a_gradient_rule() -> None:
-    trace("grad(x, x)", {"x": 1})  # loads the ops of gradient graphs
-    assert set(REGISTRY) <= set(RULES), sorted(set(REGISTRY) - set(RULES))
-    assert not INTERNAL & set(FUNCTIONS)
-    assert NONDIFF <= INTERNAL
+    assert all(callable(op.rule) for op in REGISTRY.values())
+    internal = {name for name, op in REGISTRY.items() if op.internal}
+    assert {"sum_to", "masked", "matmul_da"} <= internal
+    assert not internal & set(FUNCTIONS)
+    # Only ops of gradient graphs may be non-differentiable (their output needs no gradient).
+    assert {name for name, op in REGISTRY.items() if not op.differentiable} <= internal
 
 
 def test_the_input_box_knows_the_same_functions() -> None:
-    """frontend/src/expr-syntax.ts highlights functions and leaves them out of the input names."""
-    text = (ROOT / "frontend" / "src" / "expr-syntax.ts").read_text()
-    block = text[text.index("export const FUNCTIONS"):]
-    listed = set(re.findall(r'"([a-z0-9_]+)"', block[:block.index("]);")]))
+    """The input box (frontend/src/ops.ts) calls a name a function where the registry's catalogue
+    says so (frontend/src/generated/ops.json, kept current by tests/test_generated.py), plus
+    grad: the same names the language has."""
+    catalogue = json.loads((ROOT / "frontend" / "src" / "generated" / "ops.json").read_text())
+    listed = {name for name, info in catalogue.items() if info["function"]} | {"grad"}
     assert listed == set(LANGUAGE_FUNCTIONS)
 
 
@@ -195,7 +198,7 @@ def test_grad_of_grad_through_tensor_ops_matches_finite_differences(
 def test_hessian_matches_finite_differences_of_the_gradient(
         expr: str, values: dict[str, Any]) -> None:
     inputs = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
-    h = hessian(expr, values, inputs, get_settings())
+    h = hessian(analyse(request(expr, values)))
     matrix = h["matrix"]
     n = sum(v.size for v in inputs.values())
     assert matrix.shape == (n, n) and len(h["labels"]) == n
@@ -285,8 +288,7 @@ def test_hessian_matches_sympy(prog: ScalarProgram) -> None:
     evaluation_or_reject(prog)
     expr = smooth(to_sympy(parse(prog.text)))
     point = {SYMBOLS[n]: sp.Rational(repr(v)) for n, v in prog.values.items()}
-    inputs = {k: np.asarray(v) for k, v in prog.values.items()}
-    h = hessian(prog.text, prog.values, inputs, get_settings())
+    h = hessian(analyse(request(prog.text, prog.values)))
     assert is_symmetric(h["matrix"])
     for i, a in enumerate(h["inputs"]):
         for j, b in enumerate(h["inputs"]):
@@ -332,7 +334,7 @@ TORCH_CASES = [
 
 def torch_value(expr: str, values: dict[str, Any]) -> float:
     """The same nested derivative by torch.autograd.grad(create_graph=True), from our AST."""
-    torch = pytest.importorskip("torch")
+    torch = require_torch()
     env = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True)
            for k, v in values.items()}
     funcs = {"sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp,
@@ -415,12 +417,15 @@ def test_nested_grads_stay_within_the_node_limit() -> None:
 def test_hessian_refuses_what_it_cannot_give() -> None:
     s = get_settings()
     with pytest.raises(GradtraceError) as info:
-        hessian("v * 2", {"v": [1.0, 2.0]}, {"v": np.array([1.0, 2.0])}, s)
+        hessian(analyse(request("v * 2", {"v": [1.0, 2.0]})))
     assert info.value.type == "shape"
     big = np.zeros(s.max_hessian_elements + 1)
     with pytest.raises(GradtraceError) as info:
-        hessian("sum(v^2)", {"v": big.tolist()}, {"v": big}, s)
+        hessian(analyse(request("sum(v^2)", {"v": big.tolist()})))
     assert info.value.type == "limit"
+    # In a record, the trace is answered and the Hessian says why it is missing.
+    rec = trace("v * 2", {"v": [1.0, 2.0]}, hessian=True)
+    assert rec["hessian"]["error"]["type"] == "shape" and rec["value"] == [2.0, 4.0]
 
 
 def test_gradient_graph_keeps_the_original_nodes_first() -> None:

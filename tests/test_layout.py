@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gradtrace.analysis import compile_graph
 from gradtrace.engine import Graph, Node
 from gradtrace.layout import (
     LABEL_BOX,
@@ -18,7 +19,6 @@ from gradtrace.layout import (
     to_dot,
 )
 from gradtrace.settings import get_settings
-from gradtrace.trace import compile_graph
 
 from .conftest import SEEDS
 

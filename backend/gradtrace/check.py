@@ -36,19 +36,22 @@ span of the largest input, instead of running for minutes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .codec import encode, encode_number
 from .engine import Graph, forward
 from .errors import GradtraceError
-from .ops import Array
+from .ops import REGISTRY, Array
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 EPS = float(np.finfo(np.float64).eps)
 STEP = EPS ** (1.0 / 3.0)  # ~6.06e-6: the step of a central difference (see the module doc)
 TOLERANCE = 1e-5
-KINK_OPS = ("relu", "abs", "max", "min")
 
 METHOD = ("central finite differences in float64, h = cbrt(eps) * max(1, |x_i|) per element; "
           "error |analytic - numeric| / max(|analytic| + |numeric|, noise floor)")
@@ -63,17 +66,14 @@ def _step(x: Array) -> Array:
 
 
 def _kink_margins(graph: Graph, vals: Sequence[Array]) -> dict[int, Array]:
-    """For every kink node: the sign of the quantity whose sign picks the branch."""
+    """For every node of an op with kinks (its registry entry's `kink`): the sign of the quantity
+    whose sign picks the branch."""
     out: dict[int, Array] = {}
     with np.errstate(all="ignore"):
         for node in graph.nodes:
-            if node.op not in KINK_OPS:
-                continue
-            if node.op in ("relu", "abs"):
-                margin = vals[node.args[0]]
-            else:
-                margin = vals[node.args[0]] - vals[node.args[1]]
-            out[node.index] = np.sign(margin)
+            kink = REGISTRY[node.op].kink if node.op else None
+            if kink is not None:
+                out[node.index] = np.sign(kink([vals[a] for a in node.args]))
     return out
 
 
@@ -135,11 +135,9 @@ def _loss(seed: Array, out: Array) -> float:
         return float(np.sum(seed * out))
 
 
-def check_reverse(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Array],
-                  seed: Array, grads: Mapping[str, Array], settings: Settings) -> dict[str, Any]:
+def check_reverse(a: Analysis, grads: Mapping[str, Array]) -> dict[str, Any]:
     """The check of every input's gradient against central differences of <seed, f(x)>."""
-    from .trace import encode  # the record's encoding; trace imports this module
-
+    graph, inputs, vals, seed, settings = a.graph, a.inputs, a.values, a.seed, a.settings
     passes = 2 * sum(int(inputs[n].size) for n in graph.inputs)
     largest = max(graph.inputs, key=lambda n: inputs[n].size, default=None)
     _budget(graph, passes, vals, settings, largest)
@@ -161,7 +159,7 @@ def check_reverse(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Arra
                 moved[i] = flat[i] + sign * steps[i]
                 run = dict(inputs)
                 run[name] = moved.reshape(x.shape)
-                v = forward(graph, run, settings)
+                v = forward(graph, run, settings, a.cancel)
                 sides.append(_loss(seed, v[out_idx]))
                 kinks.update(_crossed(graph, base_kinks, v))
             with np.errstate(all="ignore"):
@@ -180,9 +178,9 @@ def check_reverse(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Arra
         report[name] = {
             "analytic": encode(analytic.reshape(x.shape)),
             "numeric": encode(numeric.reshape(x.shape)),
-            "rel_error": _json_float(rel),
-            "abs_error": _json_float(err),
-            "step": _json_float(float(np.max(steps)) if steps.size else 0.0),
+            "rel_error": encode_number(rel),
+            "abs_error": encode_number(err),
+            "step": encode_number(float(np.max(steps)) if steps.size else 0.0),
             "verdict": verdict,
             "passed": verdict == "pass",
             "note": note,
@@ -199,11 +197,11 @@ def check_reverse(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Arra
     }
 
 
-def check_forward(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Array], wrt: str,
-                  tangent: Array, derivative: Array, settings: Settings) -> dict[str, Any]:
+def check_forward(a: Analysis, tangent: Array, derivative: Array) -> dict[str, Any]:
     """The check of forward mode's `derivative` (J t) against (f(x + h t) - f(x - h t)) / 2h."""
-    from .trace import encode
-
+    graph, inputs, vals, settings = a.graph, a.inputs, a.values, a.settings
+    wrt = a.request.wrt
+    assert wrt is not None
     _budget(graph, 2, vals, settings, wrt)
     x = inputs[wrt]
     # One step for the whole direction: scaled to the input's size, divided by the direction's so
@@ -220,7 +218,7 @@ def check_forward(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Arra
         run = dict(inputs)
         with np.errstate(all="ignore"):
             run[wrt] = x + sign * h * tangent
-        v = forward(graph, run, settings)
+        v = forward(graph, run, settings, a.cancel)
         outs.append(v[graph.output])
         kinks.update(_crossed(graph, base_kinks, v))
     with np.errstate(all="ignore"):
@@ -244,20 +242,12 @@ def check_forward(graph: Graph, inputs: Mapping[str, Array], vals: Sequence[Arra
         "inputs": {wrt: {
             "analytic": encode(analytic),
             "numeric": encode(numeric),
-            "rel_error": _json_float(rel),
-            "abs_error": _json_float(err),
-            "step": _json_float(h),
+            "rel_error": encode_number(rel),
+            "abs_error": encode_number(err),
+            "step": encode_number(h),
             "verdict": verdict,
             "passed": verdict == "pass",
             "note": note,
         }},
         "notes": [note] if note else [],
     }
-
-
-def _json_float(x: float) -> float | str:
-    if np.isnan(x):
-        return "NaN"
-    if np.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return x

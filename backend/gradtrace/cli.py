@@ -12,11 +12,12 @@ from typing import Any, cast
 
 import numpy as np
 
+from .codec import decode
 from .errors import GradtraceError
 from .layout import compute_layout
 from .render import Format, convert, render_svg, step_view
 from .settings import get_settings
-from .trace import compile_graph, decode, trace
+from .trace import trace
 
 
 def _short(v: Any) -> str:
@@ -167,7 +168,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     try:
         t = trace(args.expr, values, seed, settings, mode=args.mode, wrt=args.wrt,
                   tangent=_parse_tangent(args.tangent))
-        layout = compute_layout(compile_graph(args.expr, values, settings), settings)
+        assert t.analysis is not None
+        layout = compute_layout(t.analysis.graph, settings)
         if not args.all_steps:
             out.write_bytes(convert(render_svg(t, layout, args.step, args.theme), fmt,
                                     args.scale, settings.max_picture_pixels,

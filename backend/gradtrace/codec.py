@@ -8,16 +8,18 @@ other module encodes and decodes numbers through these functions only.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 JSON = Any
+# A number as JSON: a float, or the spelling of a non-finite one.
+Number = float | Literal["Infinity", "-Infinity", "NaN"]
 NONFINITE: dict[str, float] = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
 
 
-def encode_number(x: float) -> float | str:
+def encode_number(x: float) -> Number:
     """A float as JSON: itself, or its non-finite spelling."""
     if math.isfinite(x):
         return x

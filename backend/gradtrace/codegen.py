@@ -1,14 +1,15 @@
 """Generated code: an expression's forward and backward passes as a runnable Python file.
 
-`generate(expr, values, seed, lang)` writes, for `lang="numpy"`, the flat forward pass (one line
-per op node, in the graph's order) and the backward pass written out by hand as in the lecture
-notes: the seed `df = 1.0`, then one line per edge in reverse order, each the local derivative
-times the upstream gradient (`dz = q * df`), or for a tensor edge the vector-Jacobian product
-(`dW = X.T @ dZ`), summed back over the axes the forward broadcast (`unbroadcast`); a value used
-more than once adds up what comes back along each use (the copy gate: `dx = dx + ...`). With
-`lang="pytorch"` the same forward lines run on float64 tensors with `requires_grad`, and
-`.backward(seed)` does the rest. Both files end by printing each input's gradient, one line each,
-`dx = <JSON>` (NaN and Infinity as Python's json writes them), for a person and for a test.
+`generate_code(analysis, lang)` (from Python also `generate(expr, values, seed, lang)`) writes, for
+`lang="numpy"`, the flat forward pass (one line per op node, in the graph's order) and the backward
+pass written out by hand as in the lecture notes: the seed `df = 1.0`, then one line per edge in
+reverse order, each the local derivative times the upstream gradient (`dz = q * df`), or for a
+tensor edge the vector-Jacobian product (`dW = X.T @ dZ`), summed back over the axes the forward
+broadcast (`unbroadcast`); a value used more than once adds up what comes back along each use (the
+copy gate: `dx = dx + ...`). With `lang="pytorch"` the same forward lines run on float64 tensors
+with `requires_grad`, and `.backward(seed)` does the rest. Both files end by printing each input's
+gradient, one line each, `dx = <JSON>` (NaN and Infinity as Python's json writes them), for a
+person and for a test.
 
 With `mode="forward"` (the forward-mode view: `wrt`, `tangent`) the file is forward mode: in NumPy
 each value is followed by its tangent (`q_dot = 1 * x_dot`: per in-edge, the local derivative
@@ -38,11 +39,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import __version__
-from .engine import Graph, Node, parse_value
+from .analysis import Analysis, analyse, request
+from .engine import Graph, Node
 from .errors import GradtraceError
 from .ops import REGISTRY, Array, CodeArgs, OpCode, Shape
-from .settings import Settings, get_settings
-from .trace import compile_graph, decode, trace
+from .settings import Settings
 
 Lang = Literal["numpy", "pytorch"]
 Mode = Literal["reverse", "forward"]
@@ -284,22 +285,17 @@ class _Program:
     direction: Array | None = None
 
 
-def _prepare(expr: str, values: Mapping[str, Any], seed: Any, settings: Settings, mode: Mode,
-             wrt: str | None, tangent: Any) -> _Program:
-    # The trace checks everything /api/trace checks, with the same errors (and gives the shapes).
-    record = trace(expr, values, seed, settings, mode=mode, wrt=wrt, tangent=tangent)
-    graph = compile_graph(expr, values, settings)
+def _prepare(a: Analysis) -> _Program:
+    graph = a.graph
     for node in graph.nodes:
         if node.kind == "op":
             _code_of(node)
-    by_id = {n["id"]: n for n in record["nodes"]}
-    shapes = [tuple(by_id[n.id]["shape"]) for n in graph.nodes]
-    inputs = {name: parse_value(name, values[name], graph.spans[name], settings)
-              for name in graph.inputs}
-    if mode == "forward":
-        return _Program(graph, shapes, inputs, decode(record["seed"]), _allocate(graph, mode),
-                        record["wrt"], decode(record["tangent"]))
-    return _Program(graph, shapes, inputs, decode(record["seed"]), _allocate(graph, mode))
+    shapes = [tuple(v.shape) for v in a.values]
+    mode: Mode = "forward" if a.tangents is not None else "reverse"
+    if a.tangents is not None:
+        return _Program(graph, shapes, dict(a.inputs), a.seed, _allocate(graph, mode),
+                        a.tangents.wrt, a.tangents.tangent)
+    return _Program(graph, shapes, dict(a.inputs), a.seed, _allocate(graph, mode))
 
 
 def _refs(p: _Program, node: Node, lang: Lang) -> list[str]:
@@ -527,26 +523,33 @@ def _forward_mode(p: _Program, lang: Lang) -> list[str]:
     return lines
 
 
+def generate_code(a: Analysis, lang: str = "numpy") -> str:
+    """The Python file of the analysed expression in `lang` (numpy or pytorch): reverse mode
+    with its output gradient, or, for a forward-mode analysis, forward mode along its `wrt` and
+    direction. Raises `GradtraceError` for an unknown `lang` and for an op without code."""
+    if lang not in LANGS:
+        raise GradtraceError("value", f"unknown lang {lang[:20]!r}: give 'numpy' or 'pytorch'",
+                             0, 0)
+    language: Lang = "numpy" if lang == "numpy" else "pytorch"
+    p = _prepare(a)
+    lines = [*_header(p.graph, language, p.names, p.wrt), ""]
+    lines += _forward_mode(p, language) if p.wrt is not None else _reverse(p, language)
+    # No run of more than two blank lines (helpers bring their own).
+    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines)).rstrip() + "\n"
+
+
 def generate(expr: str, values: Mapping[str, Any] | None = None, seed: Any = None,
              lang: str = "numpy", settings: Settings | None = None, mode: str = "reverse",
              wrt: str | None = None, tangent: Any = None) -> str:
-    """The Python file of `expr` at `values` in `lang` (numpy or pytorch): reverse mode with
-    output gradient `seed`, or with `mode="forward"` forward mode along the input `wrt` in the
-    direction `tangent` (as `trace` takes them). Raises `GradtraceError` for an unknown `lang`
-    or `mode` and for everything `trace` refuses."""
+    """`generate_code` from Python arguments (as `trace` takes them). Raises `GradtraceError` for
+    an unknown `lang` or `mode` and for everything `trace` refuses."""
     if lang not in LANGS:
         raise GradtraceError("value", f"unknown lang {lang[:20]!r}: give 'numpy' or 'pytorch'",
                              0, 0)
     if mode not in ("reverse", "forward"):
         raise GradtraceError("value", f"unknown mode {mode[:20]!r}: give 'reverse' or 'forward'",
                              0, 0)
-    language: Lang = "numpy" if lang == "numpy" else "pytorch"
-    m: Mode = "forward" if mode == "forward" else "reverse"
-    p = _prepare(expr, values or {}, seed, settings or get_settings(), m, wrt, tangent)
-    lines = [*_header(p.graph, language, p.names, p.wrt), ""]
-    lines += _forward_mode(p, language) if m == "forward" else _reverse(p, language)
-    # No run of more than two blank lines (helpers bring their own).
-    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines)).rstrip() + "\n"
+    return generate_code(analyse(request(expr, values, seed, mode, wrt, tangent), settings), lang)
 
 
-__all__ = ["LANGS", "MEDIA_TYPE", "Lang", "filename", "generate", "number"]
+__all__ = ["LANGS", "MEDIA_TYPE", "Lang", "filename", "generate", "generate_code", "number"]

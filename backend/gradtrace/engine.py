@@ -32,7 +32,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .adjoint import NONDIFF, gradient_nodes  # (importing it registers their ops)
+from .adjoint import gradient_nodes
+from .cancel import CancelToken
+from .codec import NONFINITE
 from .errors import GradtraceError
 from .ops import (
     BINARY_OPERATORS,
@@ -248,7 +250,7 @@ class _Emitter:
         if name == "mul" and consts[0] == 1.0:
             return args[1]
         return self.b.op_node(name, [self.real(a) for a in args], self.start, self.end, self.s0,
-                              self.s1, differentiable=name not in NONDIFF, origin="grad")
+                              self.s1, differentiable=op.differentiable, origin="grad")
 
     def shape(self, node: int) -> Shape | None:
         return () if node < 0 else self.b.shape(node)
@@ -436,10 +438,9 @@ def parse_value(name: str, raw: object, span: tuple[int, int], settings: Setting
             shown = "a list" if isinstance(leaf, list) else repr(leaf)[:20]
             raise err(f"is not rectangular or not numeric: found {shown}")
         if isinstance(leaf, str):
-            special = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
-            if leaf not in special:
+            if leaf not in NONFINITE:
                 raise err(f"contains {leaf[:20]!r}, which is not a number")
-            flat.append(special[leaf])
+            flat.append(NONFINITE[leaf])
         else:
             try:
                 flat.append(float(leaf))
@@ -461,11 +462,14 @@ class Result:
     seed: Array
 
 
-def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings) -> list[Array]:
+def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings,
+            cancel: CancelToken | None = None) -> list[Array]:
     values: list[Array] = []
     total = 0
     with np.errstate(all="ignore"):  # overflow and NaN flow through as IEEE values
         for node in graph.nodes:
+            if cancel is not None and node.index % 64 == 0:
+                cancel.raise_if_cancelled()
             if node.kind == "input":
                 v = inputs[node.label]
             elif node.kind == "const":

@@ -11,15 +11,16 @@ it follows the first derivatives' PyTorch conventions, whose own derivative is 0
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .engine import Graph, forward, forward_tangents, gradient_graph
 from .errors import GradtraceError
 from .ops import Array, fmt_shape
-from .parser import parse
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 
 def _labels(name: str, shape: tuple[int, ...]) -> list[str]:
@@ -28,14 +29,15 @@ def _labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(shape)]
 
 
-def hessian(expr: str, given: Mapping[str, object], inputs: Mapping[str, Array],
-            settings: Settings) -> dict[str, Any]:
+def hessian(a: Analysis) -> dict[str, Any]:
     """{"inputs", "labels", "matrix"}: H[i][j] = d^2 f / d v_i d v_j over the input numbers v
-    (inputs in order of first use, tensors flattened in C order). `inputs` are the parsed
-    values of `given`."""
-    graph, grads = gradient_graph(parse(expr, settings.max_depth), given, settings)
-    whole = (0, len(expr))
-    names = list(graph.inputs)
+    (inputs in order of first use, tensors flattened in C order).
+
+    The limits are checked before anything is built: the gradient graph is made from the
+    analysis's program (no second parse), its forward pass once, then one pass per column."""
+    settings, inputs = a.settings, a.inputs
+    whole = (0, len(a.graph.source))
+    names = list(a.graph.inputs)
     size = sum(inputs[n].size for n in names)
     if size > settings.max_hessian_elements:
         raise GradtraceError(
@@ -43,15 +45,19 @@ def hessian(expr: str, given: Mapping[str, object], inputs: Mapping[str, Array],
             f"(a {settings.max_hessian_elements}x{settings.max_hessian_elements} matrix); the "
             f"inputs here have {size:,}", *whole,
         )
-    values = forward(graph, inputs, settings)
-    out = values[graph.output]
+    out = a.output
     if out.shape != ():
         raise GradtraceError(
             "shape", f"the Hessian is for a scalar output, and this one has shape "
             f"{fmt_shape(out.shape)}: take sum(...) or mean(...) of it", *whole,
         )
-    columns = [_column(graph, values, grads, names, inputs, name, j)
-               for name in names for j in range(inputs[name].size)]
+    graph, grads = gradient_graph(a.program, a.request.values, settings)
+    values = forward(graph, inputs, settings, a.cancel)
+    columns = []
+    for name in names:
+        for j in range(inputs[name].size):
+            a.cancel.raise_if_cancelled()
+            columns.append(_column(graph, values, grads, names, inputs, name, j))
     matrix = np.array(columns, dtype=np.float64).T if columns else np.zeros((0, 0))
     labels = [label for n in names for label in _labels(n, inputs[n].shape)]
     return {"inputs": names, "labels": labels, "matrix": matrix}

@@ -67,20 +67,24 @@ def _script_text(js: str) -> str:
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def _default_layout(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def _default_layout(trace_record: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The layout of a record that `trace()` made (it keeps its analysis): no second parse."""
     from .layout import compute_layout
-    from .trace import compile_graph
 
-    values = {n["name"]: n["value"] for n in record["nodes"]
-              if n["kind"] == "input" and n.get("name")}
-    return compute_layout(compile_graph(record["expr"], values, settings), settings)
+    analysis = getattr(trace_record, "analysis", None)
+    if analysis is None:
+        raise ValueError("give the layout (the /api/layout answer) with a record that did not "
+                         "come from gradtrace.trace()")
+    layout: dict[str, Any] = compute_layout(analysis.graph, settings)
+    return layout
 
 
 def standalone_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = None,
                     step: str | None = None, theme: str = "light",
                     settings: Settings | None = None) -> str:
     """The page for `trace_record` (a `gradtrace.trace(...)` record, reverse or forward mode)
-    drawn with `layout` (its `/api/layout` answer; computed when None), opened at `step` (`f2`,
+    drawn with `layout` (its `/api/layout` answer; computed when None, for a record that
+    `trace()` made), opened at `step` (`f2`,
     `b3`, `start`, `end`; None: the end) in `theme` (light, dark, projector).
 
     Raises `GradtraceError` for an unknown step or theme, `StandaloneUnavailable` when the

@@ -8,23 +8,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from .. import record as records
 from ..layout import LayoutCache
 from ..settings import Settings
 from ..standalone import standalone_html
-from ..state import from_query
-from ..trace import compile_graph, trace
-from .routes import ERRORS
+from .routes import ERRORS, analyse_query
 
 router = APIRouter(prefix="/api")
 
 
 def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: LayoutCache) -> str:
-    state = from_query(query)
     # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
-    record = trace(state.expr, state.values, state.seed, settings, mode=state.mode,
-                   wrt=state.wrt, tangent=state.tangent)
-    layout = layouts.get(compile_graph(state.expr, state.values, settings), settings)
-    return standalone_html(record, layout, state.step, state.theme, settings)
+    state, a = analyse_query(query, settings)
+    record = records.to_dict(records.build(a))
+    return standalone_html(record, layouts.get(a.graph, settings), state.step, state.theme,
+                           settings)
 
 
 @router.get("/standalone.html", responses={

@@ -1,8 +1,13 @@
-"""Pydantic models of every request and response (they are what /docs shows).
+"""The schema, written once: every request and every record the API answers, as pydantic models.
 
-Numbers travel as JSON numbers, or as the strings "Infinity", "-Infinity", "NaN"; tensors as
-nested lists. Values are validated by the engine rather than by pydantic, so that a bad value gets
-an error that names the input and points at it in the expression.
+These models are the single definition of the record: record.py builds it from them (unvalidated,
+with `model_construct`, since the engine's own output needs no second check), FastAPI writes
+`openapi.json` from them, and the frontend's TypeScript types are generated from that
+(scripts/generate.py; tests/test_generated.py fails when the committed files drift).
+
+Numbers travel as JSON numbers, or as the strings "Infinity", "-Infinity", "NaN" (codec.py);
+tensors as nested lists. Values are validated by the engine rather than by pydantic, so that a bad
+value gets an error that names the input and points at it in the expression.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Number = float | Literal["Infinity", "-Infinity", "NaN"]
+from .codec import Number
+
 Tensor = Number | list[Any]
 
 
@@ -37,11 +43,12 @@ class TraceRequest(BaseModel):
         default=False, strict=True,
         description="Add `check`: each analytic derivative beside its central finite "
         "difference, the relative error and a verdict (2 forward passes per input element, "
-        "bounded by max_check_evaluations / max_check_work: past them, a 400 'limit' error).")
+        "bounded by max_check_evaluations / max_check_work: past them, `check` holds the error).")
     hessian: bool = Field(
         default=False, strict=True,
         description="Add `hessian`: the second derivatives of a scalar output over the input "
-        "numbers (at most max_hessian_elements of them; else, or for a non-scalar output, a 400).")
+        "numbers (at most max_hessian_elements of them; else, or for a non-scalar output, "
+        "`hessian` holds the error).")
 
 
 class LayoutRequest(BaseModel):
@@ -129,6 +136,14 @@ class Warning_(BaseModel):
     end: int
 
 
+class Unavailable(BaseModel):
+    """An extra of the record (the numeric check, the Hessian) that could not be made for this
+    expression, though the trace itself could: over its own limit, or a non-scalar output for the
+    Hessian. The trace is answered (200) with this in the extra's place."""
+
+    error: ErrorBody
+
+
 class InputCheck(BaseModel):
     analytic: Tensor = Field(description="The gradient (reverse) or derivative (forward).")
     numeric: Tensor = Field(description="Its central finite difference.")
@@ -185,10 +200,13 @@ class TraceResponse(BaseModel):
     cost: dict[str, str] = Field(description="What a full gradient costs in each mode "
                                  "(keys reverse, forward).")
     warnings: list[Warning_]
-    check: Check | None = Field(default=None, description="With check: true, the numeric "
-                                "gradient check. Absent otherwise.")
-    hessian: Hessian | None = Field(default=None, description="With hessian: true, the "
-                                    "Hessian. Absent otherwise.")
+    check: Check | Unavailable | None = Field(
+        default=None, description="With check: true, the numeric gradient check, or why it "
+        "could not be made (`error`, e.g. over max_check_work). Absent otherwise.")
+    hessian: Hessian | Unavailable | None = Field(
+        default=None, description="With hessian: true, the Hessian, or why it could not be made "
+        "(`error`: a non-scalar output, more than max_hessian_elements input numbers). Absent "
+        "otherwise.")
 
 
 class NodeBox(BaseModel):

@@ -1,18 +1,16 @@
-"""The trace record of DESIGN.md: its fields, the steps of the backward pass as the lecture notes
-draw them (upstream, local, downstream), formulas, gates, JSON encoding of non-finite numbers."""
+"""The record (record.py) of DESIGN.md: its fields, the steps of the backward pass as the lecture
+notes draw them (upstream, local, downstream), formulas, gates, and the extras' errors."""
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-import numpy as np
 import pytest
 
-from gradtrace import decode, encode, trace
+from gradtrace import trace
 from gradtrace.ops import GATE_TEXT
-from gradtrace.trace import tex_name
+from gradtrace.record import tex_name
 
 from .helpers import check_invariants
 
@@ -102,22 +100,6 @@ def test_tensors_are_nested_lists() -> None:
     assert record["gradients"]["W"] == [[2.0, 2.0], [2.0, 2.0]]
     w = record["nodes"][0]
     assert w["shape"] == [2, 2] and w["value"] == [[1.0, 2.0], [3.0, 4.0]]
-
-
-@pytest.mark.parametrize("value", [
-    0.0, -1.5, math.inf, -math.inf, math.nan, [1.0, math.inf], [[math.nan, 2.0], [-math.inf, 0.0]],
-])
-def test_encode_decode_round_trip(value: Any) -> None:
-    a = np.asarray(value, dtype=np.float64)
-    data = encode(a)
-    text = json.dumps(data, allow_nan=False)
-    back = decode(json.loads(text))
-    np.testing.assert_array_equal(back, a)  # NaN == NaN for assert_array_equal
-
-
-def test_encode_uses_the_strings_of_the_design() -> None:
-    assert encode(np.asarray([math.inf, -math.inf, math.nan])) == ["Infinity", "-Infinity", "NaN"]
-    assert encode(None) is None
 
 
 def test_structure_key_depends_on_the_text_not_the_values() -> None:

@@ -1,0 +1,138 @@
+"""One request, analysed once: text -> parser -> graph -> passes -> an `Analysis`.
+
+Everything a request can ask for is made from its `Analysis`: the record (record.py), the numeric
+check (check.py), the Hessian (hessian.py), the Jacobians of tensor edges (jacobian.py), the
+generated code (codegen.py), the layout and the pictures (layout.py, render.py) and the offline
+file (standalone.py). None of them parses or traces again.
+
+Work on an analysis can be stopped from outside (the client hung up): the `CancelToken` it carries
+is checked between forward passes and between nodes, and raises `Cancelled`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from .cancel import CancelToken
+from .engine import (
+    Graph,
+    Result,
+    Tangents,
+    backward,
+    build_graph,
+    check_wrt,
+    forward,
+    forward_mode,
+    make_seed,
+    make_tangent,
+    parse_value,
+)
+from .errors import GradtraceError
+from .ops import Array
+from .parser import Program, parse
+from .schema import TraceRequest
+from .settings import Settings, get_settings
+
+Mode = Literal["reverse", "forward"]
+
+
+@dataclass(slots=True)
+class Analysis:
+    """A request's program, graph, input values and passes: what every product is made from."""
+
+    request: TraceRequest
+    settings: Settings
+    program: Program
+    graph: Graph
+    inputs: dict[str, Array]  # parsed input values, by name
+    values: list[Array]  # every node's value (the forward pass)
+    seed: Array  # the output gradient, fitted to the output's shape
+    reverse: Result | None  # reverse mode: gradients, downstream and local derivatives
+    tangents: Tangents | None  # forward mode: tangents along `request.wrt`
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+    @property
+    def output(self) -> Array:
+        return self.values[self.graph.output]
+
+
+def compile_program(expr: str, given: Mapping[str, object], settings: Settings
+                    ) -> tuple[Program, Graph]:
+    """Parse and build the graph, enforcing the text limits."""
+    if len(expr) > settings.max_expr_chars:
+        raise GradtraceError(
+            "limit", f"the expression is {len(expr):,} characters long, more than the limit of "
+            f"{settings.max_expr_chars:,}", settings.max_expr_chars, len(expr),
+        )
+    program = parse(expr, max_depth=settings.max_depth)
+    return program, build_graph(program, given, settings)
+
+
+def compile_graph(expr: str, given: Mapping[str, object], settings: Settings) -> Graph:
+    """The graph alone (what a layout needs): parse and build, no pass."""
+    return compile_program(expr, given, settings)[1]
+
+
+def request(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
+            mode: str = "reverse", wrt: str | None = None, tangent: object = None,
+            check: bool = False, hessian: bool = False) -> TraceRequest:
+    """A request from Python arguments, unvalidated: `analyse` checks it with the errors (and
+    spans) the API gives."""
+    # `mode` is not narrowed here: a wrong one gets analyse's error with its span.
+    return TraceRequest.model_construct(
+        expr=expr, values=dict(values or {}), seed=seed, mode=cast(Mode, mode), wrt=wrt,
+        tangent=tangent, check=check, hessian=hessian)
+
+
+def analyse(req: TraceRequest, settings: Settings | None = None,
+            cancel: CancelToken | None = None) -> Analysis:
+    """Parse, build and run the passes of `req` once.
+
+    Raises `GradtraceError` (with the span in `expr`) for any problem with the input, and
+    `Cancelled` once `cancel` is set."""
+    settings = settings or get_settings()
+    cancel = cancel or CancelToken()
+    expr, given = req.expr, req.values
+    if req.mode not in ("reverse", "forward"):
+        raise GradtraceError("value", f"unknown mode {str(req.mode)[:20]!r}: give 'reverse' or "
+                             "'forward'", 0, len(expr))
+    program, graph = compile_program(expr, given, settings)
+    if req.mode == "forward":
+        check_wrt(graph, req.wrt)
+    inputs: dict[str, Array] = {}
+    for name, idx in graph.inputs.items():
+        if name not in given:
+            node = graph.nodes[idx]
+            raise GradtraceError(
+                "name", f"unknown name '{name}': give it a value, or assign it before use "
+                f"({name} = ...)", node.start, node.end,
+            )
+        inputs[name] = parse_value(name, given[name], graph.spans[name], settings)
+    warnings: list[dict[str, Any]] = [
+        {"type": "unused_value", "message": f"the value given for '{name}' is ignored: the "
+         "expression does not use it", "node": None, "start": 0, "end": 0}
+        for name in given if name not in graph.inputs
+    ]
+    warnings += [
+        {"type": "unused_statement", "message": f"'{graph.source[a:b][:40]}' is not used: only "
+         "the last statement is the output (to name it for later, write name = ...)",
+         "node": None, "start": a, "end": b}
+        for a, b in graph.unused
+    ]
+    cancel.raise_if_cancelled()
+    values = forward(graph, inputs, settings, cancel)
+    seed = make_seed(graph, req.seed, values[graph.output], settings)
+    reverse: Result | None = None
+    tangents: Tangents | None = None
+    if req.mode == "forward":
+        assert req.wrt is not None
+        direction = make_tangent(graph, req.wrt, req.tangent, values, settings)
+        tangents = forward_mode(graph, values, req.wrt, direction)
+    else:
+        cancel.raise_if_cancelled()
+        reverse = backward(graph, values, seed)
+    return Analysis(req, settings, program, graph, inputs, values, seed, reverse, tangents,
+                    warnings, cancel)

@@ -1,0 +1,496 @@
+"""What an op is: the `Op` entry, the registry, and what entries share (shapes, sum-back, rules).
+
+Each `Op` holds everything about one op, in one place:
+- `shape`: the output shape from the operand shapes, or a `ShapeError` in words a student reads;
+- `forward`: NumPy float64 on the operand values;
+- `vjp`: the vector-Jacobian product. Given the upstream gradient `g` (shape of the output), the
+  operands and the output, it returns one downstream gradient per operand. No dense Jacobian is
+  ever formed; an elementwise op's VJP may return a broadcast shape, which the engine sums back
+  to the operand's shape (`unbroadcast`);
+- `jvp`: the Jacobian-vector product (forward mode). Given the operands' tangents (None where an
+  operand has none, e.g. a constant), the operands and the output, it returns the output's
+  tangent, of the output's shape (operand tangents broadcast as the forward broadcasts operands).
+  It is the exact transpose of `vjp`, masks included, so <g, J t> = <J^T g, t> and a scalar edge
+  shows the same local derivative in both modes;
+- `rule`: the VJP written with ops (a `Builder`), so that `grad(f, x)` can build a backward pass
+  that is itself differentiable (second derivatives, the Hessian);
+- `kink`: for ops with a kink (relu, abs, max, min), the quantity whose sign picks the branch, so
+  that the numeric check can tell a kink from a wrong derivative;
+- `tex` / `local_tex` / `vjp_tex`: how the op is written, the local derivative of each operand
+  (`d(a b)/da = b`), and for tensor edges the VJP rule (`dA = dZ B^T`), all in LaTeX, in terms of
+  symbols the trace chooses for the operands; `symbol` is what its node shows;
+- `gate`: the gate pattern of the lecture notes where the op has one;
+- `code`: how generated NumPy and PyTorch files write it. Its PyTorch forward (`code.torch`) is
+  the op's PyTorch reference, the function the tests compare it with in float64;
+- `operator` / `named`: how the language writes it (`a + b`; `exp(a)`, or both: `a ^ b`, `pow(a, b)`);
+  `spellings`: its names in the other notations users paste (NumPy, PyTorch, TensorFlow, LaTeX);
+- `attrs`: static attributes (an axis, a stride) with their defaults; `max_arity` for ops that
+  take a variable number of operands;
+- `cost`: what a pass costs beyond its output, where that can be far more (matmul, conv2d).
+
+An op that is an exact composition of others is declared with `composite(...)`: its forward, VJP,
+JVP, shape and rule all follow from the composition, with no derivative code of its own (it may
+still carry a fused VJP where the composition would lose precision or overflow).
+
+Adding an op is one entry in one of the modules of this package; graph building finds it by name,
+the frontend gets its symbol and formulas through `catalogue()`, and the parametrized tests in
+tests/test_ops.py pick it up (they ask for one row of test cases per op).
+
+At kinks the derivative follows PyTorch, in both modes: relu'(0) = 0, abs'(0) = 0, and max/min
+split the gradient (or tangent) evenly between tied operands; for pow the masks of PyTorch's
+pow_backward apply (its forward-mode rule uses the same functions). One deliberate difference: with
+a NaN operand of max/min, PyTorch's forward mode passes only the second operand's tangent while its
+backward passes the gradient to both; here the JVP is the transpose of the VJP (both tangents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[Any]
+Shape = tuple[int, ...]
+Syms = Sequence[str]
+
+
+class ShapeError(ValueError):
+    """Operand shapes an op cannot take; the message is shown to the user as it is."""
+
+
+def fmt_shape(shape: Shape) -> str:
+    if shape == ():
+        return "scalar"
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+GATE_TEXT = {
+    "distributes": "An add gate distributes: every input receives the upstream gradient unchanged.",
+    "swaps": "A multiply gate swaps: each input's gradient is the upstream gradient times the "
+    "other input's value.",
+    "routes": "A max gate routes: the whole upstream gradient goes to the larger input (split "
+    "evenly on a tie), the other input gets zero.",
+    "sums": "A copy gate sums: a value used several times receives the sum of the gradients "
+    "coming back along each use.",
+}
+
+
+@dataclass(frozen=True)
+class CodeArgs:
+    """What a backward template of the generated code is written in: the operands as code (a
+    name, or a literal for a constant), the op's output, the upstream gradient `g`, and the static
+    shapes (the generator knows every node's shape)."""
+
+    args: tuple[str, ...]
+    out: str
+    g: str
+    shapes: tuple[Shape, ...]
+    out_shape: Shape
+
+    def number(self, i: int) -> float | None:
+        """Operand `i` as a number where it is a literal constant (None for a name)."""
+        try:
+            return float(self.args[i].strip("()"))
+        except ValueError:
+            return None
+
+
+# A downstream-gradient template: a format string in the operands `{0}`, `{1}`, the output
+# `{out}` and the upstream gradient `{g}`, or a function of the `CodeArgs`.
+GradCode = str | Callable[[CodeArgs], str]
+
+
+@dataclass(frozen=True)
+class OpCode:
+    """How the generated Python files write an op (codegen.py).
+
+    `numpy` / `torch`: the forward expression in the operands `{0}`, `{1}`. `backward`: per
+    operand, the NumPy expression of the downstream gradient, "local derivative times upstream"
+    for elementwise ops (the generator sums it back over broadcast axes where the forward
+    broadcast) and the VJP for tensor ops; it must equal the op's `vjp`, masks included, so that
+    the file prints the engine's numbers. `tangent`: per operand, its part of the output's
+    tangent in forward mode, `{g}` being the operand's tangent (the op's `jvp`); None where it
+    is `backward` itself: elementwise ops (local derivative times the tangent) and ops whose
+    Jacobian is symmetric or a permutation. `numpy_helper` / `torch_helper`: functions the
+    expressions call, written into the file when the op is used."""
+
+    numpy: str
+    torch: str
+    backward: tuple[GradCode, ...]
+    tangent: tuple[GradCode, ...] | None = None
+    numpy_helper: str = ""
+    torch_helper: str = ""
+
+
+
+
+class Builder(Protocol):
+    """What a rule (and a composition) writes with: emit an op node or a constant, and ask a
+    node's static shape (None where unknown). Nodes are handles (ints)."""
+
+    def op(self, name: str, *args: int) -> int: ...
+
+    def const(self, value: float) -> int: ...
+
+    def shape(self, node: int) -> Shape | None: ...
+
+
+# A rule: `rule(b, g, args, out, needs)` returns one node (or None) per operand: the part of the
+# upstream gradient `g` that goes to it, before any sum-back over broadcast axes. `needs[k]` says
+# whether operand k wants one (the rest may be skipped).
+Rule = Callable[[Builder, int, Sequence[int], int, Sequence[bool]], Sequence[int | None]]
+Vjp = Callable[[Array, Sequence[Array], Array], Sequence[Array]]
+# How a composite writes itself with other ops, in its operands' nodes: returns the output's node.
+Compose = Callable[[Builder, Sequence[int]], int]
+Jvp = Callable[[Sequence[Array | None], Sequence[Array], Array], Array]
+
+
+def no_gradient(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
+                ) -> Sequence[int | None]:
+    """The rule of an op whose output needs no gradient (an indicator, a count)."""
+    return tuple(None for _ in args)
+
+
+@dataclass(frozen=True)
+class Spellings:
+    """The op's names in the notations users paste, each fully qualified as its library's own
+    documentation writes it (`numpy.maximum`, `torch.nn.functional.relu`, `tf.math.exp`, `\\exp`);
+    the surface syntaxes read aliases (`np.`, `F.`) against these."""
+
+    numpy: tuple[str, ...] = ()
+    torch: tuple[str, ...] = ()
+    tf: tuple[str, ...] = ()
+    latex: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attr:
+    """A static attribute of an op (not an operand: no gradient flows to it), with its default."""
+
+    name: str
+    kind: str  # "int", "ints", "bool" or "str"
+    default: Any
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int  # operands; with `max_arity`, the least number
+    symbol: str  # drawn in the node
+    shape: Callable[[Sequence[Shape]], Shape]
+    forward: Callable[..., Array]
+    vjp: Vjp
+    # Required: an op cannot land without its forward-mode rule and its rule for grad.
+    jvp: Jvp
+    rule: Rule
+    tex: Callable[[Syms], str]
+    local_tex: tuple[Callable[[Syms], str], ...]
+    vjp_tex: tuple[Callable[[Syms, str], str], ...] | None = None
+    gate: str | None = None
+    elementwise: bool = True
+    doc: str = field(default="")
+    # The quantity whose sign picks the branch at a kink (relu: x; max: a - b), from the operand
+    # values; None for an op without kinks.
+    kink: Callable[[Sequence[Array]], Array] | None = None
+    # What a pass costs beyond its output, for ops where that can be far more: (multiply-adds,
+    # elements of the largest intermediate). The engine refuses past the settings' limits.
+    cost: Callable[[Sequence[Shape]], tuple[int, int]] | None = None
+    # The code the generated NumPy/PyTorch files write for the op (codegen.py); `code.torch` is its
+    # PyTorch reference. Every op of the language has it (tests/test_ops.py checks each); the ops
+    # only gradient graphs use do not yet, and the generator refuses their graphs with a 4xx.
+    code: OpCode | None = None
+    spellings: Spellings = Spellings()
+    attrs: tuple[Attr, ...] = ()
+    max_arity: int | None = None  # None: exactly `arity` operands
+    # How the language writes it as an operator (`+`; `-` for neg), if it does; `named`: whether
+    # it is also called by its name (`pow(a, b)`, `matmul(a, b)`; not `add(a, b)`).
+    operator: str | None = None
+    named: bool = True
+    # Only gradient graphs use it (grad(f, x) makes it; the language cannot write it).
+    internal: bool = False
+    # False for ops whose output needs no gradient (indicators, counts): their rule gives none.
+    differentiable: bool = True
+    # For a composite: the composition it is made of (`composite` fills forward, VJP, JVP, shape
+    # and rule from it).
+    compose: Compose | None = None
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    assert op.name not in REGISTRY, op.name
+    assert len(op.local_tex) == op.arity, op.name
+    assert op.code is None or len(op.code.backward) == op.arity, op.name
+    assert op.differentiable or op.rule is no_gradient, op.name
+    REGISTRY[op.name] = op
+    return op
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape rules
+
+
+def same_shape(shapes: Sequence[Shape]) -> Shape:
+    return shapes[0]
+
+
+def broadcast_shape(symbol: str) -> Callable[[Sequence[Shape]], Shape]:
+    def rule(shapes: Sequence[Shape]) -> Shape:
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            a, b = (fmt_shape(s) for s in shapes)
+            raise ShapeError(
+                f"'{symbol}' cannot combine shapes {a} and {b}: they do not broadcast (each axis, "
+                "counted from the right, must be equal or 1)"
+            ) from None
+
+    return rule
+
+
+def scalar_shape(shapes: Sequence[Shape]) -> Shape:
+    return ()
+
+
+def unbroadcast(g: Array, shape: Shape) -> Array:
+    """Sum a gradient back over the axes that broadcasting added or stretched."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+OperandTangents = Sequence[Array | None]
+
+
+def total(out: Array, *terms: Array | None) -> Array:
+    """The sum of the terms that are there, broadcast to the output's shape (zeros if none)."""
+    acc: Array | None = None
+    for t in terms:
+        if t is not None:
+            acc = t if acc is None else acc + t
+    if acc is None:
+        return np.zeros(out.shape)
+    return np.asarray(np.broadcast_to(acc, out.shape), dtype=np.float64).copy()
+
+
+
+def vjp_tex(op: Op, i: int, syms: Syms, out_sym: str) -> str:
+    """The VJP rule of operand `i` for a tensor edge: elementwise ops get `dx = dz ⊙ local`."""
+    if op.vjp_tex is not None:
+        return op.vjp_tex[i](syms, out_sym)
+    return f"d{syms[i]} = d{out_sym} \\odot {op.local_tex[i](syms)}"
+
+
+# Placeholders for operand symbols in the formula templates that `catalogue` exports.
+SLOT = "#{}#"
+OUT_SLOT = "#z#"
+
+
+def catalogue() -> dict[str, Any]:
+    """Every op as JSON-ready data for the frontend (frontend/src/generated/ops.json, written by
+    scripts/generate.py): its symbol and LaTeX templates, where `#0#`, `#1#` stand for the
+    operands' symbols and `#z#` for the output's."""
+    slots = [SLOT.format(i) for i in range(8)]
+    out: dict[str, Any] = {}
+    for name, op in sorted(REGISTRY.items()):
+        s = slots[:op.arity]
+        out[name] = {
+            "arity": op.arity,
+            "symbol": op.symbol,
+            "tex": op.tex(s),
+            "local_tex": [f(s) for f in op.local_tex],
+            "vjp_tex": [vjp_tex(op, i, s, OUT_SLOT) for i in range(op.arity)],
+            "gate": op.gate,
+            "elementwise": op.elementwise,
+            "language": not op.internal,
+            "operator": op.operator,
+            "function": op.named and not op.internal,
+            "composite": op.compose is not None,
+            "spellings": {k: list(v) for k, v in vars(op.spellings).items()},
+            "attrs": [{"name": a.name, "kind": a.kind, "default": a.default, "doc": a.doc}
+                      for a in op.attrs],
+            "max_arity": op.max_arity,
+            "doc": op.doc,
+        }
+    return out
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Composites: an op made of others. Its forward, VJP and JVP run the composition on a small tape
+# of arrays with the parts' own rules (the chain rule, as the engine applies it to a graph); its
+# rule re-emits the composition into the gradient graph and applies the parts' rules there.
+
+
+class _Tape:
+    """A `Builder` on arrays: each op is evaluated as it is emitted (the parts' forwards)."""
+
+    def __init__(self, operands: Sequence[Array]) -> None:
+        self.values: list[Array] = [np.asarray(v, dtype=np.float64) for v in operands]
+        self.steps: list[tuple[str, tuple[int, ...], int]] = []  # (op, operand handles, handle)
+
+    def op(self, name: str, *args: int) -> int:
+        with np.errstate(all="ignore"):
+            v = REGISTRY[name].forward(*(self.values[a] for a in args))
+        self.values.append(np.asarray(v, dtype=np.float64))
+        self.steps.append((name, args, len(self.values) - 1))
+        return len(self.values) - 1
+
+    def const(self, value: float) -> int:
+        self.values.append(np.asarray(value, dtype=np.float64))
+        return len(self.values) - 1
+
+    def shape(self, node: int) -> Shape | None:
+        return tuple(self.values[node].shape)
+
+
+class _ShapeTape:
+    """A `Builder` on shapes: the composite's shape rule is its parts' rules in turn."""
+
+    def __init__(self, shapes: Sequence[Shape]) -> None:
+        self.shapes: list[Shape] = list(shapes)
+
+    def op(self, name: str, *args: int) -> int:
+        self.shapes.append(REGISTRY[name].shape([self.shapes[a] for a in args]))
+        return len(self.shapes) - 1
+
+    def const(self, value: float) -> int:
+        self.shapes.append(())
+        return len(self.shapes) - 1
+
+    def shape(self, node: int) -> Shape | None:
+        return self.shapes[node]
+
+
+def _composite_vjp(arity: int, compose: Compose) -> Vjp:
+    def vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+        tape = _Tape(args)
+        top = compose(tape, range(arity))
+        adjoint: dict[int, Array] = {top: g}
+        with np.errstate(all="ignore"):
+            for name, operands, handle in reversed(tape.steps):
+                up = adjoint.get(handle)
+                if up is None:
+                    continue
+                vals = [tape.values[a] for a in operands]
+                parts = REGISTRY[name].vjp(up, vals, tape.values[handle])
+                for a, d in zip(operands, parts, strict=True):
+                    d = unbroadcast(np.asarray(d, dtype=np.float64), tape.values[a].shape)
+                    adjoint[a] = d if a not in adjoint else adjoint[a] + d
+        return tuple(adjoint.get(i, np.zeros(np.shape(args[i]))) for i in range(arity))
+
+    return vjp
+
+
+def _composite_jvp(arity: int, compose: Compose) -> Jvp:
+    def jvp(t: Sequence[Array | None], args: Sequence[Array], out: Array) -> Array:
+        tape = _Tape(args)
+        top = compose(tape, range(arity))
+        tangents: dict[int, Array] = {i: ti for i, ti in enumerate(t) if ti is not None}
+        with np.errstate(all="ignore"):
+            for name, operands, handle in tape.steps:
+                ts = [tangents.get(a) for a in operands]
+                if all(x is None for x in ts):
+                    continue
+                vals = [tape.values[a] for a in operands]
+                tangents[handle] = np.asarray(
+                    REGISTRY[name].jvp(ts, vals, tape.values[handle]), dtype=np.float64)
+        return total(out, tangents.get(top))
+
+    return jvp
+
+
+class _Recorder:
+    """Emits through a gradient-graph builder and notes which op nodes the composition made."""
+
+    def __init__(self, b: Builder) -> None:
+        self.b = b
+        self.steps: list[tuple[str, tuple[int, ...], int]] = []
+
+    def op(self, name: str, *args: int) -> int:
+        handle = self.b.op(name, *args)
+        if handle not in args:  # not folded away into one of its operands (1 * x is x)
+            self.steps.append((name, args, handle))
+        return handle
+
+    def const(self, value: float) -> int:
+        return self.b.const(value)
+
+    def shape(self, node: int) -> Shape | None:
+        return self.b.shape(node)
+
+
+def _composite_rule(compose: Compose) -> Rule:
+    def rule(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
+             ) -> Sequence[int | None]:
+        rec = _Recorder(b)
+        top = compose(rec, args)
+        # Only what depends on an operand that wants a gradient gets one (constants do not).
+        depends = {a for a, need in zip(args, needs, strict=True) if need}
+        for name, operands, handle in rec.steps:
+            if REGISTRY[name].differentiable and any(a in depends for a in operands):
+                depends.add(handle)
+        sent: dict[int, list[int]] = {top: [g]}
+        for name, operands, handle in reversed(rec.steps):
+            parts = sent.get(handle)
+            if not parts or handle not in depends:
+                continue
+            up = parts[0]
+            for p in parts[1:]:
+                up = b.op("add", up, p)
+            op = REGISTRY[name]
+            wants = [a in depends for a in operands]
+            downs = op.rule(b, up, operands, handle, wants)
+            for a, want, d in zip(operands, wants, downs, strict=True):
+                if not want or d is None:
+                    continue
+                shapes = b.shape(d), b.shape(a)
+                if op.elementwise and (None in shapes or shapes[0] != shapes[1]):
+                    d = b.op("sum_to", d, a)
+                sent.setdefault(a, []).append(d)
+        result: list[int | None] = []
+        for a, need in zip(args, needs, strict=True):
+            parts = sent.get(a) if need else None
+            if not parts:
+                result.append(None)
+                continue
+            acc = parts[0]
+            for p in parts[1:]:
+                acc = b.op("add", acc, p)
+            result.append(acc)
+        return result
+
+    return rule
+
+
+def composite(name: str, arity: int, symbol: str, compose: Compose, *,
+              tex: Callable[[Syms], str], local_tex: tuple[Callable[[Syms], str], ...],
+              vjp: Vjp | None = None, jvp: Jvp | None = None, **entry: Any) -> Op:
+    """The entry of an op that is a composition of registered ops. Forward, shape, VJP, JVP and
+    rule follow from `compose`; `vjp`/`jvp` may replace the derived ones with a fused form where
+    the composition would lose precision. The rest (`code`, `spellings`, `gate`, ...) as `Op`."""
+
+    def forward(*operands: Array) -> Array:
+        tape = _Tape(operands)
+        return tape.values[compose(tape, range(arity))]
+
+    def shape(shapes: Sequence[Shape]) -> Shape:
+        tape = _ShapeTape(shapes)
+        return tape.shapes[compose(tape, range(arity))]
+
+    return Op(name, arity, symbol, shape, forward, vjp or _composite_vjp(arity, compose),
+              jvp=jvp or _composite_jvp(arity, compose), rule=_composite_rule(compose),
+              tex=tex, local_tex=local_tex, compose=compose, **entry)

@@ -1,0 +1,367 @@
+"""The record: what `POST /api/trace` answers, built from an `Analysis` as the schema's models.
+
+Names follow the math: a backward step takes one node, its `upstream` gradient (with the `terms`
+it is the sum of: one per out-edge, plus the seed at the output), and for each in-edge the `local`
+derivative and the `downstream` gradient sent on.
+
+A forward-mode record holds one direction `tangent` of one input `wrt`, every node's `tangent`,
+every edge's `tangent` (its part of its target's tangent), and the output's tangent as
+`derivative`; `backward` is empty and `gradients` is {}.
+
+The models (schema.py) are built with `model_construct`: the engine's output needs no validation,
+and a 1,000-node record would spend more time in it than in the trace. Numbers are encoded by
+codec.py as they go in, so the record is valid JSON as it is.
+
+The extras (`check`, `hessian`) each have their own limits: past one, or where the extra does not
+apply (a Hessian of a vector output), the record still answers, with the reason in the extra's
+place (`{"error": {...}}`), so that a client can show the trace and say why the extra is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .analysis import Analysis
+from .check import check_forward, check_reverse
+from .codec import encode, encode_number
+from .engine import Graph, Node, Result, Tangents
+from .errors import GradtraceError
+from .hessian import hessian as second_derivatives
+from .hessian import is_symmetric
+from .jacobian import edge_jacobian, jacobian_size
+from .ops import GATE_TEXT, REGISTRY, Array, fmt_shape, vjp_tex
+from .schema import (
+    Check,
+    EdgeOut,
+    ErrorBody,
+    Hessian,
+    NodeOut,
+    Step,
+    Term,
+    TraceResponse,
+    Unavailable,
+    Warning_,
+)
+
+# ---------------------------------------------------------------------------------------------
+# LaTeX symbols for formulas
+
+
+def tex_name(name: str) -> str:
+    """`x` -> x, `w0` -> w_{0}, `W1` -> W_{1}, `x_in` -> x_{in}, `cost` -> \\mathrm{cost}."""
+    if name == "pi":
+        return "\\pi"
+    head, sep, tail = name.partition("_")
+    if not sep:
+        i = len(name.rstrip("0123456789"))
+        head, tail = name[:i], name[i:]
+    if not head or (sep and not tail):
+        # `_`, `_x`, `x_`: no head or no subscript to give; a bare `_` would not be valid LaTeX.
+        return "\\mathrm{" + name.replace("_", "\\_") + "}"
+    base = head if len(head) == 1 else "\\mathrm{" + head + "}"
+    if tail:
+        return f"{base}_{{{tail.replace('_', ',')}}}"
+    return base
+
+
+class _Symbols:
+    """A LaTeX symbol per node: its name if it has one, else a placeholder letter no name uses."""
+
+    def __init__(self, graph: Graph) -> None:
+        used = {n.name for n in graph.nodes if n.name}
+        self.free = [c for c in "uvwpqrstabcdfghk" if c not in used]
+        # Chosen once here: looking through every node for each edge made a trace O(n^2).
+        self.out_sym = next((c for c in "zyfoghk" if c not in used), "z_{out}")
+
+    def of(self, node: Node, fallback: int) -> str:
+        if node.name:
+            return tex_name(node.name)
+        if node.kind == "const":
+            return node.label
+        return self.free[fallback % len(self.free)] if self.free else f"u_{{{fallback}}}"
+
+    def out(self, node: Node) -> str:
+        if node.name:
+            return tex_name(node.name)
+        return self.out_sym
+
+
+# ---------------------------------------------------------------------------------------------
+# Nodes, edges, steps
+
+
+def _node(node: Node, value: Array, grad: Any, tangent: Any = None, forward: bool = False
+          ) -> NodeOut:
+    fields: dict[str, Any] = {
+        "id": node.id,
+        "kind": node.kind,
+        "op": node.op,
+        "label": node.label,
+        "name": node.name,
+        "value": encode(value),
+        "grad": grad,
+        "shape": list(value.shape),
+        "start": node.start,
+        "end": node.end,
+        "fanout": len(node.out_edges),
+        "origin": node.origin,
+        "gate": REGISTRY[node.op].gate if node.op else ("sums" if len(node.out_edges) > 1
+                                                          and node.requires_grad else None),
+    }
+    if forward:
+        fields["tangent"] = tangent
+    return NodeOut.model_construct(**fields)
+
+
+def _edges(graph: Graph, res: Result) -> list[EdgeOut]:
+    syms = _Symbols(graph)
+    out: list[EdgeOut] = []
+    for e in graph.edges:
+        target = graph.nodes[e.target]
+        assert target.op is not None
+        op = REGISTRY[target.op]
+        operands = [graph.nodes[a] for a in target.args]
+        s = [syms.of(n, k) for k, n in enumerate(operands)]
+        z = syms.out(target)
+        formula = (
+            f"\\frac{{\\partial\\,({op.tex(s)})}}{{\\partial {s[e.arg]}}} = "
+            f"{op.local_tex[e.arg](s)}"
+        )
+        src_shape = res.values[e.source].shape
+        dst_shape = res.values[e.target].shape
+        scalar = src_shape == () and dst_shape == ()
+        vjp = None
+        if not scalar and res.downstream[e.index] is not None:  # no gradient flows to constants
+            vjp = vjp_tex(op, e.arg, s, z)
+            if op.elementwise and src_shape != dst_shape:
+                vjp += f",\\ \\text{{summed over broadcast axes to }} {fmt_shape(src_shape)}"
+        local = res.local[e.index]
+        out.append(EdgeOut.model_construct(
+            id=e.id,
+            source=graph.nodes[e.source].id,
+            target=target.id,
+            arg=e.arg,
+            local=None if local is None else encode_number(local),
+            local_formula=formula,
+            vjp_formula=vjp,
+            downstream=encode(res.downstream[e.index]),
+            broadcast=op.elementwise and src_shape != dst_shape,
+        ))
+    return out
+
+
+def _steps(graph: Graph, res: Result, edges: list[EdgeOut], grads: list[Any]) -> list[Step]:
+    steps: list[Step] = []
+    for node in reversed(graph.nodes):
+        if res.grads[node.index] is None:
+            continue
+        terms: list[Term] = []
+        if node.index == graph.output:
+            terms.append(Term.model_construct(edge=None, value=encode(res.seed)))
+        for ei in node.out_edges:
+            sent = edges[ei].downstream
+            if sent is not None:
+                terms.append(Term.model_construct(edge=graph.edges[ei].id, value=sent))
+        steps.append(Step.model_construct(
+            node=node.id,
+            upstream=grads[node.index],
+            terms=terms,
+            edges=[edges[ei] for ei in node.in_edges if res.downstream[ei] is not None],
+        ))
+    return steps
+
+
+def _add_jacobians(graph: Graph, res: Result, edges: list[EdgeOut], max_entries: int) -> None:
+    """On every tensor edge a gradient flows along: `jacobian_size` (target numbers x source
+    numbers), and `jacobian` (the explicit matrix, jacobian.py) when that is small enough."""
+    for e, rec in zip(graph.edges, edges, strict=True):
+        src, dst = res.values[e.source], res.values[e.target]
+        if (src.ndim == 0 and dst.ndim == 0) or res.downstream[e.index] is None:
+            continue
+        size = jacobian_size(src.shape, dst.shape)
+        rec.jacobian_size = size
+        rec.jacobian = None
+        if size <= max_entries:
+            target = graph.nodes[e.target]
+            assert target.op is not None
+            args = [res.values[a] for a in target.args]
+            rec.jacobian = encode(edge_jacobian(REGISTRY[target.op], args, dst, e.arg))
+        rec.model_fields_set.update(("jacobian_size", "jacobian"))
+
+
+def _first_nonfinite(graph: Graph, arrays: list[Array | None], order: list[Node],
+                     what: str) -> Warning_ | None:
+    for node in order:
+        a = arrays[node.index]
+        if a is not None and not np.isfinite(a).all():
+            flat = a.reshape(-1)
+            shown = encode_number(float(flat[~np.isfinite(flat)][0]))
+            where = graph.source[node.start:node.end]
+            if len(where) > 40:
+                where = where[:37] + "..."
+            return Warning_.model_construct(
+                type="nonfinite",
+                message=f"the {what} first went non-finite ({shown}) at node "
+                f"'{node.label}' ({where})",
+                node=node.id, start=node.start, end=node.end,
+            )
+    return None
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _cost(graph: Graph, vals: list[Array]) -> dict[str, str]:
+    """What each mode costs for the full gradient of this expression."""
+    n = len(graph.inputs)
+    numbers = sum(vals[i].size for i in graph.inputs.values())
+    inputs = "the 1 input" if n == 1 else f"all {n} inputs"
+    if numbers == n:
+        return {
+            "reverse": f"Reverse mode: one backward pass gives the gradient for {inputs}",
+            "forward": f"Forward mode: one pass per input direction: "
+            f"{_count(n, 'pass', 'passes')} for {inputs}",
+        }
+    return {
+        "reverse": f"Reverse mode: one backward pass gives the gradient for {inputs} "
+        f"({_count(numbers, 'number', 'numbers')})",
+        "forward": f"Forward mode: one pass per input direction: "
+        f"{_count(numbers, 'pass', 'passes')} for all {_count(numbers, 'number', 'numbers')} "
+        f"of the {_count(n, 'input', 'inputs')}",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The record
+
+
+def build(a: Analysis) -> TraceResponse:
+    """The record of `a`, with the extras its request asks for."""
+    record = _forward_record(a, a.tangents) if a.tangents is not None else _reverse_record(a)
+    if a.request.check:
+        record.check = _extra(lambda: _check(a))
+        record.model_fields_set.add("check")
+    if a.request.hessian:
+        record.hessian = _extra(lambda: _hessian(a))
+        record.model_fields_set.add("hessian")
+    return record
+
+
+def to_dict(record: TraceResponse) -> dict[str, Any]:
+    """The record as plain JSON data (what the API sends), for Python callers."""
+    data: dict[str, Any] = record.model_dump(exclude_unset=True)
+    return data
+
+
+def _common(a: Analysis, warnings: list[Warning_]) -> dict[str, Any]:
+    graph = a.graph
+    out = a.output
+    return {
+        "expr": graph.source,
+        "output": graph.nodes[graph.output].id,
+        "value": encode(out),
+        "shape": list(out.shape),
+        "seed": encode(a.seed),
+        "forward": [n.id for n in graph.nodes],
+        "gates": dict(GATE_TEXT),
+        "structure": graph.structure,
+        "cost": _cost(graph, a.values),
+        "warnings": [Warning_.model_construct(**w) for w in a.warnings] + warnings,
+    }
+
+
+def _reverse_record(a: Analysis) -> TraceResponse:
+    res = a.reverse
+    assert res is not None
+    graph = a.graph
+    warnings = [w for w in (
+        _first_nonfinite(graph, list(a.values), graph.nodes, "forward pass"),
+        _first_nonfinite(graph, res.grads, list(reversed(graph.nodes)), "backward pass"),
+    ) if w is not None]
+    edges = _edges(graph, res)
+    _add_jacobians(graph, res, edges, a.settings.max_jacobian_entries)
+    # Each gradient is encoded once and the same data shared by the node, its step and
+    # `gradients` (a tensor's tolist() is most of the record's cost).
+    grads = [encode(g) for g in res.grads]
+    return TraceResponse.model_construct(
+        mode="reverse",
+        gradients={name: grads[idx] for name, idx in graph.inputs.items()},
+        nodes=[_node(n, a.values[n.index], grads[n.index]) for n in graph.nodes],
+        edges=edges,
+        backward=_steps(graph, res, edges, grads),
+        **_common(a, warnings),
+    )
+
+
+def _forward_record(a: Analysis, tan: Tangents) -> TraceResponse:
+    """The forward-mode record: the reverse record's fields (no gradients, no backward steps),
+    plus the direction, every node's and edge's tangent, and the output's (`derivative`)."""
+    graph = a.graph
+    res = Result(a.values, [None] * len(graph.nodes), [None] * len(graph.edges), tan.local,
+                 a.seed)
+    warnings = [w for w in (
+        _first_nonfinite(graph, list(a.values), graph.nodes, "forward pass"),
+        _first_nonfinite(graph, tan.tangents, graph.nodes, "tangent (forward mode)"),
+    ) if w is not None]
+    edges = _edges(graph, res)
+    for e, rec in zip(graph.edges, edges, strict=True):
+        rec.tangent = encode(tan.contributions[e.index])
+        rec.model_fields_set.add("tangent")
+    return TraceResponse.model_construct(
+        mode="forward",
+        wrt=tan.wrt,
+        tangent=encode(tan.tangent),
+        derivative=encode(tan.output),
+        gradients={},
+        nodes=[_node(n, a.values[n.index], None, encode(tan.tangents[n.index]), forward=True)
+               for n in graph.nodes],
+        edges=edges,
+        backward=[],
+        **_common(a, warnings),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Extras
+
+E = TypeVar("E", Check, Hessian)
+
+
+def _extra(make: Callable[[], E]) -> E | Unavailable:
+    try:
+        return make()
+    except GradtraceError as err:
+        return Unavailable.model_construct(error=ErrorBody.model_construct(
+            type=err.type, message=err.message, start=err.start, end=err.end))
+
+
+def _check(a: Analysis) -> Check:
+    """The numeric check of every input's gradient (reverse) or of the derivative (forward)."""
+    if a.tangents is not None:
+        data = check_forward(a, a.tangents.tangent, a.tangents.output)
+    else:
+        res = a.reverse
+        assert res is not None
+        grads: dict[str, Array] = {}
+        for name, idx in a.graph.inputs.items():
+            g = res.grads[idx]
+            grads[name] = g if g is not None else np.zeros(a.values[idx].shape)
+        data = check_reverse(a, grads)
+    return Check.model_validate(data)
+
+
+def _hessian(a: Analysis) -> Hessian:
+    h = second_derivatives(a)
+    return Hessian.model_construct(inputs=h["inputs"], labels=h["labels"],
+                                   matrix=encode(h["matrix"]),
+                                   symmetric=is_symmetric(h["matrix"]))
+
+
+def to_json(record: TraceResponse) -> bytes:
+    """The record as the API's JSON body (pydantic's serializer; absent fields stay absent)."""
+    data: bytes = record.__pydantic_serializer__.to_json(record, exclude_unset=True)
+    return data
