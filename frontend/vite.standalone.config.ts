@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
+import { palettePlugin } from "./vite.palette.ts";
 
 // The standalone page's script, as one IIFE file with one CSS file beside it
 // (dist/standalone/standalone.js, standalone.css), which backend/gradtrace/standalone.py inlines
@@ -15,7 +16,7 @@ const woff2Only: Plugin = {
 };
 
 export default defineConfig({
-  plugins: [woff2Only],
+  plugins: [woff2Only, palettePlugin()],
   define: { "process.env.NODE_ENV": JSON.stringify("production") },
   build: {
     outDir: "dist/standalone",

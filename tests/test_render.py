@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gradtrace import trace
+from gradtrace.analysis import compile_graph
 from gradtrace.layout import compute_layout
 from gradtrace.render import MINUS, format_number, render_svg, step_index, step_view
 from gradtrace.settings import get_settings
-from gradtrace.trace import compile_graph
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 CIRCUIT = {"expr": "(x + y) * z", "x": "-2", "y": "5", "z": "-4"}
@@ -130,6 +130,7 @@ def test_every_seed_example_renders(client: TestClient) -> None:
         assert ET.fromstring(svg).tag == f"{SVG_NS}svg"
 
 
+@pytest.mark.slow  # subprocesses
 def test_cli_render_one_step_and_all_steps(tmp_path: Path) -> None:
     base = [sys.executable, "-m", "gradtrace", "render", "(x + y) * z", "x=-2", "y=5", "z=-4"]
     out = tmp_path / "fig.pdf"
@@ -295,24 +296,37 @@ def test_bad_forward_mode_pictures_are_4xx_as_for_the_trace(
         assert t.status_code == 422
 
 
-def test_theme_colours_match_the_apps_stylesheet() -> None:
-    """The picture's palettes, tangent included, are the app's (frontend/src/styles.css)."""
+def test_theme_colours_are_the_one_palette() -> None:
+    """The picture's palettes, tangent included, are data/palette.json's, which the app's
+    stylesheet is built from (frontend/vite.palette.ts): styles.css writes no colour of its own."""
     import re as regex
+    from importlib import resources
 
     from gradtrace.render import THEMES
 
+    palette = json.loads(resources.files("gradtrace").joinpath("data/palette.json").read_text())
+    assert set(THEMES) == set(palette["themes"]) == {"light", "dark", "projector"}
+    for theme, spec in palette["themes"].items():
+        for key, value in {**spec["colours"], **spec["sizes"]}.items():
+            assert THEMES[theme][key.replace("-", "_")] == value, (theme, key)
+        assert regex.fullmatch(r"#[0-9a-f]{6}", str(THEMES[theme]["tangent"]))
     css = (Path(__file__).resolve().parents[1] / "frontend" / "src" / "styles.css").read_text()
-    for theme, palette in THEMES.items():
-        start = css.index(f'[data-theme="{theme}"]')
-        block = css[start:css.index("}", start)]
-        found = dict(regex.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", block))
-        for key, colour in palette.items():
-            name = key.replace("_", "-")
-            if isinstance(colour, str) and name in found:
-                assert colour.lower() == found[name].lower(), (theme, key)
-        assert palette["tangent"] == found["tangent"], theme
+    assert "/* @palette */" in css
+    assert not regex.search(r"--[a-z-]+:\s*#[0-9a-fA-F]{3,8}", css)
 
 
+def test_reserved_url_parameters_are_the_one_list() -> None:
+    from importlib import resources
+
+    from gradtrace.state import RESERVED
+
+    data = json.loads(resources.files("gradtrace").joinpath("data/url_params.json").read_text())
+    names = [p["name"] for p in data["params"]]
+    assert set(names) == RESERVED and len(names) == len(set(names))
+    assert all(p["description"] for p in data["params"])
+
+
+@pytest.mark.slow  # a subprocess
 def test_cli_render_forward_mode(tmp_path: Path) -> None:
     base = [sys.executable, "-m", "gradtrace", "render", "(x + y) * z", "x=-2", "y=5", "z=-4"]
     frames = tmp_path / "frames"

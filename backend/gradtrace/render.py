@@ -4,8 +4,9 @@ The drawing follows the browser's graph view (frontend/src/graph-view.ts) elemen
 the same classes, the same placement (an edge's value above the wire and its gradient below, at
 the layout's `label` point; the local derivative at its `local` point; the output's value and
 gradient to its right; a fan-out node's sum term by term below it), the same step model
-(frontend/src/steps.ts) and the same number format (frontend/src/format.ts), with the theme's
-colours resolved so that any SVG reader, librsvg included, draws it alike. There is no script in
+(frontend/src/steps.ts) and the same number format (frontend/src/format.ts), both checked by the
+shared vectors in tests/vectors/, with the theme's colours (data/palette.json, the app's too)
+resolved so that any SVG reader, librsvg included, draws it alike. There is no script in
 it, and every piece of text is XML-escaped.
 
 A forward-mode record (`mode: "forward"`) is drawn as the app draws it: forward steps only, the
@@ -17,45 +18,42 @@ own tangent under it, and the output's tangent (the derivative) to its right.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import subprocess
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
 from typing import Any, Literal
 from xml.sax.saxutils import escape, quoteattr
 
+from .codec import decode_number
 from .errors import GradtraceError
 from .ops import REGISTRY
 
 Format = Literal["svg", "png", "pdf"]
 MINUS = "\u2212"
 
-# The palettes of frontend/src/styles.css, per theme.
+
+def _palette() -> dict[str, Any]:
+    """The themes' colours and graph sizes (data/palette.json, which the app's stylesheet is built
+    from too: frontend/vite.palette.ts)."""
+    text = resources.files("gradtrace").joinpath("data/palette.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+PALETTE = _palette()
+# Per theme: its colours and sizes (px) by the stylesheet's variable names, `-` as `_`
+# (`node_input`, `graph_font`).
 THEMES: dict[str, dict[str, str | float]] = {
-    "light": {
-        "bg": "#ffffff", "fg": "#1a1a1a", "muted": "#5b6270", "value": "#007a5a",
-        "grad": "#c04f00", "local": "#0072b2", "current": "#e69f00", "wire": "#7a818c",
-        "node_input": "#e8f1fa", "node_const": "#f1f1f1", "node_op": "#ffffff",
-        "node_stroke": "#30343b", "graph_font": 15, "node_font": 16, "wire_width": 1.6,
-        "node_width": 1.6, "tangent": "#a8457f",
-    },
-    "dark": {
-        "bg": "#15171b", "fg": "#eceef1", "muted": "#a3aab5", "value": "#33cc9f",
-        "grad": "#ff8a4c", "local": "#56b4e9", "current": "#f0c040", "wire": "#8d95a1",
-        "node_input": "#1f3347", "node_const": "#2a2d33", "node_op": "#23262c",
-        "node_stroke": "#c9ced6", "graph_font": 15, "node_font": 16, "wire_width": 1.6,
-        "node_width": 1.6, "tangent": "#e08cc0",
-    },
-    "projector": {
-        "bg": "#ffffff", "fg": "#000000", "muted": "#222222", "value": "#006046",
-        "grad": "#b03a00", "local": "#004f80", "current": "#e69f00", "wire": "#222222",
-        "node_input": "#dcebf9", "node_const": "#eeeeee", "node_op": "#ffffff",
-        "node_stroke": "#000000", "graph_font": 19, "node_font": 20, "wire_width": 2.6,
-        "node_width": 2.6, "tangent": "#86295f",
-    },
+    name: {key.replace("-", "_"): value
+           for key, value in {**theme["colours"], **theme["sizes"]}.items()}
+    for name, theme in PALETTE["themes"].items()
 }
-MONO = "'DejaVu Sans Mono', monospace"
-SANS = "'DejaVu Sans', sans-serif"
+MONO: str = PALETTE["fonts"]["mono"]
+SANS: str = PALETTE["fonts"]["font"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,32 +61,38 @@ SANS = "'DejaVu Sans', sans-serif"
 
 
 def _trim(x: float) -> str:
+    """A float as JavaScript's `String(x)` writes it (for |x| < 1e21)."""
     return str(int(x)) if x.is_integer() and abs(x) < 1e21 else repr(x)
 
 
-def _number(v: Any) -> float:
-    if isinstance(v, str):
-        return {"Infinity": math.inf, "-Infinity": -math.inf}.get(v, math.nan)
-    return float(v)
+def _round(ax: float, sig: int) -> tuple[Decimal, int]:
+    """|x| to `sig` significant digits as JavaScript's toPrecision and toExponential round it (the
+    exact binary value, a tie away from zero): the mantissa in [1, 10) and the exponent."""
+    d = Decimal(ax)
+    exp = d.adjusted()
+    mant = d.scaleb(-exp).quantize(Decimal(1).scaleb(1 - sig), rounding=ROUND_HALF_UP)
+    if mant >= 10:
+        mant, exp = (mant / 10).quantize(Decimal(1).scaleb(1 - sig)), exp + 1
+    return mant, exp
 
 
 def format_number(v: Any, sig: int = 4) -> str:
-    """At most `sig` significant digits, no trailing zeros; ∞, −∞, NaN; a true minus sign."""
-    x = _number(v)
+    """At most `sig` significant digits, no trailing zeros; ∞, −∞, NaN; a true minus sign.
+    `v` is a number or a non-finite spelling of the record (codec.py)."""
+    x = decode_number(v)
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "∞" if x > 0 else f"{MINUS}∞"
     if x == 0:
         return "0"
-    ax = abs(x)
-    if 1e-3 <= ax < 10 ** max(sig, 5):
-        s = _trim(float(f"{x:.{sig}g}"))
-        if "e" in s:
-            s = f"{x:.0f}"
+    sig = max(1, sig)
+    mant, exp = _round(abs(x), sig)
+    sign = "-" if x < 0 else ""
+    if 1e-3 <= abs(x) < 10 ** max(sig, 5):
+        s = sign + _trim(float(mant.scaleb(exp)))
     else:
-        mant, exp = f"{x:.{max(0, sig - 1)}e}".split("e")
-        s = f"{_trim(float(mant))}e{int(exp)}"
+        s = f"{sign}{_trim(float(mant))}e{exp}"
     return re.sub(r"^-", MINUS, s).replace("e-", f"e{MINUS}")
 
 
@@ -312,7 +316,8 @@ def _style(theme: dict[str, str | float]) -> str:
 def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None = None,
                theme: str = "light") -> str:
     if theme not in THEMES:
-        raise GradtraceError("value", f"unknown theme {theme!r}: use light, dark or projector")
+        raise GradtraceError("value", f"unknown theme {theme!r}: use "
+                             f"{', '.join(list(THEMES)[:-1])} or {list(THEMES)[-1]}")
     view = step_view(trace, step_index(trace, step))
     forward_mode = view.mode == "forward"
     wrt = str(trace.get("wrt") or "?")

@@ -10,6 +10,8 @@
   along, and `tangent`, the direction (JSON; ones of the input's shape when absent);
 - `hide`, `autoplay`, `speed`, `check`, `hessian` shape the page's UI only (pictures and files
   ignore them);
+- the list of these parameters, each with a description, is data/url_params.json (the page's
+  frontend/src/url-state.ts reads it too);
 - an input whose name is one of these reserved words (or any input at all) may be given as
   `v.<name>`: `v.step=3` is the value of an input called `step`.
 """
@@ -20,15 +22,25 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Literal
 
 from .errors import GradtraceError
 
 Mode = Literal["reverse", "forward"]
 
+
+def _params() -> list[dict[str, str]]:
+    """The view's parameters, each with its description (data/url_params.json, which the page's
+    frontend/src/url-state.ts reads too)."""
+    text = resources.files("gradtrace").joinpath("data/url_params.json").read_text(encoding="utf-8")
+    params: list[dict[str, str]] = json.loads(text)["params"]
+    return params
+
+
+PARAMS = _params()
 # Parameters of the view, not input values.
-RESERVED = frozenset({"expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed",
-                      "mode", "wrt", "tangent", "check", "hessian"})
+RESERVED = frozenset(p["name"] for p in PARAMS)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

@@ -4,7 +4,8 @@
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShape, formatShort, isScalar } from "./format";
 import { jacobianNote, jacobianProductTex, jacobianTex } from "./jacobian-view";
-import type { StepState } from "./steps";
+import { opInfo } from "./ops";
+import { nodeIndex, type StepState } from "./steps";
 
 export interface Explanation {
   title: string;
@@ -16,13 +17,19 @@ export interface Explanation {
   cost?: string[];
 }
 
-const OP_TEX: Record<string, string> = {
+// How the registry's op symbols (a node's label; src/generated/ops.json) are typeset: a table of
+// characters, not of ops. Others are written as text.
+const SYMBOL_TEX: Record<string, string> = {
   "×": "\\times",
   "÷": "\\div",
   "−": "-",
   "+": "+",
   "@": "@",
-  "^": "(\\cdot)^{\\cdot}", // pow (not \wedge, which reads as logical and)
+  "^": "(\\cdot)^{\\cdot}", // not \wedge, which reads as logical and
+  "·": "\\cdot",
+  "σ": "\\sigma",
+  "Σ": "\\Sigma",
+  "√": "\\surd",
 };
 
 /** Escape text for \text{...}. */
@@ -63,7 +70,7 @@ export function nodeTex(trace: Trace, node: TraceNode): string {
 function opTex(trace: Trace, node: TraceNode): string {
   if (node.name) return texName(node.name);
   if (node.kind === "const") return isScalar(node.value) ? texNumber(node.value) : texText(node.label);
-  const sym = OP_TEX[node.label] ?? `\\mathrm{${texText(node.label)}}`;
+  const sym = SYMBOL_TEX[node.label] ?? `\\mathrm{${texText(node.label)}}`;
   const same = trace.nodes.filter((n) => !n.name && n.kind === "op" && n.label === node.label);
   const num = node.id.replace(/^\D+/, "");
   return same.length > 1 ? `[${sym}]_{${num}}` : `[${sym}]`;
@@ -121,43 +128,39 @@ function edgeLine(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor,
   return lines;
 }
 
-const FUNC_TEX: Record<string, string> = {
-  exp: "\\exp", log: "\\log", sin: "\\sin", cos: "\\cos", tan: "\\tan", tanh: "\\tanh",
-  sigmoid: "\\sigma", relu: "\\mathrm{relu}", softmax: "\\mathrm{softmax}", mean: "\\mathrm{mean}",
-  sum: "\\textstyle\\sum",
-};
-
 /**
- * The op applied to its operands' values, as LaTeX (-2 + 5, \exp(-1), \frac{1}{1.368}), or null
- * when an operand is a tensor or the op has no simple form.
+ * The op applied to its operands' values, as LaTeX (-2 + 5, 3\cdot(-4), \frac{-2}{5}, e^{-1}): the
+ * op's formula from the registry (src/generated/ops.json) with the numbers put in. Null when an
+ * operand is a tensor, or the op is not an elementwise op of the language.
  */
 export function pluggedIn(trace: Trace, node: TraceNode): string | null {
   if (node.kind !== "op" || !node.op) return null;
-  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const info = opInfo(node.op);
+  if (!info || !info.language || !info.elementwise) return null;
+  const byId = nodeIndex(trace);
   const args = trace.edges
     .filter((e) => e.target === node.id)
     .sort((a, b) => a.arg - b.arg)
     .map((e) => byId.get(e.source)?.value);
-  if (args.length === 0 || !args.every((a) => isScalar(a ?? null))) return null;
-  const v = args as number[];
-  const p = (i: number): string => texNumber(v[i], true);
-  const n = (i: number): string => texNumber(v[i]);
-  switch (node.op) {
-    case "add": return `${n(0)} + ${p(1)}`;
-    case "sub": return `${n(0)} - ${p(1)}`;
-    case "mul": return `${p(0)}\\cdot${p(1)}`;
-    case "div": return `\\frac{${n(0)}}{${n(1)}}`;
-    case "pow": return `${p(0)}^{${n(1)}}`;
-    case "neg": return `-${p(0)}`;
-    case "max": return `\\max(${n(0)}, ${n(1)})`;
-    case "min": return `\\min(${n(0)}, ${n(1)})`;
-    case "sqrt": return `\\sqrt{${n(0)}}`;
-    case "abs": return `\\lvert ${n(0)}\\rvert`;
-    default: {
-      const f = FUNC_TEX[node.op];
-      return f && v.length === 1 ? `${f}(${n(0)})` : null;
-    }
-  }
+  if (args.length !== info.arity || !args.every((a) => isScalar(a ?? null))) return null;
+  return plugNumbers(info.tex, args as number[]);
+}
+
+/**
+ * Numbers into a formula's slots (#0#, #1#): bare where the formula encloses the slot ({#0#},
+ * (#0#, #1#), |#0#|) or it is the left operand of + or -; elsewhere a negative number in
+ * parentheses. Two operands side by side (a product, #0#\,#1#) are joined by \cdot, as numbers
+ * side by side would read as one.
+ */
+export function plugNumbers(tex: string, v: readonly number[]): string {
+  const t = tex.replace(/#(\d+)#\\,#(\d+)#/g, "#$1#\\cdot#$2#");
+  return t.replace(/#(\d+)#/g, (m: string, i: string, at: number) => {
+    const before = t.slice(0, at);
+    const after = t.slice(at + m.length);
+    const enclosed = /(?:[{(|]|,\s*)$/.test(before) && /^\s*[})|,]/.test(after);
+    const leftOfSum = at === 0 && /^\s*[+-]\s/.test(after);
+    return texNumber(v[Number(i)], !(enclosed || leftOfSum));
+  });
 }
 
 /** The output's name in forward mode's formulas: its own name, or f. */
@@ -223,7 +226,7 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
   if (node.kind === "input" && node.name === wrt) {
     const seed = trace.tangent;
     lines.push(`${dfrac(N, X)} = ${tangentTex(tangent)}\\quad\\text{(the seed: the direction of ${texText(wrt)})}`);
-    if (seed !== undefined && !isScalar(seed)) notes.push(`The tangent of ${wrt} is the direction given, shape ${formatShape(shapeOfTensor(seed))}.`);
+    if (seed !== undefined && seed !== null && !isScalar(seed)) notes.push(`The tangent of ${wrt} is the direction given, shape ${formatShape(shapeOfTensor(seed))}.`);
   } else if (node.kind === "input") {
     lines.push(`${dfrac(N, X)} = 0\\quad\\text{(another input: it does not depend on ${texText(wrt)})}`);
   } else if (node.kind === "const") {

@@ -1,6 +1,8 @@
 // The expression language as the input box sees it: tokens for highlighting, the error span to
 // underline, and the input names a program needs. Pure: no DOM.
 
+import { functionNames } from "./ops";
+
 export type TokenKind = "number" | "name" | "func" | "op" | "paren" | "comment" | "space" | "other";
 
 export interface Token {
@@ -9,10 +11,8 @@ export interface Token {
   end: number;
 }
 
-export const FUNCTIONS = new Set([
-  "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
-  "max", "min", "pow", "sum", "mean", "softmax", "transpose", "dot", "matmul", "conv2d", "grad",
-]);
+/** The language's functions: the op registry's (src/generated/ops.json), and grad. */
+export const FUNCTIONS: ReadonlySet<string> = new Set(functionNames());
 export const CONSTANTS = new Set(["pi", "e"]);
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;

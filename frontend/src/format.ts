@@ -1,6 +1,6 @@
 // Numbers and tensors as text: short for the graph, exact enough for the explain panel.
 
-import type { Tensor } from "./api";
+import { encodeNumber, type Tensor } from "./api";
 
 export const MINUS = "\u2212";
 
@@ -24,11 +24,9 @@ export function formatNumber(x: number, sig = 4, minus = MINUS): string {
   return s.replace(/^-/, minus).replace("e-", `e${minus}`);
 }
 
-/** Plain ASCII, full precision: for data attributes the tests read back. */
+/** Plain ASCII, full precision: for data attributes the tests read back (the API's spelling). */
 export function plainNumber(x: number): string {
-  if (Number.isNaN(x)) return "NaN";
-  if (!Number.isFinite(x)) return x > 0 ? "Infinity" : "-Infinity";
-  return String(x);
+  return String(encodeNumber(x));
 }
 
 export function isScalar(t: Tensor | null | undefined): t is number {

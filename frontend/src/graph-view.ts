@@ -6,12 +6,9 @@
 
 import type { Layout, Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
+import { symbol } from "./ops";
 import { nodeIndex, type StepState } from "./steps";
 import { setText, svgEl, toggle } from "./svg";
-
-export const OP_SYMBOL: Record<string, string> = {
-  add: "+", sub: "−", mul: "×", div: "÷", neg: "−", pow: "^", matmul: "@", sigmoid: "σ", sum: "Σ",
-};
 
 interface NodeEls {
   g: SVGGElement;
@@ -175,7 +172,7 @@ export class GraphView {
     label.style.fontSize = `min(calc(var(--node-font) * var(--boost, 1)), ${room.toFixed(1)}px)`;
     if (named && n.op) {
       const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op", "text-anchor": "middle" }, g);
-      tag.textContent = OP_SYMBOL[n.op] ?? n.op;
+      tag.textContent = symbol(n.op);
     }
     const title = svgEl("title", {}, g);
     const what = (n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`) + (n.origin === "grad" ? " (built by grad)" : "");

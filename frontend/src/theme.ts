@@ -1,9 +1,13 @@
 // Themes: light, dark, projector (high contrast, large type). The choice is remembered.
 
+import palette from "../../backend/gradtrace/data/palette.json";
 import { htmlEl } from "./svg";
 
-export const THEMES = ["light", "dark", "projector"] as const;
-export type Theme = (typeof THEMES)[number];
+// The themes are those of the one palette (backend/gradtrace/data/palette.json), whose colours the
+// stylesheet gets at build time (vite.palette.ts) and the picture renderer reads.
+export type Theme = keyof typeof palette.themes;
+export const THEMES: readonly Theme[] = Object.keys(palette.themes) as Theme[];
+export const DEFAULT_THEME = palette.default as Theme;
 const KEY = "gradtrace.theme";
 
 export function isTheme(x: unknown): x is Theme {

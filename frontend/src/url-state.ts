@@ -1,6 +1,7 @@
 // The view's state in the URL query, the same form the server reads for /embed and the picture
 // URLs (backend/gradtrace/state.py):
 //   ?expr=(x%2By)*z&x=-2&y=5&z=-4&step=b3&theme=projector
+// The parameters are listed, each with its description, in backend/gradtrace/data/url_params.json.
 // One parameter per input (its value as JSON); `v.<name>` for an input whose name is reserved;
 // `seed` (JSON), `step` (f<k>, b<k>, start, end, backward), `theme`, `hide` (comma-separated
 // parts of the page), `autoplay`, `speed` (a multiple of the normal play speed), `mode`
@@ -8,9 +9,11 @@
 // (its direction, JSON; default ones), `check` (`1`: show the numeric gradient check; off, the
 // default, is not written), `hessian` (`1`: show the Hessian; likewise).
 
+import urlParams from "../../backend/gradtrace/data/url_params.json";
 import type { Mode, Tensor, Values } from "./api";
 
-export const RESERVED = new Set(["expr", "seed", "step", "theme", "scale", "hide", "autoplay", "speed", "mode", "wrt", "tangent", "check", "hessian"]);
+/** The view's parameters (not input values): the one list, backend/gradtrace/data/url_params.json. */
+export const RESERVED: ReadonlySet<string> = new Set(urlParams.params.map((p) => p.name));
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface UrlState {
@@ -72,8 +75,8 @@ export function decodeQuery(search: string): UrlState {
     else errors.push(`the output gradient 'seed' in the URL is not a number or a JSON list: '${seed.slice(0, 40)}'`);
   }
   const step = p.get("step");
-  if (step !== null && /^(f\d+|b\d+|start|end|backward|\d+)$/.test(step)) out.step = step;
-  else if (step !== null) errors.push(`unknown step '${step.slice(0, 40)}': use f<k> (forward step k), b<k> (backward step k), start or end`);
+  if (step !== null && /^(f\d+|b\d+|start|end|backward|\d+)$/.test(normalStep(step))) out.step = step;
+  else if (step !== null) errors.push(unknownStep(step.slice(0, 40)));
   const theme = p.get("theme");
   if (theme !== null) out.theme = theme;
   const hide = p.get("hide");
@@ -124,6 +127,16 @@ export function encodeQuery(s: UrlState): string {
   return p.toString();
 }
 
+/** The server's words for a step spec it cannot read. */
+function unknownStep(spec: string): string {
+  return `unknown step '${spec}': use f<k> (forward step k), b<k> (backward step k), start or end`;
+}
+
+/** A step spec as the server reads it (backend/gradtrace/render.py step_index): trimmed, any case. */
+function normalStep(spec: string): string {
+  return spec.trim().toLowerCase();
+}
+
 /** The step index as the URL writes it: f<k> or b<k>, counting from 1 within the pass. */
 export function stepSpec(index: number, forwardSteps: number): string {
   return index < forwardSteps ? `f${index + 1}` : `b${index - forwardSteps + 1}`;
@@ -131,6 +144,7 @@ export function stepSpec(index: number, forwardSteps: number): string {
 
 /** A step spec to an index (clamped into range), or null if it names no step. */
 export function stepIndex(spec: string, forwardSteps: number, backwardSteps: number): number | null {
+  spec = normalStep(spec);
   const total = forwardSteps + backwardSteps;
   if (total === 0) return null;
   const clamp = (i: number): number => Math.max(0, Math.min(total - 1, i));
@@ -147,6 +161,8 @@ export function stepIndex(spec: string, forwardSteps: number, backwardSteps: num
 
 /** Why a step spec names no step of this trace (as the server says it), or null if it does. */
 export function stepProblem(spec: string, forwardSteps: number, backwardSteps: number): string | null {
+  const given = spec;
+  spec = normalStep(spec);
   const m = /^([fb])(\d+)$/.exec(spec);
   if (m) {
     const k = Number(m[2]);
@@ -164,5 +180,5 @@ export function stepProblem(spec: string, forwardSteps: number, backwardSteps: n
   if (/^\d+$/.test(spec) && Number(spec) >= forwardSteps + backwardSteps) {
     return `there is no step ${spec}: this expression has ${forwardSteps + backwardSteps} steps (0 to ${forwardSteps + backwardSteps - 1})`;
   }
-  return stepIndex(spec, forwardSteps, backwardSteps) === null ? `unknown step '${spec}'` : null;
+  return stepIndex(spec, forwardSteps, backwardSteps) === null ? unknownStep(given) : null;
 }

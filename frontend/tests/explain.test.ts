@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { explainStep, nodeTex, pluggedIn, texName, texNumber, texText } from "../src/explain";
+import { explainStep, nodeTex, pluggedIn, plugNumbers, texName, texNumber, texText } from "../src/explain";
+import { OPS } from "../src/ops";
 import { stepState } from "../src/steps";
 import { circuit, fanout, matmul } from "./helpers";
 
@@ -91,6 +92,30 @@ describe("pluggedIn", () => {
     expect(pluggedIn(t, t.nodes[0])).toBeNull();
     const m = matmul();
     expect(pluggedIn(m, m.nodes[2])).toBeNull();
+  });
+  it("takes the op's formula from the registry (src/generated/ops.json)", () => {
+    const t = circuit();
+    const q = t.nodes[2];
+    const cases: [string, string][] = [
+      ["add", "-2 + 5"], ["sub", "-2 - 5"], ["mul", "(-2)\\cdot5"], ["pow", "(-2)^{5}"], ["min", "\\min(-2, 5)"],
+    ];
+    for (const [op, tex] of cases) {
+      q.op = op;
+      expect(pluggedIn(t, q), op).toBe(tex);
+    }
+    q.op = "sum"; // not elementwise: no formula on numbers
+    expect(pluggedIn(t, q)).toBeNull();
+  });
+  it("fills every elementwise op of the language without a slot left over", () => {
+    for (const [name, info] of Object.entries(OPS)) {
+      if (!info.language || !info.elementwise) continue;
+      const tex = plugNumbers(info.tex, [-1.5, 2, 3].slice(0, info.arity));
+      expect(tex, name).not.toMatch(/#\d#/);
+      expect(tex, name).toContain("1.5");
+    }
+    expect(plugNumbers("\\sqrt{#0#}", [-2])).toBe("\\sqrt{-2}");
+    expect(plugNumbers("\\cos #0#", [-2])).toBe("\\cos (-2)");
+    expect(plugNumbers("-#0#", [1e-9])).toBe("-(1\\times 10^{-9})");
   });
 });
 

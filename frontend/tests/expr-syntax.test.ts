@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorRange, inputNames, segments, tokenize } from "../src/expr-syntax";
+import { errorRange, FUNCTIONS, inputNames, segments, tokenize } from "../src/expr-syntax";
 
 describe("tokenize", () => {
   it("finds names, functions, numbers, operators and comments", () => {
@@ -54,5 +54,15 @@ describe("inputNames", () => {
   });
   it("ignores comments", () => {
     expect(inputNames("# uses k\na * 2")).toEqual(["a"]);
+  });
+});
+
+describe("FUNCTIONS", () => {
+  it("are the registry's functions of the language (src/generated/ops.json), and grad", () => {
+    expect([...FUNCTIONS].sort()).toEqual([
+      "abs", "conv2d", "cos", "dot", "exp", "grad", "log", "matmul", "max", "mean", "min", "pow", "relu",
+      "sigmoid", "sin", "softmax", "sqrt", "sum", "tan", "tanh", "transpose",
+    ]);
+    for (const op of ["add", "sub", "mul", "div", "neg", "relu_mask", "sum_to"]) expect(FUNCTIONS.has(op), op).toBe(false);
   });
 });

@@ -87,3 +87,18 @@ describe("share links", () => {
     expect(l.iframe).toContain('src="http://h/embed/?expr=x*y&amp;x=2');
   });
 });
+
+describe("the reserved parameters", () => {
+  it("are the one list, backend/gradtrace/data/url_params.json", async () => {
+    const { RESERVED } = await import("../src/url-state");
+    const data = (await import("../../backend/gradtrace/data/url_params.json")).default;
+    expect([...RESERVED].sort()).toEqual(data.params.map((p) => p.name).sort());
+    expect(RESERVED.has("hessian") && RESERVED.has("scale") && !RESERVED.has("x")).toBe(true);
+    expect(encodeQuery({ expr: "step * 2", values: { step: 3, x: 1 } })).toBe("expr=step+*+2&v.step=3&x=1");
+  });
+  it("reads a step spec as the server does: trimmed, any case", () => {
+    expect(stepIndex("B2", 5, 5)).toBe(6);
+    expect(stepProblem(" end ", 5, 5)).toBeNull();
+    expect(stepProblem("zz", 5, 5)).toBe("unknown step 'zz': use f<k> (forward step k), b<k> (backward step k), start or end");
+  });
+});
