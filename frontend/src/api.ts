@@ -1,130 +1,70 @@
-// The HTTP client for the gradtrace API: types of its answers, non-finite decoding, errors.
+// The HTTP client for the gradtrace API: types of its answers, the non-finite codec, errors.
+//
+// The record's types are not written here: they are generated from the backend's pydantic models
+// (backend → openapi.json → src/generated/api-types.ts, by scripts/generate.py). This module only
+// names them, and says what decoding does to them: on the wire a number may be one of the strings
+// "Infinity", "-Infinity", "NaN"; after `decodeTrace` every number is a JS number (`Decoded`).
+
+import type { components } from "./generated/api-types";
+
+type Schemas = components["schemas"];
 
 /** A value: a number or a nested list of numbers (vector, matrix, tensor). */
 export type Tensor = number | Tensor[];
 export type Values = Record<string, Tensor>;
 
-export interface TraceNode {
-  id: string;
-  kind: "input" | "const" | "op";
-  op: string | null;
-  label: string;
-  name: string | null;
-  value: Tensor;
-  grad: Tensor | null;
-  shape: number[];
-  start: number;
-  end: number;
-  fanout: number;
-  /** "grad": a node of the gradient graph a grad(f, x) call built. */
-  origin?: "grad" | null;
-  gate: string | null;
-  /** Forward mode: the node's tangent (d node / d wrt along the tangent); null where it does not
-   * depend on wrt. Absent in reverse mode. */
-  tangent?: Tensor | null;
-}
+/** The spellings of the non-finite numbers on the wire, as the schema gives them. */
+export type NonFinite = Extract<Schemas["EdgeOut"]["local"], string>;
 
-export interface TraceEdge {
-  id: string;
-  source: string;
-  target: string;
-  arg: number;
-  local: number | null;
-  local_formula: string;
-  vjp_formula: string | null;
-  downstream: Tensor | null;
-  broadcast: boolean;
-  /** Forward mode: this edge's contribution to its target's tangent (local × source tangent for
-   * scalar edges); null where the source does not depend on wrt. Absent in reverse mode. */
-  tangent?: Tensor | null;
-  /** Reverse mode, tensor edges: the number of entries of the dense Jacobian d target / d source
-   * (never formed by the engine), and for small ones the matrix itself (rows: target elements,
-   * columns: source elements, both in C order); null when too big to show. */
-  jacobian_size?: number;
-  jacobian?: number[][] | null;
-}
+/**
+ * A record of the API as the client holds it after decoding: its non-finite spellings are
+ * numbers, and its untyped nested lists (`list[Any]` in the schema: tensors) and untyped values
+ * (`Any`: a preset's values, output, seed) are `Tensor`s. Everything else is the generated type.
+ */
+export type Decoded<T> = unknown extends T
+  ? Tensor
+  : T extends NonFinite
+    ? number
+    : T extends readonly (infer E)[]
+      ? Decoded<E>[]
+      : T extends object
+        ? { [K in keyof T]: Decoded<T[K]> }
+        : T;
 
+/**
+ * `T` with its keys `K` optional and never null. The schema writes a field the record leaves out
+ * ("absent otherwise": it is dumped with exclude_unset) as `X | None = None`, which reads as
+ * nullable; the record never sends null there, and the decoders drop a null if one came.
+ */
+type Absent<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Exclude<T[P], null | undefined> };
+
+export type TraceNode = Decoded<Schemas["NodeOut"]>;
+export type TraceEdge = Absent<Decoded<Schemas["EdgeOut"]>, "jacobian_size">;
 /** One input's numeric check: the analytic derivative beside its central finite difference. */
-export interface InputCheck {
-  analytic: Tensor;
-  numeric: Tensor;
-  rel_error: number;
-  abs_error: number;
-  step: number;
-  verdict: "pass" | "fail" | "kink" | "nonfinite";
-  passed: boolean;
-  note: string | null;
-}
-
+export type InputCheck = Decoded<Schemas["InputCheck"]>;
 /** The numeric gradient check of a trace asked for with `check: true`. */
-export interface GradCheck {
-  mode: Mode;
-  of: string;
-  method: string;
-  tolerance: number;
-  evaluations: number;
-  passed: boolean;
-  inputs: Record<string, InputCheck>;
-  notes: string[];
-}
-
-export interface Term {
-  edge: string | null;
-  value: Tensor;
-}
-
-export interface BackwardStep {
-  node: string;
-  upstream: Tensor;
-  terms: Term[];
-  edges: TraceEdge[];
-}
-
-export interface TraceWarning {
-  type: string;
-  message: string;
-  node: string | null;
-  start: number;
-  end: number;
-}
-
-export interface Trace {
-  expr: string;
-  output: string;
-  value: Tensor;
-  shape: number[];
-  seed: Tensor;
-  gradients: Record<string, Tensor>;
-  nodes: TraceNode[];
-  edges: TraceEdge[];
-  forward: string[];
-  backward: BackwardStep[];
-  gates: Record<string, string>;
-  structure: string;
-  warnings: TraceWarning[];
-  /** "reverse" (also when absent: an older server) or "forward". */
-  mode?: Mode;
-  /** Forward mode: the input differentiated by, its direction, and the output's tangent. */
-  wrt?: string;
-  tangent?: Tensor;
-  derivative?: Tensor;
-  /** The cost of a full gradient in each mode, one sentence each. */
-  cost?: { reverse: string; forward: string };
-  /** The numeric gradient check, when asked for. */
-  check?: GradCheck;
-  /** The Hessian of a scalar output, when asked for. */
-  hessian?: HessianRecord;
-}
-
+export type GradCheck = Decoded<Schemas["Check"]>;
+export type Term = Decoded<Schemas["Term"]>;
+export type BackwardStep = Omit<Decoded<Schemas["Step"]>, "edges"> & { edges: TraceEdge[] };
+export type TraceWarning = Schemas["Warning_"];
 /** d²f / dv_i dv_j over the input numbers v (inputs in order of first use, tensors in C order). */
-export interface HessianRecord {
-  inputs: string[];
-  labels: string[];
-  matrix: number[][];
-  symmetric: boolean;
-}
+export type HessianRecord = Decoded<Schemas["Hessian"]>;
+/**
+ * An extra of the record (the check, the Hessian) that could not be made, though the trace could:
+ * its error (over a limit; a non-scalar output for the Hessian). Test with `isUnavailable`.
+ */
+export type Unavailable = Schemas["Unavailable"];
+/** The answer of POST /api/trace, decoded. */
+export type Trace = Omit<
+  Absent<Decoded<Schemas["TraceResponse"]>, "tangent" | "derivative" | "check" | "hessian">,
+  "edges" | "backward"
+> & { edges: TraceEdge[]; backward: BackwardStep[] };
+/** An example of GET /api/presets (the seed examples of the lecture notes), decoded. */
+export type Preset = Decoded<Schemas["Preset"]>;
+/** The body of an error answer (4xx). */
+export type ErrorResponse = Schemas["ErrorResponse"];
 
-export type Mode = "reverse" | "forward";
+export type Mode = Schemas["TraceResponse"]["mode"];
 
 /** Forward mode's request fields: the input to differentiate by, and its direction. */
 export interface ForwardRequest {
@@ -136,44 +76,28 @@ export function isForward(trace: Pick<Trace, "mode">): boolean {
   return trace.mode === "forward";
 }
 
-export interface LayoutNode {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  shape: "box" | "ellipse";
-}
+// A layout is the server's (LayoutResponse) or one drawn in the browser (layout-fallback.ts),
+// which has no engine, no provisional flag and no label places. Where the schema is looser than
+// the drawing code (list[float] for fixed-length points, str for the node shape) it is narrowed
+// here; `tuple[float, float]` and a Literal in the schema would make these narrowings generated.
+type Point = [number, number];
 
-export interface LayoutEdge {
-  path: string;
+export type LayoutNode = Omit<Schemas["NodeBox"], "shape"> & { shape: "box" | "ellipse" };
+
+export type LayoutEdge = Omit<Schemas["EdgePath"], "arrow" | "mid" | "label" | "local"> & {
   arrow: [number, number, number, number];
-  mid: [number, number];
+  mid: Point;
   /** Where the value (above) and gradient (below) labels go, placed clear of nodes and labels. */
-  label?: [number, number];
+  label?: Point;
   /** Where the local derivative goes. */
-  local?: [number, number];
-  source: string;
-  target: string;
-}
+  local?: Point;
+};
 
-export interface Layout {
-  structure: string;
-  engine?: string;
-  width: number;
-  height: number;
-  nodes: Record<string, LayoutNode>;
-  edges: Record<string, LayoutEdge>;
-}
-
-export interface Preset {
-  key: string;
-  source: string;
-  expr: string;
-  values: Values;
-  output: Tensor;
-  gradients: Record<string, Tensor>;
-  seed?: Tensor;
-}
+export type Layout = Omit<Schemas["LayoutResponse"], "engine" | "provisional" | "nodes" | "edges"> &
+  Partial<Pick<Schemas["LayoutResponse"], "engine" | "provisional">> & {
+    nodes: Record<string, LayoutNode>;
+    edges: Record<string, LayoutEdge>;
+  };
 
 /** An error answer of the API (4xx), with the span of `expr` it is about. */
 export class ApiError extends Error {
@@ -189,64 +113,113 @@ export class ApiError extends Error {
   }
 }
 
-const NON_FINITE: Record<string, number> = {
-  Infinity: Infinity,
-  "-Infinity": -Infinity,
-  NaN: NaN,
-};
+// The one non-finite codec of the frontend (backend/gradtrace/codec.py is the Python one). The
+// spellings are JavaScript's own `String(x)` of the three numbers, which the schema's `NonFinite`
+// must list (a compile error here otherwise).
+const NON_FINITE: Record<NonFinite, number> = { Infinity: Infinity, "-Infinity": -Infinity, NaN: NaN };
+
+function isNonFinite(x: unknown): x is NonFinite {
+  return typeof x === "string" && Object.hasOwn(NON_FINITE, x);
+}
+
+/** A number as JSON: itself, or its non-finite spelling. */
+export function encodeNumber(x: number): number | NonFinite {
+  return Number.isFinite(x) ? x : (String(x) as NonFinite);
+}
+
+/** A JSON number or non-finite spelling as a number (NaN for anything else). */
+export function decodeNumber(x: unknown): number {
+  if (typeof x === "number") return x;
+  return isNonFinite(x) ? NON_FINITE[x] : NaN;
+}
+
+/** Encode a value for JSON: non-finite numbers as the API's strings. */
+export function encodeTensor(x: Tensor): unknown {
+  return Array.isArray(x) ? x.map(encodeTensor) : encodeNumber(x);
+}
 
 /** Turn the API's "Infinity"/"-Infinity"/"NaN" strings back into numbers, in a value or tensor. */
 export function decodeTensor(x: unknown): Tensor {
-  if (typeof x === "number") return x;
-  if (typeof x === "string" && x in NON_FINITE) return NON_FINITE[x];
-  if (Array.isArray(x)) return x.map(decodeTensor);
-  return NaN;
+  return Array.isArray(x) ? x.map(decodeTensor) : decodeNumber(x);
 }
 
 function decodeMaybe(x: unknown): Tensor | null {
   return x === null || x === undefined ? null : decodeTensor(x);
 }
 
-function decodeEdge(e: TraceEdge): TraceEdge {
+function decodeMatrix(m: unknown[][]): number[][] {
+  return m.map((row) => row.map(decodeNumber));
+}
+
+function decodeRecord(r: Record<string, unknown>): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, decodeTensor(v)]));
+}
+
+function decodeEdge(e: Schemas["EdgeOut"]): TraceEdge {
+  const { tangent, jacobian, jacobian_size, ...rest } = e;
   return {
-    ...e,
-    local: e.local === null ? null : (decodeTensor(e.local) as number),
+    ...rest,
+    ...(jacobian_size !== undefined && jacobian_size !== null ? { jacobian_size } : {}),
+    local: e.local === null ? null : decodeNumber(e.local),
     downstream: decodeMaybe(e.downstream),
-    ...(e.tangent !== undefined ? { tangent: decodeMaybe(e.tangent) } : {}),
-    ...(e.jacobian ? { jacobian: decodeTensor(e.jacobian) as number[][] } : {}),
+    ...(tangent !== undefined ? { tangent: decodeMaybe(tangent) } : {}),
+    ...(jacobian !== undefined ? { jacobian: jacobian === null ? null : decodeMatrix(jacobian) } : {}),
   };
 }
 
-function decodeCheck(c: GradCheck): GradCheck {
+export function isUnavailable<T extends object>(x: T | Unavailable): x is Unavailable {
+  return "error" in x;
+}
+
+/** An extra of the record (`trace.check`, `trace.hessian`) if it was made, else undefined. */
+export function made<T extends object>(x: T | Unavailable | null | undefined): T | undefined {
+  return x && !isUnavailable(x) ? x : undefined;
+}
+
+/** Why an extra of the record could not be made (its error's message), or null. */
+export function unavailableMessage(x: object | null | undefined): string | null {
+  return x && isUnavailable(x) ? x.error.message : null;
+}
+
+function decodeCheck(c: Schemas["Check"] | Unavailable): GradCheck | Unavailable {
+  if (isUnavailable(c)) return c;
   const inputs: Record<string, InputCheck> = {};
   for (const [name, x] of Object.entries(c.inputs)) {
     inputs[name] = {
       ...x,
       analytic: decodeTensor(x.analytic),
       numeric: decodeTensor(x.numeric),
-      rel_error: decodeTensor(x.rel_error) as number,
-      abs_error: decodeTensor(x.abs_error) as number,
-      step: decodeTensor(x.step) as number,
+      rel_error: decodeNumber(x.rel_error),
+      abs_error: decodeNumber(x.abs_error),
+      step: decodeNumber(x.step),
     };
   }
   return { ...c, inputs };
 }
 
-/** Decode every numeric field of a trace (only those: a label may well be the name "NaN"). */
-export function decodeTrace(raw: Trace): Trace {
-  const gradients: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(raw.gradients ?? {})) gradients[k] = decodeTensor(v);
+/** The answer of POST /api/trace as it travels (numbers may be non-finite spellings). */
+export type WireTrace = Schemas["TraceResponse"];
+
+/**
+ * Decode every numeric field of a trace (only those: a label may well be the name "NaN"). A
+ * decoded trace is also a valid wire trace, so decoding twice is harmless.
+ */
+export function decodeTrace(raw: WireTrace): Trace {
+  const { tangent, derivative, check, hessian, ...rest } = raw;
   return {
-    ...raw,
+    ...rest,
     value: decodeTensor(raw.value),
     seed: decodeTensor(raw.seed),
-    gradients,
-    nodes: raw.nodes.map((n) => ({
-      ...n,
-      value: decodeTensor(n.value),
-      grad: decodeMaybe(n.grad),
-      ...(n.tangent !== undefined ? { tangent: decodeMaybe(n.tangent) } : {}),
-    })),
+    gradients: decodeRecord(raw.gradients ?? {}),
+    nodes: raw.nodes.map((n) => {
+      const { tangent, ...node } = n;
+      return {
+        ...node,
+        value: decodeTensor(n.value),
+        grad: decodeMaybe(n.grad),
+        ...(tangent !== undefined ? { tangent: decodeMaybe(tangent) } : {}),
+      };
+    }),
     edges: raw.edges.map(decodeEdge),
     backward: raw.backward.map((s) => ({
       ...s,
@@ -255,18 +228,25 @@ export function decodeTrace(raw: Trace): Trace {
       edges: s.edges.map(decodeEdge),
     })),
     warnings: raw.warnings ?? [],
-    ...(raw.tangent !== undefined && raw.tangent !== null ? { tangent: decodeTensor(raw.tangent) } : {}),
-    ...(raw.derivative !== undefined && raw.derivative !== null ? { derivative: decodeTensor(raw.derivative) } : {}),
-    ...(raw.check ? { check: decodeCheck(raw.check) } : {}),
-    ...(raw.hessian ? { hessian: { ...raw.hessian, matrix: decodeTensor(raw.hessian.matrix) as number[][] } } : {}),
+    ...(tangent !== undefined && tangent !== null ? { tangent: decodeTensor(tangent) } : {}),
+    ...(derivative !== undefined && derivative !== null ? { derivative: decodeTensor(derivative) } : {}),
+    ...(check ? { check: decodeCheck(check) } : {}),
+    ...(hessian ? { hessian: isUnavailable(hessian) ? hessian : { ...hessian, matrix: decodeMatrix(hessian.matrix) } } : {}),
   };
 }
 
-/** Encode a value for JSON: non-finite numbers as the API's strings. */
-export function encodeTensor(x: Tensor): unknown {
-  if (Array.isArray(x)) return x.map(encodeTensor);
-  if (Number.isFinite(x)) return x;
-  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+/** An example of GET /api/presets as it travels. */
+export type WirePreset = Schemas["Preset"];
+
+export function decodePreset(p: WirePreset): Preset {
+  const { seed, ...rest } = p;
+  return {
+    ...rest,
+    values: decodeRecord(p.values),
+    output: decodeTensor(p.output),
+    gradients: decodeRecord(p.gradients),
+    ...(seed !== undefined && seed !== null ? { seed: decodeTensor(seed) } : {}),
+  };
 }
 
 async function post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
@@ -287,7 +267,7 @@ async function answer<T>(res: Response): Promise<T> {
     data = null;
   }
   if (!res.ok) {
-    const err = (data as { error?: Partial<ApiError> & { message?: string } } | null)?.error;
+    const err = (data as { error?: Partial<ErrorResponse["error"]> } | null)?.error;
     throw new ApiError(
       err?.type ?? "http",
       err?.message ?? `the server answered ${res.status}`,
@@ -305,6 +285,8 @@ function encodeValues(values: Values): Record<string, unknown> {
   return out;
 }
 
+type TraceRequest = Schemas["TraceRequest"];
+
 export async function fetchTrace(
   expr: string,
   values: Values,
@@ -314,7 +296,7 @@ export async function fetchTrace(
   check = false,
   hessian = false,
 ): Promise<Trace> {
-  const body: Record<string, unknown> = { expr, values: encodeValues(values) };
+  const body: Partial<TraceRequest> & Pick<TraceRequest, "expr" | "values"> = { expr, values: encodeValues(values) };
   // Sent only when asked for: without them the request is exactly what it always was.
   if (check) body.check = true;
   if (hessian) body.hessian = true;
@@ -325,20 +307,15 @@ export async function fetchTrace(
     body.wrt = forward.wrt;
     if (forward.tangent !== undefined && forward.tangent !== null) body.tangent = encodeTensor(forward.tangent);
   }
-  return decodeTrace(await post<Trace>("/api/trace", body, signal));
+  return decodeTrace(await post<WireTrace>("/api/trace", body, signal));
 }
 
 export async function fetchLayout(expr: string, values: Values, signal?: AbortSignal): Promise<Layout> {
-  return post<Layout>("/api/layout", { expr, values: encodeValues(values) }, signal);
+  const body: Schemas["LayoutRequest"] = { expr, values: encodeValues(values) };
+  return post<Layout>("/api/layout", body, signal);
 }
 
 export async function fetchPresets(): Promise<Preset[]> {
   const res = await fetch("/api/presets");
-  const raw = await answer<Preset[]>(res);
-  return raw.map((p) => ({
-    ...p,
-    values: Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, decodeTensor(v)])),
-    output: decodeTensor(p.output),
-    seed: p.seed === undefined || p.seed === null ? undefined : decodeTensor(p.seed),
-  }));
+  return (await answer<WirePreset[]>(res)).map(decodePreset);
 }

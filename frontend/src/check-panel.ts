@@ -3,7 +3,7 @@
 // mark. The numbers come from the server's `check` (backend/gradtrace/check.py); this module only
 // shows them. `checkRows` is the pure part (tested without a DOM).
 
-import type { GradCheck, Trace } from "./api";
+import { made, unavailableMessage, type GradCheck, type Trace } from "./api";
 import { formatNumber, formatShort, plainTensor } from "./format";
 import { htmlEl } from "./svg";
 import { TogglePanel } from "./toggle-panel";
@@ -76,9 +76,10 @@ export class CheckPanel extends TogglePanel {
   }
 
   /** Show the check of `trace` (or why there is none). */
-  show(trace: Trace | null, problem: string | null): void {
-    const check = trace?.check;
-    if (!this.begin(check, problem) || !check) return;
+  show(trace: Trace | null): void {
+    // The record holds the check, or why it could not be made.
+    const check = made(trace?.check);
+    if (!this.begin(check, unavailableMessage(trace?.check)) || !check) return;
     htmlEl("p", { class: `check-summary ${check.passed ? "ok" : "bad"}`, "data-testid": "check-summary" }, this.body, checkSummary(check));
     const table = htmlEl("table", { class: "check-table", "data-testid": "check-table" }, this.body);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));

@@ -4,7 +4,7 @@
 // the gradient graph that grad() builds; this module only shows it. `hessianCells` is the pure
 // part (tested without a DOM).
 
-import type { HessianRecord, Trace } from "./api";
+import { made, unavailableMessage, type HessianRecord, type Trace } from "./api";
 import { formatShort } from "./format";
 import { htmlEl } from "./svg";
 import { TogglePanel } from "./toggle-panel";
@@ -46,9 +46,10 @@ export class HessianPanel extends TogglePanel {
   }
 
   /** Show the Hessian of `trace` (or why there is none). */
-  show(trace: Trace | null, problem: string | null): void {
-    const h = trace?.hessian;
-    if (!this.begin(h, problem) || !h) return;
+  show(trace: Trace | null): void {
+    // The record holds the Hessian, or why it could not be made.
+    const h = made(trace?.hessian);
+    if (!this.begin(h, unavailableMessage(trace?.hessian)) || !h) return;
     const wrap = htmlEl("div", { class: "hessian-scroll" }, this.body);
     const table = htmlEl("table", { class: "check-table hessian-table", "data-testid": "hessian-table" }, wrap);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));

@@ -1,46 +1,31 @@
-// Wiring: builds the page from its modules and connects them. No logic of its own beyond that.
+// Wiring: builds the app (and /embed) from its modules and connects them through the one store
+// (store.ts), from which the controls and the URL are derived. No logic of its own beyond that.
 
 import "./styles.css";
-import { ApiError, fetchPresets, type Mode, type Preset, type Trace, type Values } from "./api";
+import { ApiError, fetchPresets, type Preset, type Trace } from "./api";
 import { CheckPanel } from "./check-panel";
-import { HessianPanel } from "./hessian-panel";
-import { blurAfterChange, isTypingTarget, StepControls } from "./controls";
-import { derivativeText, explainStep } from "./explain";
+import { CodePanel } from "./code-panel";
+import { blurAfterChange, isTypingTarget } from "./controls";
 import { download, graphSvg, svgToPng } from "./export";
-import { ExplainPanel } from "./explain-panel";
 import { ExprInput } from "./expr-input";
-import { formatShape, formatShort, formatTensor, plainTensor, shapeOf, sizeOf } from "./format";
-import { GraphView } from "./graph-view";
-import { commandIndex, HostLink, type HostCommand } from "./host";
-import { Inspector } from "./inspector";
+import { HessianPanel } from "./hessian-panel";
 import { PresetsGallery } from "./presets";
 import { Session, type SessionResult } from "./session";
 import { SharePanel } from "./share";
-import { CodePanel } from "./code-panel";
-import { clampStep, inputNamesOf, stepState, totalSteps } from "./steps";
+import { Stage, startStep } from "./stage";
+import { inputNamesOf } from "./steps";
+import { followUrl, queryOf, stateFromUrl, Store, urlState, type ViewState } from "./store";
 import { htmlEl, setText } from "./svg";
 import { applyTheme, isTheme, savedTheme, themeSelect } from "./theme";
-import { decodeQuery, encodeQuery, stepIndex, stepProblem, stepSpec, type UrlState } from "./url-state";
+import { decodeQuery, stepSpec } from "./url-state";
 import { ValuesPanel } from "./values-panel";
 
-const DEFAULT_EXPR = "(x + y) * z";
-const DEFAULT_VALUES = { x: -2, y: 5, z: -4 };
-
-interface Hook {
-  renders: number;
-  /** performance.now() at the frame after each render (the repaint). */
-  paints: number[];
-  lastRender: number;
-  step: number;
-  trace: Trace | null;
-  whenRendered(): Promise<number>;
-}
-
 const embed = document.body.classList.contains("embed");
-const url: UrlState = decodeQuery(location.search || location.hash);
-for (const part of url.hide ?? []) document.body.classList.add(`hide-${part.replace(/[^a-z-]/gi, "")}`);
-const theme = isTheme(url.theme) ? url.theme : savedTheme() ?? "light";
-applyTheme(theme, !isTheme(url.theme));
+const url = decodeQuery(location.search || location.hash);
+const store = new Store(stateFromUrl(url, savedTheme() ?? "light"));
+const state = (): Readonly<ViewState> => store.state;
+for (const part of state().hide) document.body.classList.add(`hide-${part.replace(/[^a-z-]/gi, "")}`);
+applyTheme(state().theme, !isTheme(url.theme));
 
 // ---- the page ----
 const app = document.getElementById("app") ?? document.body;
@@ -49,16 +34,10 @@ htmlEl("h1", { class: "brand" }, header, "gradtrace");
 htmlEl("span", { class: "tagline" }, header, "how gradients flow backward, step by step");
 const headerRight = htmlEl("div", { class: "top-right" }, header);
 const focusBtn = htmlEl("button", { type: "button", "data-testid": "focus", title: "show only the graph and the steps (F)", "aria-pressed": "false" }, headerRight, "graph only");
-themeSelect(headerRight, theme, (t) => {
-  applyTheme(t);
-  graph.fit();
-  writeUrl(); // at once: a reload right after the choice keeps it
-});
+themeSelect(headerRight, state().theme, (theme) => store.update({ theme }));
 
 const main = htmlEl("main", { class: "layout" }, app);
 const side = htmlEl("aside", { class: "side" }, main);
-const stage = htmlEl("section", { class: "stage" }, main);
-
 const exprInput = new ExprInput(side);
 const warnings = htmlEl("div", { class: "warnings", "data-testid": "warnings" }, side);
 const valuesPanel = new ValuesPanel(side);
@@ -66,12 +45,12 @@ const checkPanel = new CheckPanel(side);
 const hessianPanel = new HessianPanel(side);
 const presets = new PresetsGallery(side);
 
-const outBar = htmlEl("div", { class: "out-bar" }, stage);
-htmlEl("span", { class: "out-name" }, outBar, "output =");
-const outValue = htmlEl("span", { class: "out-value", "data-testid": "output-value" }, outBar);
-const outShape = htmlEl("span", { class: "out-shape" }, outBar);
-// Forward mode: the output's derivative along wrt, prominently; the mode switch and wrt.
-const derivative = htmlEl("span", { class: "derivative", "data-testid": "derivative", "aria-live": "polite" }, outBar);
+// The stage (graph, steps, explanation, node panel), shared with the offline file; the app adds
+// the mode switch and its buttons to the output bar.
+const stage = new Stage(main);
+(window as unknown as { __gradtrace: Stage["hook"] }).__gradtrace = stage.hook;
+const outBar = stage.outBar;
+// Forward mode: the mode switch and wrt (the derivative itself is the stage's).
 const modeBar = htmlEl("span", { class: "mode-bar" }, outBar);
 const modeLabel = htmlEl("label", { class: "mode-label", title: "reverse mode: all gradients in one backward pass; forward mode: the derivative along one input, in the forward pass" }, modeBar, "mode");
 const modeSelect = htmlEl("select", { "data-testid": "mode-select", "aria-label": "mode" }, modeLabel);
@@ -87,38 +66,19 @@ const svgBtn = htmlEl("button", { type: "button", title: "download this step as 
 const pngBtn = htmlEl("button", { type: "button", title: "download this step as PNG", "data-testid": "export-png" }, outActions, "PNG");
 const htmlBtn = htmlEl("a", { class: "button", href: "/api/standalone.html", download: "gradtrace.html", title: "download one self-contained HTML file that steps through offline (no server)", "data-testid": "export-html" }, outActions, "HTML");
 const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outActions, "link");
+const codeBtn = htmlEl("button", { type: "button", title: "this expression as runnable Python: NumPy with the backward pass by hand, or PyTorch", "data-testid": "code", "aria-expanded": "false", "aria-haspopup": "dialog" }, outActions, "Code");
 const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outActions, "fit");
+const share = new SharePanel(stage.el, () => urlState(state()), () => state().theme);
+const codePanel = new CodePanel(stage.el, () => urlState(state()), codeBtn);
+for (const panel of [share.el, codePanel.el]) stage.el.insertBefore(panel, stage.graphWrap);
+htmlEl("p", { class: "empty-note", "data-testid": "empty-note" }, stage.graphWrap, "type an expression");
 
-const share = new SharePanel(stage, currentState, () => document.documentElement.dataset.theme ?? "light");
 shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
-const codeBtn = htmlEl("button", { type: "button", title: "this expression as runnable Python: NumPy with the backward pass by hand, or PyTorch", "data-testid": "code", "aria-expanded": "false", "aria-haspopup": "dialog" });
-outActions.insertBefore(codeBtn, fitBtn);
-codeBtn.textContent = "Code";
-const codePanel = new CodePanel(stage, currentState, codeBtn);
 codeBtn.addEventListener("click", () => codePanel.toggle());
-// Problems with the view itself (a broken URL; in the embed, a bad expression too: its input box
-// is not shown there), over the graph.
-const viewError = htmlEl("div", { class: "view-error", "data-testid": "view-error", role: "alert" });
-viewError.hidden = true;
-let urlErrors: string[] = url.errors ?? [];
-let apiError: string | null = null;
-function showViewError(): void {
-  const lines = [...urlErrors, ...(apiError !== null ? [apiError] : [])];
-  viewError.replaceChildren(...lines.map((l) => htmlEl("p", {}, undefined, l)));
-  viewError.hidden = lines.length === 0;
-  viewError.classList.toggle("api-only", urlErrors.length === 0);
-}
-showViewError();
-const graphWrap = htmlEl("div", { class: "graph", "data-testid": "graph" }, stage);
-const graph = new GraphView(graphWrap);
-graphWrap.appendChild(viewError);
-htmlEl("p", { class: "empty-note", "data-testid": "empty-note" }, graphWrap, "type an expression");
-fitBtn.addEventListener("click", () => graph.fit());
-const picture = (): string | null => {
-  const l = session.layout;
-  return l ? graphSvg(graph.svg, l.width, l.height) : null;
-};
-const pictureName = (ext: string): string => `gradtrace-step-${step + 1}.${ext}`;
+fitBtn.addEventListener("click", () => stage.fit());
+const session = new Session(store);
+const picture = (): string | null => (session.layout ? graphSvg(stage.graph.svg, session.layout.width, session.layout.height) : null);
+const pictureName = (ext: string): string => `gradtrace-step-${stage.step + 1}.${ext}`;
 svgBtn.addEventListener("click", () => {
   const text = picture();
   if (text) download(pictureName("svg"), new Blob([text], { type: "image/svg+xml" }));
@@ -127,12 +87,8 @@ pngBtn.addEventListener("click", () => {
   const text = picture();
   if (text) void svgToPng(text).then((b) => download(pictureName("png"), b));
 });
-// The page as one offline HTML file, made by the server from the current state (the link is
-// filled in at the click, so it always carries the current step and theme).
-htmlBtn.addEventListener("click", () => {
-  const theme = document.documentElement.dataset.theme;
-  htmlBtn.href = `/api/standalone.html?${encodeQuery({ ...currentState(), theme })}`;
-});
+// The page as one offline HTML file, made by the server from the state at the click.
+htmlBtn.addEventListener("click", () => (htmlBtn.href = `/api/standalone.html?${queryOf(state())}`));
 const toggleFocus = (): void => {
   const on = document.body.classList.toggle("focus");
   focusBtn.setAttribute("aria-pressed", String(on));
@@ -143,282 +99,161 @@ document.addEventListener("keydown", (ev) => {
   if (ev.key === "f" && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !isTypingTarget(ev.target)) toggleFocus();
 });
 
-let step = 0;
-let autoplay = url.autoplay === true;
-const controls = new StepControls(stage, { go: (i) => showStep(i) });
-controls.onSpeedChange = () => writeUrl();
-// The framing page (slides) may drive the steps by postMessage and hears every step change.
-const host = new HostLink(window, (cmd) => onHostCommand(cmd));
-function onHostCommand(cmd: HostCommand): void {
-  const trace = session.trace;
-  if (!trace) return;
-  const i = commandIndex(cmd, step, trace.forward.length, trace.backward.length);
-  if (i !== null) showStep(i, true);
-}
-if (url.speed) controls.setSpeed(url.speed);
-const below = htmlEl("div", { class: "below" }, stage);
-const explain = new ExplainPanel(below);
-const inspector = new Inspector(below);
-let pinned: string | null = null;
-graph.onNodeClick = (id) => {
-  pinned = pinned === id ? null : id;
-  showStep(step);
-};
-
-// ---- state ----
-const session = new Session(valuesPanel.store);
-session.mode = url.mode === "forward" ? "forward" : "reverse";
-session.wrt = url.wrt ?? null;
-session.tangent = url.tangent ?? null;
-session.check = url.check === true;
-checkPanel.setOn(session.check);
-session.hessian = url.hessian === true;
-hessianPanel.setOn(session.hessian);
-modeSelect.value = session.mode;
-wrtLabel.hidden = session.mode !== "forward";
-/** The mode of the trace on show (a new mode starts at its last step). */
-let shownMode: Mode | null = null;
-const hook: Hook = {
-  renders: 0,
-  paints: [],
-  lastRender: 0,
-  step: 0,
-  trace: null,
-  whenRendered: () =>
-    new Promise((resolve) => {
-      const start = hook.renders;
-      const check = (): void => {
-        if (hook.renders > start) requestAnimationFrame(() => resolve(performance.now()));
-        else setTimeout(check, 1);
-      };
-      check();
-    }),
-};
-(window as unknown as { __gradtrace: Hook }).__gradtrace = hook;
-
-let pendingStep: UrlState["step"] = url.step;
-let urlTimer: number | null = null;
-
-/** The current state in the URL form the server also reads (/embed, /api/picture). */
-function currentState(): UrlState {
-  const trace = session.trace;
-  const values: NonNullable<UrlState["values"]> = {};
-  for (const n of trace?.nodes ?? []) {
-    const v = n.kind === "input" && n.name ? valuesPanel.store.get(n.name) : undefined;
-    if (n.name && v !== undefined) values[n.name] = v;
+// ---- the store: the controls and the address bar follow it ----
+function follow(s: Readonly<ViewState>, changed: ReadonlySet<keyof ViewState> | null): void {
+  const has = (k: keyof ViewState): boolean => changed === null || changed.has(k);
+  if (has("theme") && changed !== null) {
+    applyTheme(s.theme);
+    stage.fit();
   }
-  const speed = controls.speedMultiple();
-  const currentTheme = document.documentElement.dataset.theme;
-  return {
-    expr: session.expr,
-    values,
-    seed: session.seed,
-    step: trace ? stepSpec(step, trace.forward.length) : undefined,
-    // How the view looks and plays is part of it too: a reload or a shared link keeps it.
-    theme: isTheme(currentTheme) ? currentTheme : undefined,
-    hide: url.hide?.length ? url.hide : undefined,
-    autoplay: url.autoplay === true ? true : undefined,
-    speed: speed !== 1 || url.speed !== undefined ? speed : undefined,
-    mode: session.mode === "forward" ? "forward" : undefined,
-    wrt: session.mode === "forward" ? (trace?.mode === "forward" ? trace.wrt : undefined) ?? session.wrt ?? undefined : undefined,
-    tangent: session.mode === "forward" ? session.tangent : undefined,
-    check: session.check || undefined,
-    hessian: session.hessian || undefined,
-  };
+  if (has("expr") && exprInput.value !== s.expr) exprInput.value = s.expr;
+  if (has("values")) for (const [name, v] of Object.entries(s.values)) if (valuesPanel.store.get(name) !== v) valuesPanel.setValue(name, v);
+  if (has("mode")) {
+    modeSelect.value = s.mode;
+    wrtLabel.hidden = s.mode !== "forward";
+  }
+  if (has("check")) checkPanel.setOn(s.check);
+  if (has("hessian")) hessianPanel.setOn(s.hessian);
+  if (has("speed") && s.speed !== undefined) stage.controls.setSpeed(s.speed);
 }
-
-/** The address bar from the current state, now (the share panel follows). */
-function writeUrl(): void {
-  if (embed) return;
-  if (urlTimer !== null) window.clearTimeout(urlTimer);
-  urlTimer = null;
-  history.replaceState(null, "", `${location.pathname}?${encodeQuery(currentState())}`);
-  share.refresh();
-  codePanel.refresh();
-}
-
-/** The same, debounced (stepping, a dragged slider). */
-function saveUrl(): void {
-  if (urlTimer !== null) window.clearTimeout(urlTimer);
-  urlTimer = window.setTimeout(writeUrl, 300);
-}
-
-function showStep(i: number, fromHost = false): void {
-  const trace = session.trace;
-  if (!trace) return;
-  step = clampStep(i, totalSteps(trace));
-  const st = stepState(trace, step);
-  host.stepped(st, trace.forward.length, trace.expr, fromHost);
-  graph.update(trace, st);
-  controls.show(st.index, st.total, trace.forward.length, st.label);
-  explain.show(explainStep(trace, st));
-  inspector.show(trace, st, pinned && trace.nodes.some((n) => n.id === pinned) ? pinned : null);
-  hook.step = step;
-  hook.renders++;
-  hook.lastRender = performance.now();
-  requestAnimationFrame(() => {
-    hook.paints.push(performance.now());
-    if (hook.paints.length > 1000) hook.paints.splice(0, 500);
+follow(state(), null);
+store.subscribe((s, _prev, changed) => follow(s, changed));
+if (!embed) {
+  followUrl(store, (query) => {
+    history.replaceState(null, "", `${location.pathname}?${query}`);
+    share.refresh();
+    codePanel.refresh();
   });
-  if (!embed) saveUrl();
+}
+stage.onStep = (i, trace) => store.update({ step: stepSpec(i, trace.forward.length) });
+stage.controls.onSpeedChange = () => {
+  const speed = stage.controls.speedMultiple();
+  store.update({ speed: speed === 1 && state().speed === undefined ? undefined : speed }); // normal, never chosen: unwritten
+};
+
+// ---- problems with the view itself (a broken URL; in the embed, whose expression box is not
+// shown, a bad expression too), over the graph ----
+let urlErrors: string[] = url.errors ?? [];
+let apiError: string | null = null;
+const showProblems = (): void => stage.showProblems([...urlErrors, ...(apiError !== null ? [apiError] : [])], urlErrors.length === 0);
+showProblems();
+/** Once the person edits the view, what the URL got wrong no longer applies. */
+function clearUrlErrors(): void {
+  if (urlErrors.length === 0) return;
+  urlErrors = [];
+  showProblems();
 }
 
-function showOutput(trace: Trace): void {
-  const v = trace.value;
-  const n = sizeOf(shapeOf(v));
-  setText(outValue, n <= 12 ? formatTensor(v, 4) : formatShort(v));
-  outValue.setAttribute("data-value", plainTensor(v));
-  // A large output already reads as its shape (⟨4×4⟩).
-  setText(outShape, Array.isArray(v) && n <= 12 ? `(${formatShape(trace.shape)})` : "");
-  setText(derivative, derivativeText(trace));
-  if (trace.mode === "forward" && trace.derivative !== undefined) derivative.setAttribute("data-value", plainTensor(trace.derivative));
-  else derivative.removeAttribute("data-value");
-  // The inputs to differentiate by, in forward order; the one in use selected.
+// ---- traces in ----
+/** The step a new graph starts at (the URL's, a preset's "end"), once; after that its last. */
+let pendingStep: string | undefined = url.step;
+let autoplay = state().autoplay;
+
+/** The inputs to differentiate by, in forward order; the one in use selected. */
+function showWrt(trace: Trace): void {
   const names = inputNamesOf(trace);
-  const current = [...wrtSelect.options].map((o) => o.value);
-  if (current.join("\n") !== names.join("\n")) {
+  if ([...wrtSelect.options].map((o) => o.value).join("\n") !== names.join("\n")) {
     wrtSelect.replaceChildren(...names.map((name) => htmlEl("option", { value: name }, undefined, name)));
   }
-  const wrt = trace.mode === "forward" ? trace.wrt : session.wrt;
+  const wrt = state().wrt;
   wrtSelect.value = wrt && names.includes(wrt) ? wrt : names[0] ?? "";
-  wrtLabel.hidden = session.mode !== "forward";
 }
 
 function onResult(r: SessionResult): void {
-  const { trace, layout } = r;
-  hook.trace = trace;
+  const { trace } = r;
   exprInput.setError(null);
-  stage.classList.remove("stale", "empty");
-  valuesPanel.setNames(inputNamesOf(trace));
-  if (r.structureChanged || graph.structure === null) {
-    // A wide, flat graph fills the view's width long before its height: give the explanation
-    // the height it cannot use.
-    stage.classList.toggle("wide-graph", layout.width / Math.max(1, layout.height) > 3);
-    graph.setGraph(layout, trace);
-    pinned = null;
-    const want = pendingStep;
+  const names = inputNamesOf(trace);
+  valuesPanel.setNames(names);
+  // The input forward mode took is the one in use (the first, if none or a missing one was asked).
+  store.update({ inputs: names, ...(trace.mode === "forward" && trace.wrt ? { wrt: trace.wrt } : {}) });
+  const before = stage.trace;
+  let index = stage.step;
+  const fresh = r.structureChanged || stage.graph.structure === null;
+  if (fresh) {
+    const start = startStep(pendingStep, trace);
     pendingStep = undefined;
-    const wanted = want === undefined ? null : stepIndex(want, trace.forward.length, trace.backward.length);
-    const problem = want === undefined ? null : stepProblem(want, trace.forward.length, trace.backward.length);
-    if (problem !== null) {
-      urlErrors = [...urlErrors, problem];
-      showViewError();
-    }
-    step = problem === null && wanted !== null ? wanted : totalSteps(trace) - 1;
-  } else if (shownMode !== null && (trace.mode ?? "reverse") !== shownMode) {
-    // Another mode: another set of steps; start at its end (everything known).
-    step = totalSteps(trace) - 1;
+    if (start.problem !== null) urlErrors = [...urlErrors, start.problem];
+    index = start.index;
+  } else if (before !== null && (before.mode ?? "reverse") !== (trace.mode ?? "reverse")) {
+    index = startStep(null, trace).index; // another mode, other steps: start at its end
   }
-  shownMode = trace.mode ?? "reverse";
   apiError = null;
-  showViewError();
+  showProblems();
   setText(layoutNote, r.fallback ? "(simple layout: the server could not lay this graph out)" : "");
   warnings.replaceChildren(...trace.warnings.map((w) => htmlEl("p", { class: "warning" }, undefined, w.message)));
-  showOutput(trace);
-  checkPanel.show(trace, session.checkError);
-  hessianPanel.show(trace, session.hessianError);
-  showStep(step);
-  const early = host.takePending();
-  if (early) onHostCommand(early);
+  showWrt(trace);
+  checkPanel.show(trace);
+  hessianPanel.show(trace);
+  stage.show(trace, fresh ? r.layout : null, index);
   if (autoplay) {
     autoplay = false;
-    controls.play();
+    stage.controls.play();
   }
 }
 
 function onError(err: ApiError): void {
   const located = err.status >= 400 && err.status < 500;
   exprInput.setError({ message: err.message, start: err.start, end: err.end, underline: located });
-  // The last good trace stays, dimmed (the graph, the output, the steps, the explanation and the
-  // node panel alike), until the error is fixed.
-  stage.classList.add("stale");
+  // The last good trace stays, dimmed, until the error is fixed.
+  stage.setStale();
   apiError = err.message;
-  showViewError();
-  codePanel.refresh(); // the code panel says what is wrong too (the URL keeps the last good state)
+  showProblems();
+  codePanel.refresh(); // the code panel says what is wrong too
 }
 
 /** No expression: nothing is wrong, nothing to draw; say what to do. */
 function onEmpty(): void {
   exprInput.setError(null);
-  controls.stop();
-  stage.classList.remove("stale");
-  stage.classList.add("empty");
-  hook.trace = null;
+  stage.clear();
   apiError = null;
-  showViewError();
-  setText(outValue, "");
-  outValue.removeAttribute("data-value");
-  setText(outShape, "");
-  setText(derivative, "");
-  derivative.removeAttribute("data-value");
+  showProblems();
   setText(layoutNote, "");
   warnings.replaceChildren();
-  saveUrl();
+  store.update({ step: undefined, inputs: [] });
 }
 
 session.onResult = onResult;
 session.onError = onError;
 session.onEmpty = onEmpty;
 
-/** Once the person edits the view, what the URL got wrong no longer applies. */
-function clearUrlErrors(): void {
-  if (urlErrors.length === 0) return;
-  urlErrors = [];
-  showViewError();
-}
-
-exprInput.onChange = (expr) => {
-  if (expr === session.expr) return;
-  clearUrlErrors();
-  session.expr = expr;
-  session.seed = null; // a preset's output gradient belongs to its own expression
+// ---- the person's changes: into the store, then a new trace ----
+const retrace = (patch: Partial<ViewState>): void => {
+  store.update(patch);
   void session.refresh();
+};
+exprInput.onChange = (expr) => {
+  if (expr === state().expr) return;
+  clearUrlErrors();
+  retrace({ expr, seed: null }); // a preset's output gradient belongs to its own expression
 };
 modeSelect.addEventListener("change", () => {
   clearUrlErrors();
-  session.mode = modeSelect.value === "forward" ? "forward" : "reverse";
-  wrtLabel.hidden = session.mode !== "forward";
-  if (session.mode === "forward" && session.wrt === null && wrtSelect.value) session.wrt = wrtSelect.value;
-  writeUrl();
-  void session.refresh();
+  const mode = modeSelect.value === "forward" ? "forward" : "reverse";
+  retrace({ mode, wrt: mode === "forward" && state().wrt === null && wrtSelect.value ? wrtSelect.value : state().wrt });
 });
 wrtSelect.addEventListener("change", () => {
   clearUrlErrors();
-  session.wrt = wrtSelect.value || null;
-  session.tangent = null; // a direction belongs to its own input
-  writeUrl();
-  void session.refresh();
+  retrace({ wrt: wrtSelect.value || null, tangent: null }); // a direction belongs to its own input
 });
-hessianPanel.onToggle = (on) => {
-  session.hessian = on;
-  hessianPanel.show(null, null); // "computing…" until the answer
-  writeUrl();
-  void session.refresh();
+hessianPanel.onToggle = (hessian) => {
+  hessianPanel.show(null); // "computing…" until the answer
+  retrace({ hessian });
 };
-checkPanel.onToggle = (on) => {
-  session.check = on;
-  checkPanel.show(null, null); // "checking…" until the answer
-  writeUrl();
-  void session.refresh();
+checkPanel.onToggle = (check) => {
+  checkPanel.show(null); // "checking…" until the answer
+  retrace({ check });
 };
-valuesPanel.onChange = () => {
+valuesPanel.onChange = (name) => {
   clearUrlErrors();
-  void session.refresh();
+  const v = valuesPanel.store.get(name);
+  if (v !== undefined) retrace({ values: { ...state().values, [name]: v } });
 };
 
-function load(expr: string, values: Values, seed: Preset["seed"] | null): void {
-  for (const [k, v] of Object.entries(values)) valuesPanel.setValue(k, v);
-  exprInput.value = expr;
-  session.expr = expr;
-  session.seed = seed ?? null;
-  void session.refresh();
-}
-
-presets.onPick = (p) => {
+presets.onPick = (p: Preset) => {
   clearUrlErrors();
   pendingStep = "end";
   side.scrollTop = 0;
-  load(p.expr, p.values, p.seed ?? null);
+  retrace({ expr: p.expr, values: { ...state().values, ...p.values }, seed: p.seed ?? null });
 };
 if (!embed) {
   fetchPresets().then(
@@ -427,4 +262,4 @@ if (!embed) {
   );
 }
 
-load(url.expr ?? DEFAULT_EXPR, url.values ?? (url.expr ? {} : DEFAULT_VALUES), url.seed ?? null);
+void session.refresh();

@@ -1,11 +1,13 @@
-// The request flow: an expression, values and a seed in; a trace and its layout out. One request
+// The request flow: what the store (store.ts) asks for in (the expression, values, seed, mode and
+// the extra parts); a trace and its layout out. One request
 // at a time, the newest state sent as soon as the previous answer is in (so a dragged slider
 // never queues stale work); layouts fetched only when the structure changes, and cached;
-// unknown names get a default value and an editor.
+// unknown names get a default value, written into the store.
 
 import { ApiError, fetchLayout, fetchTrace, type Layout, type Mode, type Tensor, type Trace, type Values } from "./api";
 import { inputNames } from "./expr-syntax";
 import { fallbackLayout } from "./layout-fallback";
+import { stateFromUrl, Store } from "./store";
 import { DEFAULT_SCALAR, unknownName, valuesFor } from "./values-model";
 
 export interface SessionResult {
@@ -33,35 +35,14 @@ function olderServer(err: ApiError): ApiError {
   return new ApiError("mode", `this server does not do forward mode yet (${err.message})`, 0, 0, err.status);
 }
 
-/** The check's own cost limit (the trace itself would be fine without the check). */
-export function isCheckLimit(err: ApiError): boolean {
-  return err.type === "limit" && err.message.includes("gradient check");
-}
-
-/** Why the Hessian cannot be given here (a non-scalar output, too many input numbers). */
-export function isHessianProblem(err: ApiError): boolean {
-  return err.message.startsWith("the Hessian");
-}
-
 export class Session {
-  expr = "";
-  seed: Tensor | null = null;
-  /** Reverse (the default) or forward mode; in forward mode the input to differentiate by (null:
-   * the first input) and its direction (null: ones). */
-  mode: Mode = "reverse";
-  wrt: string | null = null;
-  tangent: Tensor | null = null;
-  /** Ask for the numeric gradient check with every trace. */
-  check = false;
-  /** Why the last check could not run (its cost limit), while the trace itself is shown. */
-  checkError: string | null = null;
-  /** Ask for the Hessian with every trace. */
-  hessian = false;
-  /** Why the last Hessian could not be given, while the trace itself is shown. */
-  hessianError: string | null = null;
+  // A check or Hessian that cannot be made (over its own limit, a vector output) comes inside the
+  // record as `{error}`: the trace is shown all the same, and the panel says why.
   trace: Trace | null = null;
   layout: Layout | null = null;
   structure: string | null = null;
+  /** The view's state: what to trace is read from it at each request. */
+  readonly store: Store;
   private layouts = new Map<string, { layout: Layout; fallback: boolean }>();
   private busy = false;
   private dirty = false;
@@ -70,10 +51,57 @@ export class Session {
   /** The expression is empty: there is nothing to trace, and nothing is wrong. */
   onEmpty: () => void = () => {};
 
+  /** `store` may also be bare values (a state of its own around them: the unit tests). */
   constructor(
-    readonly store: Map<string, Tensor>,
+    store: Store | ReadonlyMap<string, Tensor>,
     private readonly api: Api = { trace: fetchTrace, layout: fetchLayout },
-  ) {}
+  ) {
+    this.store = store instanceof Store ? store : new Store({ ...stateFromUrl({ expr: "" }, "light"), values: Object.fromEntries(store) });
+  }
+
+  // What is asked for, as fields: the store's, read and written through.
+  get expr(): string {
+    return this.store.state.expr;
+  }
+  set expr(expr: string) {
+    this.store.update({ expr });
+  }
+  get seed(): Tensor | null {
+    return this.store.state.seed;
+  }
+  set seed(seed: Tensor | null) {
+    this.store.update({ seed });
+  }
+  get mode(): Mode {
+    return this.store.state.mode;
+  }
+  set mode(mode: Mode) {
+    this.store.update({ mode });
+  }
+  get wrt(): string | null {
+    return this.store.state.wrt;
+  }
+  set wrt(wrt: string | null) {
+    this.store.update({ wrt });
+  }
+  get tangent(): Tensor | null {
+    return this.store.state.tangent;
+  }
+  set tangent(tangent: Tensor | null) {
+    this.store.update({ tangent });
+  }
+  get check(): boolean {
+    return this.store.state.check;
+  }
+  set check(check: boolean) {
+    this.store.update({ check });
+  }
+  get hessian(): boolean {
+    return this.store.state.hessian;
+  }
+  set hessian(hessian: boolean) {
+    this.store.update({ hessian });
+  }
 
   /** Ask for a new trace of the current state (coalesced: at most one request in flight). */
   refresh(): Promise<void> {
@@ -91,22 +119,17 @@ export class Session {
     });
   }
 
+  /** The values of the expression's names; a name with none gets the default, in the store. */
   private values(expr: string): Values {
     const names = inputNames(expr);
-    for (const n of names) if (!this.store.has(n)) this.store.set(n, DEFAULT_SCALAR);
-    return valuesFor(names, this.store);
+    const have = this.store.state.values;
+    const missing = names.filter((n) => !(n in have));
+    if (missing.length) this.store.update({ values: { ...have, ...Object.fromEntries(missing.map((n) => [n, DEFAULT_SCALAR])) } });
+    return valuesFor(names, new Map(Object.entries(this.store.state.values)));
   }
 
   private async run(): Promise<void> {
-    const expr = this.expr;
-    const seed = this.seed;
-    const mode = this.mode;
-    const wantWrt = this.wrt;
-    const tangent = this.tangent;
-    let check = this.check;
-    this.checkError = null;
-    let hessian = this.hessian;
-    this.hessianError = null;
+    const { expr, seed, mode, wrt: wantWrt, tangent, check, hessian } = this.store.state;
     if (expr.trim() === "") {
       // Forget the last trace, so that what is typed next is drawn afresh.
       this.trace = null;
@@ -127,21 +150,10 @@ export class Session {
           if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
           return;
         }
-        if (check && isCheckLimit(err)) {
-          // The check alone is too costly here: show the trace without it, and say why.
-          this.checkError = err.message;
-          check = false;
-          continue;
-        }
-        if (hessian && isHessianProblem(err)) {
-          this.hessianError = err.message;
-          hessian = false;
-          continue;
-        }
         const name = unknownName(expr, err);
         if (name !== null && !(name in values)) {
-          if (!this.store.has(name)) this.store.set(name, DEFAULT_SCALAR);
-          values = { ...values, [name]: this.store.get(name) ?? DEFAULT_SCALAR };
+          if (!(name in this.store.state.values)) this.store.setValue(name, DEFAULT_SCALAR);
+          values = { ...values, [name]: this.store.state.values[name] ?? DEFAULT_SCALAR };
           continue;
         }
         // A newer state is waiting: its answer will say what is wrong, if anything still is.

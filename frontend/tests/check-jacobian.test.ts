@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeTrace, type Trace } from "../src/api";
+import { decodeTrace, made, type Trace } from "../src/api";
 import { checkRows, checkSummary } from "../src/check-panel";
 import { explainStep } from "../src/explain";
 import { jacobianNote, jacobianTex } from "../src/jacobian-view";
@@ -16,33 +16,33 @@ const load = (raw: unknown): Trace => decodeTrace(structuredClone(raw) as Trace)
 describe("gradient check rows", () => {
   it("shows analytic, numeric, relative error and a pass mark per input", () => {
     const t = load(MATMUL);
-    const rows = checkRows(t.check!);
+    const rows = checkRows(made(t.check)!);
     expect(rows.map((r) => r.name)).toEqual(["W", "x"]);
     for (const r of rows) {
       expect(r.verdict).toBe("pass");
       expect(r.mark).toBe("✓");
-      expect(Number(r.relErrorPlain)).toBeLessThanOrEqual(t.check!.tolerance);
+      expect(Number(r.relErrorPlain)).toBeLessThanOrEqual(made(t.check)!.tolerance);
     }
     // dL/dx = W^T 1 = [9, 12]: the analytic side as the table writes it.
     expect(rows[1].analyticPlain).toBe("[9,12]");
-    expect(checkSummary(t.check!)).toMatch(/^✓ All 2 gradients/);
+    expect(checkSummary(made(t.check)!)).toMatch(/^✓ All 2 gradients/);
   });
   it("marks a kink as a kink, not as a failure, and keeps the note", () => {
     const t = load(KINK);
-    const x = checkRows(t.check!).find((r) => r.name === "x")!;
+    const x = checkRows(made(t.check)!).find((r) => r.name === "x")!;
     expect(x.verdict).toBe("kink");
     expect(x.mark).toBe("⚠");
     expect(x.analytic).toBe("0");
     expect(x.numeric).toBe("2.5");
     expect(x.note).toMatch(/kink/);
-    expect(checkSummary(t.check!)).toMatch(/^✗/);
+    expect(checkSummary(made(t.check)!)).toMatch(/^✗/);
   });
   it("decodes non-finite numbers and gives no verdict", () => {
     const t = load(NONFINITE);
-    const z = checkRows(t.check!).find((r) => r.name === "z")!;
+    const z = checkRows(made(t.check)!).find((r) => r.name === "z")!;
     expect(z.verdict).toBe("nonfinite");
-    expect(Number.isNaN(t.check!.inputs.z.rel_error)).toBe(true);
-    expect(t.check!.inputs.z.analytic).toBe(Infinity);
+    expect(Number.isNaN(made(t.check)!.inputs.z.rel_error)).toBe(true);
+    expect(made(t.check)!.inputs.z.analytic).toBe(Infinity);
     expect(z.relError).toBe("NaN");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeTrace, type Trace } from "../src/api";
+import { decodeTrace, made, type Trace } from "../src/api";
 import { hessianCells, hessianNote } from "../src/hessian-panel";
 import { decodeQuery, encodeQuery } from "../src/url-state";
 
@@ -12,7 +12,7 @@ const load = (h: unknown): Trace => decodeTrace({ gradients: {}, nodes: [], edge
 
 describe("the Hessian view", () => {
   it("lays the matrix out as cells, the diagonal and zeros marked", () => {
-    const h = load(SMOOTH).hessian!;
+    const h = made(load(SMOOTH).hessian)!;
     const cells = hessianCells(h);
     expect(cells.map((r) => r.map((c) => c.text))).toEqual([["0", "6"], ["6", "0"]]);
     expect(cells[0][0]).toMatchObject({ diagonal: true, zero: true, plain: "0" });
@@ -21,9 +21,9 @@ describe("the Hessian view", () => {
   });
 
   it("says whether the matrix is symmetric, and how it was computed", () => {
-    expect(hessianNote(load(SMOOTH).hessian!)).toMatch(/^Symmetric.*2 forward-mode passes/);
+    expect(hessianNote(made(load(SMOOTH).hessian)!)).toMatch(/^Symmetric.*2 forward-mode passes/);
     // At a tie of max the conventions still give a symmetric matrix: d max/dx = 1/2 both ways.
-    const tie = load(TIE).hessian!;
+    const tie = made(load(TIE).hessian)!;
     expect(tie.matrix).toEqual([[1, 0.5], [0.5, 0]]);
     expect(tie.symmetric).toBe(true);
     const lopsided = { ...tie, matrix: [[1, 0.5], [0, 0]], symmetric: false };
