@@ -27,11 +27,11 @@ from typing import Any
 import graphviz
 
 from gradtrace import trace
+from gradtrace.analysis import compile_graph
 from gradtrace.engine import Graph
 from gradtrace.layout import LayoutCache
 from gradtrace.render import render_svg
 from gradtrace.settings import get_settings
-from gradtrace.trace import compile_graph
 
 try:
     from micrograd.engine import Value

@@ -47,9 +47,9 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
     import gradtrace
 
+from gradtrace.analysis import compile_graph
 from gradtrace.engine import backward, forward, make_seed, parse_value
 from gradtrace.settings import Settings, get_settings
-from gradtrace.trace import compile_graph
 
 try:
     import torch

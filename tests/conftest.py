@@ -1,4 +1,10 @@
-"""Shared fixtures: the seed examples, an in-process client, and a real uvicorn on loopback."""
+"""Shared fixtures: the seed examples, an in-process client, and a real uvicorn on loopback.
+
+The `slow` mark (`pytest -m "not slow"` for quick feedback; plain `pytest` runs everything) is
+given here to every property-based test (hypothesis: fuzzing by another name) and to every test
+of a real uvicorn (the `server` fixture); tests/e2e/conftest.py gives it to the browser tests;
+the rest (subprocess runs, stress tests of the limits) carry `@pytest.mark.slow` themselves.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,14 @@ def load_seeds() -> list[dict[str, Any]]:
 
 
 SEEDS = load_seeds()
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        hypothesis = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if hypothesis or "server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

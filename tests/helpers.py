@@ -1,5 +1,6 @@
 """Shared test helpers: hypothesis profiles, a forward-only evaluator, central finite differences,
-and the invariants every trace record must satisfy.
+the invariants every trace record must satisfy, and the one rule for environment skips
+(`unavailable`, `require_torch`): skip on a developer's machine, fail in CI (`CI` set).
 
 Hypothesis profiles (registered here, not in conftest.py):
 - "ci" (the default): derandomized, so every run checks the same examples; 200 per property.
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 from gradtrace import decode
@@ -33,6 +35,24 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 Values = Mapping[str, Any]
+
+
+def unavailable(reason: str) -> None:
+    """Something the test needs is not installed: skip on a developer's machine, but fail when the
+    `CI` environment variable is set (CI installs everything, so a skip there hides a bug)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: environment skips are failures here)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_torch() -> Any:
+    """PyTorch, for the comparisons against it; see `unavailable` for what happens without it."""
+    try:
+        import torch
+    except ImportError as exc:
+        unavailable(f"PyTorch is not installed ({exc}): `pip install torch` to compare with it")
+        raise  # unreachable: unavailable() raises
+    return torch
 
 
 def sexp(e: Expr) -> str:

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,6 +131,7 @@ def test_bad_value_is_a_value_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert code != 0 and "error (value)" in err and "not rectangular" in err
 
 
+@pytest.mark.slow  # subprocesses
 def test_python_dash_m() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "gradtrace", "trace", "(x + y) * z", "x=-2", "y=5", "z=-4"],
@@ -143,10 +145,12 @@ def test_python_dash_m() -> None:
     assert proc.returncode != 0 and "^" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # subprocesses
 def test_console_script() -> None:
-    exe = shutil.which("gradtrace")
-    if exe is None:
-        pytest.skip("the gradtrace console script is not on PATH")
+    # Installing the package puts the script beside the interpreter (.venv/bin), on PATH or not.
+    beside = Path(sys.executable).with_name("gradtrace")
+    exe = shutil.which("gradtrace") or (str(beside) if beside.is_file() else None)
+    assert exe is not None, f"the gradtrace console script is neither on PATH nor at {beside}"
     proc = subprocess.run([exe, "trace", "x * x", "x=3", "--json"], capture_output=True,
                           text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -182,6 +186,7 @@ def test_options_may_follow_the_values(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0 and "d/dx = 4" in out
 
 
+@pytest.mark.slow  # a subprocess
 def test_forward_mode_prints_the_tangents_and_the_derivative() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "gradtrace", "trace", "(x + y) * z", "x=-2", "y=5", "z=-4",

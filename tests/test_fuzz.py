@@ -13,12 +13,15 @@ import os
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradtrace.api import create_app
 
 from .conftest import SEEDS
+
+pytestmark = pytest.mark.slow  # thousands of examples per strategy
 
 EXAMPLES = int(os.environ.get("GRADTRACE_FUZZ_EXAMPLES", "7000"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

@@ -158,6 +158,7 @@ def test_malformed_bodies_are_4xx(client: TestClient, body: bytes) -> None:
     assert set(r.json()["error"]) == {"type", "message", "start", "end"}
 
 
+@pytest.mark.slow
 def test_overload_answers_503_with_retry_after() -> None:
     app = create_app(Settings(worker_threads=1, queue_limit=0))
     real = app.state.layouts.get
@@ -183,6 +184,7 @@ def test_overload_answers_503_with_retry_after() -> None:
     assert busy.json()["error"]["type"] == "overloaded"
 
 
+@pytest.mark.slow
 def test_dot_past_its_time_budget_falls_back_to_the_layered_layout() -> None:
     expr = "+".join(f"x{i}" for i in range(50))
     with TestClient(create_app(Settings(layout_timeout_s=0.0001))) as c:
@@ -193,6 +195,7 @@ def test_dot_past_its_time_budget_falls_back_to_the_layered_layout() -> None:
         assert c.post("/api/layout", json={"expr": expr}).json()["engine"] == "dot"
 
 
+@pytest.mark.slow
 def test_a_graph_too_big_for_dot_gets_the_layered_layout_at_once(client: TestClient) -> None:
     # y and z feed every layer of a 300-node chain: minutes of dot, milliseconds of ours.
     expr = "; ".join(f"h{i} = tanh({'x' if i == 0 else f'h{i - 1}'} * {'yz'[i % 2]})"
@@ -262,6 +265,7 @@ def test_too_much_work_for_one_op_is_a_limit(expr: str, values: dict[str, Any]) 
     assert (err.value.start, err.value.end) == (4, len(expr) - 1)
 
 
+@pytest.mark.slow
 def test_a_picture_too_large_to_draw_is_a_4xx(client: TestClient) -> None:
     expr = "+".join(f"x*y{i}" for i in range(250))  # a layered layout wider than 32,767 px
     values = {"x": "1", **{f"y{i}": "1" for i in range(250)}}

@@ -21,7 +21,7 @@ import pytest
 from gradtrace import GradtraceError, decode, trace
 from gradtrace.ops import GATE_TEXT, REGISTRY, ShapeError, unbroadcast, vjp_tex
 
-from .helpers import balanced, check_invariants
+from .helpers import balanced, check_invariants, require_torch
 
 Shape = tuple[int, ...]
 Gen = Callable[[np.random.Generator, Shape], np.ndarray]
@@ -609,7 +609,7 @@ def test_generated_code_matches_the_engine(name: str, k: int, lang: str) -> None
     from .test_codegen import assert_same, run_inprocess
 
     if lang == "pytorch":
-        pytest.importorskip("torch")
+        require_torch()
     case = CASES[name]
     args = operands(name, k, seed=11)
     values = dict(zip("ab", (a.tolist() for a in args), strict=False))
@@ -631,7 +631,7 @@ def test_generated_code_kinks_match_the_engine(name: str, lang: str) -> None:
     from .test_codegen import assert_same, run_inprocess
 
     if lang == "pytorch":
-        pytest.importorskip("torch")
+        require_torch()
     expr = CASES[name].expr
     values = {k: v for k, v in KINKS.items() if k in expr}
     if lang == "numpy":
@@ -650,7 +650,7 @@ def test_generated_forward_mode_matches_the_engine(name: str, k: int, lang: str)
     from .test_codegen import assert_same_derivative
 
     if lang == "pytorch":
-        pytest.importorskip("torch")
+        require_torch()
     case = CASES[name]
     args = operands(name, k, seed=13)
     values = dict(zip("ab", (a.tolist() for a in args), strict=False))

@@ -425,6 +425,7 @@ def timed_error(fn: object, *args: object) -> GradtraceError:
     return info.value
 
 
+@pytest.mark.slow  # stress
 @pytest.mark.parametrize("depth", [5_000, 150])
 def test_deeply_nested_parentheses(depth: int) -> None:
     src = "(" * depth + "x" + ")" * depth
@@ -435,6 +436,7 @@ def test_deeply_nested_parentheses(depth: int) -> None:
     assert err.type == "limit"
 
 
+@pytest.mark.slow  # stress
 @pytest.mark.parametrize("src", [
     "x^" * 5_000 + "x",
     "-" * 5_000 + "x",
@@ -449,6 +451,7 @@ def test_deep_chains_of_other_kinds(src: str) -> None:
     assert err.type == "limit"
 
 
+@pytest.mark.slow  # stress
 def test_parse_with_a_depth_beyond_the_python_stack_is_still_a_limit_error() -> None:
     err = timed_error(parse, "(" * 5_000 + "x" + ")" * 5_000, 100_000)
     assert err.type == "limit"
@@ -462,6 +465,7 @@ def test_nesting_within_the_limit_works() -> None:
     assert decode(t["value"]) == 2.0
 
 
+@pytest.mark.slow  # stress
 def test_twenty_thousand_terms() -> None:
     src = " + ".join(["x"] * 20_000)
     err = timed_error(trace, src, {"x": 1.0})

@@ -1,6 +1,7 @@
 """End-to-end tests of the browser app against the real server (Playwright + Debian's chromium).
 
-Each test opens a fresh page; the whole module runs in well under a minute."""
+Each test opens a fresh page; the whole module runs in well under a minute. The screenshots are
+for a person to look at; each asserts what it shows first (conftest.screenshot)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-Page = Any  # playwright.sync_api.Page (imported lazily: the tests skip without a built frontend)
+from .conftest import assert_picture, screenshot
+
+Page = Any  # playwright.sync_api.Page (imported lazily: conftest checks the frontend is built)
 
 
 def numbers_in(text: str) -> list[float]:
@@ -134,7 +137,7 @@ def test_broken_expression_is_underlined_and_keeps_the_last_graph(
     assert "^" in error.inner_text()
     underline = app.get_by_test_id("error-underline")
     assert underline.inner_text() == "^^"
-    app.screenshot(path=str(screenshots / "error-underline.png"))
+    screenshot(app, screenshots / "error-underline.png", [error, underline])
     assert app.locator("[data-testid=graph] [data-node-id]").count() == nodes_before
     # An unfinished expression: the underline sits past its end.
     box.fill("(x + ")
@@ -287,16 +290,38 @@ def test_screenshots(app: Page, screenshots: Path, theme: str, preset: str) -> N
     for _ in range(total - 1):
         app.keyboard.press("ArrowLeft")
     assert label(app) == f"backward 1/{total}"
+    assert app.evaluate("document.documentElement.dataset.theme") == theme
+    nodes = app.evaluate("window.__gradtrace.trace.nodes.length")
+    drawn = app.locator("[data-testid=graph] [data-node-id]")
+    assert drawn.filter(visible=True).count() == nodes  # the whole graph is on screen
+    # The first backward step: only the output has its gradient, the seed 1.
+    graded = app.locator("[data-node-id][data-grad]")
+    assert graded.count() == 1 and graded.get_attribute("data-grad") == "1"
+    assert "output" in (graded.get_attribute("class") or "").split()
     app.wait_for_timeout(150)
-    app.screenshot(path=str(screenshots / f"{preset}-{theme}-backward-first.png"))
+    screenshot(app, screenshots / f"{preset}-{theme}-backward-first.png",
+               [app.get_by_test_id("step-label").filter(has_text=f"backward 1/{total}"),
+                graded])
     app.keyboard.press("End")
     assert label(app) == f"backward {total}/{total}"
+    # The last step: every input's gradient, the notes' numbers.
+    grads = app.evaluate("window.__gradtrace.trace.gradients")
+    inputs = app.locator("[data-node-id][data-kind=input][data-grad]")
+    assert inputs.count() == len(grads)
+    for name, g in grads.items():
+        shown = grad_of(app, name)
+        assert shown is not None and close(float(shown), g), (name, shown, g)
     app.wait_for_timeout(150)
-    app.screenshot(path=str(screenshots / f"{preset}-{theme}-backward-last.png"))
+    screenshot(app, screenshots / f"{preset}-{theme}-backward-last.png",
+               [app.get_by_test_id("step-label").filter(has_text=f"backward {total}/{total}"),
+                inputs])
     if theme == "projector":  # as on a projector: the graph and the steps only ("f")
         app.keyboard.press("f")
         app.wait_for_timeout(200)
-        app.screenshot(path=str(screenshots / f"{preset}-{theme}-backward-last-graph-only.png"))
+        assert app.locator(".side").is_hidden()
+        assert drawn.filter(visible=True).count() == nodes
+        screenshot(app, screenshots / f"{preset}-{theme}-backward-last-graph-only.png",
+                   [app.get_by_test_id("graph"), inputs])
 
 
 def test_slider_drag_updates_gradients_all_the_way(app: Page) -> None:
@@ -334,7 +359,7 @@ def test_step_picture_downloads_as_svg_and_png(app: Page, screenshots: Path) -> 
     with app.expect_download() as info:
         app.get_by_test_id("export-png").click()
     png = Path(info.value.path()).read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_picture(app, png, None, "export-circuit-named.png")
     (screenshots / "export-circuit-named.png").write_bytes(png)
 
 
@@ -361,3 +386,158 @@ def test_shape_field_makes_a_matrix_and_large_tensors_get_a_thumbnail(app: Page)
     thumbs = app.locator("[data-testid=inspector] img.heat-thumb")
     assert thumbs.count() == 2  # its value and its gradient, 10×10 each
     assert (thumbs.first.get_attribute("src") or "").startswith("data:image/png")
+
+
+# ---- a tensor's shape is never drawn as a number ----
+
+
+def open_at(page: Page, path: str) -> None:
+    page.goto(path)
+    page.wait_for_selector("[data-testid=graph] [data-node-id]")
+
+
+def wire_labels(page: Page, name: str) -> tuple[str, str]:
+    """The value and gradient labels on the wire out of the input `name`."""
+    edge = page.evaluate(
+        """name => {
+            const t = window.__gradtrace.trace;
+            const n = t.nodes.find((m) => m.name === name && m.kind === "input");
+            return t.edges.find((e) => e.source === n.id).id;
+        }""",
+        name,
+    )
+    value = page.locator(f"text.edge-value[data-edge='{edge}']").text_content() or ""
+    grad = page.locator(f"text.edge-grad[data-edge='{edge}']").text_content() or ""
+    return value, grad
+
+
+def test_vector_input_shows_its_shape_in_brackets_on_its_wire(app: Page,
+                                                               screenshots: Path) -> None:
+    open_at(app, "/" + query("(x + y) * z", {"x": [-2, 1, 1], "y": 5, "z": -4}))
+    assert label(app) == "backward 5/5"
+    value, grad = wire_labels(app, "x")
+    assert value == "⟨3⟩", value
+    assert grad == "⟨3⟩", grad
+    # A scalar input's wire still shows its number.
+    assert wire_labels(app, "z")[0] == "−4"
+    screenshot(app, screenshots / "vector-wire-shape.png",
+               [app.locator("text.edge-value", has_text="⟨3⟩"),
+                app.locator("text.edge-grad", has_text="⟨3⟩")])
+
+
+# ---- theme, hide, speed and autoplay survive a reload and agree with the share link ----
+
+
+def test_reload_keeps_theme_and_hidden_parts(app: Page) -> None:
+    open_at(app, "/?theme=projector&hide=explain")
+    assert app.evaluate("document.documentElement.dataset.theme") == "projector"
+    app.wait_for_function("() => location.search.includes('expr=')")  # the state was written
+    assert "theme=projector" in app.evaluate("location.search")
+    assert "hide=explain" in app.evaluate("location.search")
+    app.reload()
+    app.wait_for_selector("[data-node-id]")
+    assert app.evaluate("document.documentElement.dataset.theme") == "projector"
+    assert app.evaluate("document.body.classList.contains('hide-explain')")
+    assert app.locator(".below").is_hidden()
+    # The share link is the address bar.
+    app.get_by_test_id("share").click()
+    assert app.get_by_test_id("share-page").input_value() == app.evaluate("location.href")
+
+
+def test_chosen_speed_and_theme_go_into_the_url(app: Page) -> None:
+    open_at(app, "/" + query("(x + y) * z", {"x": -2, "y": 5, "z": -4}, speed="2"))
+    app.wait_for_function("() => location.search.includes('speed=2')")
+    app.get_by_test_id("step-speed").select_option("200")  # 4×
+    app.wait_for_function("() => location.search.includes('speed=4')")
+    app.get_by_test_id("theme-select").select_option("dark")
+    assert "theme=dark" in app.evaluate("location.search")
+    app.reload()
+    app.wait_for_selector("[data-node-id]")
+    assert app.get_by_test_id("step-speed").input_value() == "200"
+    assert app.evaluate("document.documentElement.dataset.theme") == "dark"
+
+
+# ---- keys on focused controls ----
+
+
+def test_arrow_on_a_focused_slider_changes_the_value_not_the_step(app: Page) -> None:
+    open_at(app, "/" + query("(x + y) * z", {"x": -2, "y": 5, "z": -4}, step="b2"))
+    assert label(app) == "backward 2/5"
+    slider = app.get_by_test_id("slider-x")
+    before = slider.input_value()
+    slider.focus()
+    app.keyboard.press("ArrowRight")
+    app.wait_for_function(
+        "() => window.__gradtrace.trace.nodes.find((n) => n.name === 'x').value !== -2"
+    )
+    assert slider.input_value() != before
+    assert float(app.get_by_test_id("value-x").input_value()) > -2
+    assert label(app) == "backward 2/5"  # the step stayed
+    # The step scrubber moves itself (one step), once, not twice.
+    app.get_by_test_id("step-scrubber").focus()
+    app.keyboard.press("ArrowRight")
+    assert label(app) == "backward 3/5"
+
+
+def test_space_on_a_focused_button_presses_it(app: Page) -> None:
+    open_at(app, "/" + query("(x + y) * z", {"x": -2, "y": 5, "z": -4}, step="f1"))
+    app.get_by_test_id("step-next").focus()
+    app.keyboard.press(" ")
+    assert label(app) == "forward 2/5"
+    assert "play" in app.get_by_test_id("step-play").inner_text()  # not playing
+
+
+def test_after_choosing_a_theme_arrows_step(app: Page) -> None:
+    open_at(app, "/" + query("(x + y) * z", {"x": -2, "y": 5, "z": -4}, step="f1"))
+    select = app.get_by_test_id("theme-select")
+    select.focus()
+    select.select_option("dark")
+    assert app.evaluate("document.documentElement.dataset.theme") == "dark"
+    app.keyboard.press("ArrowRight")
+    assert label(app) == "forward 2/5"
+    assert app.evaluate("document.documentElement.dataset.theme") == "dark"  # the select kept it
+    speed = app.get_by_test_id("step-speed")
+    speed.focus()
+    speed.select_option("400")
+    app.keyboard.press("ArrowRight")
+    assert label(app) == "forward 3/5"
+    assert speed.input_value() == "400"
+
+
+# ---- the empty expression; a broken one dims the whole stage ----
+
+
+def test_clearing_the_expression_clears_the_error(app: Page, screenshots: Path) -> None:
+    open_at(app, "/" + query("(x + y) * z", {"x": -2, "y": 5, "z": -4}))
+    box = app.get_by_test_id("expr-input")
+    box.fill("x ^^ 2")
+    app.get_by_test_id("error").wait_for(state="visible")
+    assert app.get_by_test_id("error-underline").count() == 1
+    # The whole stage shows the last good trace dimmed, not only the graph.
+    app.wait_for_function("() => document.querySelector('.stage').classList.contains('stale')")
+    for sel in (".below", ".controls", ".out-value"):
+        assert float(app.eval_on_selector(sel, "e => getComputedStyle(e).opacity")) < 1, sel
+    # An edit drops the stale underline at once (before the next answer).
+    assert app.evaluate(
+        """() => {
+            const t = document.querySelector('[data-testid=expr-input]');
+            t.value = t.value + ' ';
+            t.dispatchEvent(new Event('input', { bubbles: true }));
+            return document.querySelectorAll('[data-testid=error-underline]').length;
+        }"""
+    ) == 0
+    box.fill("")
+    app.get_by_test_id("error").wait_for(state="hidden")
+    assert app.get_by_test_id("error-underline").count() == 0
+    assert app.get_by_test_id("empty-note").is_visible()
+    assert app.get_by_test_id("empty-note").inner_text() == "type an expression"
+    assert app.get_by_test_id("view-error").is_hidden()
+    assert not app.evaluate("document.querySelector('.stage').classList.contains('stale')")
+    screenshot(app, screenshots / "empty-expression.png", ["type an expression"])
+    # Typing again draws the new graph.
+    box.fill("a * b")
+    app.wait_for_function(
+        "() => window.__gradtrace.trace && window.__gradtrace.trace.expr === 'a * b'"
+    )
+    assert app.get_by_test_id("empty-note").is_hidden()
+    assert app.locator("[data-node-id]").count() == 3

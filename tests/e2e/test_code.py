@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from .conftest import screenshot
 from .test_app import open_app, wait_trace
 
 Page = Any  # playwright.sync_api.Page
@@ -116,7 +117,10 @@ def test_code_panel_screenshots(app: Page, screenshots: Path, theme: str) -> Non
     app.get_by_test_id("code").click()
     app.wait_for_function(
         "() => document.querySelector('[data-testid=code-text]').textContent.includes('dt = ')")
-    app.screenshot(path=str(screenshots / f"code-panel-{theme}.png"))
+    assert app.evaluate("document.documentElement.dataset.theme") == theme
+    text = app.get_by_test_id("code-text")
+    screenshot(app, screenshots / f"code-panel-{theme}.png",
+               [text, text.locator(".code-line", has_text="t = s + z")])
     # And scrolled to the backward pass, the lines a lecture reads out.
     app.evaluate("""() => {
         const pre = document.querySelector('.code-text');
@@ -124,4 +128,5 @@ def test_code_panel_screenshots(app: Page, screenshots: Path, theme: str) -> Non
             .find((l) => l.textContent.startsWith('# The forward pass'));
         pre.scrollTop = line.offsetTop - pre.offsetTop;
     }""")
-    app.screenshot(path=str(screenshots / f"code-panel-{theme}-backward.png"))
+    screenshot(app, screenshots / f"code-panel-{theme}-backward.png",
+               [text.locator(".code-line", has_text="dt = ")])

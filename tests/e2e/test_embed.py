@@ -18,13 +18,14 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from gradtrace import trace
 from gradtrace.errors import GradtraceError
 from gradtrace.settings import Settings
 from gradtrace.standalone import StandaloneUnavailable, notebook_html, repr_html, standalone_html
-from gradtrace.trace import trace
 
-from .conftest import ROOT
-from .test_app import grad_of, label, query
+from ..helpers import unavailable
+from .conftest import ROOT, screenshot
+from .test_app import grad_of, label, open_at, query
 
 Page = Any  # playwright.sync_api.Page
 
@@ -129,7 +130,11 @@ def test_host_page_steps_the_embed_by_postmessage(app: Page, server: str, host_s
     assert events(app)[n:] == [e] and e["label"] == "backward 3/5"
     assert frame.get_by_test_id("step-label").inner_text() == "backward 3/5"
     app.wait_for_timeout(150)
-    app.screenshot(path=str(screenshots / "embed-host-b3.png"))
+    # The step b3 of the circuit: the output and the + node have their gradients, the inputs not.
+    graded = frame.locator("[data-node-id][data-grad]")
+    assert graded.count() == 3 and grad_of_frame(frame, "x") is None
+    screenshot(app, screenshots / "embed-host-b3.png",
+               [frame.get_by_test_id("step-label").filter(has_text="backward 3/5"), graded])
 
     # A step taken in the frame itself (a key) is reported too.
     frame.get_by_test_id("graph").click()
@@ -165,9 +170,10 @@ def test_early_command_is_applied_once_the_graph_is_drawn(app: Page, server: str
     assert (e["type"], e["label"]) == ("gradtrace:stepped", "backward 2/5")
 
 
-@pytest.mark.skipif(not REVEAL_DIST.is_dir(), reason="reveal.js is not installed (npm ci)")
 def test_reveal_fragments_step_the_embedded_graph(app: Page, server: str, host_site: str,
                                                   screenshots: Path) -> None:
+    if not REVEAL_DIST.is_dir():
+        unavailable("reveal.js is not installed (cd frontend && npm ci)")
     app.set_viewport_size({"width": 1280, "height": 800})
     app.goto(f"{host_site}/reveal.html?server={quote(server, safe='')}")
     app.wait_for_function("() => window.Reveal && Reveal.isReady()")
@@ -189,7 +195,10 @@ def test_reveal_fragments_step_the_embedded_graph(app: Page, server: str, host_s
     assert frame.get_by_test_id("step-label").inner_text() == "backward 3/5"
     assert app.locator("[data-gradtrace-caption]").inner_text() == "backward 3/5"
     app.wait_for_timeout(150)
-    app.screenshot(path=str(screenshots / "reveal-b3.png"))
+    screenshot(app, screenshots / "reveal-b3.png",
+               [app.locator("[data-gradtrace-caption]").filter(has_text="backward 3/5"),
+                frame.get_by_test_id("step-label").filter(has_text="backward 3/5"),
+                frame.locator("[data-node-id][data-grad]")])
 
     n = len(events(app))
     app.evaluate("Reveal.prev()")  # hides fragment 3: back to b2
@@ -261,8 +270,12 @@ def test_downloaded_html_steps_to_the_end_offline(app: Page, offline: tuple[Page
     page.keyboard.press("Home")
     assert label(page) == "forward 1/5"
     page.keyboard.press("End")
+    assert label(page) == "backward 5/5"
     page.wait_for_timeout(150)
-    page.screenshot(path=str(screenshots / "standalone-circuit-end.png"))
+    screenshot(page, screenshots / "standalone-circuit-end.png",
+               [page.get_by_test_id("step-label").filter(has_text="backward 5/5"),
+                page.locator("[data-node-id][data-kind=input][data-grad]"),
+                page.get_by_test_id("output-value")])
     assert problems == []
 
 
@@ -307,8 +320,28 @@ def test_standalone_tensor_example(offline: tuple[Page, list[str]], tmp_path: Pa
     assert json.loads(grad_of(page, "y") or "null") == p["gradients"]["y"]
     assert "gradient" in page.get_by_test_id("inspector").inner_text()  # heat matrices of x
     page.wait_for_timeout(150)
-    page.screenshot(path=str(screenshots / "standalone-matmul-end.png"))
+    screenshot(page, screenshots / "standalone-matmul-end.png",
+               [page.get_by_test_id("step-label").filter(has_text="backward"),
+                page.get_by_test_id("inspector"),
+                page.locator("[data-node-id][data-name=x][data-grad]")])
     assert problems == []
+
+
+def test_standalone_file_shows_the_warnings(browser: Any, tmp_path: Path) -> None:
+    record = trace("log(x)", {"x": 0})
+    assert record["warnings"], "log(0) should warn"
+    path = tmp_path / "log0.html"
+    path.write_text(standalone_html(record), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1100, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_selector("[data-node-id]")
+        text = page.get_by_test_id("warnings").inner_text()
+        for w in record["warnings"]:
+            assert w["message"] in text
+    finally:
+        context.close()
 
 
 def test_notebook_html_shows_the_same_page_in_a_sandboxed_frame(
@@ -370,6 +403,20 @@ def test_standalone_file_runs_no_injected_script(server: str, offline: tuple[Pag
     assert problems == []
 
 
+# ---- the embed shows no export buttons ----
+
+
+def test_embed_hides_the_export_buttons(app: Page, screenshots: Path) -> None:
+    open_at(app, "/embed/" + query("(x + y) * z", {"x": -2, "y": 5, "z": -4}, step="b3"))
+    for testid in ("export-svg", "export-png", "export-html", "share", "fit"):
+        assert app.get_by_test_id(testid).is_hidden(), testid
+    assert app.get_by_test_id("output-value").is_visible()
+    assert app.get_by_test_id("step-next").is_visible()
+    screenshot(app, screenshots / "embed-no-buttons.png",
+               [app.get_by_test_id("output-value"), app.get_by_test_id("step-next"),
+                app.get_by_test_id("step-label").filter(has_text="backward 3/5")])
+
+
 # ---- a broken URL shows its error in the view ----
 
 
@@ -381,7 +428,8 @@ def test_broken_urls_show_the_error_in_the_view(app: Page, screenshots: Path) ->
     assert "no backward step 99" in err.inner_text() and "b1 to b5" in err.inner_text()
     app.set_viewport_size({"width": 960, "height": 540})
     app.wait_for_timeout(150)
-    app.screenshot(path=str(screenshots / "embed-broken-step.png"))
+    screenshot(app, screenshots / "embed-broken-step.png",
+               [err.filter(has_text="no backward step 99")])
 
     app.goto("/" + query("sum(W)", {}) + "&W=" + quote("[[1,2"))
     app.wait_for_selector("[data-node-id]")

@@ -1,8 +1,5 @@
 """Forward mode in the browser (issue 6): the mode switch, wrt, forward stepping with tangents,
-the output's derivative, the chain rule forward, and back to reverse mode unchanged.
-
-Skipped while the server does not answer forward mode (probed in process, as the real server
-would answer), so the suite stays green against an older backend."""
+the output's derivative, the chain rule forward, and back to reverse mode unchanged."""
 
 from __future__ import annotations
 
@@ -12,38 +9,12 @@ from typing import Any
 
 import pytest
 
+from .conftest import screenshot
 from .test_app import grad_of, label, numbers_in, open_app, step_to_end, wait_trace
 from .test_embed import offline  # noqa: F401  (the fixture: a page for files opened from disk)
 
 Page = Any  # playwright.sync_api.Page
 
-
-def _server_does_forward_mode() -> bool:
-    """POST /api/trace in forward mode answers 200 with a forward-mode record."""
-    try:
-        from fastapi.testclient import TestClient
-
-        from gradtrace.api import create_app
-
-        with TestClient(create_app(), raise_server_exceptions=False) as c:
-            r = c.post(
-                "/api/trace",
-                json={
-                    "expr": "(x + y) * z",
-                    "values": {"x": -2, "y": 5, "z": -4},
-                    "mode": "forward",
-                    "wrt": "x",
-                },
-            )
-            return r.status_code == 200 and r.json().get("mode") == "forward"
-    except Exception:  # an older server, or one that cannot start: no forward mode
-        return False
-
-
-pytestmark = pytest.mark.skipif(
-    not _server_does_forward_mode(),
-    reason="the server does not answer forward mode yet (POST /api/trace with mode forward)",
-)
 
 EXPR = "(x + y) * z"
 VALUES = {"x": -2, "y": 5, "z": -4}
@@ -170,7 +141,10 @@ def test_forward_mode_screenshots(app: Page, screenshots: Path, theme: str) -> N
     app.get_by_test_id("step-last").click()
     assert label(app) == "forward 5/5"
     assert output_node(app).get_attribute("data-tangent") == "-4"
-    app.screenshot(path=str(screenshots / f"forward-{theme}-last.png"))
+    assert app.evaluate("document.documentElement.dataset.theme") == theme
+    screenshot(app, screenshots / f"forward-{theme}-last.png",
+               [app.get_by_test_id("step-label").filter(has_text="forward 5/5"),
+                output_node(app), app.get_by_test_id("derivative")])
 
 
 def test_forward_mode_share_links_carry_the_mode(app: Page) -> None:
@@ -243,7 +217,9 @@ def test_forward_mode_offline_html(
     assert sorted(x for t in tangent_labels for x in numbers_in(t)) == [3]
     assert "∂f/∂z = 3" in page.get_by_test_id("derivative").inner_text()
     page.wait_for_timeout(150)
-    page.screenshot(path=str(screenshots / "standalone-forward-end.png"))
+    screenshot(page, screenshots / "standalone-forward-end.png",
+               [page.get_by_test_id("derivative").filter(has_text="∂f/∂z = 3"),
+                page.locator("text.edge-tangent[data-edge]", has_text="3")])
     assert problems == []
 
 
