@@ -335,8 +335,9 @@ def catalogue() -> dict[str, Any]:
 # rule re-emits the composition into the gradient graph and applies the parts' rules there.
 
 
-class _Tape:
-    """A `Builder` on arrays: each op is evaluated as it is emitted (the parts' forwards)."""
+class Tape:
+    """A `Builder` on arrays: each op is evaluated as it is emitted (a composite's parts; the
+    tests run rules on it to check them against the VJPs)."""
 
     def __init__(self, operands: Sequence[Array]) -> None:
         self.values: list[Array] = [np.asarray(v, dtype=np.float64) for v in operands]
@@ -377,7 +378,7 @@ class _ShapeTape:
 
 def _composite_vjp(arity: int, compose: Compose) -> Vjp:
     def vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
-        tape = _Tape(args)
+        tape = Tape(args)
         top = compose(tape, range(arity))
         adjoint: dict[int, Array] = {top: g}
         with np.errstate(all="ignore"):
@@ -397,7 +398,7 @@ def _composite_vjp(arity: int, compose: Compose) -> Vjp:
 
 def _composite_jvp(arity: int, compose: Compose) -> Jvp:
     def jvp(t: Sequence[Array | None], args: Sequence[Array], out: Array) -> Array:
-        tape = _Tape(args)
+        tape = Tape(args)
         top = compose(tape, range(arity))
         tangents: dict[int, Array] = {i: ti for i, ti in enumerate(t) if ti is not None}
         with np.errstate(all="ignore"):
@@ -413,38 +414,85 @@ def _composite_jvp(arity: int, compose: Compose) -> Jvp:
     return jvp
 
 
-class _Recorder:
-    """Emits through a gradient-graph builder and notes which op nodes the composition made."""
+# A handle of the symbolic tape below: far above any node index, so it cannot be mistaken for
+# one (and a rule passes handles on without looking into them).
+_LOCAL = 1 << 48
+
+
+class _Lazy:
+    """The composition inside a gradient graph, emitted only as far as the rules need it.
+
+    `compose` runs symbolically first (local handles, nothing emitted); the composite's own node
+    stands for its output, and an intermediate becomes a node only when a part's rule uses its
+    value (a product's rule needs its operands, not itself), so no unused node is drawn."""
 
     def __init__(self, b: Builder) -> None:
         self.b = b
-        self.steps: list[tuple[str, tuple[int, ...], int]] = []
+        self.steps: list[tuple[str, tuple[int, ...]]] = []
+        self.real: dict[int, int] = {}
+        self._shapes: dict[int, Shape | None] = {}
 
     def op(self, name: str, *args: int) -> int:
-        handle = self.b.op(name, *args)
-        if handle not in args:  # not folded away into one of its operands (1 * x is x)
-            self.steps.append((name, args, handle))
-        return handle
+        self.steps.append((name, args))
+        return _LOCAL + len(self.steps) - 1
 
     def const(self, value: float) -> int:
         return self.b.const(value)
 
     def shape(self, node: int) -> Shape | None:
-        return self.b.shape(node)
+        if node < _LOCAL:
+            return self.b.shape(node)
+        if node not in self._shapes:
+            name, args = self.steps[node - _LOCAL]
+            shapes = [self.shape(a) for a in args]
+            known = [s for s in shapes if s is not None]
+            self._shapes[node] = (REGISTRY[name].shape(known) if len(known) == len(shapes)
+                                  else None)
+        return self._shapes[node]
+
+    def emit(self, node: int) -> int:
+        """The graph node of a handle, emitting the intermediates it needs on first use."""
+        if node < _LOCAL:
+            return node
+        if node not in self.real:
+            name, args = self.steps[node - _LOCAL]
+            self.real[node] = self.b.op(name, *(self.emit(a) for a in args))
+        return self.real[node]
+
+
+class _Emitting:
+    """The builder the parts' rules write with: local handles become nodes as they are used."""
+
+    def __init__(self, lazy: _Lazy) -> None:
+        self.lazy = lazy
+
+    def op(self, name: str, *args: int) -> int:
+        return self.lazy.b.op(name, *(self.lazy.emit(a) for a in args))
+
+    def const(self, value: float) -> int:
+        return self.lazy.b.const(value)
+
+    def shape(self, node: int) -> Shape | None:
+        return self.lazy.shape(node)
 
 
 def _composite_rule(compose: Compose) -> Rule:
     def rule(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
              ) -> Sequence[int | None]:
-        rec = _Recorder(b)
-        top = compose(rec, args)
+        lazy = _Lazy(b)
+        top = compose(lazy, args)
+        if top >= _LOCAL:
+            lazy.real[top] = out  # the composite's own node is its output
+        writer = _Emitting(lazy)
         # Only what depends on an operand that wants a gradient gets one (constants do not).
         depends = {a for a, need in zip(args, needs, strict=True) if need}
-        for name, operands, handle in rec.steps:
+        for k, (name, operands) in enumerate(lazy.steps):
             if REGISTRY[name].differentiable and any(a in depends for a in operands):
-                depends.add(handle)
+                depends.add(_LOCAL + k)
         sent: dict[int, list[int]] = {top: [g]}
-        for name, operands, handle in reversed(rec.steps):
+        for k in range(len(lazy.steps) - 1, -1, -1):
+            handle = _LOCAL + k
+            name, operands = lazy.steps[k]
             parts = sent.get(handle)
             if not parts or handle not in depends:
                 continue
@@ -453,13 +501,14 @@ def _composite_rule(compose: Compose) -> Rule:
                 up = b.op("add", up, p)
             op = REGISTRY[name]
             wants = [a in depends for a in operands]
-            downs = op.rule(b, up, operands, handle, wants)
+            downs = op.rule(writer, up, operands, handle, wants)
             for a, want, d in zip(operands, wants, downs, strict=True):
                 if not want or d is None:
                     continue
-                shapes = b.shape(d), b.shape(a)
+                d = lazy.emit(d)
+                shapes = writer.shape(d), writer.shape(a)
                 if op.elementwise and (None in shapes or shapes[0] != shapes[1]):
-                    d = b.op("sum_to", d, a)
+                    d = writer.op("sum_to", d, a)
                 sent.setdefault(a, []).append(d)
         result: list[int | None] = []
         for a, need in zip(args, needs, strict=True):
@@ -484,7 +533,7 @@ def composite(name: str, arity: int, symbol: str, compose: Compose, *,
     the composition would lose precision. The rest (`code`, `spellings`, `gate`, ...) as `Op`."""
 
     def forward(*operands: Array) -> Array:
-        tape = _Tape(operands)
+        tape = Tape(operands)
         return tape.values[compose(tape, range(arity))]
 
     def shape(shapes: Sequence[Shape]) -> Shape:
