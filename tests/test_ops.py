@@ -20,6 +20,7 @@ import pytest
 
 from gradtrace import GradtraceError, decode, trace
 from gradtrace.ops import GATE_TEXT, REGISTRY, ShapeError, unbroadcast, vjp_tex
+from gradtrace.ops.core import Tape
 
 from .helpers import balanced, check_invariants, require_torch
 
@@ -390,6 +391,29 @@ def test_jvp_matches_finite_differences(name: str, k: int) -> None:
         rhs = math.fsum(float(np.sum(unbroadcast(np.asarray(gi), a.shape) * t))
                         for gi, a, t in zip(grads, args, ts, strict=True))
         assert math.isclose(lhs, rhs, rel_tol=1e-10, abs_tol=1e-12), (name, lhs, rhs)
+
+
+@pytest.mark.parametrize(("name", "k"), op_cases())
+def test_rule_matches_the_vjp(name: str, k: int) -> None:
+    """The op's rule for grad (its VJP written with ops) gives the VJP's numbers: run on a tape
+    that evaluates each op it emits, summed back over broadcast axes as gradient graphs do."""
+    op = REGISTRY[name]
+    args = operands(name, k)
+    with np.errstate(all="ignore"):
+        out = np.asarray(op.forward(*args), dtype=np.float64)
+        g = np.random.default_rng(k).normal(size=out.shape)
+        want = op.vjp(g, args, out)
+        tape = Tape([*args, out, g])
+        n = len(args)
+        got = op.rule(tape, n + 1, list(range(n)), n, [True] * n)
+    for i, (w, h) in enumerate(zip(want, got, strict=True)):
+        w = unbroadcast(np.asarray(w, dtype=np.float64), args[i].shape)
+        if h is None:  # no gradient flows there: the VJP must agree that it is zero
+            assert not op.differentiable or np.all(w == 0), (name, i)
+            continue
+        value = unbroadcast(np.broadcast_to(tape.values[h], np.broadcast_shapes(
+            tape.values[h].shape, args[i].shape)), args[i].shape)
+        np.testing.assert_allclose(value, w, rtol=1e-12, atol=1e-12, err_msg=f"{name} operand {i}")
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
