@@ -124,6 +124,15 @@ def test_the_gradient_graph_is_made_of_ordinary_nodes_without_clutter() -> None:
     assert decode(named["value"]) == 12.0  # 3 x^2 at 2, a node that can be used further
 
 
+def test_a_composite_differentiates_through_its_parts_without_unused_nodes() -> None:
+    """square is declared as x * x (ops/composites.py): grad applies mul's rule, and emits only
+    what that rule uses (not a second x * x)."""
+    record = trace("grad(square(x), x)", {"x": 3.0})
+    assert [n["label"] for n in record["nodes"]] == ["x", "²", "+"]
+    assert record["value"] == 6.0
+    assert trace("grad(grad(square(x) * x, x), x)", {"x": 3.0})["value"] == 18.0
+
+
 def test_grad_nodes_point_at_the_grad_call() -> None:
     expr = "y = x^2; grad(y * 3, x)"
     record = trace(expr, {"x": 1.0})

@@ -156,6 +156,7 @@ CASES: dict[str, Case] = {
     "sigmoid": unary(normal, sigmoid, "sigmoid"),
     "relu": unary(away_from_zero, lambda v: v if v > 0 else 0.0, "relu"),
     "abs": unary(away_from_zero, abs, "abs"),
+    "square": unary(normal, lambda v: v * v, "square"),
     "sum": Case((normal,), UNARY, lambda x: np.asarray(math.fsum(x.reshape(-1))), "sum(a)"),
     "mean": Case((normal,), UNARY, lambda x: np.asarray(math.fsum(x.reshape(-1)) / x.size),
                  "mean(a)"),

@@ -5,3 +5,14 @@ forward, shape, VJP, JVP and rule for `grad` follow from the parts' (core.py `co
 """
 
 from __future__ import annotations
+
+from .core import OpCode, Spellings, composite, register
+
+register(composite(
+    "square", 1, "²", lambda b, x: b.op("mul", x[0], x[0]),
+    tex=lambda s: f"{s[0]}^{{2}}",
+    local_tex=(lambda s: f"2\\,{s[0]}",),
+    code=OpCode("np.square({0})", "torch.square({0})", ("2 * {0} * {g}",)),
+    spellings=Spellings(("numpy.square",), ("torch.square",), ("tf.math.square",)),
+    doc="x times itself.",
+))
