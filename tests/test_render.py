@@ -316,6 +316,7 @@ def test_theme_colours_are_the_one_palette() -> None:
 
 
 def test_reserved_url_parameters_are_the_one_list() -> None:
+    import re as regex
     from importlib import resources
 
     from gradtrace.state import RESERVED
@@ -324,6 +325,12 @@ def test_reserved_url_parameters_are_the_one_list() -> None:
     names = [p["name"] for p in data["params"]]
     assert set(names) == RESERVED and len(names) == len(set(names))
     assert all(p["description"] for p in data["params"])
+    # README's table of parameters documents exactly these (and the inputs' own two rows).
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| parameter | meaning | example |"):]
+    rows = [line for line in table.split("\n\n")[0].splitlines()[2:]]
+    documented = [name for row in rows for name in regex.findall(r"`([^`]+)`", row.split("|")[1])]
+    assert sorted(documented) == sorted([*names, "<name>", "v.<name>"])
 
 
 @pytest.mark.slow  # a subprocess

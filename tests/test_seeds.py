@@ -1,5 +1,6 @@
-"""Every worked example of the lecture notes (shared/seed_examples.json) comes out right, through
-`gradtrace.trace` and through a real server's `POST /api/trace`, to 1e-9 relative."""
+"""Every worked example of the lecture notes (backend/gradtrace/data/seed_examples.json) comes
+out right, through `gradtrace.trace` and through a real server's `POST /api/trace`, to 1e-9
+relative."""
 
 from __future__ import annotations
 
