@@ -250,7 +250,7 @@ def test_bad_requests_do_not_disturb_good_ones(server: str) -> None:
 
 
 def test_trace_check_in_the_api(client: TestClient) -> None:
-    from gradtrace.schema import TraceResponse
+    from gradtrace.schema import RECORD
 
     body = {"expr": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}
     plain = client.post("/api/trace", json=body)
@@ -260,7 +260,7 @@ def test_trace_check_in_the_api(client: TestClient) -> None:
     assert "check" not in plain.json()
     chk = checked.json()["check"]
     assert "check" not in client.post("/api/trace", json=body).json()
-    TraceResponse.model_validate(checked.json())
+    RECORD.validate_python(checked.json())
     assert chk["passed"] is True and chk["tolerance"] > 0
     for name, grad in {"x": -4.0, "y": -4.0, "z": 3.0}.items():
         entry = chk["inputs"][name]
@@ -279,14 +279,14 @@ def test_trace_check_forward_mode_api(client: TestClient) -> None:
 
 def test_trace_check_over_its_limit_is_200_with_the_error_inside(client: TestClient) -> None:
     """The trace is answered; the check says why it is missing, pointing at the input."""
-    from gradtrace.schema import TraceResponse
+    from gradtrace.schema import RECORD
 
     big = [[0.5] * 40 for _ in range(40)]
     expr = "sum(W @ W)"
     r = client.post("/api/trace", json={"expr": expr, "values": {"W": big}, "check": True})
     assert r.status_code == 200
     body = r.json()
-    TraceResponse.model_validate(body)
+    RECORD.validate_python(body)
     err = body["check"]["error"]
     assert err["type"] == "limit" and expr[err["start"]:err["end"]] == "W"
     plain = client.post("/api/trace", json={"expr": expr, "values": {"W": big}}).json()
@@ -303,12 +303,12 @@ def test_trace_check_nonfinite_is_not_a_server_error(client: TestClient) -> None
 
 
 def test_jacobian_on_small_tensor_edges(client: TestClient) -> None:
-    from gradtrace.schema import TraceResponse
+    from gradtrace.schema import RECORD
 
     r = client.post("/api/trace", json={"expr": "sum(W @ x)", "values": {
         "W": [[1, 2], [3, 4]], "x": [1, -1]}})
     rec = r.json()
-    TraceResponse.model_validate(rec)
+    RECORD.validate_python(rec)
     by_arg = {e["arg"]: e for e in rec["edges"] if e["target"] == "n2"}
     assert by_arg[1]["jacobian"] == [[1.0, 2.0], [3.0, 4.0]]  # d(Wx)/dx = W
     assert by_arg[0]["jacobian_size"] == 8

@@ -7,11 +7,14 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from gradtrace import trace
 from gradtrace.ops import GATE_TEXT
 from gradtrace.record import tex_name
+from gradtrace.schema import RECORD
 
+from .conftest import SEEDS
 from .helpers import check_invariants
 
 CIRCUIT = ("(x + y) * z", {"x": -2.0, "y": 5.0, "z": -4.0})
@@ -134,3 +137,15 @@ def test_formula_symbols_never_collide_with_names() -> None:
     assert not mul["vjp_formula"].startswith("dy = dz")
     constant_edge = next(e for e in t["edges"] if e["downstream"] is None)
     assert constant_edge["vjp_formula"] is None  # no gradient flows to a constant
+
+
+@pytest.mark.parametrize("example", SEEDS, ids=[s["key"] for s in SEEDS])
+def test_every_record_is_of_the_schema_and_nothing_else(example: dict[str, Any]) -> None:
+    """Reverse and forward records, with both extras, made or not: every field is the schema's
+    (schema.py forbids others), of its type."""
+    expr, values = example["expr"], example["values"]
+    RECORD.validate_python(trace(expr, values, example.get("seed"), check=True, hessian=True))
+    first = next(iter(values))
+    RECORD.validate_python(trace(expr, values, mode="forward", wrt=first, check=True))
+    with pytest.raises(ValidationError):
+        RECORD.validate_python({**trace(expr, values), "extra": 1})

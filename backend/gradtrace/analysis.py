@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from .cancel import CancelToken
 from .engine import (
@@ -32,7 +32,7 @@ from .engine import (
 from .errors import GradtraceError
 from .ops import Array
 from .parser import Program, parse
-from .schema import TraceRequest
+from .schema import TraceRequest, Warning_
 from .settings import Settings, get_settings
 
 Mode = Literal["reverse", "forward"]
@@ -51,7 +51,7 @@ class Analysis:
     seed: Array  # the output gradient, fitted to the output's shape
     reverse: Result | None  # reverse mode: gradients, downstream and local derivatives
     tangents: Tangents | None  # forward mode: tangents along `request.wrt`
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
     cancel: CancelToken = field(default_factory=CancelToken)
 
     @property
@@ -111,15 +111,15 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
                 f"({name} = ...)", node.start, node.end,
             )
         inputs[name] = parse_value(name, given[name], graph.spans[name], settings)
-    warnings: list[dict[str, Any]] = [
-        {"type": "unused_value", "message": f"the value given for '{name}' is ignored: the "
-         "expression does not use it", "node": None, "start": 0, "end": 0}
+    warnings = [
+        Warning_(type="unused_value", message=f"the value given for '{name}' is ignored: the "
+                 "expression does not use it", node=None, start=0, end=0)
         for name in given if name not in graph.inputs
     ]
     warnings += [
-        {"type": "unused_statement", "message": f"'{graph.source[a:b][:40]}' is not used: only "
-         "the last statement is the output (to name it for later, write name = ...)",
-         "node": None, "start": a, "end": b}
+        Warning_(type="unused_statement", message=f"'{graph.source[a:b][:40]}' is not used: "
+                 "only the last statement is the output (to name it for later, write name = ...)",
+                 node=None, start=a, end=b)
         for a, b in graph.unused
     ]
     cancel.raise_if_cancelled()

@@ -36,7 +36,7 @@ span of the largest input, instead of running for minutes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,6 +44,7 @@ from .codec import encode, encode_number
 from .engine import Graph, forward
 from .errors import GradtraceError
 from .ops import REGISTRY, Array
+from .schema import Check, InputCheck, Verdict
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def _error(analytic: Array, numeric: Array, noise: Array) -> tuple[float, float]
     return float(np.max(rel)), float(np.max(diff))
 
 
-def _verdict(rel: float, kinks: list[int]) -> str:
+def _verdict(rel: float, kinks: list[int]) -> Verdict:
     if not np.isfinite(rel):
         return "nonfinite"
     if rel <= TOLERANCE:
@@ -135,7 +136,7 @@ def _loss(seed: Array, out: Array) -> float:
         return float(np.sum(seed * out))
 
 
-def check_reverse(a: Analysis, grads: Mapping[str, Array]) -> dict[str, Any]:
+def check_reverse(a: Analysis, grads: Mapping[str, Array]) -> Check:
     """The check of every input's gradient against central differences of <seed, f(x)>."""
     graph, inputs, vals, seed, settings = a.graph, a.inputs, a.values, a.seed, a.settings
     passes = 2 * sum(int(inputs[n].size) for n in graph.inputs)
@@ -143,7 +144,7 @@ def check_reverse(a: Analysis, grads: Mapping[str, Array]) -> dict[str, Any]:
     _budget(graph, passes, vals, settings, largest)
     base_kinks = _kink_margins(graph, vals)
     out_idx = graph.output
-    report: dict[str, Any] = {}
+    report: dict[str, InputCheck] = {}
     notes: list[str] = []
     for name in graph.inputs:
         x = inputs[name]
@@ -197,7 +198,7 @@ def check_reverse(a: Analysis, grads: Mapping[str, Array]) -> dict[str, Any]:
     }
 
 
-def check_forward(a: Analysis, tangent: Array, derivative: Array) -> dict[str, Any]:
+def check_forward(a: Analysis, tangent: Array, derivative: Array) -> Check:
     """The check of forward mode's `derivative` (J t) against (f(x + h t) - f(x - h t)) / 2h."""
     graph, inputs, vals, settings = a.graph, a.inputs, a.values, a.settings
     wrt = a.request.wrt

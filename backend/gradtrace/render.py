@@ -22,6 +22,7 @@ import json
 import math
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
@@ -167,7 +168,7 @@ class StepView:
         return f"{self.phase} {self.k}/{self.n}"
 
 
-def step_index(trace: dict[str, Any], spec: str | None) -> int:
+def step_index(trace: Mapping[str, Any], spec: str | None) -> int:
     """`f2` (forward step 2), `b3` (backward step 3), `end`, `start`, or `backward` (its first
     step); steps count from 1 within their pass. None means the end."""
     f, b = len(trace["forward"]), len(trace["backward"])
@@ -193,7 +194,7 @@ def step_index(trace: dict[str, Any], spec: str | None) -> int:
                          "(backward step k), start or end")
 
 
-def step_view(trace: dict[str, Any], index: int) -> StepView:
+def step_view(trace: Mapping[str, Any], index: int) -> StepView:
     f, b = len(trace["forward"]), len(trace["backward"])
     i = max(0, min(f + b - 1, index))
     if i < f:
@@ -220,7 +221,7 @@ def step_view(trace: dict[str, Any], index: int) -> StepView:
     return view
 
 
-def derivative_text(trace: dict[str, Any]) -> str:
+def derivative_text(trace: Mapping[str, Any]) -> str:
     """The output's derivative in forward mode, as the app writes it beside the output
     (frontend/src/explain.ts `derivativeText`): `∂f/∂x = −4`, `∂f/∂x · 2 = 6` along a direction
     other than 1."""
@@ -313,7 +314,7 @@ def _style(theme: dict[str, str | float]) -> str:
 # The picture
 
 
-def render_svg(trace: dict[str, Any], layout: dict[str, Any], step: str | None = None,
+def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | None = None,
                theme: str = "light") -> str:
     if theme not in THEMES:
         raise GradtraceError("value", f"unknown theme {theme!r}: use "

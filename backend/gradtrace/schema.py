@@ -1,9 +1,9 @@
 """The schema, written once: every request and every record the API answers, as pydantic models.
 
-These models are the single definition of the record: record.py builds it from them (unvalidated,
-with `model_construct`, since the engine's own output needs no second check), FastAPI writes
-`openapi.json` from them, and the frontend's TypeScript types are generated from that
-(scripts/generate.py; tests/test_generated.py fails when the committed files drift).
+These are the single definition of the record: record.py builds it as these types (mypy checks
+each dict it writes against them), FastAPI writes `openapi.json` from them through pydantic, and
+the frontend's TypeScript types are generated from that (scripts/generate.py;
+tests/test_generated.py fails when the committed files drift). Requests are validated models.
 
 Numbers travel as JSON numbers, or as the strings "Infinity", "-Infinity", "NaN" (codec.py);
 tensors as nested lists. Values are validated by the engine rather than by pydantic, so that a bad
@@ -12,9 +12,12 @@ value gets an error that names the input and points at it in the expression.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
+
+# pydantic reads TypedDicts from typing_extensions on Python 3.11.
+from typing_extensions import TypedDict
 
 from .codec import Number
 
@@ -61,18 +64,28 @@ class LayoutRequest(BaseModel):
     )
 
 
-class ErrorBody(BaseModel):
+# The record and its parts are TypedDicts: the record is built as plain dicts (no per-object cost
+# on a 1,000-node trace, and orjson writes them), while mypy checks every dict record.py writes
+# against these definitions and pydantic reads them for the OpenAPI document and in tests.
+# `NotRequired` fields are absent, not null, where they do not apply. No other field may appear.
+_RECORD = ConfigDict(extra="forbid")
+
+
+@with_config(_RECORD)
+class ErrorBody(TypedDict):
     type: str
     message: str
     start: int
     end: int
 
 
-class ErrorResponse(BaseModel):
+@with_config(_RECORD)
+class ErrorResponse(TypedDict):
     error: ErrorBody
 
 
-class NodeOut(BaseModel):
+@with_config(_RECORD)
+class NodeOut(TypedDict):
     id: str
     kind: Literal["input", "const", "op"]
     op: str | None
@@ -85,50 +98,54 @@ class NodeOut(BaseModel):
     end: int
     fanout: int
     gate: str | None
-    origin: Literal["grad"] | None = Field(
-        default=None, description="grad: the node was made by a grad(f, x) call (a node of the "
-        "gradient graph it builds); null for the nodes the expression writes out.")
-    tangent: Tensor | None = Field(
-        default=None, description="Forward mode: the node's tangent; null if it does not "
-        "depend on wrt. Absent in reverse mode.")
+    origin: Annotated[Literal["grad"] | None, Field(
+        description="grad: the node was made by a grad(f, x) call (a node of the gradient graph "
+        "it builds); null for the nodes the expression writes out.")]
+    tangent: NotRequired[Annotated[Tensor | None, Field(
+        description="Forward mode: the node's tangent; null if it does not depend on wrt. "
+        "Absent in reverse mode.")]]
 
 
-class EdgeOut(BaseModel):
+@with_config(_RECORD)
+class EdgeOut(TypedDict):
     id: str
     source: str
     target: str
     arg: int
-    local: Number | None = Field(description="The local derivative, for scalar edges.")
+    local: Annotated[Number | None, Field(description="The local derivative, for scalar edges.")]
     local_formula: str
-    vjp_formula: str | None = Field(description="The VJP rule used, for tensor edges.")
+    vjp_formula: Annotated[str | None, Field(description="The VJP rule used, for tensor edges.")]
     downstream: Tensor | None
     broadcast: bool
-    tangent: Tensor | None = Field(
-        default=None, description="Forward mode: this edge's part of its target's tangent. "
-        "Absent in reverse mode.")
-    jacobian_size: int | None = Field(
-        default=None, description="Reverse mode, tensor edges: the number of entries of the "
-        "dense Jacobian d target / d source (target numbers x source numbers), never formed "
-        "by the engine.")
-    jacobian: list[list[Number]] | None = Field(
-        default=None, description="Reverse mode, tensor edges with at most max_jacobian_entries "
-        "(64) entries: J[i][j] = d target_i / d source_j, both flattened in C order, built from "
-        "the op's VJP on unit upstream vectors; upstream (flattened) @ J = downstream.")
+    tangent: NotRequired[Annotated[Tensor | None, Field(
+        description="Forward mode: this edge's part of its target's tangent. Absent in reverse "
+        "mode.")]]
+    jacobian_size: NotRequired[Annotated[int, Field(
+        description="Reverse mode, tensor edges: the number of entries of the dense Jacobian "
+        "d target / d source (target numbers x source numbers), never formed by the engine.")]]
+    jacobian: NotRequired[Annotated[list[list[Number]] | None, Field(
+        description="Reverse mode, tensor edges: with at most max_jacobian_entries (64) entries, "
+        "J[i][j] = d target_i / d source_j, both flattened in C order, built from the op's VJP on "
+        "unit upstream vectors (upstream (flattened) @ J = downstream); null when larger.")]]
 
 
-class Term(BaseModel):
-    edge: str | None = Field(description="The out-edge it came back along; null for the seed.")
+@with_config(_RECORD)
+class Term(TypedDict):
+    edge: Annotated[str | None, Field(
+        description="The out-edge it came back along; null for the seed.")]
     value: Tensor
 
 
-class Step(BaseModel):
+@with_config(_RECORD)
+class Step(TypedDict):
     node: str
     upstream: Tensor
     terms: list[Term]
     edges: list[EdgeOut]
 
 
-class Warning_(BaseModel):
+@with_config(_RECORD)
+class Warning_(TypedDict):
     type: str
     message: str
     node: str | None
@@ -136,7 +153,8 @@ class Warning_(BaseModel):
     end: int
 
 
-class Unavailable(BaseModel):
+@with_config(_RECORD)
+class Unavailable(TypedDict):
     """An extra of the record (the numeric check, the Hessian) that could not be made for this
     expression, though the trace itself could: over its own limit, or a non-scalar output for the
     Hessian. The trace is answered (200) with this in the extra's place."""
@@ -144,48 +162,61 @@ class Unavailable(BaseModel):
     error: ErrorBody
 
 
-class InputCheck(BaseModel):
-    analytic: Tensor = Field(description="The gradient (reverse) or derivative (forward).")
-    numeric: Tensor = Field(description="Its central finite difference.")
-    rel_error: Number = Field(description="max |analytic - numeric| / max(|analytic| + "
-                              "|numeric|, noise floor) over elements.")
+Verdict = Literal["pass", "fail", "kink", "nonfinite"]
+
+
+@with_config(_RECORD)
+class InputCheck(TypedDict):
+    analytic: Annotated[Tensor, Field(
+        description="The gradient (reverse) or derivative (forward).")]
+    numeric: Annotated[Tensor, Field(description="Its central finite difference.")]
+    rel_error: Annotated[Number, Field(
+        description="max |analytic - numeric| / max(|analytic| + |numeric|, noise floor) over "
+        "elements.")]
     abs_error: Number
-    step: Number = Field(description="The finite-difference step h (the largest, per element).")
-    verdict: Literal["pass", "fail", "kink", "nonfinite"] = Field(
-        description="kink: they disagree where the step crosses a kink (relu/abs at 0, a "
-        "max/min tie), where the derivative does not exist; nonfinite: no verdict.")
+    step: Annotated[Number, Field(
+        description="The finite-difference step h (the largest, per element).")]
+    verdict: Annotated[Verdict, Field(
+        description="kink: they disagree where the step crosses a kink (relu/abs at 0, a max/min "
+        "tie), where the derivative does not exist; nonfinite: no verdict.")]
     passed: bool
     note: str | None
 
 
-class Check(BaseModel):
+@with_config(_RECORD)
+class Check(TypedDict):
     mode: Literal["reverse", "forward"]
-    of: str = Field(description="What is differenced: L = <seed, f(x)>, or f along the tangent.")
+    of: Annotated[str, Field(
+        description="What is differenced: L = <seed, f(x)>, or f along the tangent.")]
     method: str
     tolerance: float
-    evaluations: int = Field(description="Forward passes the check ran.")
+    evaluations: Annotated[int, Field(description="Forward passes the check ran.")]
     passed: bool
     inputs: dict[str, InputCheck]
     notes: list[str]
 
 
-class Hessian(BaseModel):
-    inputs: list[str] = Field(description="The inputs, in order of first use.")
-    labels: list[str] = Field(description="One per row and column: x, or W[0,1] for a tensor's "
-                              "element (C order).")
-    matrix: list[list[Number]] = Field(description="H[i][j] = d^2 f / d v_i d v_j.")
-    symmetric: bool = Field(description="H = H^T up to rounding (not at kinks, e.g. of max).")
+@with_config(_RECORD)
+class Hessian(TypedDict):
+    inputs: Annotated[list[str], Field(description="The inputs, in order of first use.")]
+    labels: Annotated[list[str], Field(
+        description="One per row and column: x, or W[0,1] for a tensor's element (C order).")]
+    matrix: Annotated[list[list[Number]], Field(description="H[i][j] = d^2 f / d v_i d v_j.")]
+    symmetric: Annotated[bool, Field(
+        description="H = H^T up to rounding (not at kinks, e.g. of max).")]
 
 
-class TraceResponse(BaseModel):
+@with_config(_RECORD)
+class TraceResponse(TypedDict):
     expr: str
     mode: Literal["reverse", "forward"]
-    wrt: str | None = Field(default=None, description="Forward mode: the input differentiated "
-                            "along.")
-    tangent: Tensor | None = Field(default=None, description="Forward mode: the input direction.")
-    derivative: Tensor | None = Field(
-        default=None, description="Forward mode: the output's tangent, the directional "
-        "derivative of the output along wrt.")
+    wrt: NotRequired[Annotated[str, Field(
+        description="Forward mode: the input differentiated along.")]]
+    tangent: NotRequired[Annotated[Tensor, Field(
+        description="Forward mode: the input direction.")]]
+    derivative: NotRequired[Annotated[Tensor, Field(
+        description="Forward mode: the output's tangent, the directional derivative of the "
+        "output along wrt.")]]
     output: str
     value: Tensor
     shape: list[int]
@@ -197,16 +228,15 @@ class TraceResponse(BaseModel):
     backward: list[Step]
     gates: dict[str, str]
     structure: str
-    cost: dict[str, str] = Field(description="What a full gradient costs in each mode "
-                                 "(keys reverse, forward).")
+    cost: Annotated[dict[str, str], Field(
+        description="What a full gradient costs in each mode (keys reverse, forward).")]
     warnings: list[Warning_]
-    check: Check | Unavailable | None = Field(
-        default=None, description="With check: true, the numeric gradient check, or why it "
-        "could not be made (`error`, e.g. over max_check_work). Absent otherwise.")
-    hessian: Hessian | Unavailable | None = Field(
-        default=None, description="With hessian: true, the Hessian, or why it could not be made "
-        "(`error`: a non-scalar output, more than max_hessian_elements input numbers). Absent "
-        "otherwise.")
+    check: NotRequired[Annotated[Check | Unavailable, Field(
+        description="With check: true, the numeric gradient check, or why it could not be made "
+        "(`error`, e.g. over max_check_work). Absent otherwise.")]]
+    hessian: NotRequired[Annotated[Hessian | Unavailable, Field(
+        description="With hessian: true, the Hessian, or why it could not be made (`error`: a "
+        "non-scalar output, more than max_hessian_elements input numbers). Absent otherwise.")]]
 
 
 class NodeBox(BaseModel):
@@ -253,3 +283,7 @@ class Preset(BaseModel):
     output: Any
     gradients: dict[str, Any]
     seed: Any = None
+
+
+# The record's validator, for tests and clients in Python (the server never validates its own).
+RECORD = TypeAdapter(TraceResponse)

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import html
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ def _script_text(js: str) -> str:
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def _default_layout(trace_record: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def _default_layout(trace_record: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     """The layout of a record that `trace()` made (it keeps its analysis): no second parse."""
     from .layout import compute_layout
 
@@ -79,7 +80,7 @@ def _default_layout(trace_record: dict[str, Any], settings: Settings) -> dict[st
     return layout
 
 
-def standalone_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = None,
+def standalone_html(trace_record: Mapping[str, Any], layout: dict[str, Any] | None = None,
                     step: str | None = None, theme: str = "light",
                     settings: Settings | None = None) -> str:
     """The page for `trace_record` (a `gradtrace.trace(...)` record, reverse or forward mode)
@@ -118,7 +119,7 @@ def standalone_html(trace_record: dict[str, Any], layout: dict[str, Any] | None 
     )
 
 
-def notebook_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = None,
+def notebook_html(trace_record: Mapping[str, Any], layout: dict[str, Any] | None = None,
                   step: str | None = None, theme: str = "light", height: int = 560,
                   settings: Settings | None = None) -> str:
     """The standalone page for a notebook cell (`Trace._repr_html_`): in a sandboxed iframe, so
@@ -129,7 +130,7 @@ def notebook_html(trace_record: dict[str, Any], layout: dict[str, Any] | None = 
             'title="gradtrace"></iframe>')
 
 
-def repr_html(trace_record: dict[str, Any]) -> str | None:
+def repr_html(trace_record: Mapping[str, Any]) -> str | None:
     """For `Trace._repr_html_`: the notebook view, or None (plain repr) without a built
     frontend."""
     try:

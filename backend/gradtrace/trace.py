@@ -32,7 +32,7 @@ class Trace(dict[str, Any]):
 
 def record_of(a: Analysis) -> Trace:
     """The record of an analysis, as a `Trace` that keeps it."""
-    rec = Trace(records.to_dict(records.build(a)))
+    rec = Trace(records.build(a))
     rec.analysis = a
     return rec
 

@@ -31,15 +31,8 @@ export type Decoded<T> = unknown extends T
         ? { [K in keyof T]: Decoded<T[K]> }
         : T;
 
-/**
- * `T` with its keys `K` optional and never null. The schema writes a field the record leaves out
- * ("absent otherwise": it is dumped with exclude_unset) as `X | None = None`, which reads as
- * nullable; the record never sends null there, and the decoders drop a null if one came.
- */
-type Absent<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Exclude<T[P], null | undefined> };
-
 export type TraceNode = Decoded<Schemas["NodeOut"]>;
-export type TraceEdge = Absent<Decoded<Schemas["EdgeOut"]>, "jacobian_size">;
+export type TraceEdge = Decoded<Schemas["EdgeOut"]>;
 /** One input's numeric check: the analytic derivative beside its central finite difference. */
 export type InputCheck = Decoded<Schemas["InputCheck"]>;
 /** The numeric gradient check of a trace asked for with `check: true`. */
@@ -55,10 +48,10 @@ export type HessianRecord = Decoded<Schemas["Hessian"]>;
  */
 export type Unavailable = Schemas["Unavailable"];
 /** The answer of POST /api/trace, decoded. */
-export type Trace = Omit<
-  Absent<Decoded<Schemas["TraceResponse"]>, "tangent" | "derivative" | "check" | "hessian">,
-  "edges" | "backward"
-> & { edges: TraceEdge[]; backward: BackwardStep[] };
+export type Trace = Omit<Decoded<Schemas["TraceResponse"]>, "edges" | "backward"> & {
+  edges: TraceEdge[];
+  backward: BackwardStep[];
+};
 /** An example of GET /api/presets (the seed examples of the lecture notes), decoded. */
 export type Preset = Decoded<Schemas["Preset"]>;
 /** The body of an error answer (4xx). */
@@ -156,10 +149,9 @@ function decodeRecord(r: Record<string, unknown>): Record<string, Tensor> {
 }
 
 function decodeEdge(e: Schemas["EdgeOut"]): TraceEdge {
-  const { tangent, jacobian, jacobian_size, ...rest } = e;
+  const { tangent, jacobian, ...rest } = e;
   return {
     ...rest,
-    ...(jacobian_size !== undefined && jacobian_size !== null ? { jacobian_size } : {}),
     local: e.local === null ? null : decodeNumber(e.local),
     downstream: decodeMaybe(e.downstream),
     ...(tangent !== undefined ? { tangent: decodeMaybe(tangent) } : {}),
@@ -228,8 +220,8 @@ export function decodeTrace(raw: WireTrace): Trace {
       edges: s.edges.map(decodeEdge),
     })),
     warnings: raw.warnings ?? [],
-    ...(tangent !== undefined && tangent !== null ? { tangent: decodeTensor(tangent) } : {}),
-    ...(derivative !== undefined && derivative !== null ? { derivative: decodeTensor(derivative) } : {}),
+    ...(tangent !== undefined ? { tangent: decodeTensor(tangent) } : {}),
+    ...(derivative !== undefined ? { derivative: decodeTensor(derivative) } : {}),
     ...(check ? { check: decodeCheck(check) } : {}),
     ...(hessian ? { hessian: isUnavailable(hessian) ? hessian : { ...hessian, matrix: decodeMatrix(hessian.matrix) } } : {}),
   };

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api")
 def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: LayoutCache) -> str:
     # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
     state, a = analyse_query(query, settings)
-    record = records.to_dict(records.build(a))
+    record = records.build(a)
     return standalone_html(record, layouts.get(a.graph, settings), state.step, state.theme,
                            settings)
 

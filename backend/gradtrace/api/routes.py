@@ -119,7 +119,7 @@ def analyse_query(query: list[tuple[str, str]], settings: Settings) -> tuple[Vie
 def _picture(query: list[tuple[str, str]], fmt: Format, settings: Settings,
              layouts: LayoutCache) -> bytes:
     state, a = analyse_query(query, settings)
-    record = records.to_dict(records.build(a))
+    record = records.build(a)
     layout = layouts.get(a.graph, settings)
     return convert(render_svg(record, layout, state.step, state.theme), fmt, state.scale,
                    settings.max_picture_pixels, settings.picture_timeout_s)

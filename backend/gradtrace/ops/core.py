@@ -22,8 +22,9 @@ Each `Op` holds everything about one op, in one place:
 - `gate`: the gate pattern of the lecture notes where the op has one;
 - `code`: how generated NumPy and PyTorch files write it. Its PyTorch forward (`code.torch`) is
   the op's PyTorch reference, the function the tests compare it with in float64;
-- `operator` / `named`: how the language writes it (`a + b`; `exp(a)`, or both: `a ^ b`, `pow(a, b)`);
-  `spellings`: its names in the other notations users paste (NumPy, PyTorch, TensorFlow, LaTeX);
+- `operator` / `named`: how the language writes it (`a + b`; `exp(a)`; or both, `a ^ b` and
+  `pow(a, b)`); `spellings`: its names in the other notations users paste (NumPy, PyTorch,
+  TensorFlow, LaTeX);
 - `attrs`: static attributes (an axis, a stride) with their defaults; `max_arity` for ops that
   take a variable number of operands;
 - `cost`: what a pass costs beyond its output, where that can be far more (matmul, conv2d).

@@ -196,14 +196,14 @@ export interface components {
             id: string;
             /**
              * Jacobian
-             * @description Reverse mode, tensor edges with at most max_jacobian_entries (64) entries: J[i][j] = d target_i / d source_j, both flattened in C order, built from the op's VJP on unit upstream vectors; upstream (flattened) @ J = downstream.
+             * @description Reverse mode, tensor edges: with at most max_jacobian_entries (64) entries, J[i][j] = d target_i / d source_j, both flattened in C order, built from the op's VJP on unit upstream vectors (upstream (flattened) @ J = downstream); null when larger.
              */
             jacobian?: (number | ("Infinity" | "-Infinity" | "NaN"))[][] | null;
             /**
              * Jacobian Size
              * @description Reverse mode, tensor edges: the number of entries of the dense Jacobian d target / d source (target numbers x source numbers), never formed by the engine.
              */
-            jacobian_size?: number | null;
+            jacobian_size?: number;
             /**
              * Local
              * @description The local derivative, for scalar edges.
@@ -412,7 +412,7 @@ export interface components {
              * Origin
              * @description grad: the node was made by a grad(f, x) call (a node of the gradient graph it builds); null for the nodes the expression writes out.
              */
-            origin?: "grad" | null;
+            origin: "grad" | null;
             /** Shape */
             shape: number[];
             /** Start */
@@ -542,7 +542,7 @@ export interface components {
              * Check
              * @description With check: true, the numeric gradient check, or why it could not be made (`error`, e.g. over max_check_work). Absent otherwise.
              */
-            check?: components["schemas"]["Check"] | components["schemas"]["Unavailable"] | null;
+            check?: components["schemas"]["Check"] | components["schemas"]["Unavailable"];
             /**
              * Cost
              * @description What a full gradient costs in each mode (keys reverse, forward).
@@ -554,7 +554,7 @@ export interface components {
              * Derivative
              * @description Forward mode: the output's tangent, the directional derivative of the output along wrt.
              */
-            derivative?: number | ("Infinity" | "-Infinity" | "NaN") | unknown[] | null;
+            derivative?: number | ("Infinity" | "-Infinity" | "NaN") | unknown[];
             /** Edges */
             edges: components["schemas"]["EdgeOut"][];
             /** Expr */
@@ -573,7 +573,7 @@ export interface components {
              * Hessian
              * @description With hessian: true, the Hessian, or why it could not be made (`error`: a non-scalar output, more than max_hessian_elements input numbers). Absent otherwise.
              */
-            hessian?: components["schemas"]["Hessian"] | components["schemas"]["Unavailable"] | null;
+            hessian?: components["schemas"]["Hessian"] | components["schemas"]["Unavailable"];
             /**
              * Mode
              * @enum {string}
@@ -593,7 +593,7 @@ export interface components {
              * Tangent
              * @description Forward mode: the input direction.
              */
-            tangent?: number | ("Infinity" | "-Infinity" | "NaN") | unknown[] | null;
+            tangent?: number | ("Infinity" | "-Infinity" | "NaN") | unknown[];
             /** Value */
             value: number | ("Infinity" | "-Infinity" | "NaN") | unknown[];
             /** Warnings */
@@ -602,7 +602,7 @@ export interface components {
              * Wrt
              * @description Forward mode: the input differentiated along.
              */
-            wrt?: string | null;
+            wrt?: string;
         };
         /**
          * Unavailable
