@@ -78,10 +78,8 @@ def _trace_body(body: TraceRequest, settings: Settings, cache: BodyCache) -> byt
     cached = cache.get(key)
     if cached is not None:
         return cached
-    record = records.build(analyse(body, settings))
-    # The record is JSON-ready already (non-finite numbers are strings): written by pydantic's
-    # serializer with no second validation.
-    data = records.to_json(record)
+    # The record is JSON-ready as built (non-finite numbers are strings): no second validation.
+    data = records.to_json(records.build(analyse(body, settings)))
     cache.put(key, data)
     return data
 
