@@ -40,7 +40,7 @@ const main = htmlEl("main", { class: "layout" }, app);
 const side = htmlEl("aside", { class: "side" }, main);
 const exprInput = new ExprInput(side);
 const warnings = htmlEl("div", { class: "warnings", "data-testid": "warnings" }, side);
-const valuesPanel = new ValuesPanel(side);
+const valuesPanel = new ValuesPanel(side, store);
 const checkPanel = new CheckPanel(side);
 const hessianPanel = new HessianPanel(side);
 const presets = new PresetsGallery(side);
@@ -107,7 +107,7 @@ function follow(s: Readonly<ViewState>, changed: ReadonlySet<keyof ViewState> | 
     stage.fit();
   }
   if (has("expr") && exprInput.value !== s.expr) exprInput.value = s.expr;
-  if (has("values")) for (const [name, v] of Object.entries(s.values)) if (valuesPanel.store.get(name) !== v) valuesPanel.setValue(name, v);
+  if (has("values")) valuesPanel.sync();
   if (has("mode")) {
     modeSelect.value = s.mode;
     wrtLabel.hidden = s.mode !== "forward";
@@ -243,10 +243,9 @@ checkPanel.onToggle = (check) => {
   checkPanel.show(null); // "checking…" until the answer
   retrace({ check });
 };
-valuesPanel.onChange = (name) => {
+valuesPanel.onChange = () => {
   clearUrlErrors();
-  const v = valuesPanel.store.get(name);
-  if (v !== undefined) retrace({ values: { ...state().values, [name]: v } });
+  retrace({}); // the panel has put the value into the store
 };
 
 presets.onPick = (p: Preset) => {

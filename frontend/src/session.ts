@@ -7,7 +7,7 @@
 import { ApiError, fetchLayout, fetchTrace, type Layout, type Mode, type Tensor, type Trace, type Values } from "./api";
 import { inputNames } from "./expr-syntax";
 import { fallbackLayout } from "./layout-fallback";
-import { stateFromUrl, Store } from "./store";
+import type { Store } from "./store";
 import { DEFAULT_SCALAR, unknownName, valuesFor } from "./values-model";
 
 export interface SessionResult {
@@ -41,8 +41,7 @@ export class Session {
   trace: Trace | null = null;
   layout: Layout | null = null;
   structure: string | null = null;
-  /** The view's state: what to trace is read from it at each request. */
-  readonly store: Store;
+  // The view's state (`store`): what to trace is read from it at each request.
   private layouts = new Map<string, { layout: Layout; fallback: boolean }>();
   private busy = false;
   private dirty = false;
@@ -53,11 +52,9 @@ export class Session {
 
   /** `store` may also be bare values (a state of its own around them: the unit tests). */
   constructor(
-    store: Store | ReadonlyMap<string, Tensor>,
+    readonly store: Store,
     private readonly api: Api = { trace: fetchTrace, layout: fetchLayout },
-  ) {
-    this.store = store instanceof Store ? store : new Store({ ...stateFromUrl({ expr: "" }, "light"), values: Object.fromEntries(store) });
-  }
+  ) {}
 
   // What is asked for, as fields: the store's, read and written through.
   get expr(): string {

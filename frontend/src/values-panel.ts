@@ -1,8 +1,10 @@
 // The values panel: one editor per input name, created and removed as names appear and
 // disappear; a number field and a slider for scalars, a small grid for vectors and matrices.
+// The values live in the store (store.ts), which the panel reads and writes: it keeps no copy.
 // Values typed for a name are kept when it disappears, and come back with it.
 
 import type { Tensor } from "./api";
+import type { Store } from "./store";
 import { formatShape, parseNumber, shapeOf } from "./format";
 import { htmlEl } from "./svg";
 import { diffNames, parseShape, resize, setAt, sliderRange } from "./values-model";
@@ -10,6 +12,8 @@ import { diffNames, parseShape, resize, setAt, sliderRange } from "./values-mode
 interface Editor {
   el: HTMLElement;
   shapeKey: string;
+  /** The value the fields show (to tell a change from elsewhere from one typed here). */
+  shown?: Tensor;
   /** Refresh the fields from the store (not the one being typed in). */
   refresh(except?: EventTarget | null): void;
 }
@@ -21,12 +25,11 @@ function numText(x: number): string {
 export class ValuesPanel {
   readonly el: HTMLElement;
   private readonly list: HTMLElement;
-  readonly store = new Map<string, Tensor>();
   private editors = new Map<string, Editor>();
   private names: string[] = [];
   onChange: (name: string) => void = () => {};
 
-  constructor(parent: HTMLElement) {
+  constructor(parent: HTMLElement, private readonly store: Store) {
     this.el = htmlEl("section", { class: "panel values", "aria-label": "values" }, parent);
     htmlEl("h2", { class: "panel-title" }, this.el, "Values");
     this.list = htmlEl("div", { class: "values-list" }, this.el);
@@ -47,13 +50,20 @@ export class ValuesPanel {
     this.names = [...names];
   }
 
-  /** Set a value from outside (a preset, the URL). */
-  setValue(name: string, t: Tensor): void {
-    this.store.set(name, t);
-    const ed = this.editors.get(name);
-    if (!ed) return;
-    if (ed.shapeKey !== shapeOf(t).join("x")) this.rebuild(name);
-    else ed.refresh();
+  /** The store's value of `name` (undefined if it has none). */
+  value(name: string): Tensor | undefined {
+    const values = this.store.state.values;
+    return Object.hasOwn(values, name) ? values[name] : undefined;
+  }
+
+  /** Show what the store holds now, where it changed elsewhere (a preset, the URL). */
+  sync(): void {
+    for (const [name, ed] of this.editors) {
+      const t = this.value(name);
+      if (t === undefined || t === ed.shown) continue;
+      if (ed.shapeKey !== shapeOf(t).join("x")) this.rebuild(name);
+      else ed.refresh();
+    }
   }
 
   private rebuild(name: string): void {
@@ -64,14 +74,15 @@ export class ValuesPanel {
   }
 
   private changed(name: string, t: Tensor, source: EventTarget | null): void {
-    this.store.set(name, t);
-    this.editors.get(name)?.refresh(source);
+    const ed = this.editors.get(name);
+    if (ed) ed.shown = t; // so that the store's echo does not rewrite the field being typed in
+    this.store.setValue(name, t);
+    ed?.refresh(source);
     this.onChange(name);
   }
 
   private makeEditor(name: string): Editor {
-    const t = this.store.get(name) ?? 1;
-    if (!this.store.has(name)) this.store.set(name, t);
+    const t = this.value(name) ?? 1;
     const shape = shapeOf(t);
     const el = htmlEl("div", { class: "value-editor", "data-name": name });
     const head = htmlEl("div", { class: "value-head" }, el);
@@ -88,8 +99,8 @@ export class ValuesPanel {
         return;
       }
       shapeField.classList.remove("invalid");
-      const cur = this.store.get(name) ?? 1;
-      this.store.set(name, resize(cur, s, 1));
+      const cur = this.value(name) ?? 1;
+      this.store.setValue(name, resize(cur, s, 1));
       this.rebuild(name);
       this.onChange(name);
     });
@@ -121,7 +132,8 @@ export class ValuesPanel {
       el,
       shapeKey: "",
       refresh: (except) => {
-        const x = this.store.get(name);
+        const x = this.value(name) ?? 1;
+        ed.shown = x;
         if (typeof x !== "number") return;
         if (except !== field && parseNumber(field.value) !== x) field.value = numText(x);
         if (except !== slider) {
@@ -165,7 +177,7 @@ export class ValuesPanel {
           input.addEventListener("input", () => {
             const x = parseNumber(input.value);
             input.classList.toggle("invalid", x === null);
-            if (x !== null) this.changed(name, setAt(this.store.get(name) ?? 0, path, x), input);
+            if (x !== null) this.changed(name, setAt(this.value(name) ?? 0, path, x), input);
           });
           cells.push({ input, path });
         }
@@ -176,7 +188,7 @@ export class ValuesPanel {
       sliderLabel = htmlEl("span", { class: "slider-cell" }, row);
       const sl = htmlEl("input", { type: "range", class: "value-slider", "data-testid": `slider-${name}`, "aria-label": `slider for the selected entry of ${name}` }, row);
       slider = sl;
-      sl.addEventListener("input", () => this.changed(name, setAt(this.store.get(name) ?? 0, active, Number(sl.value)), sl));
+      sl.addEventListener("input", () => this.changed(name, setAt(this.value(name) ?? 0, active, Number(sl.value)), sl));
     } else {
       text = htmlEl("textarea", { class: "tensor-json", rows: "3", "data-testid": `value-${name}-json`, "aria-label": `${name} as nested lists` }, el);
       const ta = text;
@@ -195,8 +207,9 @@ export class ValuesPanel {
       el,
       shapeKey: shape.join("x"),
       refresh: (except) => {
-        const t = this.store.get(name);
+        const t = this.value(name);
         if (t === undefined) return;
+        ed.shown = t;
         for (const c of cells) {
           if (c.input === except) continue;
           let cur: Tensor = t;

@@ -8,6 +8,12 @@ import { forwardWrt, Session } from "../src/session";
 import { stepState, totalSteps } from "../src/steps";
 import { decodeQuery, encodeQuery, stepIndex, stepProblem, stepSpec } from "../src/url-state";
 import { circuit, circuitForward } from "./helpers";
+import { stateFromUrl, Store } from "../src/store";
+
+/** A store holding only these values (the session reads what to trace from it). */
+function storeWith(values: Record<string, number>): Store {
+  return new Store({ ...stateFromUrl({ expr: "" }, "light"), values });
+}
 
 describe("URL state with mode and wrt", () => {
   it("writes mode=forward&wrt=x and reads it back", () => {
@@ -189,7 +195,7 @@ describe("the session in forward mode", () => {
       asked.push(fwd);
       return fwd ? circuitForward() : circuit();
     });
-    const s = new Session(new Map(), { trace, layout });
+    const s = new Session(storeWith({}), { trace, layout });
     s.expr = "(x + y) * z";
     await s.refresh();
     s.mode = "forward";
@@ -206,7 +212,7 @@ describe("the session in forward mode", () => {
       if (fwd) throw new ApiError("request", "mode: Extra inputs are not permitted", 0, 0, 422);
       return circuit();
     });
-    const s = new Session(new Map(), { trace, layout });
+    const s = new Session(storeWith({}), { trace, layout });
     s.expr = "(x + y) * z";
     s.mode = "forward";
     const errors: string[] = [];
@@ -214,7 +220,7 @@ describe("the session in forward mode", () => {
     await s.refresh();
     expect(errors).toEqual(["this server does not do forward mode yet (mode: Extra inputs are not permitted)"]);
     // A server that ignored the fields and answered in reverse mode is caught too.
-    const lax = new Session(new Map(), { trace: vi.fn(async () => circuit()), layout });
+    const lax = new Session(storeWith({}), { trace: vi.fn(async () => circuit()), layout });
     lax.expr = "(x + y) * z";
     lax.mode = "forward";
     lax.onError = (e) => errors.push(e.message);

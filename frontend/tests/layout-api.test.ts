@@ -3,6 +3,12 @@ import { ApiError, decodeTensor, decodeTrace, encodeTensor, type Trace } from ".
 import { fallbackLayout } from "../src/layout-fallback";
 import { Session } from "../src/session";
 import { circuit, fanout, logZero } from "./helpers";
+import { stateFromUrl, Store } from "../src/store";
+
+/** A store holding only these values (the session reads what to trace from it). */
+function storeWith(values: Record<string, number>): Store {
+  return new Store({ ...stateFromUrl({ expr: "" }, "light"), values });
+}
 
 describe("non-finite numbers", () => {
   it("decodes the API's strings in numeric fields only", () => {
@@ -51,7 +57,7 @@ describe("session", () => {
       return circuit();
     });
     const layout = vi.fn(async () => fallbackLayout(circuit()));
-    const s = new Session(new Map([["x", -2]]), { trace, layout });
+    const s = new Session(storeWith({ x: -2 }), { trace, layout });
     s.expr = "x + k()"; // the parser would see k as a function: the span still names k
     const got: boolean[] = [];
     s.onResult = (r) => got.push(r.structureChanged);
@@ -66,7 +72,7 @@ describe("session", () => {
     const layout = vi.fn(async () => {
       throw new ApiError("internal", "internal error", 0, 0, 500);
     });
-    const s = new Session(new Map(), { trace, layout });
+    const s = new Session(storeWith({}), { trace, layout });
     s.expr = "q = x + y; f = q * z";
     const results: { changed: boolean; fallback: boolean }[] = [];
     s.onResult = (r) => results.push({ changed: r.structureChanged, fallback: r.fallback });
@@ -83,7 +89,7 @@ describe("session", () => {
       await new Promise((r) => setTimeout(r, 5));
       throw new ApiError("syntax", "expected an operand", 3, 4, 400);
     });
-    const s = new Session(new Map(), { trace, layout: vi.fn() });
+    const s = new Session(storeWith({}), { trace, layout: vi.fn() });
     s.expr = "(x +";
     const errors: string[] = [];
     s.onError = (e) => errors.push(e.message);
