@@ -5,6 +5,8 @@ definition; everything in frontend/src/generated/ is derived from them and commi
 
 - openapi.json: the FastAPI app's OpenAPI document (`create_app().openapi()`);
 - ops.json: every op as data (`gradtrace.ops.catalogue()`);
+- language.json: the language's own names: its functions (the registry's, and grad), its constants
+  and its operators;
 - api-types.ts: TypeScript types of openapi.json, by the npm package openapi-typescript
   (`npm run generate:types` in frontend/ runs the same command).
 
@@ -31,8 +33,9 @@ FRONTEND = ROOT / "frontend"
 GENERATED = FRONTEND / "src" / "generated"
 OPENAPI = "openapi.json"
 OPS = "ops.json"
+LANGUAGE = "language.json"
 TYPES = "api-types.ts"
-FILES = (OPENAPI, OPS, TYPES)
+FILES = (OPENAPI, OPS, LANGUAGE, TYPES)
 FIX = ".venv/bin/python scripts/generate.py"
 
 if str(ROOT / "backend") not in sys.path:  # a checkout without `pip install -e .`: last resort
@@ -55,6 +58,14 @@ def ops_text() -> str:
     from gradtrace.ops import catalogue
 
     return dump(catalogue())
+
+
+def language_text() -> str:
+    from gradtrace.engine import LANGUAGE_FUNCTIONS
+    from gradtrace.ops import BINARY_OPERATORS, CONSTANTS
+
+    return dump({"functions": sorted(LANGUAGE_FUNCTIONS), "constants": CONSTANTS,
+                 "operators": BINARY_OPERATORS})
 
 
 def write(path: Path, text: str) -> None:
@@ -89,7 +100,8 @@ def types_text(openapi: str) -> str:
 def generate_all() -> dict[str, str]:
     """Every generated file's name and text, as they should be committed."""
     openapi = openapi_text()
-    return {OPENAPI: openapi, OPS: ops_text(), TYPES: types_text(openapi)}
+    return {OPENAPI: openapi, OPS: ops_text(), LANGUAGE: language_text(),
+            TYPES: types_text(openapi)}
 
 
 def drifted(expected: dict[str, str], directory: Path = GENERATED) -> list[str]:

@@ -46,6 +46,10 @@ def test_ops_json_is_current() -> None:
     assert_current(gen.OPS, gen.ops_text())
 
 
+def test_language_json_is_current() -> None:
+    assert_current(gen.LANGUAGE, gen.language_text())
+
+
 def test_output_is_deterministic() -> None:
     assert gen.openapi_text() == gen.openapi_text()
     assert gen.ops_text().endswith("}\n")

@@ -67,12 +67,15 @@ def test_every_op_has_a_gradient_rule() -> None:
 
 
 def test_the_input_box_knows_the_same_functions() -> None:
-    """The input box (frontend/src/ops.ts) calls a name a function where the registry's catalogue
-    says so (frontend/src/generated/ops.json, kept current by tests/test_generated.py), plus
-    grad: the same names the language has."""
-    catalogue = json.loads((ROOT / "frontend" / "src" / "generated" / "ops.json").read_text())
-    listed = {name for name, info in catalogue.items() if info["function"]} | {"grad"}
-    assert listed == set(LANGUAGE_FUNCTIONS)
+    """The input box (frontend/src/ops.ts) reads the language's functions from
+    frontend/src/generated/language.json (kept current by tests/test_generated.py): the
+    registry's named ops, which its catalogue marks, and grad."""
+    generated = ROOT / "frontend" / "src" / "generated"
+    language = json.loads((generated / "language.json").read_text())
+    assert set(language["functions"]) == set(LANGUAGE_FUNCTIONS)
+    catalogue = json.loads((generated / "ops.json").read_text())
+    assert {n for n, info in catalogue.items() if info["function"]} | {"grad"} == set(
+        LANGUAGE_FUNCTIONS)
 
 
 def test_a_misspelt_grad_is_suggested() -> None:

@@ -1,7 +1,7 @@
 // The expression language as the input box sees it: tokens for highlighting, the error span to
 // underline, and the input names a program needs. Pure: no DOM.
 
-import { functionNames } from "./ops";
+import { CONSTANT_NAMES, functionNames } from "./ops";
 
 export type TokenKind = "number" | "name" | "func" | "op" | "paren" | "comment" | "space" | "other";
 
@@ -11,9 +11,9 @@ export interface Token {
   end: number;
 }
 
-/** The language's functions: the op registry's (src/generated/ops.json), and grad. */
+/** The language's functions and constants (src/generated/language.json). */
 export const FUNCTIONS: ReadonlySet<string> = new Set(functionNames());
-export const CONSTANTS = new Set(["pi", "e"]);
+export const CONSTANTS: ReadonlySet<string> = CONSTANT_NAMES;
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const NUMBER = /(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/y;

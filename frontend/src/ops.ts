@@ -2,6 +2,7 @@
 // `catalogue()` by scripts/generate.py): each op's symbol on the graph, its LaTeX templates (`#0#`,
 // `#1#` for the operands' symbols, `#z#` for the output's), and whether the language has it.
 
+import language from "./generated/language.json";
 import catalogue from "./generated/ops.json";
 
 export interface OpInfo {
@@ -22,8 +23,9 @@ export interface OpInfo {
 
 export const OPS: Readonly<Record<string, OpInfo>> = catalogue as Record<string, OpInfo>;
 
-/** The language's function that is not an op of the registry: it builds a graph of its own. */
-export const GRAD = "grad";
+/** The language's function names (the registry's and grad) and constants (generated/language.json). */
+const FUNCTION_NAMES: ReadonlySet<string> = new Set(language.functions);
+export const CONSTANT_NAMES: ReadonlySet<string> = new Set(Object.keys(language.constants));
 
 export function opInfo(op: string | null | undefined): OpInfo | undefined {
   return op ? (Object.hasOwn(OPS, op) ? OPS[op] : undefined) : undefined;
@@ -47,11 +49,10 @@ export function texOf(op: string, syms: readonly string[]): string | null {
 
 /** Whether the language calls `name(...)` a function: an op of the registry it has, or grad. */
 export function isFunction(name: string): boolean {
-  if (name === GRAD) return true;
-  return opInfo(name)?.function ?? false;
+  return FUNCTION_NAMES.has(name);
 }
 
 /** The language's function names, sorted. */
 export function functionNames(): string[] {
-  return [...Object.keys(OPS).filter(isFunction), GRAD].sort();
+  return [...FUNCTION_NAMES].sort();
 }
