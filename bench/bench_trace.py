@@ -3,7 +3,7 @@
 
 For each workload it prints the median, p90 and min wall time of the whole `trace` call, split
 into phases (parse + graph build, input values -> float64, forward, backward, record assembly),
-the time of `json.dumps` of the record (what the API sends) and its size, and, when PyTorch can
+the time of the record's JSON as the API writes it (orjson) and its size, and, when PyTorch can
 be imported, the same forward + backward in PyTorch autograd (float64, CPU) with the ratio
 gradtrace / torch and the largest relative error of gradtrace's gradients against torch's.
 
@@ -25,7 +25,6 @@ import ctypes
 import gc
 import glob
 import io
-import json
 import math
 import os
 import platform
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 try:
     import gradtrace
@@ -340,8 +340,8 @@ def print_environment(args: argparse.Namespace, blas_threads: int | None) -> Non
 
 
 def api_json(record: Mapping[str, Any]) -> bytes:
-    """The response body, encoded as POST /api/trace does it (api/routes.py)."""
-    return json.dumps(record, separators=(",", ":"), allow_nan=False).encode()
+    """The response body, encoded as POST /api/trace does it (record.to_json: orjson)."""
+    return orjson.dumps(record)
 
 
 def fmt_t(s: float | None) -> str:
@@ -479,7 +479,7 @@ def print_report(rows: list[dict[str, Any]]) -> None:
     print()
 
     cols = ["workload", "nodes", "trace med", "p90", "min", "torch med", "min",
-            "trace/torch med|min", "engine/torch med|min", "json.dumps", "JSON size"]
+            "trace/torch med|min", "engine/torch med|min", "JSON (orjson)", "JSON size"]
     table = []
     for r in rows:
         if r["skip"]:

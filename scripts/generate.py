@@ -1,16 +1,16 @@
 """Write the files generated from the backend's one definition of the record, or check them.
 
-The pydantic models (gradtrace.schema) and the op registry (gradtrace.ops) are the single
+The schema (gradtrace.schema, read by pydantic) and the op registry (gradtrace.ops) are the single
 definition; everything in frontend/src/generated/ is derived from them and committed:
 
 - openapi.json: the FastAPI app's OpenAPI document (`create_app().openapi()`);
 - ops.json: every op as data (`gradtrace.ops.catalogue()`);
-- language.json: the language's own names: its functions (the registry's, and grad), its constants
-  and its operators;
+- language.json: the language's own names: its functions (the registry's, and grad) and its
+  constants;
 - api-types.ts: TypeScript types of openapi.json, by the npm package openapi-typescript
   (`npm run generate:types` in frontend/ runs the same command).
 
-    .venv/bin/python scripts/generate.py          # (re)write the three files
+    .venv/bin/python scripts/generate.py          # (re)write the four files
     .venv/bin/python scripts/generate.py --check  # exit 1, naming the files, if any drifted
 
 The output is deterministic (sorted keys, indent 2, a trailing newline), so a diff of these files
@@ -62,10 +62,9 @@ def ops_text() -> str:
 
 def language_text() -> str:
     from gradtrace.engine import LANGUAGE_FUNCTIONS
-    from gradtrace.ops import BINARY_OPERATORS, CONSTANTS
+    from gradtrace.ops import CONSTANTS
 
-    return dump({"functions": sorted(LANGUAGE_FUNCTIONS), "constants": CONSTANTS,
-                 "operators": BINARY_OPERATORS})
+    return dump({"functions": sorted(LANGUAGE_FUNCTIONS), "constants": CONSTANTS})
 
 
 def write(path: Path, text: str) -> None:

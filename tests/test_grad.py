@@ -57,8 +57,7 @@ def error(expr: str, values: dict[str, Any]) -> GradtraceError:
 # The registry: every op has a rule, and the internal ops stay out of the language
 
 
-def test_every_op_has_a_gradient_rule() -> None:
-    assert all(callable(op.rule) for op in REGISTRY.values())
+def test_the_ops_of_gradient_graphs_stay_out_of_the_language() -> None:
     internal = {name for name, op in REGISTRY.items() if op.internal}
     assert {"sum_to", "masked", "matmul_da"} <= internal
     assert not internal & set(FUNCTIONS)

@@ -1,7 +1,8 @@
-"""Stopping work that nobody waits for any more (the client hung up, or a time budget ran out).
+"""Stopping work that nobody waits for any more.
 
 The token travels with an `Analysis`; long loops (the forward pass, the numeric check's passes, the
-Hessian's columns) call `raise_if_cancelled` between their steps.
+Hessian's columns) call `raise_if_cancelled` between their steps. The API's runner sets it when the
+task awaiting the work is cancelled (api/runner.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ other module encodes and decodes numbers through these functions only.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,21 +20,34 @@ NONFINITE: dict[str, float] = {"Infinity": math.inf, "-Infinity": -math.inf, "Na
 
 
 def encode_number(x: float) -> Number:
-    """A float as JSON: itself, or its non-finite spelling."""
+    """A float as JSON: itself (a Python float, never a NumPy scalar), or its non-finite
+    spelling."""
     if math.isfinite(x):
-        return x
+        return float(x)
     if math.isnan(x):
         return "NaN"
     return "Infinity" if x > 0 else "-Infinity"
 
 
-def encode(a: NDArray[Any] | None) -> JSON:
+@overload
+def encode(a: NDArray[Any]) -> Number | list[Any]: ...
+
+
+@overload
+def encode(a: None) -> None: ...
+
+
+@overload
+def encode(a: NDArray[Any] | None) -> Number | list[Any] | None: ...
+
+
+def encode(a: NDArray[Any] | None) -> Number | list[Any] | None:
     """A NumPy value as JSON data: a float, or nested lists; non-finite numbers as strings."""
     if a is None:
         return None
     if a.ndim == 0:
         return encode_number(float(a))
-    data = a.tolist()
+    data: list[Any] = a.tolist()
     if np.isfinite(a).all():
         return data
 
@@ -43,7 +56,13 @@ def encode(a: NDArray[Any] | None) -> JSON:
             return [fix(i) for i in v]
         return encode_number(v)
 
-    return fix(data)
+    fixed: list[Any] = fix(data)
+    return fixed
+
+
+def encode_matrix(m: NDArray[Any]) -> list[list[Number]]:
+    """A small 2-D array (a Jacobian, a Hessian) as rows of JSON numbers."""
+    return [[encode_number(float(x)) for x in row] for row in m]
 
 
 def decode_number(v: JSON) -> float:

@@ -4,7 +4,7 @@
 graph depends on the text (and on which names were given values, since a value for `pi` or `e`
 shadows the constant; with `grad(f, x)`, also on their shapes, which decide where a gradient is
 summed back over broadcast axes) but never on the numbers themselves: its `structure` key is what
-the layout is cached by. `grad(f, x)` adds the nodes of f's backward pass (adjoint.py).
+the layout is cached by. `grad(f, x)` adds the nodes of f's backward pass (`ops.gradient_nodes`).
 
 `forward` computes every node's value in creation order (which is a topological order).
 `backward` walks the nodes in reverse: a node's upstream gradient is the sum of what its out-edges
@@ -32,7 +32,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .adjoint import gradient_nodes
 from .cancel import CancelToken
 from .codec import NONFINITE
 from .errors import GradtraceError
@@ -46,6 +45,7 @@ from .ops import (
     Shape,
     ShapeError,
     fmt_shape,
+    gradient_nodes,
     unbroadcast,
 )
 from .parser import Binary, Call, Expr, Name, Num, Program, Unary, walk
@@ -205,7 +205,7 @@ def _scalar_op(op: Op, arity: int) -> bool:
 
 
 class _Emitter:
-    """The `adjoint.Builder` that rules write with: new nodes carry the span of the `grad(...)`
+    """The `ops.Builder` that rules write with: new nodes carry the span of the `grad(...)`
     call. Constants are folded, and a product with the constant 1 is its other factor, so that
     `grad(x * y, x)` is the node `y` and `grad(x^3, x)` is `3 x^2`, not `1 * (3 x^(3-1))`.
     A constant is a pending handle (a negative number) until an op node uses it, so that folded
@@ -370,10 +370,13 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                         )
                     raise _unknown_function(e.func, e.start, e.name_end)
                 op = REGISTRY[FUNCTIONS[e.func]]
-                if len(e.args) != op.arity:
-                    plural = "argument" if op.arity == 1 else "arguments"
+                most = op.arity if op.max_arity is None else op.max_arity
+                if not op.arity <= len(e.args) <= most:
+                    plural = "argument" if most == 1 else "arguments"
+                    count = (f"{op.arity}" if most == op.arity
+                             else f"{op.arity} to {most}")
                     raise GradtraceError(
-                        "arity", f"{e.func} takes {op.arity} {plural}, got {len(e.args)}",
+                        "arity", f"{e.func} takes {count} {plural}, got {len(e.args)}",
                         e.start, e.end,
                     )
                 idx = op_node(op.name, [made[id(a)] for a in e.args], e, s0, s1)
@@ -463,11 +466,13 @@ class Result:
 
 
 def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings,
-            cancel: CancelToken | None = None) -> list[Array]:
-    values: list[Array] = []
-    total = 0
+            cancel: CancelToken | None = None, known: Sequence[Array] = ()) -> list[Array]:
+    """Every node's value, in order. `known`: the values of the graph's first nodes, already
+    computed (a gradient graph extends the graph it was built from), which are not recomputed."""
+    values: list[Array] = list(known)
+    total = sum(int(v.size) for v in values)
     with np.errstate(all="ignore"):  # overflow and NaN flow through as IEEE values
-        for node in graph.nodes:
+        for node in graph.nodes[len(values):]:
             if cancel is not None and node.index % 64 == 0:
                 cancel.raise_if_cancelled()
             if node.kind == "input":
@@ -672,7 +677,7 @@ def forward_mode(graph: Graph, values: Sequence[Array], wrt: str | None,
             # source that depends on some input), so that both modes show the same numbers.
             for k, a in enumerate(node.args):
                 if out.ndim == 0 and args[k].ndim == 0 and graph.nodes[a].requires_grad:
-                    unit: list[Array | None] = [None] * op.arity
+                    unit: list[Array | None] = [None] * len(node.args)
                     unit[k] = np.ones(())
                     local[node.in_edges[k]] = float(op.jvp(unit, args, out))
             total: Array | None = None
@@ -680,7 +685,7 @@ def forward_mode(graph: Graph, values: Sequence[Array], wrt: str | None,
                 ta = tangents[a]
                 if ta is None:
                     continue
-                only: list[Array | None] = [None] * op.arity
+                only: list[Array | None] = [None] * len(node.args)
                 only[k] = ta
                 part = np.asarray(np.broadcast_to(op.jvp(only, args, out), out.shape),
                                   dtype=np.float64)

@@ -11,7 +11,7 @@ it follows the first derivatives' PyTorch conventions, whose own derivative is 0
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -29,7 +29,13 @@ def _labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(shape)]
 
 
-def hessian(a: Analysis) -> dict[str, Any]:
+class SecondDerivatives(TypedDict):
+    inputs: list[str]  # the inputs, in order of first use
+    labels: list[str]  # one per row and column: x, or W[0,1]
+    matrix: Array  # H[i][j] = d^2 f / d v_i d v_j
+
+
+def hessian(a: Analysis) -> SecondDerivatives:
     """{"inputs", "labels", "matrix"}: H[i][j] = d^2 f / d v_i d v_j over the input numbers v
     (inputs in order of first use, tensors flattened in C order).
 
@@ -51,8 +57,9 @@ def hessian(a: Analysis) -> dict[str, Any]:
             "shape", f"the Hessian is for a scalar output, and this one has shape "
             f"{fmt_shape(out.shape)}: take sum(...) or mean(...) of it", *whole,
         )
+    # The gradient graph begins with the analysed graph's nodes: only its new nodes are computed.
     graph, grads = gradient_graph(a.program, a.request.values, settings)
-    values = forward(graph, inputs, settings, a.cancel)
+    values = forward(graph, inputs, settings, a.cancel, known=a.values)
     columns = []
     for name in names:
         for j in range(inputs[name].size):
@@ -60,7 +67,7 @@ def hessian(a: Analysis) -> dict[str, Any]:
             columns.append(_column(graph, values, grads, names, inputs, name, j))
     matrix = np.array(columns, dtype=np.float64).T if columns else np.zeros((0, 0))
     labels = [label for n in names for label in _labels(n, inputs[n].shape)]
-    return {"inputs": names, "labels": labels, "matrix": matrix}
+    return SecondDerivatives(inputs=names, labels=labels, matrix=matrix)
 
 
 def _column(graph: Graph, values: list[Array], grads: Mapping[str, int], names: list[str],

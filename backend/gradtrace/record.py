@@ -27,7 +27,7 @@ import orjson
 
 from .analysis import Analysis
 from .check import check_forward, check_reverse
-from .codec import encode, encode_number
+from .codec import encode, encode_matrix, encode_number
 from .engine import Graph, Node, Result, Tangents
 from .errors import GradtraceError
 from .hessian import hessian as second_derivatives
@@ -185,7 +185,7 @@ def _add_jacobians(graph: Graph, res: Result, edges: list[EdgeOut], max_entries:
             target = graph.nodes[e.target]
             assert target.op is not None
             args = [res.values[a] for a in target.args]
-            rec["jacobian"] = encode(edge_jacobian(REGISTRY[target.op], args, dst, e.arg))
+            rec["jacobian"] = encode_matrix(edge_jacobian(REGISTRY[target.op], args, dst, e.arg))
 
 
 def _first_nonfinite(graph: Graph, arrays: list[Array | None], order: list[Node],
@@ -351,6 +351,6 @@ def _check(a: Analysis) -> Check:
 
 def _hessian(a: Analysis) -> Hessian:
     h = second_derivatives(a)
-    return Hessian(inputs=h["inputs"], labels=h["labels"], matrix=encode(h["matrix"]),
+    return Hessian(inputs=h["inputs"], labels=h["labels"], matrix=encode_matrix(h["matrix"]),
                    symmetric=is_symmetric(h["matrix"]))
 

@@ -1,4 +1,4 @@
-"""The schema, written once: every request and every record the API answers, as pydantic models.
+"""The schema, written once: every request and every record the API answers, read by pydantic.
 
 These are the single definition of the record: record.py builds it as these types (mypy checks
 each dict it writes against them), FastAPI writes `openapi.json` from them through pydantic, and

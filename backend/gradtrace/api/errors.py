@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from ..cancel import Cancelled
 from ..errors import GradtraceError
 from ..standalone import StandaloneUnavailable
 from .middleware import security_headers
@@ -56,6 +57,12 @@ def install(app: FastAPI) -> None:
         # exc names server paths: not for the client
         return error_response(503, "unavailable", "this server has no standalone viewer built "
                               "(npm run build in frontend/)")
+
+    @app.exception_handler(Cancelled)
+    async def cancelled(request: Request, exc: Cancelled) -> JSONResponse:
+        # Work stopped while someone still waited for it: say so, and that a retry may succeed.
+        return error_response(503, "cancelled", "the work for this request was stopped; try "
+                              "again", headers={"Retry-After": "1"})
 
     @app.exception_handler(RecursionError)
     async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:

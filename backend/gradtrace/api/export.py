@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from .. import record as records
+from ..cancel import CancelToken
 from ..layout import LayoutCache
 from ..settings import Settings
 from ..standalone import standalone_html
@@ -17,9 +18,10 @@ from .routes import ERRORS, analyse_query
 router = APIRouter(prefix="/api")
 
 
-def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: LayoutCache) -> str:
+def _standalone(query: list[tuple[str, str]], settings: Settings, layouts: LayoutCache,
+                cancel: CancelToken) -> str:
     # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
-    state, a = analyse_query(query, settings)
+    state, a = analyse_query(query, settings, cancel)
     record = records.build(a)
     return standalone_html(record, layouts.get(a.graph, settings), state.step, state.theme,
                            settings)
@@ -33,8 +35,9 @@ async def get_standalone(request: Request) -> Response:
     through offline: `?expr=...&x=-2&step=b3&theme=light`, the same query as the page (with
     `mode=forward&wrt=x`, forward mode)."""
     s = request.app.state
+    token = CancelToken()
     page = await s.runner.run(_standalone, list(request.query_params.multi_items()),
-                              s.settings, s.layouts)
+                              s.settings, s.layouts, token, cancel=token)
     return Response(page, media_type="text/html; charset=utf-8", headers={
         "content-disposition": 'attachment; filename="gradtrace.html"',
         "cache-control": "no-store",

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from .. import __version__
 from .. import record as records
 from ..analysis import Analysis, analyse, compile_graph, request
+from ..cancel import CancelToken
 from ..codegen import MEDIA_TYPE, Lang, filename, generate_code
 from ..layout import LayoutCache
 from ..render import Format, convert, render_svg
@@ -64,7 +65,8 @@ async def presets() -> list[dict[str, Any]]:
     return _presets()
 
 
-def _trace_body(body: TraceRequest, settings: Settings, cache: BodyCache) -> bytes:
+def _trace_body(body: TraceRequest, settings: Settings, cache: BodyCache,
+                cancel: CancelToken | None = None) -> bytes:
     if body.mode == "reverse" and not body.check and not body.hessian:
         # wrt and tangent do not change a reverse-mode record: the key of old.
         key = request_key(body.expr, body.values, body.seed)
@@ -79,7 +81,7 @@ def _trace_body(body: TraceRequest, settings: Settings, cache: BodyCache) -> byt
     if cached is not None:
         return cached
     # The record is JSON-ready as built (non-finite numbers are strings): no second validation.
-    data = records.to_json(records.build(analyse(body, settings)))
+    data = records.to_json(records.build(analyse(body, settings, cancel)))
     cache.put(key, data)
     return data
 
@@ -89,7 +91,9 @@ async def post_trace(body: TraceRequest, request: Request) -> Response:
     """Forward values and backward steps of `expr` at `values`, with output gradient `seed`; or,
     with `mode: "forward"`, the forward-mode tangents along input `wrt` in direction `tangent`."""
     settings, runner, _ = _state(request)
-    data = await runner.run(_trace_body, body, settings, request.app.state.traces)
+    token = CancelToken()
+    data = await runner.run(_trace_body, body, settings, request.app.state.traces, token,
+                            cancel=token)
     return Response(data, media_type="application/json")
 
 
@@ -107,16 +111,17 @@ async def post_layout(body: LayoutRequest, request: Request) -> JSONResponse:
 MEDIA = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
 
 
-def analyse_query(query: list[tuple[str, str]], settings: Settings) -> tuple[ViewState, Analysis]:
+def analyse_query(query: list[tuple[str, str]], settings: Settings,
+                  cancel: CancelToken | None = None) -> tuple[ViewState, Analysis]:
     """The view a page's query describes, analysed once (forward mode with `mode=forward`)."""
     state = from_query(query)
     req = request(state.expr, state.values, state.seed, state.mode, state.wrt, state.tangent)
-    return state, analyse(req, settings)
+    return state, analyse(req, settings, cancel)
 
 
 def _picture(query: list[tuple[str, str]], fmt: Format, settings: Settings,
-             layouts: LayoutCache) -> bytes:
-    state, a = analyse_query(query, settings)
+             layouts: LayoutCache, cancel: CancelToken) -> bytes:
+    state, a = analyse_query(query, settings, cancel)
     record = records.build(a)
     layout = layouts.get(a.graph, settings)
     return convert(render_svg(record, layout, state.step, state.theme), fmt, state.scale,
@@ -130,15 +135,17 @@ async def get_picture(fmt: Format, request: Request) -> Response:
 
     Inputs are one parameter each (JSON values); `v.<name>` escapes a name that is reserved."""
     settings, runner, layouts = _state(request)
+    token = CancelToken()
     data = await runner.run(_picture, list(request.query_params.multi_items()), fmt, settings,
-                            layouts)
+                            layouts, token, cancel=token)
     return Response(data, media_type=MEDIA[fmt],
                     headers={"content-disposition": f'inline; filename="gradtrace.{fmt}"'})
 
 
-def _code(query: list[tuple[str, str]], lang: Lang, settings: Settings) -> str:
+def _code(query: list[tuple[str, str]], lang: Lang, settings: Settings,
+          cancel: CancelToken) -> str:
     # `lang` is this route's own parameter: an input called lang is given as `v.lang`.
-    _, a = analyse_query([(k, v) for k, v in query if k != "lang"], settings)
+    _, a = analyse_query([(k, v) for k, v in query if k != "lang"], settings, cancel)
     return generate_code(a, lang)
 
 
@@ -151,6 +158,8 @@ async def get_code(request: Request, lang: Lang = "numpy") -> Response:
     view's `mode=forward&wrt=x` (and `tangent`): the tangents by hand, or PyTorch's dual numbers,
     printing the output's derivative along the direction."""
     settings, runner, _ = _state(request)
-    text = await runner.run(_code, list(request.query_params.multi_items()), lang, settings)
+    token = CancelToken()
+    text = await runner.run(_code, list(request.query_params.multi_items()), lang, settings,
+                            token, cancel=token)
     return Response(text, media_type=MEDIA_TYPE, headers={
         "content-disposition": f'inline; filename="{filename(lang)}"'})

@@ -14,6 +14,8 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
+from ..cancel import CancelToken
+
 T = TypeVar("T")
 
 
@@ -27,11 +29,20 @@ class Runner:
         self.capacity = threads + queue_limit
         self.in_flight = 0
 
-    async def run(self, fn: Callable[..., T], *args: object) -> T:
+    async def run(self, fn: Callable[..., T], *args: object,
+                  cancel: CancelToken | None = None) -> T:
+        """`fn(*args)` in a worker thread. If the awaiting task is cancelled, `cancel` is set:
+        the work stops at its next check (`Cancelled`, in the thread), and the task does not wait
+        for it."""
         if self.in_flight >= self.capacity:
             raise Overloaded()
         self.in_flight += 1  # only touched on the event loop thread: no lock needed
         try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter,
+                                                  abandon_on_cancel=cancel is not None)
+        except anyio.get_cancelled_exc_class():
+            if cancel is not None:
+                cancel.cancel()
+            raise
         finally:
             self.in_flight -= 1

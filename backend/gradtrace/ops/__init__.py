@@ -29,6 +29,7 @@ from .core import (
     catalogue,
     composite,
     fmt_shape,
+    gradient_nodes,
     no_gradient,
     register,
     unbroadcast,
@@ -44,6 +45,7 @@ CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}
 __all__ = [
     "BINARY_OPERATORS", "CONSTANTS", "FUNCTIONS", "GATE_TEXT", "OUT_SLOT", "REGISTRY", "SLOT",
     "Array", "Attr", "Builder", "CodeArgs", "Op", "OpCode", "Rule", "Shape", "ShapeError",
-    "Spellings", "catalogue", "composite", "fmt_shape", "no_gradient", "register",
+    "Spellings", "catalogue", "composite", "fmt_shape", "gradient_nodes", "no_gradient",
+    "register",
     "unbroadcast", "vjp_tex",
 ]

@@ -46,6 +46,8 @@ backward passes the gradient to both; here the JVP is the transpose of the VJP (
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -160,8 +162,9 @@ def no_gradient(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequen
 @dataclass(frozen=True)
 class Spellings:
     """The op's names in the notations users paste, each fully qualified as its library's own
-    documentation writes it (`numpy.maximum`, `torch.nn.functional.relu`, `tf.math.exp`, `\\exp`);
-    the surface syntaxes read aliases (`np.`, `F.`) against these."""
+    documentation writes it (`numpy.maximum`, `torch.nn.functional.relu`, `tf.math.exp`, `\\exp`),
+    for the surface syntaxes to read pasted code by (with aliases: `np.`, `F.`); exported with the
+    rest of the entry in `catalogue()`."""
 
     numpy: tuple[str, ...] = ()
     torch: tuple[str, ...] = ()
@@ -182,7 +185,7 @@ class Attr:
 @dataclass(frozen=True)
 class Op:
     name: str
-    arity: int  # operands; with `max_arity`, the least number
+    arity: int  # operands; with `max_arity`, the fewest it takes
     symbol: str  # drawn in the node
     shape: Callable[[Sequence[Shape]], Shape]
     forward: Callable[..., Array]
@@ -207,8 +210,10 @@ class Op:
     # only gradient graphs use do not yet, and the generator refuses their graphs with a 4xx.
     code: OpCode | None = None
     spellings: Spellings = Spellings()
+    # Static attributes, for ops that will take them (an axis, a stride): the parser does not read
+    # keyword arguments yet, so no entry declares any today.
     attrs: tuple[Attr, ...] = ()
-    max_arity: int | None = None  # None: exactly `arity` operands
+    max_arity: int | None = None  # the most operands it takes (None: exactly `arity`)
     # How the language writes it as an operator (`+`; `-` for neg), if it does; `named`: whether
     # it is also called by its name (`pow(a, b)`, `matmul(a, b)`; not `add(a, b)`).
     operator: str | None = None
@@ -333,7 +338,7 @@ def catalogue() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Composites: an op made of others. Its forward, VJP and JVP run the composition on a small tape
 # of arrays with the parts' own rules (the chain rule, as the engine applies it to a graph); its
-# rule re-emits the composition into the gradient graph and applies the parts' rules there.
+# rule applies the parts' rules to the composition inside the gradient graph (below).
 
 
 class Tape:
@@ -364,9 +369,12 @@ class _ShapeTape:
 
     def __init__(self, shapes: Sequence[Shape]) -> None:
         self.shapes: list[Shape] = list(shapes)
+        self.steps: list[tuple[str, list[Shape]]] = []  # (op, operand shapes)
 
     def op(self, name: str, *args: int) -> int:
-        self.shapes.append(REGISTRY[name].shape([self.shapes[a] for a in args]))
+        operands = [self.shapes[a] for a in args]
+        self.shapes.append(REGISTRY[name].shape(operands))
+        self.steps.append((name, operands))
         return len(self.shapes) - 1
 
     def const(self, value: float) -> int:
@@ -415,54 +423,132 @@ def _composite_jvp(arity: int, compose: Compose) -> Jvp:
     return jvp
 
 
-# A handle of the symbolic tape below: far above any node index, so it cannot be mistaken for
-# one (and a rule passes handles on without looking into them).
-_LOCAL = 1 << 48
+# ---------------------------------------------------------------------------------------------
+# The backward pass as graph nodes: `grad(f, x)` in the engine, and a composite's rule here.
+
+
+def _needs_sum(b: Builder, part: int, operand: int) -> bool:
+    got, want = b.shape(part), b.shape(operand)
+    return got is None or want is None or got != want
+
+
+def gradient_nodes(b: Builder, f: int, xs: Sequence[int], args_of: Callable[[int], Sequence[int]],
+                   op_of: Callable[[int], str | None], seed: int) -> list[int | None]:
+    """The node of d f / d x for each x in `xs` (None where f does not depend on x), emitted
+    through `b`: PyTorch's `create_graph=True`. `args_of` and `op_of` read the graph (handles in
+    a topological order); `seed` is the node of d f / d f.
+
+    From the seed at `f`, every node on a path from some x to f, in reverse order, sums what its
+    uses sent back (the copy gate, an `add` node), then asks its op's rule for each operand's
+    part; where the forward broadcast an operand, its part is summed back (`sum_to`) unless the
+    shapes are known to be equal. Indicator ops (masks) are not differentiable: as PyTorch's
+    comparisons, so relu'' = abs'' = 0 everywhere, at the kink too, and max/min'' likewise."""
+    # The nodes f depends on, and among them those that depend on some x: only they get adjoints.
+    ancestors: set[int] = set()
+    stack = [f]
+    while stack:
+        n = stack.pop()
+        if n in ancestors:
+            continue
+        ancestors.add(n)
+        stack.extend(args_of(n))
+    targets = set(xs)
+    on_path: set[int] = set()
+    for n in sorted(ancestors):
+        name = op_of(n)
+        differentiable = name is None or REGISTRY[name].differentiable
+        if n in targets or (differentiable and any(a in on_path for a in args_of(n))):
+            on_path.add(n)
+    parts: dict[int, list[int]] = {f: [seed]} if f in on_path else {}
+    adjoint: dict[int, int] = {}
+    for n in sorted(on_path, reverse=True):
+        sent = parts.get(n)
+        if not sent:
+            continue
+        g = sent[0]
+        for p in sent[1:]:
+            g = b.op("add", g, p)  # the copy gate sums
+        adjoint[n] = g
+        name = op_of(n)
+        if name is None:
+            continue
+        op = REGISTRY[name]
+        args = args_of(n)
+        needs = [a in on_path for a in args]
+        for a, need, d in zip(args, needs, op.rule(b, g, args, n, needs), strict=True):
+            if not need or d is None:
+                continue
+            if op.elementwise and _needs_sum(b, d, a):
+                d = b.op("sum_to", d, a)
+            parts.setdefault(a, []).append(d)
+    return [adjoint.get(x) for x in xs]
+
+
+# Each composite rule numbers its own symbolic handles from a base of its own, far above any node
+# index, so that a composite made of composites never reads another's handles as its own.
+_SPAN = 1 << 32
+_bases = itertools.count(1)
 
 
 class _Lazy:
     """The composition inside a gradient graph, emitted only as far as the rules need it.
 
-    `compose` runs symbolically first (local handles, nothing emitted); the composite's own node
-    stands for its output, and an intermediate becomes a node only when a part's rule uses its
-    value (a product's rule needs its operands, not itself), so no unused node is drawn."""
+    `compose` runs symbolically first (handles of this instance's own range, nothing emitted);
+    the composite's own node stands for its output, and an intermediate becomes a node only when
+    a part's rule uses its value (a product's rule needs its operands, not itself), so no unused
+    node is drawn. Handles outside the range are the outer builder's, passed through."""
 
     def __init__(self, b: Builder) -> None:
         self.b = b
+        self.base = next(_bases) * _SPAN
         self.steps: list[tuple[str, tuple[int, ...]]] = []
         self.real: dict[int, int] = {}
         self._shapes: dict[int, Shape | None] = {}
 
+    def mine(self, node: int) -> bool:
+        return self.base <= node < self.base + _SPAN
+
     def op(self, name: str, *args: int) -> int:
         self.steps.append((name, args))
-        return _LOCAL + len(self.steps) - 1
+        return self.base + len(self.steps) - 1
 
     def const(self, value: float) -> int:
         return self.b.const(value)
 
+    def args_of(self, node: int) -> Sequence[int]:
+        return self.steps[node - self.base][1] if self.mine(node) else ()
+
+    def op_of(self, node: int) -> str | None:
+        return self.steps[node - self.base][0] if self.mine(node) else None
+
     def shape(self, node: int) -> Shape | None:
-        if node < _LOCAL:
+        if not self.mine(node):
             return self.b.shape(node)
         if node not in self._shapes:
-            name, args = self.steps[node - _LOCAL]
+            name, args = self.steps[node - self.base]
             shapes = [self.shape(a) for a in args]
             known = [s for s in shapes if s is not None]
-            self._shapes[node] = (REGISTRY[name].shape(known) if len(known) == len(shapes)
-                                  else None)
+            shape: Shape | None = None
+            if len(known) == len(shapes):
+                # A mismatch is reported with its span by the forward pass; here it is unknown.
+                with contextlib.suppress(ShapeError, ValueError):
+                    shape = REGISTRY[name].shape(known)
+            self._shapes[node] = shape
         return self._shapes[node]
 
     def emit(self, node: int) -> int:
         """The graph node of a handle, emitting the intermediates it needs on first use."""
-        if node < _LOCAL:
+        if not self.mine(node):
             return node
         if node not in self.real:
-            name, args = self.steps[node - _LOCAL]
+            name, args = self.steps[node - self.base]
             self.real[node] = self.b.op(name, *(self.emit(a) for a in args))
         return self.real[node]
 
 
 class _Emitting:
-    """The builder the parts' rules write with: local handles become nodes as they are used."""
+    """The builder the parts' rules write with: this composite's handles become nodes as they
+    are used."""
 
     def __init__(self, lazy: _Lazy) -> None:
         self.lazy = lazy
@@ -478,60 +564,82 @@ class _Emitting:
 
 
 def _composite_rule(compose: Compose) -> Rule:
+    """The parts' rules applied to the composition, as `grad` applies them to a graph."""
+
     def rule(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
              ) -> Sequence[int | None]:
         lazy = _Lazy(b)
         top = compose(lazy, args)
-        if top >= _LOCAL:
+        if lazy.mine(top):
             lazy.real[top] = out  # the composite's own node is its output
-        writer = _Emitting(lazy)
-        # Only what depends on an operand that wants a gradient gets one (constants do not).
-        depends = {a for a, need in zip(args, needs, strict=True) if need}
-        for k, (name, operands) in enumerate(lazy.steps):
-            if REGISTRY[name].differentiable and any(a in depends for a in operands):
-                depends.add(_LOCAL + k)
-        sent: dict[int, list[int]] = {top: [g]}
-        for k in range(len(lazy.steps) - 1, -1, -1):
-            handle = _LOCAL + k
-            name, operands = lazy.steps[k]
-            parts = sent.get(handle)
-            if not parts or handle not in depends:
-                continue
-            up = parts[0]
-            for p in parts[1:]:
-                up = b.op("add", up, p)
-            op = REGISTRY[name]
-            wants = [a in depends for a in operands]
-            downs = op.rule(writer, up, operands, handle, wants)
-            for a, want, d in zip(operands, wants, downs, strict=True):
-                if not want or d is None:
-                    continue
-                d = lazy.emit(d)
-                shapes = writer.shape(d), writer.shape(a)
-                if op.elementwise and (None in shapes or shapes[0] != shapes[1]):
-                    d = writer.op("sum_to", d, a)
-                sent.setdefault(a, []).append(d)
+        wanted = list(dict.fromkeys(a for a, need in zip(args, needs, strict=True) if need))
+        found = gradient_nodes(_Emitting(lazy), top, wanted, lazy.args_of, lazy.op_of, g)
+        parts = {a: None if d is None else lazy.emit(d)
+                 for a, d in zip(wanted, found, strict=True)}
+        # An operand given twice (f(x, x)) gets its whole part once: the engine adds the parts.
         result: list[int | None] = []
         for a, need in zip(args, needs, strict=True):
-            parts = sent.get(a) if need else None
-            if not parts:
-                result.append(None)
-                continue
-            acc = parts[0]
-            for p in parts[1:]:
-                acc = b.op("add", acc, p)
-            result.append(acc)
+            result.append(parts.pop(a, None) if need else None)
         return result
 
     return rule
+
+
+class _Parts:
+    """A `Builder` that only notes which ops a composition is made of."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def op(self, name: str, *args: int) -> int:
+        self.names.append(name)
+        return -len(self.names)
+
+    def const(self, value: float) -> int:
+        return 0
+
+    def shape(self, node: int) -> Shape | None:
+        return None
+
+
+def _composite_kink(arity: int, compose: Compose) -> Callable[[Sequence[Array]], Array]:
+    """The parts' kink margins, one after the other: the numeric check sees a step cross any."""
+
+    def kink(args: Sequence[Array]) -> Array:
+        tape = Tape(args)
+        compose(tape, range(arity))
+        margins = [np.ravel(k([tape.values[a] for a in operands]))
+                   for name, operands, _ in tape.steps
+                   if (k := REGISTRY[name].kink) is not None]
+        return np.concatenate(margins) if margins else np.zeros(0)
+
+    return kink
+
+
+def _composite_cost(arity: int, compose: Compose) -> Callable[[Sequence[Shape]], tuple[int, int]]:
+    """The parts' costs: multiply-adds added up, the largest scratch."""
+
+    def cost(shapes: Sequence[Shape]) -> tuple[int, int]:
+        tape = _ShapeTape(shapes)
+        compose(tape, range(arity))
+        macs = scratch = 0
+        for name, operands in tape.steps:
+            part = REGISTRY[name].cost
+            if part is not None:
+                m, s = part(operands)
+                macs, scratch = macs + m, max(scratch, s)
+        return macs, scratch
+
+    return cost
 
 
 def composite(name: str, arity: int, symbol: str, compose: Compose, *,
               tex: Callable[[Syms], str], local_tex: tuple[Callable[[Syms], str], ...],
               vjp: Vjp | None = None, jvp: Jvp | None = None, **entry: Any) -> Op:
     """The entry of an op that is a composition of registered ops. Forward, shape, VJP, JVP and
-    rule follow from `compose`; `vjp`/`jvp` may replace the derived ones with a fused form where
-    the composition would lose precision. The rest (`code`, `spellings`, `gate`, ...) as `Op`."""
+    rule follow from `compose`, and so do its kinks, its cost and whether it is elementwise (if
+    all its parts are); `vjp`/`jvp` may replace the derived ones with a fused form where the
+    composition would lose precision. The rest (`code`, `spellings`, `gate`, ...) as `Op`."""
 
     def forward(*operands: Array) -> Array:
         tape = Tape(operands)
@@ -541,6 +649,14 @@ def composite(name: str, arity: int, symbol: str, compose: Compose, *,
         tape = _ShapeTape(shapes)
         return tape.shapes[compose(tape, range(arity))]
 
+    parts = _Parts()
+    compose(parts, range(arity))
+    made_of = [REGISTRY[n] for n in parts.names]
+    entry.setdefault("elementwise", all(p.elementwise for p in made_of))
+    if any(p.kink is not None for p in made_of):
+        entry.setdefault("kink", _composite_kink(arity, compose))
+    if any(p.cost is not None for p in made_of):
+        entry.setdefault("cost", _composite_cost(arity, compose))
     return Op(name, arity, symbol, shape, forward, vjp or _composite_vjp(arity, compose),
               jvp=jvp or _composite_jvp(arity, compose), rule=_composite_rule(compose),
               tex=tex, local_tex=local_tex, compose=compose, **entry)
