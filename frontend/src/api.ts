@@ -1,7 +1,7 @@
 // The HTTP client for the gradtrace API: types of its answers, the non-finite codec, errors.
 //
-// The record's types are not written here: they are generated from the backend's pydantic models
-// (backend → openapi.json → src/generated/api-types.ts, by scripts/generate.py). This module only
+// The record's types are not written here: they are generated from the backend's schema
+// (backend/gradtrace/schema.py → openapi.json → src/generated/api-types.ts, by scripts/generate.py). This module only
 // names them, and says what decoding does to them: on the wire a number may be one of the strings
 // "Infinity", "-Infinity", "NaN"; after `decodeTrace` every number is a JS number (`Decoded`).
 
@@ -63,10 +63,6 @@ export type Mode = Schemas["TraceResponse"]["mode"];
 export interface ForwardRequest {
   wrt: string;
   tangent?: Tensor | null;
-}
-
-export function isForward(trace: Pick<Trace, "mode">): boolean {
-  return trace.mode === "forward";
 }
 
 // A layout is the server's (LayoutResponse) or one drawn in the browser (layout-fallback.ts),

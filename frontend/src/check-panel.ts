@@ -76,10 +76,10 @@ export class CheckPanel extends TogglePanel {
   }
 
   /** Show the check of `trace` (or why there is none). */
-  show(trace: Trace | null): void {
+  show(trace: Trace | null, idle: string | null = null): void {
     // The record holds the check, or why it could not be made.
     const check = made(trace?.check);
-    if (!this.begin(check, unavailableMessage(trace?.check)) || !check) return;
+    if (!this.begin(check, unavailableMessage(trace?.check), idle) || !check) return;
     htmlEl("p", { class: `check-summary ${check.passed ? "ok" : "bad"}`, "data-testid": "check-summary" }, this.body, checkSummary(check));
     const table = htmlEl("table", { class: "check-table", "data-testid": "check-table" }, this.body);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));

@@ -46,10 +46,10 @@ export class HessianPanel extends TogglePanel {
   }
 
   /** Show the Hessian of `trace` (or why there is none). */
-  show(trace: Trace | null): void {
+  show(trace: Trace | null, idle: string | null = null): void {
     // The record holds the Hessian, or why it could not be made.
     const h = made(trace?.hessian);
-    if (!this.begin(h, unavailableMessage(trace?.hessian)) || !h) return;
+    if (!this.begin(h, unavailableMessage(trace?.hessian), idle) || !h) return;
     const wrap = htmlEl("div", { class: "hessian-scroll" }, this.body);
     const table = htmlEl("table", { class: "check-table hessian-table", "data-testid": "hessian-table" }, wrap);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));

@@ -16,13 +16,13 @@ import { Stage, startStep } from "./stage";
 import { inputNamesOf } from "./steps";
 import { followUrl, queryOf, stateFromUrl, Store, urlState, type ViewState } from "./store";
 import { htmlEl, setText } from "./svg";
-import { applyTheme, isTheme, savedTheme, themeSelect } from "./theme";
+import { applyTheme, DEFAULT_THEME, isTheme, savedTheme, themeSelect } from "./theme";
 import { decodeQuery, stepSpec } from "./url-state";
 import { ValuesPanel } from "./values-panel";
 
 const embed = document.body.classList.contains("embed");
 const url = decodeQuery(location.search || location.hash);
-const store = new Store(stateFromUrl(url, savedTheme() ?? "light"));
+const store = new Store(stateFromUrl(url, savedTheme() ?? DEFAULT_THEME));
 const state = (): Readonly<ViewState> => store.state;
 for (const part of state().hide) document.body.classList.add(`hide-${part.replace(/[^a-z-]/gi, "")}`);
 applyTheme(state().theme, !isTheme(url.theme));
@@ -107,7 +107,6 @@ function follow(s: Readonly<ViewState>, changed: ReadonlySet<keyof ViewState> | 
     stage.fit();
   }
   if (has("expr") && exprInput.value !== s.expr) exprInput.value = s.expr;
-  if (has("values")) valuesPanel.sync();
   if (has("mode")) {
     modeSelect.value = s.mode;
     wrtLabel.hidden = s.mode !== "forward";
@@ -199,6 +198,9 @@ function onError(err: ApiError): void {
   apiError = err.message;
   showProblems();
   codePanel.refresh(); // the code panel says what is wrong too
+  // No answer is on its way any more: a panel that waited for one says why.
+  checkPanel.show(null, "nothing to check until the expression is fixed");
+  hessianPanel.show(null, "nothing to compute until the expression is fixed");
 }
 
 /** No expression: nothing is wrong, nothing to draw; say what to do. */
@@ -209,6 +211,8 @@ function onEmpty(): void {
   showProblems();
   setText(layoutNote, "");
   warnings.replaceChildren();
+  checkPanel.show(null, "type an expression to check its gradients");
+  hessianPanel.show(null, "type an expression to see its second derivatives");
   store.update({ step: undefined, inputs: [] });
 }
 

@@ -41,7 +41,6 @@ export class Session {
   trace: Trace | null = null;
   layout: Layout | null = null;
   structure: string | null = null;
-  // The view's state (`store`): what to trace is read from it at each request.
   private layouts = new Map<string, { layout: Layout; fallback: boolean }>();
   private busy = false;
   private dirty = false;
@@ -50,7 +49,7 @@ export class Session {
   /** The expression is empty: there is nothing to trace, and nothing is wrong. */
   onEmpty: () => void = () => {};
 
-  /** `store` may also be bare values (a state of its own around them: the unit tests). */
+  /** What to trace is read from `store` (the view's state) at each request. */
   constructor(
     readonly store: Store,
     private readonly api: Api = { trace: fetchTrace, layout: fetchLayout },

@@ -3,7 +3,7 @@
 // autoplay). Modules read it and write to it; they keep no copies. The URL is derived from it
 // (`urlState`, written by `followUrl`), never assembled from anything else.
 
-import type { Mode, Tensor, Values } from "./api";
+import { encodeNumber, type Mode, type Tensor, type Values } from "./api";
 import { isTheme, type Theme } from "./theme";
 import { encodeQuery, type UrlState } from "./url-state";
 
@@ -89,7 +89,10 @@ export function queryOf(s: Readonly<ViewState>): string {
 function same(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+  // Non-finite numbers by the API's spellings (JSON.stringify would write all three as null).
+  const text = (x: unknown): string =>
+    JSON.stringify(x, (_k, v: unknown) => (typeof v === "number" ? encodeNumber(v) : v));
+  return text(a) === text(b);
 }
 
 export class Store {

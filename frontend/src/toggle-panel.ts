@@ -47,8 +47,9 @@ export class TogglePanel {
   }
 
   /** Clear the body and say why there is nothing to show, if so: off, a `problem` (shown), or
-   * no `part` yet (shown as waiting). True when the caller should draw the part. */
-  protected begin(part: unknown, problem: string | null): boolean {
+   * no `part` (`idle` says why, when no answer is on its way; else it is shown as waiting).
+   * True when the caller should draw the part. */
+  protected begin(part: unknown, problem: string | null, idle: string | null = null): boolean {
     this.body.replaceChildren();
     if (!this.on) return false;
     if (problem) {
@@ -56,7 +57,7 @@ export class TogglePanel {
       return false;
     }
     if (!part) {
-      htmlEl("p", { class: "note" }, this.body, this.text.waiting);
+      htmlEl("p", { class: "note" }, this.body, idle ?? this.text.waiting);
       return false;
     }
     return true;

@@ -33,6 +33,10 @@ export class ValuesPanel {
     this.el = htmlEl("section", { class: "panel values", "aria-label": "values" }, parent);
     htmlEl("h2", { class: "panel-title" }, this.el, "Values");
     this.list = htmlEl("div", { class: "values-list" }, this.el);
+    // Values set elsewhere (a preset, the URL, a new shape) show as soon as the store has them.
+    store.subscribe((_next, _prev, changed) => {
+      if (changed.has("values")) this.sync();
+    });
   }
 
   /** Show editors for exactly these names, in this order. */
@@ -57,7 +61,7 @@ export class ValuesPanel {
   }
 
   /** Show what the store holds now, where it changed elsewhere (a preset, the URL). */
-  sync(): void {
+  private sync(): void {
     for (const [name, ed] of this.editors) {
       const t = this.value(name);
       if (t === undefined || t === ed.shown) continue;
@@ -100,8 +104,7 @@ export class ValuesPanel {
       }
       shapeField.classList.remove("invalid");
       const cur = this.value(name) ?? 1;
-      this.store.setValue(name, resize(cur, s, 1));
-      this.rebuild(name);
+      this.store.setValue(name, resize(cur, s, 1)); // sync() rebuilds the editor for the shape
       this.onChange(name);
     });
     if (shape.length === 0) return this.scalarEditor(name, el);

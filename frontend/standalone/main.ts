@@ -13,7 +13,7 @@ import "./standalone.css";
 import { decodeTrace, type Layout, type Trace } from "../src/api";
 import { Stage, startStep } from "../src/stage";
 import { htmlEl } from "../src/svg";
-import { applyTheme, isTheme } from "../src/theme";
+import { applyTheme, DEFAULT_THEME, isTheme } from "../src/theme";
 
 interface Data {
   trace: Trace;
@@ -38,7 +38,7 @@ function start(): void {
     return;
   }
   const trace = decodeTrace(data.trace);
-  applyTheme(isTheme(data.theme) ? data.theme : "light", false);
+  applyTheme(isTheme(data.theme) ? data.theme : DEFAULT_THEME, false);
 
   const header = htmlEl("header", { class: "top" }, app);
   htmlEl("span", { class: "brand" }, header, "gradtrace");

@@ -98,3 +98,22 @@ def test_jacobian_matrix_is_shown_beside_the_vjp(app: Page) -> None:
     assert drawn == np.asarray(jac).T.reshape(-1).tolist()
     # d z_i / d W_jk = [i == j] x_k: row 1 is (0, 0, 1, -1, 0, 0).
     assert jac[1] == [0.0, 0.0, 1.0, -1.0, 0.0, 0.0]
+
+
+def test_the_panels_say_why_they_wait_for_nothing(app: Page) -> None:
+    """Turned on while the expression is broken or empty, the check and Hessian panels say what
+    to do instead of waiting for an answer that is not coming."""
+    open_app(app)
+    box = app.get_by_test_id("expr-input")
+    box.fill("(x + y) *")
+    app.get_by_test_id("error").wait_for(state="visible")
+    app.get_by_test_id("hessian-toggle").click()
+    panel = app.get_by_test_id("hessian-panel")
+    panel.get_by_text("nothing to compute until the expression is fixed").wait_for()
+    box.fill("")
+    app.get_by_test_id("check-toggle").click()
+    app.get_by_test_id("check-panel").get_by_text(
+        "type an expression to check its gradients").wait_for()
+    box.fill("(x + y) * z")
+    app.get_by_test_id("check-table").wait_for()
+    app.get_by_test_id("hessian-table").wait_for()
