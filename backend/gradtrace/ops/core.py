@@ -148,9 +148,9 @@ class Builder(Protocol):
 # whether operand k wants one (the rest may be skipped).
 Rule = Callable[[Builder, int, Sequence[int], int, Sequence[bool]], Sequence[int | None]]
 Vjp = Callable[[Array, Sequence[Array], Array], Sequence[Array]]
+Jvp = Callable[[Sequence[Array | None], Sequence[Array], Array], Array]
 # How a composite writes itself with other ops, in its operands' nodes: returns the output's node.
 Compose = Callable[[Builder, Sequence[int]], int]
-Jvp = Callable[[Sequence[Array | None], Sequence[Array], Array], Array]
 
 
 def no_gradient(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
