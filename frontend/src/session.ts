@@ -4,7 +4,7 @@
 // never queues stale work); layouts fetched only when the structure changes, and cached;
 // unknown names get a default value, written into the store.
 
-import { ApiError, fetchLayout, fetchTrace, type Layout, type Mode, type Tensor, type Trace, type Values } from "./api";
+import { ApiError, fetchLayout, fetchTrace, type Layout, type Trace, type Values } from "./api";
 import { inputNames } from "./expr-syntax";
 import { fallbackLayout } from "./layout-fallback";
 import type { Store } from "./store";
@@ -55,49 +55,6 @@ export class Session {
     private readonly api: Api = { trace: fetchTrace, layout: fetchLayout },
   ) {}
 
-  // What is asked for, as fields: the store's, read and written through.
-  get expr(): string {
-    return this.store.state.expr;
-  }
-  set expr(expr: string) {
-    this.store.update({ expr });
-  }
-  get seed(): Tensor | null {
-    return this.store.state.seed;
-  }
-  set seed(seed: Tensor | null) {
-    this.store.update({ seed });
-  }
-  get mode(): Mode {
-    return this.store.state.mode;
-  }
-  set mode(mode: Mode) {
-    this.store.update({ mode });
-  }
-  get wrt(): string | null {
-    return this.store.state.wrt;
-  }
-  set wrt(wrt: string | null) {
-    this.store.update({ wrt });
-  }
-  get tangent(): Tensor | null {
-    return this.store.state.tangent;
-  }
-  set tangent(tangent: Tensor | null) {
-    this.store.update({ tangent });
-  }
-  get check(): boolean {
-    return this.store.state.check;
-  }
-  set check(check: boolean) {
-    this.store.update({ check });
-  }
-  get hessian(): boolean {
-    return this.store.state.hessian;
-  }
-  set hessian(hessian: boolean) {
-    this.store.update({ hessian });
-  }
 
   /** Ask for a new trace of the current state (coalesced: at most one request in flight). */
   refresh(): Promise<void> {

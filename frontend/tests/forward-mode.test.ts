@@ -196,13 +196,13 @@ describe("the session in forward mode", () => {
       return fwd ? circuitForward() : circuit();
     });
     const s = new Session(storeWith({}), { trace, layout });
-    s.expr = "(x + y) * z";
+    s.store.update({ expr: "(x + y) * z" });
     await s.refresh();
-    s.mode = "forward";
+    s.store.update({ mode: "forward" });
     await s.refresh();
-    s.wrt = "z";
+    s.store.update({ wrt: "z" });
     await s.refresh();
-    s.wrt = "nope";
+    s.store.update({ wrt: "nope" });
     await s.refresh();
     expect(asked).toEqual([null, { wrt: "x", tangent: null }, { wrt: "z", tangent: null }, { wrt: "x", tangent: null }]);
   });
@@ -213,16 +213,16 @@ describe("the session in forward mode", () => {
       return circuit();
     });
     const s = new Session(storeWith({}), { trace, layout });
-    s.expr = "(x + y) * z";
-    s.mode = "forward";
+    s.store.update({ expr: "(x + y) * z" });
+    s.store.update({ mode: "forward" });
     const errors: string[] = [];
     s.onError = (e) => errors.push(e.message);
     await s.refresh();
     expect(errors).toEqual(["this server does not do forward mode yet (mode: Extra inputs are not permitted)"]);
     // A server that ignored the fields and answered in reverse mode is caught too.
     const lax = new Session(storeWith({}), { trace: vi.fn(async () => circuit()), layout });
-    lax.expr = "(x + y) * z";
-    lax.mode = "forward";
+    lax.store.update({ expr: "(x + y) * z" });
+    lax.store.update({ mode: "forward" });
     lax.onError = (e) => errors.push(e.message);
     await lax.refresh();
     expect(errors[1]).toBe("this server does not do forward mode yet");

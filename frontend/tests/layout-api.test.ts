@@ -58,7 +58,7 @@ describe("session", () => {
     });
     const layout = vi.fn(async () => fallbackLayout(circuit()));
     const s = new Session(storeWith({ x: -2 }), { trace, layout });
-    s.expr = "x + k()"; // the parser would see k as a function: the span still names k
+    s.store.update({ expr: "x + k()" }); // the parser would see k as a function: the span still names k
     const got: boolean[] = [];
     s.onResult = (r) => got.push(r.structureChanged);
     await s.refresh();
@@ -73,7 +73,7 @@ describe("session", () => {
       throw new ApiError("internal", "internal error", 0, 0, 500);
     });
     const s = new Session(storeWith({}), { trace, layout });
-    s.expr = "q = x + y; f = q * z";
+    s.store.update({ expr: "q = x + y; f = q * z" });
     const results: { changed: boolean; fallback: boolean }[] = [];
     s.onResult = (r) => results.push({ changed: r.structureChanged, fallback: r.fallback });
     await s.refresh();
@@ -90,7 +90,7 @@ describe("session", () => {
       throw new ApiError("syntax", "expected an operand", 3, 4, 400);
     });
     const s = new Session(storeWith({}), { trace, layout: vi.fn() });
-    s.expr = "(x +";
+    s.store.update({ expr: "(x +" });
     const errors: string[] = [];
     s.onError = (e) => errors.push(e.message);
     const first = s.refresh();

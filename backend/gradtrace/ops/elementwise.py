@@ -99,7 +99,7 @@ register(Op(
 ))
 
 
-def _mul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+def mul_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
     a, b = args
     return g * b, g * a
 
@@ -111,7 +111,7 @@ def _mul_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
 
 
 register(Op(
-    "mul", 2, "×", broadcast_shape("*"), np.multiply, _mul_vjp, jvp=_mul_jvp,
+    "mul", 2, "×", broadcast_shape("*"), np.multiply, mul_vjp, jvp=_mul_jvp,
     rule=lambda b, g, args, out, needs: (b.op("mul", g, args[1]) if needs[0] else None,
                                          b.op("mul", g, args[0]) if needs[1] else None),
     tex=lambda s: f"{s[0]}\\,{s[1]}",

@@ -29,6 +29,7 @@ from .core import (
     total,
     unbroadcast,
 )
+from .elementwise import mul_vjp
 
 
 def _softmax_code(c: CodeArgs) -> str:
@@ -257,11 +258,6 @@ def _dot_shape(shapes: Sequence[Shape]) -> Shape:
     return ()
 
 
-def _dot_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
-    a, b = args
-    return g * b, g * a
-
-
 def _dot_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
     a, b = args
     ta, tb = t
@@ -270,7 +266,8 @@ def _dot_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
 
 
 register(Op(
-    "dot", 2, "·", _dot_shape, lambda a, b: np.asarray(np.dot(a, b)), _dot_vjp, jvp=_dot_jvp,
+    # The VJP of a . b is the product's: g b and g a (g is a number).
+    "dot", 2, "·", _dot_shape, lambda a, b: np.asarray(np.dot(a, b)), mul_vjp, jvp=_dot_jvp,
     tex=lambda s: f"{s[0]} \\cdot {s[1]}",
     local_tex=(lambda s: f"{s[1]}^{{\\top}}", lambda s: f"{s[0]}^{{\\top}}"),
     vjp_tex=(lambda s, z: f"d{s[0]} = d{z}\\,{s[1]}", lambda s, z: f"d{s[1]} = d{z}\\,{s[0]}"),
