@@ -382,3 +382,25 @@ def test_code_errors_are_the_trace_errors(client: TestClient) -> None:
     assert r.json()["error"]["type"] == "request" and "numpy" in r.json()["error"]["message"]
     r = client.get("/api/code?lang=numpy&expr=x&x=%7B%7D")
     assert r.status_code == 400 and r.json()["error"]["type"] == "value"
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    ({"expr": "x + \ud800", "values": {"x": 1}}, "expression"),
+    ({"expr": "x", "values": {"x": 1, "y\ud800": 2}}, "name of a value"),
+    ({"expr": "x * y", "values": {"x": 1, "y": 2}, "mode": "forward", "wrt": "\ud800"}, "wrt"),
+])
+def test_a_lone_surrogate_is_a_400_pointing_at_it(client: TestClient, body: dict[str, Any],
+                                                  where: str) -> None:
+    """JSON can carry "\\ud800"; UTF-8 cannot: refused where it is, never a 500."""
+    data = json.dumps(body)  # ensure_ascii: the surrogate travels as the escape \ud800
+    for path in ("/api/trace", "/api/layout"):
+        if path == "/api/layout" and "wrt" in body:
+            continue
+        sent = data if path == "/api/trace" else json.dumps(
+            {"expr": body["expr"], "values": body["values"]})
+        r = client.post(path, content=sent, headers={"content-type": "application/json"})
+        assert r.status_code == 400, (path, r.text)
+        err = r.json()["error"]
+        assert where in err["message"] and "surrogate" in err["message"]
+        if where == "expression":
+            assert body["expr"][err["start"]:err["end"]] == "\ud800"

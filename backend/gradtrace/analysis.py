@@ -11,6 +11,7 @@ is checked between forward passes and between nodes, and raises `Cancelled`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
@@ -59,9 +60,25 @@ class Analysis:
         return self.values[self.graph.output]
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str, what: str, in_expr: bool = False) -> None:
+    """A lone UTF-16 surrogate (JSON can carry "\\ud800", UTF-8 cannot) is refused with a 400
+    pointing at it, before it can reach any answer (which must be UTF-8)."""
+    bad = _SURROGATES.search(text)
+    if bad is not None:
+        span = (bad.start(), bad.end()) if in_expr else (0, 0)
+        raise GradtraceError("syntax", f"{what} has a character that is not valid Unicode (a "
+                             f"lone surrogate, U+{ord(bad.group()):04X})", *span)
+
+
 def compile_program(expr: str, given: Mapping[str, object], settings: Settings
                     ) -> tuple[Program, Graph]:
     """Parse and build the graph, enforcing the text limits."""
+    _encodable(expr, "the expression", in_expr=True)
+    for name in given:
+        _encodable(name, "the name of a value")
     if len(expr) > settings.max_expr_chars:
         raise GradtraceError(
             "limit", f"the expression is {len(expr):,} characters long, more than the limit of "
@@ -101,6 +118,7 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
                              "'forward'", 0, len(expr))
     program, graph = compile_program(expr, given, settings)
     if req.mode == "forward":
+        _encodable(req.wrt or "", "wrt (the input to differentiate along)")
         check_wrt(graph, req.wrt)
     inputs: dict[str, Array] = {}
     for name, idx in graph.inputs.items():

@@ -20,6 +20,8 @@ log = logging.getLogger("gradtrace")
 
 def error_response(status: int, type: str, message: str, start: int = 0, end: int = 0,
                    headers: dict[str, str] | None = None) -> JSONResponse:
+    # Whatever a message quotes of the request, the answer is UTF-8 (a lone surrogate is "?").
+    message = message.encode("utf-8", "replace").decode("utf-8")
     body = {"error": {"type": type, "message": message, "start": start, "end": end}}
     return JSONResponse(body, status_code=status, headers=headers)
 
