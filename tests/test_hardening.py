@@ -279,14 +279,69 @@ def test_a_picture_too_large_to_draw_is_a_4xx(client: TestClient) -> None:
     assert small.status_code == 200
 
 
-def test_a_layout_that_fell_back_under_load_is_not_kept() -> None:
-    app = create_app(Settings(layout_timeout_s=0.0001))
+def test_a_layout_that_fell_back_is_kept_for_a_while_then_dot_is_tried_again(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """dot out of time (say under load): the stand-in is reused for provisional_layout_s, so a
+    hung dot costs one time-out per structure and period, not one per request."""
+    app = create_app(Settings(layout_timeout_s=0.0001, provisional_layout_s=60))
+    now = [0.0]
     with TestClient(app) as c:
+        app.state.layouts.clock = lambda: now[0]
+
+        def dot_runs() -> int:
+            return sum("instead of dot" in rec.getMessage() for rec in caplog.records)
+
         r = c.post("/api/layout", json={"expr": "(x + y) * z"})
-        assert r.json()["provisional"] is True
+        assert r.json()["provisional"] is True and dot_runs() == 1
         again = c.post("/api/layout", json={"expr": "(x + y) * z"})
-        assert app.state.layouts.misses == 2  # asked again: the stand-in was not cached
-        assert again.json()["provisional"] is True
+        assert again.json() == r.json() and dot_runs() == 1  # no second time-out
+        now[0] = 61.0  # the period is over: dot is asked again
+        c.post("/api/layout", json={"expr": "(x + y) * z"})
+        assert dot_runs() == 2
+
+
+def fake_tools(tmp_path: Any, dot_script: str) -> str:
+    """A PATH with only a `dot` of ours (and no rsvg-convert); the script may count its runs."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    dot = bin_dir / "dot"
+    dot.write_text(f"#!/bin/sh\necho run >> {tmp_path}/dot-runs\n{dot_script}\n")
+    dot.chmod(0o755)
+    return f"{bin_dir}:/usr/bin/env-not-here"
+
+
+@pytest.mark.parametrize("script", [
+    "echo 'this is not json'",  # exits 0, prints garbage
+    "echo '{\"objects\": [{\"name\": \"n0\"}]}'",  # exits 0, JSON that is not a layout
+    "exit 3",  # fails
+])
+def test_a_broken_dot_gives_the_stand_in_layout(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                                 script: str) -> None:
+    monkeypatch.setenv("PATH", fake_tools(tmp_path, script))
+    with TestClient(create_app(Settings())) as c:
+        r = c.post("/api/layout", json={"expr": "(x + y) * z"})
+        assert r.status_code == 200, r.text
+        assert r.json()["engine"] == "layered" and r.json()["provisional"] is True
+
+
+def test_a_hung_dot_costs_one_time_out(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", fake_tools(tmp_path, "exec sleep 5"))
+    with TestClient(create_app(Settings(layout_timeout_s=0.3))) as c:
+        for _ in range(3):
+            assert c.post("/api/layout", json={"expr": "(x + y) * z"}).status_code == 200
+    assert (tmp_path / "dot-runs").read_text().count("run") == 1
+
+
+def test_without_rsvg_convert_png_is_a_json_503_and_svg_still_works(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", fake_tools(tmp_path, "exit 3"))
+    query = "expr=(x%2By)*z&x=-2&y=5&z=-4&step=b1"
+    with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
+        r = c.get(f"/api/picture.png?{query}")
+        assert r.status_code == 503 and r.headers["retry-after"]
+        assert r.json()["error"]["type"] == "unavailable" and "SVG" in r.json()["error"]["message"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert c.get(f"/api/picture.svg?{query}").status_code == 200
 
 
 def test_standalone_without_a_built_viewer_is_a_clear_503(tmp_path: Any) -> None:

@@ -27,6 +27,8 @@ import json
 import logging
 import math
 import subprocess
+import time
+from collections.abc import Callable
 from typing import Any
 
 import graphviz
@@ -87,7 +89,12 @@ def run_dot(source: str, timeout: float) -> dict[str, Any]:
         raise DotFailed(f"dot could not run: {exc}") from None
     if proc.returncode != 0:
         raise DotFailed(f"dot failed: {proc.stderr.decode(errors='replace')[:500]}")
-    data: dict[str, Any] = json.loads(proc.stdout)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        raise DotFailed(f"dot wrote no JSON: {proc.stdout[:200]!r}") from None
+    if not isinstance(data, dict):
+        raise DotFailed("dot wrote JSON that is not a layout")
     return data
 
 
@@ -294,6 +301,14 @@ def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
 
 def dot_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
     data = run_dot(to_dot(graph), settings.layout_timeout_s)
+    try:
+        return _read_dot(graph, data)
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError) as exc:
+        # dot exited 0 but wrote something else than a layout of this graph.
+        raise DotFailed(f"dot's output is not a layout of the graph: {exc!r}"[:300]) from None
+
+
+def _read_dot(graph: Graph, data: dict[str, Any]) -> dict[str, Any]:
     x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
     height = y1
     nodes: dict[str, dict[str, Any]] = {}
@@ -339,10 +354,15 @@ def dot_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
 
 class LayoutCache:
     """Recent layouts by structure key. A provisional layout (dot failed or ran out of time) is
-    not kept, so that the next request tries dot again."""
+    kept for `provisional_s` only: a hung dot then costs one time-out per structure and period,
+    not one per request, and dot is tried again after it."""
 
-    def __init__(self, entries: int) -> None:
-        self.cache: BoundedLRU[dict[str, Any]] = BoundedLRU(max_entries=entries)
+    def __init__(self, entries: int, provisional_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        # (layout, the time it expires: never for dot's own)
+        self.cache: BoundedLRU[tuple[dict[str, Any], float]] = BoundedLRU(max_entries=entries)
+        self.provisional_s = provisional_s
+        self.clock = clock
 
     @property
     def hits(self) -> int:
@@ -355,9 +375,9 @@ class LayoutCache:
     def get(self, graph: Graph, settings: Settings) -> dict[str, Any]:
         key = graph.structure
         cached = self.cache.get(key)
-        if cached is not None:
-            return cached
+        if cached is not None and cached[1] > self.clock():
+            return cached[0]
         result = compute_layout(graph, settings)
-        if not result["provisional"]:
-            self.cache.put(key, result)
+        expires = self.clock() + self.provisional_s if result["provisional"] else math.inf
+        self.cache.put(key, (result, expires))
         return result

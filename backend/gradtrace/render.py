@@ -487,6 +487,10 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     return "\n".join(out)
 
 
+class PictureUnavailable(RuntimeError):
+    """`rsvg-convert` is missing or failed: PNG and PDF cannot be drawn (the SVG still can)."""
+
+
 def convert(svg: str, fmt: Format, scale: float = 1.0, max_pixels: int = 40_000_000,
             timeout: float = 10.0) -> bytes:
     """SVG to PNG or PDF with librsvg's `rsvg-convert` (killed past `timeout`).
@@ -510,6 +514,10 @@ def convert(svg: str, fmt: Format, scale: float = 1.0, max_pixels: int = 40_000_
     except subprocess.TimeoutExpired:
         raise GradtraceError("limit", f"the picture took longer than {timeout:g} s to draw"
                              ) from None
-    if proc.returncode != 0:
-        raise RuntimeError(f"rsvg-convert failed: {proc.stderr.decode(errors='replace')[:300]}")
+    except OSError as exc:
+        raise PictureUnavailable(f"rsvg-convert could not run: {exc}") from None
+    if proc.returncode != 0 or not proc.stdout:
+        raise PictureUnavailable(
+            f"rsvg-convert failed ({proc.returncode}): "
+            f"{proc.stderr.decode(errors='replace')[:300]}")
     return proc.stdout

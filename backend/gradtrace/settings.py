@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # is used straight away: about 1 s of dot on this machine.
     dot_max_work: int = 2_000
     layout_cache_entries: int = 512
+    # A stand-in layout (dot failed or ran out of time) is reused this long before dot is tried
+    # again: a hung dot costs one time-out per structure and period, not one per request.
+    provisional_layout_s: float = 60.0
 
     # Cache of trace responses by (expression, values, seed), bounded by their total size.
     trace_cache_bytes: int = 256 * 1024 * 1024  # entries up to a quarter of it

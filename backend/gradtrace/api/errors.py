@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from ..cancel import Cancelled
 from ..errors import GradtraceError
+from ..render import PictureUnavailable
 from ..standalone import StandaloneUnavailable
 from .middleware import security_headers
 from .runner import Overloaded
@@ -59,6 +60,13 @@ def install(app: FastAPI) -> None:
         # exc names server paths: not for the client
         return error_response(503, "unavailable", "this server has no standalone viewer built "
                               "(npm run build in frontend/)")
+
+    @app.exception_handler(PictureUnavailable)
+    async def no_pictures(request: Request, exc: PictureUnavailable) -> JSONResponse:
+        log.error("%s", exc)  # for the operator; the client is told what still works
+        return error_response(503, "unavailable", "this server cannot draw PNG or PDF pictures "
+                              "right now (its converter failed); the SVG picture still works",
+                              headers={"Retry-After": "30"})
 
     @app.exception_handler(Cancelled)
     async def cancelled(request: Request, exc: Cancelled) -> JSONResponse:
