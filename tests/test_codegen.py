@@ -426,3 +426,27 @@ def test_gradient_graphs(client: TestClient) -> None:
             assert err["type"] == "function" and "grad(" in err["message"], err
         else:
             assert_same(run_inprocess(r.text), trace(expr, used), expr)
+
+
+def test_a_control_character_in_a_comment_leaves_the_file_readable() -> None:
+    """A NUL (or another control character) in the expression's comment is shown escaped in the
+    file's header: the file still compiles and prints the gradient."""
+    expr = "x * 2 # a\x00b\x07c"
+    for lang in LANGS:
+        text = generate(expr, {"x": 3.0}, None, lang)
+        assert "\x00" not in text and "a\\x00b\\x07c" in text
+        compile(text, "gradtrace_generated.py", "exec")
+    assert run_inprocess(generate(expr, {"x": 3.0}, None, "numpy"))["x"] == 2.0
+
+
+@pytest.mark.slow  # a Python subprocess per file
+@pytest.mark.parametrize("lang", LANGS)
+def test_inputs_named_like_module_attributes_give_files_that_run(lang: str) -> None:
+    """`__file__`, `__name__`, `__builtins__` are a module's own names: as inputs they must not
+    break the file that assigns them."""
+    if lang == "pytorch":
+        require_torch()
+    values = {"__file__": 3.0, "__name__": 2.0, "__builtins__": 5.0}
+    got = run_subprocess(generate("__file__ * __name__ + __builtins__", values, None, lang))
+    assert {name: float(v) for name, v in got.items()} == {
+        "__file__": 2.0, "__name__": 3.0, "__builtins__": 1.0}

@@ -350,3 +350,11 @@ def test_standalone_without_a_built_viewer_is_a_clear_503(tmp_path: Any) -> None
     assert r.status_code == 503
     assert r.json()["error"]["type"] == "unavailable"
     assert str(tmp_path) not in r.text  # no server paths in the answer
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_api_docs_cannot_be_framed_by_other_sites(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
