@@ -13,6 +13,21 @@ type Schemas = components["schemas"];
 export type Tensor = number | Tensor[];
 export type Values = Record<string, Tensor>;
 
+/**
+ * Values by input name. A name is whatever a person typed, `constructor` and `__proto__`
+ * included: the object has no prototype for such a name to read or overwrite.
+ */
+export function valuesOf(entries: Iterable<readonly [string, Tensor]> = []): Values {
+  const out = Object.create(null) as Values;
+  for (const [name, v] of entries) out[name] = v;
+  return out;
+}
+
+/** The value of `name`, if `values` has one of its own. */
+export function valueOf(values: Readonly<Values>, name: string): Tensor | undefined {
+  return Object.hasOwn(values, name) ? values[name] : undefined;
+}
+
 /** The spellings of the non-finite numbers on the wire, as the schema gives them. */
 export type NonFinite = Extract<Schemas["EdgeOut"]["local"], string>;
 

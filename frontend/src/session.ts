@@ -4,7 +4,7 @@
 // never queues stale work); layouts fetched only when the structure changes, and cached;
 // unknown names get a default value, written into the store.
 
-import { ApiError, fetchLayout, fetchTrace, type Layout, type Trace, type Values } from "./api";
+import { ApiError, fetchLayout, fetchTrace, valueOf, valuesOf, type Layout, type Tensor, type Trace, type Values } from "./api";
 import { inputNames } from "./expr-syntax";
 import { fallbackLayout } from "./layout-fallback";
 import type { Store } from "./store";
@@ -76,8 +76,10 @@ export class Session {
   private values(expr: string): Values {
     const names = inputNames(expr);
     const have = this.store.state.values;
-    const missing = names.filter((n) => !(n in have));
-    if (missing.length) this.store.update({ values: { ...have, ...Object.fromEntries(missing.map((n) => [n, DEFAULT_SCALAR])) } });
+    const missing = names.filter((n) => !Object.hasOwn(have, n));
+    if (missing.length) {
+      this.store.update({ values: valuesOf([...Object.entries(have), ...missing.map((n): [string, Tensor] => [n, DEFAULT_SCALAR])]) });
+    }
     return valuesFor(names, new Map(Object.entries(this.store.state.values)));
   }
 
@@ -104,9 +106,9 @@ export class Session {
           return;
         }
         const name = unknownName(expr, err);
-        if (name !== null && !(name in values)) {
-          if (!(name in this.store.state.values)) this.store.setValue(name, DEFAULT_SCALAR);
-          values = { ...values, [name]: this.store.state.values[name] ?? DEFAULT_SCALAR };
+        if (name !== null && !Object.hasOwn(values, name)) {
+          if (!Object.hasOwn(this.store.state.values, name)) this.store.setValue(name, DEFAULT_SCALAR);
+          values = valuesOf([...Object.entries(values), [name, valueOf(this.store.state.values, name) ?? DEFAULT_SCALAR]]);
           continue;
         }
         // A newer state is waiting: its answer will say what is wrong, if anything still is.

@@ -3,7 +3,7 @@
 // autoplay). Modules read it and write to it; they keep no copies. The URL is derived from it
 // (`urlState`, written by `followUrl`), never assembled from anything else.
 
-import { encodeNumber, type Mode, type Tensor, type Values } from "./api";
+import { encodeNumber, valueOf, valuesOf, type Mode, type Tensor, type Values } from "./api";
 import { isTheme, type Theme } from "./theme";
 import { encodeQuery, type UrlState } from "./url-state";
 
@@ -61,8 +61,11 @@ export function stateFromUrl(url: UrlState, otherTheme: Theme): ViewState {
 
 /** The state in the URL form the server also reads (/embed, /api/picture, /api/code). */
 export function urlState(s: Readonly<ViewState>): UrlState {
-  const values: Values = {};
-  for (const name of s.inputs) if (name in s.values) values[name] = s.values[name];
+  const values = valuesOf();
+  for (const name of s.inputs) {
+    const v = valueOf(s.values, name);
+    if (v !== undefined) values[name] = v;
+  }
   const forward = s.mode === "forward";
   return {
     expr: s.expr,
@@ -121,7 +124,7 @@ export class Store {
 
   /** One input's value. */
   setValue(name: string, value: Tensor): void {
-    this.update({ values: { ...this.current.values, [name]: value } });
+    this.update({ values: valuesOf([...Object.entries(this.current.values), [name, value]]) });
   }
 
   /** Hear every change; returns the way to stop. */

@@ -10,7 +10,7 @@
 // default, is not written), `hessian` (`1`: show the Hessian; likewise).
 
 import urlParams from "../../backend/gradtrace/data/url_params.json";
-import type { Mode, Tensor, Values } from "./api";
+import { valuesOf, type Mode, type Tensor, type Values } from "./api";
 
 /** The view's parameters (not input values): the one list, backend/gradtrace/data/url_params.json. */
 export const RESERVED: ReadonlySet<string> = new Set(urlParams.params.map((p) => p.name));
@@ -54,7 +54,7 @@ function json(text: string): unknown {
 export function decodeQuery(search: string): UrlState {
   const p = new URLSearchParams(search.replace(/^[?#]/, ""));
   const out: UrlState = {};
-  const values: Values = {};
+  const values = valuesOf();
   const errors: string[] = [];
   for (const [key, text] of p) {
     const escaped = key.startsWith("v.") && NAME.test(key.slice(2));
@@ -62,7 +62,7 @@ export function decodeQuery(search: string): UrlState {
       const name = escaped ? key.slice(2) : key;
       const v = json(text);
       if (!isTensor(v)) errors.push(`the value of '${name}' in the URL is not a number or a rectangular JSON list: '${text.slice(0, 40)}'`);
-      else if (escaped || !(name in values)) values[name] = v;
+      else if (escaped || !Object.hasOwn(values, name)) values[name] = v;
     }
   }
   if (Object.keys(values).length) out.values = values;

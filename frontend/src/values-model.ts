@@ -1,7 +1,7 @@
 // The values behind the values panel, as pure functions: which editors to add and remove, tensor
 // resizing and editing, slider ranges.
 
-import type { Tensor } from "./api";
+import { valuesOf, type Tensor } from "./api";
 import { shapeOf } from "./format";
 
 export const DEFAULT_SCALAR = 1;
@@ -65,9 +65,7 @@ export function sliderRange(x: number): { min: number; max: number; step: number
 
 /** The values the trace needs: the stored ones for the given names, defaults for the rest. */
 export function valuesFor(names: readonly string[], store: ReadonlyMap<string, Tensor>): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const n of names) out[n] = store.get(n) ?? DEFAULT_SCALAR;
-  return out;
+  return valuesOf(names.map((n) => [n, store.get(n) ?? DEFAULT_SCALAR]));
 }
 
 /** The unknown name an error of type "name" is about, from its span in the expression. */

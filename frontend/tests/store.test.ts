@@ -119,3 +119,18 @@ describe("the session reads what to trace from the store", () => {
     expect(s.store).toBe(store); // the session keeps no state of its own
   });
 });
+
+describe("input names that are also JavaScript's own", () => {
+  it("are kept as values by the store and in its URL", () => {
+    const store = new Store(stateFromUrl(decodeQuery("?expr=constructor*__proto__"), "light"));
+    store.update({ inputs: ["constructor", "__proto__"] });
+    expect(urlState(store.state).values).toEqual({});  // none given yet: none written
+    store.setValue("constructor", 2);
+    store.setValue("__proto__", 3);
+    const values = urlState(store.state).values ?? {};
+    expect(Object.keys(values).sort()).toEqual(["__proto__", "constructor"]);
+    expect(Object.getOwnPropertyDescriptor(values, "__proto__")?.value).toBe(3);
+    expect(queryOf(store.state)).toContain("constructor=2");
+    expect(queryOf(store.state)).toContain("__proto__=3");
+  });
+});

@@ -102,3 +102,16 @@ describe("the reserved parameters", () => {
     expect(stepProblem("zz", 5, 5)).toBe("unknown step 'zz': use f<k> (forward step k), b<k> (backward step k), start or end");
   });
 });
+
+describe("input names that are also JavaScript's own", () => {
+  it("are values like any other, in the URL and back", () => {
+    const s = decodeQuery("?expr=constructor*__proto__%2BtoString&constructor=2&__proto__=3&toString=[1,2]");
+    expect(Object.keys(s.values ?? {}).sort()).toEqual(["__proto__", "constructor", "toString"]);
+    expect(s.values?.constructor).toBe(2);
+    expect(Object.getOwnPropertyDescriptor(s.values, "__proto__")?.value).toBe(3);
+    expect(s.values?.toString).toEqual([1, 2]);
+    const again = decodeQuery(encodeQuery(s));
+    expect(Object.getOwnPropertyDescriptor(again.values, "__proto__")?.value).toBe(3);
+    expect(again.values?.constructor).toBe(2);
+  });
+});
