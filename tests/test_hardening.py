@@ -358,3 +358,30 @@ def test_the_api_docs_cannot_be_framed_by_other_sites(client: TestClient, path: 
     assert r.status_code == 200
     assert r.headers["x-frame-options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
+
+
+def test_too_many_value_names_is_a_limit(client: TestClient) -> None:
+    values = {f"v{i}": 1.0 for i in range(1_001)} | {"x": 2.0}
+    r = client.post("/api/trace", json={"expr": "x * 2", "values": values})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "limit"
+    assert "1,002 values" in r.json()["error"]["message"]
+
+
+def test_unused_values_are_named_in_a_bounded_number_of_warnings() -> None:
+    values = {f"v{i}": 1.0 for i in range(50)} | {"x": 2.0}
+    warnings = trace("x * 2", values)["warnings"]
+    assert len(warnings) == 21  # 20 named, then how many more
+    assert warnings[-1]["message"].startswith("and 30 more values")
+
+
+def test_the_layout_cache_is_bounded_in_bytes() -> None:
+    from gradtrace.analysis import compile_graph
+    from gradtrace.layout import LayoutCache
+
+    settings = Settings()
+    cache = LayoutCache(512, max_bytes=40_000)
+    for n in range(2, 14):
+        expr = " + ".join(f"x{i} * y{i}" for i in range(n))
+        cache.get(compile_graph(expr, {}, settings), settings)
+        assert cache.cache.size <= 40_000
+    assert len(cache.cache._data) < 12  # the oldest went

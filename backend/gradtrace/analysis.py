@@ -77,6 +77,10 @@ def compile_program(expr: str, given: Mapping[str, object], settings: Settings
                     ) -> tuple[Program, Graph]:
     """Parse and build the graph, enforcing the text limits."""
     _encodable(expr, "the expression", in_expr=True)
+    if len(given) > settings.max_value_names:
+        raise GradtraceError(
+            "limit", f"{len(given):,} values are given, more than the limit of "
+            f"{settings.max_value_names:,} names", 0, 0)
     for name in given:
         _encodable(name, "the name of a value")
     if len(expr) > settings.max_expr_chars:
@@ -129,11 +133,17 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
                 f"({name} = ...)", node.start, node.end,
             )
         inputs[name] = parse_value(name, given[name], graph.spans[name], settings)
+    unused = [name for name in given if name not in graph.inputs]
+    shown = settings.max_unused_warnings
     warnings = [
-        Warning_(type="unused_value", message=f"the value given for '{name}' is ignored: the "
-                 "expression does not use it", node=None, start=0, end=0)
-        for name in given if name not in graph.inputs
+        Warning_(type="unused_value", message=f"the value given for '{name[:40]}' is ignored: "
+                 "the expression does not use it", node=None, start=0, end=0)
+        for name in unused[:shown]
     ]
+    if len(unused) > shown:
+        warnings.append(Warning_(type="unused_value", message=f"and {len(unused) - shown:,} more "
+                                 "values the expression does not use are ignored", node=None,
+                                 start=0, end=0))
     warnings += [
         Warning_(type="unused_statement", message=f"'{graph.source[a:b][:40]}' is not used: "
                  "only the last statement is the output (to name it for later, write name = ...)",

@@ -358,9 +358,12 @@ class LayoutCache:
     not one per request, and dot is tried again after it."""
 
     def __init__(self, entries: int, provisional_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        # (layout, the time it expires: never for dot's own)
-        self.cache: BoundedLRU[tuple[dict[str, Any], float]] = BoundedLRU(max_entries=entries)
+                 clock: Callable[[], float] = time.monotonic,
+                 max_bytes: int = 64 * 1024 * 1024) -> None:
+        # (layout, the time it expires: never for dot's own, its size as JSON), bounded by count
+        # and by bytes: one layout of a 2,500-node graph is megabytes.
+        self.cache: BoundedLRU[tuple[dict[str, Any], float, int]] = BoundedLRU(
+            max_entries=entries, max_size=max_bytes, size=lambda entry: entry[2])
         self.provisional_s = provisional_s
         self.clock = clock
 
@@ -379,5 +382,5 @@ class LayoutCache:
             return cached[0]
         result = compute_layout(graph, settings)
         expires = self.clock() + self.provisional_s if result["provisional"] else math.inf
-        self.cache.put(key, (result, expires))
+        self.cache.put(key, (result, expires, len(json.dumps(result, separators=(",", ":")))))
         return result

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # inputs with 256x256 weights holds 252,000.
     max_total_elements: int = 600_000
     max_body_bytes: int = 16 * 1024 * 1024
+    # Values given for names: more than a page could need (each is an input the expression uses,
+    # or one it ignores with a warning); unused ones are named in at most `max_unused_warnings`.
+    max_value_names: int = 1_000
+    max_unused_warnings: int = 20
     # Multiply-adds of one matmul or conv2d pass: about 0.1 s here. Lecture-sized work is far
     # below it (64 MNIST images, 5x5 kernels, 32 channels: 30 million).
     max_op_macs: int = 100_000_000
@@ -51,6 +55,7 @@ class Settings(BaseSettings):
     # is used straight away: about 1 s of dot on this machine.
     dot_max_work: int = 2_000
     layout_cache_entries: int = 512
+    layout_cache_bytes: int = 64 * 1024 * 1024  # their JSON, all together
     # A stand-in layout (dot failed or ran out of time) is reused this long before dot is tried
     # again: a hung dot costs one time-out per structure and period, not one per request.
     provisional_layout_s: float = 60.0

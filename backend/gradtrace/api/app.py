@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.runner = Runner(settings.worker_threads, settings.queue_limit)
     app.state.layouts = LayoutCache(settings.layout_cache_entries,
-                                     settings.provisional_layout_s)
+                                     settings.provisional_layout_s,
+                                     max_bytes=settings.layout_cache_bytes)
     app.state.traces = BodyCache(settings.trace_cache_bytes)
     errors.install(app)
     app.include_router(router)
