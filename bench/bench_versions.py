@@ -2,8 +2,9 @@
 """The API's trace path of this checkout against an earlier revision, interleaved in one run.
 
 For each workload of bench_trace.py (scalar graphs of ~10, ~100 and ~1,000 nodes, the 3-layer
-MLP), it times what `POST /api/trace` does between the parsed request and the response bytes
-(the route's `_trace_body`, with a cache that keeps nothing), in worker processes that alternate
+MLP), it times what `POST /api/trace` does between the request's bytes and the answer's (the job
+of jobs.py; before it, pydantic's parse and the route's `_trace_body` with a cache that keeps
+nothing), in worker processes that alternate
 between the two trees (base, head, base, head, ...) so that both see the same machine. It prints
 each side's median over the rounds and the ratio head / base.
 
@@ -34,23 +35,37 @@ ROOT = Path(__file__).resolve().parents[1]
 def worker(workloads_file: str, repeat: int) -> None:
     """Run in a child whose PYTHONPATH is one tree's backend: print {name: median seconds}."""
     import gc
+    from collections.abc import Callable
 
-    from gradtrace.api.cache import BodyCache
-    from gradtrace.api.routes import TraceRequest, _trace_body
     from gradtrace.settings import get_settings
 
     settings = get_settings()
-    cache = BodyCache(0)  # stores nothing: every call does the whole work
+    run_once: Callable[[bytes], bytes]
+    try:  # the body's bytes to the answer's, as the lanes run it (jobs.py)
+        from gradtrace.cancel import CancelToken
+        from gradtrace.jobs import trace as job
+
+        def run_once(raw: bytes) -> bytes:
+            return job(raw, settings, cancel=CancelToken(), layouts=None, budget=None)
+    except ImportError:  # before jobs.py: FastAPI parsed the body, then the route's _trace_body
+        from gradtrace.api.cache import BodyCache
+        from gradtrace.api.routes import TraceRequest, _trace_body
+
+        cache = BodyCache(0)  # stores nothing: every call does the whole work
+
+        def run_once(raw: bytes) -> bytes:
+            return _trace_body(TraceRequest.model_validate_json(raw), settings, cache)
+
     out: dict[str, float] = {}
     for w in json.loads(Path(workloads_file).read_text()):
-        body = TraceRequest(expr=w["expr"], values=w["values"])
+        body = json.dumps({"expr": w["expr"], "values": w["values"]}).encode()
         for _ in range(3):
-            _trace_body(body, settings, cache)
+            run_once(body)
         gc.collect()
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            _trace_body(body, settings, cache)
+            run_once(body)
             times.append(time.perf_counter() - t0)
         out[w["name"]] = statistics.median(times)
     print(json.dumps(out))

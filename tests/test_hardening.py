@@ -385,3 +385,23 @@ def test_the_layout_cache_is_bounded_in_bytes() -> None:
         cache.get(compile_graph(expr, {}, settings), settings)
         assert cache.cache.size <= 40_000
     assert len(cache.cache._data) < 12  # the oldest went
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\ufffe", "\uffff"])
+def test_a_character_xml_forbids_in_a_comment_keeps_the_picture_drawable(
+        client: TestClient, char: str) -> None:
+    """Found by the fuzz suite: the expression is the SVG's title, and one of these made the SVG
+    unreadable and the PNG a 503 that blamed the converter."""
+    import xml.etree.ElementTree as ET
+
+    query = {"expr": f"x * 2 # note {char}", "x": "0.5"}
+    svg = client.get("/api/picture.svg", params=query)
+    assert svg.status_code == 200
+    ET.fromstring(svg.content)  # well-formed XML
+    assert client.get("/api/picture.png", params=query).status_code == 200
+
+
+@pytest.mark.parametrize("scale", ["٣", "２", "0_5", "1e400", "nan"])
+def test_a_scale_is_a_plain_decimal_number(client: TestClient, scale: str) -> None:
+    r = client.get("/api/picture.svg", params={"expr": "x", "x": "1", "scale": scale})
+    assert r.status_code == 400 and "scale" in r.json()["error"]["message"]

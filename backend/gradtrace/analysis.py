@@ -12,11 +12,12 @@ is checked between forward passes and between nodes, and raises `Cancelled`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from .cancel import CancelToken
+from .cost import Cost, estimate
 from .engine import (
     Graph,
     Result,
@@ -109,9 +110,12 @@ def request(expr: str, values: Mapping[str, object] | None = None, seed: object 
 
 
 def analyse(req: TraceRequest, settings: Settings | None = None,
-            cancel: CancelToken | None = None) -> Analysis:
+            cancel: CancelToken | None = None,
+            admit: Callable[[Cost], None] | None = None) -> Analysis:
     """Parse, build and run the passes of `req` once.
 
+    `admit`, if given, is shown the request's estimated `Cost` before any pass runs, and may
+    refuse it by raising (the API's lanes raise `OverBudget` for work too costly for the lane).
     Raises `GradtraceError` (with the span in `expr`) for any problem with the input, and
     `Cancelled` once `cancel` is set."""
     settings = settings or get_settings()
@@ -150,6 +154,8 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
                  node=None, start=a, end=b)
         for a, b in graph.unused
     ]
+    if admit is not None:
+        admit(estimate(graph, inputs, settings, check=bool(req.check), hessian=bool(req.hessian)))
     cancel.raise_if_cancelled()
     values = forward(graph, inputs, settings, cancel)
     seed = make_seed(graph, req.seed, values[graph.output], settings)

@@ -201,12 +201,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # full passes, which otherwise took a fifth of a 1,000-node trace's time.
     gc.collect()
     gc.freeze()
-    # Connections past what the workers and their queue can hold get 503 from uvicorn before
-    # their bodies are read, so uploads cannot pile up in memory ahead of the queue's own 503.
+    _raise_open_files(settings.max_connections + 256)
+    # No `limit_concurrency`: uvicorn's counts sockets (idle ones too) and answers plain text.
+    # Work is bounded by the lanes, bodies by the middleware, connections by the protocol.
+    from .api.protocol import GuardedH11Protocol
+
     uvicorn.run("gradtrace.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, server_header=False, log_level=args.log_level,
-                limit_concurrency=settings.worker_threads + settings.queue_limit + 16)
+                http=GuardedH11Protocol, timeout_keep_alive=int(settings.idle_timeout_s))
     return 0
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Each connection is a file descriptor; the usual soft limit (1,024) is below the bound on
+    connections, and past it new connections fail before the protocol can shed idle ones."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,10 @@ class GradtraceError(Exception):
         self.start = start
         self.end = max(end, start)
 
+    def __reduce__(self) -> tuple[type[GradtraceError], tuple[ErrorType, str, int, int]]:
+        # Errors cross from a worker process to the server (api/lanes.py) pickled.
+        return (type(self), (self.type, self.message, self.start, self.end))
+
     def to_dict(self) -> dict[str, object]:
         return {"type": self.type, "message": self.message, "start": self.start, "end": self.end}
 

@@ -59,6 +59,14 @@ def hessian(a: Analysis) -> SecondDerivatives:
         )
     # The gradient graph begins with the analysed graph's nodes: only its new nodes are computed.
     graph, grads = gradient_graph(a.program, a.request.values, settings)
+    work = size * len(graph.nodes)  # one tangent pass over the gradient graph per column
+    if work > settings.max_hessian_work:
+        raise GradtraceError(
+            "limit", f"the Hessian needs {size:,} passes over a gradient graph of "
+            f"{len(graph.nodes):,} nodes ({work:,} in all), past the limit of "
+            f"{settings.max_hessian_work:,}: ask for it on a smaller expression or fewer "
+            "inputs", *whole,
+        )
     values = forward(graph, inputs, settings, a.cancel, known=a.values)
     columns = []
     for name in names:

@@ -36,6 +36,11 @@ class BoundedLRU(Generic[V]):
             self.hits += 1
             return value
 
+    def peek(self, key: str) -> V | None:
+        """The value, without counting a hit or a miss or making it recent."""
+        with self._lock:
+            return self._data.get(key)
+
     def put(self, key: str, value: V) -> None:
         n = self._measure(value)
         if self.max_size is not None and n > self.max_size // 4:

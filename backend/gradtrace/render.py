@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import Any, Literal
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax import saxutils
 
 from .codec import decode_number
 from .errors import GradtraceError
@@ -35,6 +35,22 @@ from .ops import REGISTRY
 
 Format = Literal["svg", "png", "pdf"]
 MINUS = "\u2212"
+
+
+# Characters XML 1.0 forbids (C0 controls but tab, newline and return; U+FFFE, U+FFFF; lone
+# surrogates): an expression's comment may hold any of them, and one of them in a picture made
+# the SVG unreadable and rsvg-convert fail. Each is drawn as U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """Text as XML character data."""
+    return saxutils.escape(_NOT_XML.sub("\ufffd", text))
+
+
+def quoteattr(text: str) -> str:
+    """Text as a quoted XML attribute value."""
+    return saxutils.quoteattr(_NOT_XML.sub("\ufffd", text))
 
 
 def _palette() -> dict[str, Any]:

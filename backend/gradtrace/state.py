@@ -41,6 +41,7 @@ def _params() -> list[dict[str, str]]:
 PARAMS = _params()
 # Parameters of the view, not input values.
 RESERVED = frozenset(p["name"] for p in PARAMS)
+_DECIMAL = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -79,10 +80,9 @@ def from_query(items: Iterable[tuple[str, str]]) -> ViewState:
         raise GradtraceError("syntax", "the URL has no expr parameter")
     scale = 1.0
     if "scale" in params:
-        try:
-            scale = float(params["scale"])
-        except ValueError:
-            scale = float("nan")
+        # A plain decimal number: float() would also take "٣", "２" and "0_5".
+        text = params["scale"].strip()
+        scale = float(text) if _DECIMAL.fullmatch(text) else float("nan")
         if not 0.1 <= scale <= 8:
             raise GradtraceError("value", "scale must be a number from 0.1 to 8")
     seed = _json("seed", params["seed"], "the output gradient") if "seed" in params else None

@@ -1,6 +1,7 @@
 // What the explain panel says about a step, as LaTeX and plain sentences. Pure: the panel module
 // renders it with KaTeX.
 
+import { sliceSpan } from "./spans";
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShape, formatShort, isScalar } from "./format";
 import { jacobianNote, jacobianProductTex, jacobianTex } from "./jacobian-view";
@@ -204,7 +205,7 @@ function chainForward(lhs: string, symbolic: string, rest: string, terms: number
 /** Forward mode: a node's value, then its tangent by the chain rule forward, with numbers. */
 /** A forward step's first line: the node's value, with its operands' values plugged in. */
 function valueLine(trace: Trace, node: TraceNode, N: string): { what: string; lines: string[] } {
-  const src = trace.expr.slice(node.start, node.end).replace(/\s+/g, " ");
+  const src = sliceSpan(trace.expr, node.start, node.end).replace(/\s+/g, " ");
   const what = node.kind === "input" ? "input" : node.kind === "const" ? "constant" : node.op ?? "op";
   const plugged = pluggedIn(trace, node);
   const lines =

@@ -1,6 +1,7 @@
 // The expression language as the input box sees it: tokens for highlighting, the error span to
 // underline, and the input names a program needs. Pure: no DOM.
 
+import { toUtf16 } from "./spans";
 import { CONSTANT_NAMES, functionNames } from "./ops";
 
 export type TokenKind = "number" | "name" | "func" | "op" | "paren" | "comment" | "space" | "other";
@@ -70,8 +71,9 @@ export interface Segment {
  * very end of the text (an expected operand) gets a placeholder character past it.
  */
 export function errorRange(text: string, start: number, end: number): { start: number; end: number; pad: boolean } {
-  const s = Math.max(0, Math.min(start, text.length));
-  let e = Math.max(s, Math.min(end, text.length));
+  // The server's span is in code points; the text is indexed in UTF-16 units (spans.ts).
+  const s = Math.max(0, Math.min(toUtf16(text, start), text.length));
+  let e = Math.max(s, Math.min(toUtf16(text, end), text.length));
   if (e === s) e = s + 1;
   return { start: s, end: Math.min(e, text.length), pad: e > text.length };
 }

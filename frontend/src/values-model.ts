@@ -1,6 +1,7 @@
 // The values behind the values panel, as pure functions: which editors to add and remove, tensor
 // resizing and editing, slider ranges.
 
+import { sliceSpan } from "./spans";
 import { valuesOf, type Tensor } from "./api";
 import { shapeOf } from "./format";
 
@@ -71,7 +72,7 @@ export function valuesFor(names: readonly string[], store: ReadonlyMap<string, T
 /** The unknown name an error of type "name" is about, from its span in the expression. */
 export function unknownName(expr: string, err: { type: string; start: number; end: number; message: string }): string | null {
   if (err.type !== "name") return null;
-  const span = expr.slice(err.start, err.end);
+  const span = sliceSpan(expr, err.start, err.end);
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(span)) return span;
   const m = /'([A-Za-z_][A-Za-z0-9_]*)'/.exec(err.message);
   return m ? m[1] : null;

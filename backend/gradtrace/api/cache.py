@@ -1,5 +1,4 @@
-"""A bounded LRU of serialized trace responses, keyed by the request (expression, values, seed,
-and the forward-mode direction).
+"""A bounded LRU of serialized trace responses, keyed by the hash of the request's bytes.
 
 A lecture replays the same few requests many times (stepping back and forth re-requests nothing,
 but every student opening the same embedded slide does). The cache holds the response bytes, so a
@@ -9,16 +8,7 @@ size of the stored bodies, not by their count, since one tensor trace can be a t
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
-
 from ..lru import BoundedLRU
-
-
-def request_key(expr: str, values: dict[str, Any], seed: Any) -> str:
-    canonical = json.dumps([expr, values, seed], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class BodyCache(BoundedLRU[bytes]):

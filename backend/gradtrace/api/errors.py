@@ -11,10 +11,11 @@ from starlette.exceptions import HTTPException
 
 from ..cancel import Cancelled
 from ..errors import GradtraceError
+from ..jobs import InvalidRequest
 from ..render import PictureUnavailable
 from ..standalone import StandaloneUnavailable
+from .lanes import Overloaded, WorkerFailed
 from .middleware import security_headers
-from .runner import Overloaded
 
 log = logging.getLogger("gradtrace")
 
@@ -45,6 +46,10 @@ def install(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "request", _describe_validation(exc))
 
+    @app.exception_handler(InvalidRequest)
+    async def invalid_body(request: Request, exc: InvalidRequest) -> JSONResponse:
+        return error_response(422, "request", str(exc))
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return error_response(exc.status_code, "http", str(exc.detail),
@@ -53,6 +58,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Overloaded)
     async def overloaded(request: Request, exc: Overloaded) -> JSONResponse:
         return error_response(503, "overloaded", "the server is busy; try again in a moment",
+                              headers={"Retry-After": "1"})
+
+    @app.exception_handler(WorkerFailed)
+    async def worker_failed(request: Request, exc: WorkerFailed) -> JSONResponse:
+        log.error("a worker process died on %s", request.url.path)
+        return error_response(503, "overloaded", "the server could not finish this work (its "
+                              "worker stopped); try again in a moment",
                               headers={"Retry-After": "1"})
 
     @app.exception_handler(StandaloneUnavailable)
