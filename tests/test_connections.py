@@ -225,3 +225,18 @@ def test_past_the_bytes_held_for_requests_in_progress_the_answer_is_a_json_503()
         assert app.state.lanes.counts["refused_busy"] == 1
         small = httpx.post(f"{base}/api/trace", json={"expr": "x", "values": {"x": 1}})
         assert small.status_code == 200  # what was held is given back
+
+
+def test_a_request_that_is_not_http_gets_the_json_400() -> None:
+    with live() as (base, _):
+        s = connect(base)
+        s.sendall(b"NONSENSE\x00\r\n\r\n")
+        status, headers, body = parse(read_all(s))
+        assert_project_error(status, headers, body, 400)
+        big = connect(base)  # a head that grows past h11's limit on an incomplete one (16 KiB)
+        big.sendall(b"GET /api/health?" + b"a" * 70_000)
+        time.sleep(0.2)
+        with contextlib.suppress(OSError):
+            big.sendall(b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, headers, body = parse(read_all(big))
+        assert_project_error(status, headers, body, 400)

@@ -31,7 +31,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..settings import Settings, get_settings
 from .middleware import security_headers
 
-_REASONS = {408: b"Request Timeout", 503: b"Service Unavailable"}
+_REASONS = {400: b"Bad Request", 408: b"Request Timeout", 503: b"Service Unavailable"}
 
 
 def raw_error(status: int, type: str, message: str, retry_after: int | None = None) -> bytes:
@@ -106,6 +106,13 @@ class GuardedH11Protocol(H11Protocol):
         if self.write_timer is not None:
             self.write_timer.cancel()
             self.write_timer = None
+
+    def send_400_response(self, msg: str) -> None:
+        """A request that is not HTTP (or whose head is over h11's size limit): the project's
+        JSON 400, not uvicorn's plain text."""
+        self._disarm()
+        self.transport.write(raw_error(400, "request", f"the request is not valid HTTP: {msg}"))
+        self.transport.close()
 
     # -- time-out and bound --------------------------------------------------------------------
 
