@@ -252,14 +252,31 @@ export function decodePreset(p: WirePreset): Preset {
   };
 }
 
+/** Tries of a request the server answered "busy" (503 with Retry-After) before it is an error. */
+export const BUSY_TRIES = 3;
+const MAX_WAIT_S = 5;
+
 async function post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal,
+  const text = JSON.stringify(body);
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: text, signal });
+    // A busy server says when to come back: wait as asked (a trace or a layout is safe to send
+    // again) rather than show an error for what a moment later works.
+    const wait = Number(res.headers.get("retry-after"));
+    if (res.status !== 503 || attempt >= BUSY_TRIES || !(wait >= 0)) return answer<T>(res);
+    await sleep(Math.min(wait, MAX_WAIT_S) * 1000, signal);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
   });
-  return answer<T>(res);
 }
 
 async function answer<T>(res: Response): Promise<T> {

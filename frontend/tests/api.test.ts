@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import {
   ApiError,
+  BUSY_TRIES,
   decodeNumber,
   decodePreset,
   decodeTensor,
   decodeTrace,
   encodeNumber,
   encodeTensor,
+  fetchLayout,
   fetchPresets,
   made,
   unavailableMessage,
@@ -138,5 +140,49 @@ describe("ops.json", () => {
     const add = (ops as Record<string, { arity: number; symbol: string; tex: string }>).add;
     expect(add).toMatchObject({ arity: 2, symbol: "+" });
     expect(add.tex).toContain("#0#");
+  });
+});
+
+describe("a busy server", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+  const busy = (): Response => new Response(
+    JSON.stringify({ error: { type: "overloaded", message: "the server is busy", start: 0, end: 0 } }),
+    { status: 503, headers: { "retry-after": "1" } },
+  );
+
+  it("is asked again after its Retry-After, and the answer that comes is used", async () => {
+    vi.useFakeTimers();
+    const fetchMock = vi.fn()
+      .mockResolvedValueOnce(busy())
+      .mockResolvedValueOnce(new Response(JSON.stringify({ nodes: {}, edges: {}, width: 1, height: 1, structure: "s" }), { status: 200 }));
+    vi.stubGlobal("fetch", fetchMock);
+    const layout = fetchLayout("x", {});
+    await vi.advanceTimersByTimeAsync(1000);
+    expect((await layout).structure).toBe("s");
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it("is an error after BUSY_TRIES answers of busy", async () => {
+    vi.useFakeTimers();
+    const fetchMock = vi.fn(async () => busy());
+    vi.stubGlobal("fetch", fetchMock);
+    const layout = fetchLayout("x", {});
+    const settled = expect(layout).rejects.toMatchObject({ type: "overloaded", status: 503 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settled;
+    expect(fetchMock).toHaveBeenCalledTimes(BUSY_TRIES);
+  });
+
+  it("stops waiting when the request is given up", async () => {
+    const fetchMock = vi.fn(async () => busy());
+    vi.stubGlobal("fetch", fetchMock);
+    const controller = new AbortController();
+    const layout = fetchLayout("x", {}, controller.signal);
+    controller.abort();
+    await expect(layout).rejects.toBeDefined();
+    expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 });
