@@ -120,11 +120,12 @@ class ProcessLane:
         slot = self._free.pop()
         self._flags[slot] = 0
         loop = asyncio.get_running_loop()
+        pool = self._pool()
         try:
-            future: Future[T] = self._pool().submit(jobs.work, slot, fn, args, kwargs)
+            future: Future[T] = pool.submit(jobs.work, slot, fn, args, kwargs)
         except BrokenProcessPool:
             self._free.append(slot)
-            self._restart()
+            self._restart(pool)
             raise WorkerFailed() from None
         future.add_done_callback(functools.partial(self._release, loop, slot))
         try:
@@ -135,18 +136,19 @@ class ProcessLane:
             self.counts["cancelled"] += 1
             raise
         except BrokenProcessPool:
-            self._restart()
+            self._restart(pool)
             raise WorkerFailed() from None
 
     def _release(self, loop: asyncio.AbstractEventLoop, slot: int, _: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: the server is stopping
             loop.call_soon_threadsafe(self._free.append, slot)
 
-    def _restart(self) -> None:
-        log.error("a worker process died; starting new ones")
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = None
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        """A new pool for the next work, once per broken pool (several requests may see it)."""
+        if self._executor is broken:
+            log.error("a worker process died; starting new ones")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def shutdown(self) -> None:
         if self._executor is not None:
