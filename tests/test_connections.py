@@ -127,19 +127,37 @@ def test_a_body_that_does_not_arrive_gets_a_json_408() -> None:
 
 
 def test_idle_connections_past_the_bound_are_shed_oldest_first() -> None:
-    """Twice the bound of idle connections: service goes on, the oldest are closed."""
+    """The bound full of quiet connections, then as many new ones: each new one sheds an old
+    quiet one, and the new ones are served."""
     with live(max_connections=20, header_timeout_s=30) as (base, _):
-        idle = [connect(base) for _ in range(40)]
-        time.sleep(0.2)
-        r = httpx.get(f"{base}/api/health", timeout=5)
-        assert r.status_code == 200
-        for s in idle[:10]:  # the oldest: closed by the server
+        old = [connect(base) for _ in range(20)]
+        time.sleep(1.2)  # quiet long enough to be shed (a new one has a moment to speak)
+        new = [connect(base) for _ in range(20)]
+        for s in old:  # closed by the server, without a word: they had asked nothing
             s.settimeout(2)
             assert read_all(s) == b""
-        idle[-1].sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        assert b" 200 " in read_all(idle[-1]).split(b"\r\n")[0] + b" "
-        for s in idle:
+        new[-1].sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert read_all(new[-1]).startswith(b"HTTP/1.1 200 ")
+        for s in new:
             s.close()
+
+
+def test_a_burst_past_the_bound_gets_answers_not_resets() -> None:
+    """Twice the bound of connections at once, each asking at once: every one is answered, 200
+    or the JSON 503 with Retry-After, none reset or closed without a word."""
+    with live(max_connections=20) as (base, _):
+        socks = [connect(base) for _ in range(40)]
+        for s in socks:
+            with contextlib.suppress(OSError):
+                s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        statuses = []
+        for s in socks:
+            status, headers, body = parse(read_all(s))
+            statuses.append(status)
+            if status != 200:
+                assert_project_error(status, headers, body, 503)
+                assert headers["retry-after"] == "1"
+        assert statuses.count(200) >= 20 and 503 in statuses
 
 
 def test_past_the_bound_with_every_connection_busy_the_answer_is_a_json_503() -> None:

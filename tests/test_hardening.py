@@ -161,13 +161,13 @@ def test_malformed_bodies_are_4xx(client: TestClient, body: bytes) -> None:
 @pytest.mark.slow
 def test_overload_answers_503_with_retry_after() -> None:
     app = create_app(Settings(worker_threads=1, queue_limit=0))
-    real = app.state.layouts.get
+    real = app.state.layouts.get_json
 
     def slow_layout(graph: Any, settings: Settings) -> Any:
         time.sleep(0.5)
         return real(graph, settings)
 
-    app.state.layouts.get = slow_layout
+    app.state.layouts.get_json = slow_layout
 
     async def scenario() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)

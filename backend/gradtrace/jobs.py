@@ -21,7 +21,6 @@ import os
 from collections.abc import Callable, MutableSequence
 from typing import Any, TypeVar
 
-import orjson
 import pydantic
 
 from . import record as records
@@ -107,7 +106,7 @@ def layout(body: bytes, settings: Settings, *, cancel: CancelToken,
     graph = compile_graph(req.expr, req.values, settings)
     if not cache.has(graph.structure):
         admit(layout_cost(graph, settings), budget)
-    return orjson.dumps(cache.get(graph, settings))
+    return cache.get_json(graph, settings)
 
 
 def analyse_view(state: ViewState, settings: Settings, cancel: CancelToken,

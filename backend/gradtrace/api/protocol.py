@@ -10,8 +10,9 @@ lanes, api/lanes.py) and with this protocol, which adds:
   or after the first byte of a following request (a deadline, not an idle timer, so a client that
   sends a byte a second gains nothing). Past it the connection gets a JSON 408 and is closed;
 - a bound on open connections: past `max_connections`, the connections that are not in a request
-  (waiting for a head, or kept alive) are closed, oldest first; when every one is busy, the new
-  connection gets the project's JSON 503 with Retry-After, never uvicorn's plain text.
+  (waiting for a head, or kept alive) and have been quiet for a second are closed, oldest first;
+  when none can be, the new connection gets the project's JSON 503 with Retry-After, never
+  uvicorn's plain text.
 
 - a write time-out: a client that reads nothing of its answer for `write_timeout_s` is dropped,
   and the answer's buffer with it.
@@ -31,6 +32,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..settings import Settings, get_settings
 from .middleware import security_headers
 
+SHED_AFTER_S = 1.0  # a connection quiet this long, and not in a request, may be shed
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 503: b"Service Unavailable"}
 
 
@@ -56,6 +58,8 @@ class GuardedH11Protocol(H11Protocol):
         self.header_timeout = settings.header_timeout_s
         self.max_connections = settings.max_connections
         self.opened = 0.0
+        self.active = 0.0  # when it last received a byte or finished an answer
+        self.refused = False
         self.head_timer: asyncio.TimerHandle | None = None
         self.head_bytes = 0  # bytes of the head being awaited
         self.write_timeout = settings.write_timeout_s
@@ -72,12 +76,15 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.opened = self.loop.time()
+        self.opened = self.active = self.loop.time()
         self._arm()
         if len(self.connections) > self.max_connections:
             self._shed()
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return  # its answer is sent; what it still sends is read and dropped
+        self.active = self.loop.time()
         if self.head_timer is None and self.waiting_for_head():
             self._arm()  # the first bytes of a following request on a kept-alive connection
         if self.head_timer is not None:
@@ -85,6 +92,10 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
         if self.head_timer is not None and not self.waiting_for_head():
             self._disarm()  # the head is in: the request runs under the app's own limits
+
+    def on_response_complete(self) -> None:
+        self.active = self.loop.time()
+        super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -137,11 +148,15 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.close()
 
     def _shed(self) -> None:
-        """Close connections that are not in a request, oldest first, until the count is within
-        the bound; if that is not enough, this new connection is told the server is busy."""
+        """Close connections that are not in a request and have been quiet for `SHED_AFTER_S`,
+        oldest first, until the count is within the bound (a connection that just opened is
+        given a moment to send its request); if that is not enough, this new connection is told
+        the server is busy."""
+        now = self.loop.time()
         idle = sorted((p for p in self.connections
                        if isinstance(p, GuardedH11Protocol) and p is not self
-                       and p.waiting_for_head() and not p.transport.is_closing()),
+                       and p.waiting_for_head() and now - p.active >= SHED_AFTER_S
+                       and not p.transport.is_closing()),
                       key=lambda p: p.opened)
         excess = len(self.connections) - self.max_connections
         for p in idle[:excess]:
@@ -149,12 +164,21 @@ class GuardedH11Protocol(H11Protocol):
             p.transport.close()
             self.connections.discard(p)  # closing is asynchronous; it no longer counts
         if len(self.connections) > self.max_connections:
-            self._disarm()
-            self.transport.write(raw_error(
-                503, "overloaded", "the server has too many open connections; try again in a "
-                "moment", retry_after=1))
-            self.transport.close()
-            self.connections.discard(self)
+            self._refuse()
+
+    def _refuse(self) -> None:
+        """The JSON 503, then the connection closed once the client has had time to read it
+        (closing at once, with its request unread, would reset the connection before the client
+        reads the answer)."""
+        self._disarm()
+        self.refused = True
+        self.connections.discard(self)
+        self.transport.write(raw_error(
+            503, "overloaded", "the server has too many open connections; try again in a "
+            "moment", retry_after=1))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(1.0, self.transport.close)
 
 
 def protocol_for(settings: Settings) -> type[GuardedH11Protocol]:
