@@ -79,7 +79,7 @@ def test_a_full_thread_lane_answers_overloaded() -> None:
 
 @pytest.fixture
 def heavy() -> Iterator[ProcessLane]:
-    lane = ProcessLane(processes=1, queue_limit=1, nice=5, tasks_per_process=50)
+    lane = ProcessLane(processes=1, queue_limit=1, nice=5)
     yield lane
     lane.shutdown()
 
@@ -143,6 +143,34 @@ def test_a_worker_that_dies_is_replaced(heavy: ProcessLane) -> None:
         assert await heavy.run(lane_work.whoami)
 
     anyio.run(main)
+
+
+def test_the_heavy_lane_keeps_taking_work() -> None:
+    """Hundreds of jobs through one worker with the queue always full: each is answered. (The
+    fairness bench lost a layout every 200 while the pool replaced its workers after 200 tasks,
+    CPython gh-115634: the lane no longer does.)"""
+    lane = ProcessLane(processes=1, queue_limit=20, nice=0)
+    room = anyio.Semaphore(21)  # the lane's worker and queue: full, never over
+
+    async def main() -> int:
+        done = 0
+
+        async def one() -> None:
+            nonlocal done
+            async with room:
+                await lane.run(lane_work.whoami)
+            done += 1
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                for _ in range(600):
+                    tg.start_soon(one)
+        return done
+
+    try:
+        assert anyio.run(main) == 600
+    finally:
+        lane.shutdown()
 
 
 def test_domain_errors_cross_from_the_worker_whole(heavy: ProcessLane) -> None:

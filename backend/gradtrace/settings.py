@@ -89,7 +89,6 @@ class Settings(BaseSettings):
     heavy_processes: int = 2  # the heavy lane's worker processes
     heavy_queue_limit: int = 8  # heavy requests waiting beyond this get 503 + Retry-After
     heavy_nice: int = 10  # their CPU priority, below the server's (0)
-    heavy_tasks_per_process: int = 200  # then the process is replaced (its memory returned)
     # Connections (api/protocol.py, api/middleware.py): a request's headers must arrive within
     # `header_timeout_s` of the connection opening (or of its first byte, on a kept-alive one),
     # its body within `body_timeout_s`; a kept-alive connection is closed after `idle_timeout_s`

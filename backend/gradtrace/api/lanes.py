@@ -89,11 +89,10 @@ class ProcessLane:
     when its client has gone: the slot's byte of shared memory is its cancel flag, so a slot is
     only reused once the work that read it has ended."""
 
-    def __init__(self, processes: int, queue_limit: int, nice: int, tasks_per_process: int,
+    def __init__(self, processes: int, queue_limit: int, nice: int,
                  counts: Counter[str] | None = None) -> None:
         self.processes = processes
         self.nice = nice
-        self.tasks_per_process = tasks_per_process
         self.counts = counts if counts is not None else Counter()
         # forkserver: the server process has threads, and forking it would copy their locks.
         self._ctx = multiprocessing.get_context("forkserver")
@@ -109,9 +108,12 @@ class ProcessLane:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            # No max_tasks_per_child: before Python 3.13.10 the pool stops taking work once a
+            # worker is replaced at its limit (CPython gh-115634; the fairness bench lost a
+            # layout every 200). Memory stays bounded without it: caches count their bytes.
             self._executor = ProcessPoolExecutor(
                 max_workers=self.processes, mp_context=self._ctx, initializer=jobs.start_worker,
-                initargs=(self._flags, self.nice), max_tasks_per_child=self.tasks_per_process)
+                initargs=(self._flags, self.nice))
         return self._executor
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -153,9 +155,10 @@ class ProcessLane:
     def shutdown(self) -> None:
         if self._executor is not None:
             processes = list((getattr(self._executor, "_processes", None) or {}).values())
-            self._executor.shutdown(wait=False, cancel_futures=True)
             for p in processes:
                 p.terminate()  # work in progress is not waited for: the server is stopping
+            # Waiting (for processes that are ending) lets the pool release its queues' locks.
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
 
@@ -169,8 +172,7 @@ class Lanes:
         self.budget = Budget(settings.light_work_s, settings.light_tool_s)
         self.light = ThreadLane(settings.worker_threads, settings.queue_limit, self.counts)
         self.heavy = ProcessLane(settings.heavy_processes, settings.heavy_queue_limit,
-                                 settings.heavy_nice, settings.heavy_tasks_per_process,
-                                 self.counts)
+                                 settings.heavy_nice, self.counts)
 
     async def run(self, fn: Callable[..., T], *args: Any, size: int) -> T:
         """`fn(*args, cancel=, layouts=, budget=)` in the light lane if `size` (the request's
