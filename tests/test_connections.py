@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from gradtrace.api import create_app
+from gradtrace.api import create_app, protocol
 from gradtrace.api.protocol import protocol_for
 from gradtrace.settings import Settings
 
@@ -131,7 +131,7 @@ def test_idle_connections_past_the_bound_are_shed_oldest_first() -> None:
     quiet one, and the new ones are served."""
     with live(max_connections=20, header_timeout_s=30) as (base, _):
         old = [connect(base) for _ in range(20)]
-        time.sleep(1.2)  # quiet long enough to be shed (a new one has a moment to speak)
+        time.sleep(protocol.SHED_AFTER_S + 0.2)  # quiet long enough to be shed
         new = [connect(base) for _ in range(20)]
         for s in old:  # closed by the server, without a word: they had asked nothing
             s.settimeout(2)

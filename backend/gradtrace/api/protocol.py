@@ -10,7 +10,7 @@ lanes, api/lanes.py) and with this protocol, which adds:
   or after the first byte of a following request (a deadline, not an idle timer, so a client that
   sends a byte a second gains nothing). Past it the connection gets a JSON 408 and is closed;
 - a bound on open connections: past `max_connections`, the connections that are not in a request
-  (waiting for a head, or kept alive) and have been quiet for a second are closed, oldest first;
+  (waiting for a head, or kept alive) and have been quiet for 5 s are closed, oldest first;
   when none can be, the new connection gets the project's JSON 503 with Retry-After, never
   uvicorn's plain text.
 
@@ -32,7 +32,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..settings import Settings, get_settings
 from .middleware import security_headers
 
-SHED_AFTER_S = 1.0  # a connection quiet this long, and not in a request, may be shed
+# A connection quiet this long, and not in a request, may be shed. Not less: in a burst of
+# thousands of connections the event loop runs seconds behind, and a connection whose request
+# is waiting to be read would look quiet (the fairness bench saw them reset).
+SHED_AFTER_S = 5.0
+REFUSED_LINGER_S = 5.0  # a refused connection is read until its request's head ends, at most
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 503: b"Service Unavailable"}
 
 
@@ -60,6 +64,7 @@ class GuardedH11Protocol(H11Protocol):
         self.opened = 0.0
         self.active = 0.0  # when it last received a byte or finished an answer
         self.refused = False
+        self.refused_tail = b""
         self.head_timer: asyncio.TimerHandle | None = None
         self.head_bytes = 0  # bytes of the head being awaited
         self.write_timeout = settings.write_timeout_s
@@ -83,7 +88,12 @@ class GuardedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.refused:
-            return  # its answer is sent; what it still sends is read and dropped
+            # Its answer is sent; its request is read and dropped, then the connection closed
+            # (closing with the request unread would reset it before the client reads the 503).
+            self.refused_tail = (self.refused_tail + data)[-4:]
+            if b"\r\n\r\n" in self.refused_tail or b"\r\n\r\n" in data:
+                self.transport.close()
+            return
         self.active = self.loop.time()
         if self.head_timer is None and self.waiting_for_head():
             self._arm()  # the first bytes of a following request on a kept-alive connection
@@ -150,8 +160,8 @@ class GuardedH11Protocol(H11Protocol):
     def _shed(self) -> None:
         """Close connections that are not in a request and have been quiet for `SHED_AFTER_S`,
         oldest first, until the count is within the bound (a connection that just opened is
-        given a moment to send its request); if that is not enough, this new connection is told
-        the server is busy."""
+        given time to send its request); if that is not enough, this new connection is told the
+        server is busy."""
         now = self.loop.time()
         idle = sorted((p for p in self.connections
                        if isinstance(p, GuardedH11Protocol) and p is not self
@@ -167,9 +177,8 @@ class GuardedH11Protocol(H11Protocol):
             self._refuse()
 
     def _refuse(self) -> None:
-        """The JSON 503, then the connection closed once the client has had time to read it
-        (closing at once, with its request unread, would reset the connection before the client
-        reads the answer)."""
+        """The JSON 503, then the connection closed once its request has been read (or after
+        `REFUSED_LINGER_S`)."""
         self._disarm()
         self.refused = True
         self.connections.discard(self)
@@ -178,7 +187,7 @@ class GuardedH11Protocol(H11Protocol):
             "moment", retry_after=1))
         if self.transport.can_write_eof():
             self.transport.write_eof()
-        self.loop.call_later(1.0, self.transport.close)
+        self.loop.call_later(REFUSED_LINGER_S, self.transport.close)
 
 
 def protocol_for(settings: Settings) -> type[GuardedH11Protocol]:
