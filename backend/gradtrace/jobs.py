@@ -18,7 +18,7 @@ import contextlib
 import gc
 import json
 import os
-from collections.abc import Callable, MutableSequence
+from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from typing import Any, TypeVar
 
 import pydantic
@@ -55,12 +55,17 @@ def parse_body(model: type[pydantic.BaseModel], body: bytes) -> Any:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:3]:
-            loc = ".".join(str(p) for p in err.get("loc", ()))
-            msg = str(err.get("msg", "invalid"))
-            parts.append(f"{loc}: {msg}" if loc else msg)
-        raise InvalidRequest("; ".join(parts) or "the request is not valid") from None
+        raise InvalidRequest(describe_invalid(exc.errors())) from None
+
+
+def describe_invalid(errors: Sequence[Mapping[str, Any]]) -> str:
+    """The first few of pydantic's errors as one line: `field: what is wrong`."""
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")  # FastAPI's prefix
+        msg = str(err.get("msg", "invalid"))
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts) or "the request is not valid"
 
 
 def bounded(data: bytes, expr: str, settings: Settings) -> bytes:

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from ..cancel import Cancelled
 from ..errors import GradtraceError
-from ..jobs import InvalidRequest
+from ..jobs import InvalidRequest, describe_invalid
 from ..render import PictureUnavailable
 from ..standalone import StandaloneUnavailable
 from .lanes import Overloaded, WorkerFailed
@@ -28,15 +28,6 @@ def error_response(status: int, type: str, message: str, start: int = 0, end: in
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _describe_validation(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        msg = str(err.get("msg", "invalid"))
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts) or "the request is not valid"
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(GradtraceError)
     async def domain_error(request: Request, exc: GradtraceError) -> JSONResponse:
@@ -44,7 +35,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "request", _describe_validation(exc))
+        return error_response(422, "request", describe_invalid(exc.errors()))
 
     @app.exception_handler(InvalidRequest)
     async def invalid_body(request: Request, exc: InvalidRequest) -> JSONResponse:

@@ -166,12 +166,19 @@ class GuardMiddleware:
             tg.cancel_scope.cancel()
 
 
-async def _error(send: Send, status: int, type: str, message: str) -> None:
+def error_answer(status: int, type: str, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of an error answered outside the app (here, and by the connection's
+    protocol): the body errors.error_response writes, and `Retry-After` on a 503."""
     body = json.dumps({"error": {"type": type, "message": message, "start": 0,
                                  "end": 0}}).encode()
     headers = [(b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     if status == 503:
         headers.append((b"retry-after", b"1"))
+    return headers, body
+
+
+async def _error(send: Send, status: int, type: str, message: str) -> None:
+    headers, body = error_answer(status, type, message)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

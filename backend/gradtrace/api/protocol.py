@@ -23,14 +23,13 @@ The request body has its own deadline, in the middleware (`body_timeout_s`).
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..settings import Settings, get_settings
-from .middleware import security_headers
+from .middleware import error_answer, security_headers
 
 # A connection quiet this long, and not in a request, may be shed. Not less: in a burst of
 # thousands of connections the event loop runs seconds behind, and a connection whose request
@@ -40,15 +39,11 @@ REFUSED_LINGER_S = 5.0  # a refused connection is read until its request's head 
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 503: b"Service Unavailable"}
 
 
-def raw_error(status: int, type: str, message: str, retry_after: int | None = None) -> bytes:
+def raw_error(status: int, type: str, message: str) -> bytes:
     """A whole HTTP/1.1 answer with the error JSON and the security headers, for a connection the
-    app never saw (the same body as errors.error_response)."""
-    body = json.dumps({"error": {"type": type, "message": message, "start": 0, "end": 0}}).encode()
-    headers = [(b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
-               *security_headers("/api")]
-    if retry_after is not None:
-        headers.append((b"retry-after", str(retry_after).encode()))
+    app never saw."""
+    headers, body = error_answer(status, type, message)
+    headers += security_headers("/api")
     head = b"HTTP/1.1 %d %s\r\n" % (status, _REASONS[status])
     return head + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n" + body
 
@@ -184,7 +179,7 @@ class GuardedH11Protocol(H11Protocol):
         self.connections.discard(self)
         self.transport.write(raw_error(
             503, "overloaded", "the server has too many open connections; try again in a "
-            "moment", retry_after=1))
+            "moment"))
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(REFUSED_LINGER_S, self.transport.close)
