@@ -4,7 +4,8 @@
 scalars, vectors, matrices and broadcast shapes; the kink conventions of PyTorch; shape errors.
 
 `CASES` must have an entry for every op in the registry (`test_every_op_has_cases`): an op cannot
-land untested.
+land untested. A key is the op's name, or `name:variant` for more rows of the same op with other
+attributes (`sum:axis` with `attrs={"axis": 0}`).
 """
 
 from __future__ import annotations
@@ -12,130 +13,47 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 
 from gradtrace import GradtraceError, decode, trace
-from gradtrace.ops import GATE_TEXT, REGISTRY, ShapeError, catalogue, unbroadcast, vjp_tex
+from gradtrace.ops import (
+    GATE_TEXT,
+    REGISTRY,
+    Op,
+    ShapeError,
+    catalogue,
+    resolve,
+    unbroadcast,
+    vjp_tex,
+)
 from gradtrace.ops.core import Tape
 
+from . import cases_axes, cases_elementwise, cases_layers, cases_losses
+from .cases import (
+    BROADCAST,
+    UNARY,
+    Case,
+    Gen,
+    Shape,
+    away_from_zero,
+    binary,
+    elementwise,
+    integers,
+    normal,
+    positive,
+    ref_conv2d,
+    ref_matmul,
+    ref_softmax,
+    ref_transpose,
+    sigmoid,
+    small,
+    unary,
+    untied,
+)
 from .helpers import balanced, check_invariants, require_torch
-
-Shape = tuple[int, ...]
-Gen = Callable[[np.random.Generator, Shape], np.ndarray]
-
-
-def normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    return rng.normal(size=shape)
-
-
-def positive(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    return rng.uniform(0.5, 2.0, size=shape)
-
-
-def away_from_zero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    """|x| in [0.2, 2]: clear of the kinks of relu and abs, and of the pole of 1/x."""
-    return np.asarray(rng.uniform(0.2, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape))
-
-
-def small(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    return rng.uniform(-1.0, 1.0, size=shape)
-
-
-# Elementwise references, one element at a time with `math`.
-def elementwise(f: Callable[..., float]) -> Callable[..., np.ndarray]:
-    def ref(*args: np.ndarray) -> np.ndarray:
-        b = np.broadcast_arrays(*args)
-        out = np.empty(b[0].shape)
-        for idx in np.ndindex(out.shape):
-            out[idx] = f(*(float(a[idx]) for a in b))
-        return out
-    return ref
-
-
-def ref_softmax(x: np.ndarray) -> np.ndarray:
-    if x.ndim == 0:
-        return np.ones(())
-    out = np.empty(x.shape)
-    for idx in np.ndindex(x.shape[:-1]):
-        row = [float(v) for v in x[idx]]
-        m = max(row)
-        exps = [math.exp(v - m) for v in row]
-        out[idx] = [v / sum(exps) for v in exps]
-    return out
-
-
-def ref_transpose(x: np.ndarray) -> np.ndarray:
-    out = np.empty(tuple(reversed(x.shape)))
-    for idx in np.ndindex(x.shape):
-        out[tuple(reversed(idx))] = x[idx]
-    return out
-
-
-def ref_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
-    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    A = np.broadcast_to(a2, (*batch, *a2.shape[-2:]))
-    B = np.broadcast_to(b2, (*batch, *b2.shape[-2:]))
-    n, k, m = a2.shape[-2], a2.shape[-1], b2.shape[-1]
-    out = np.zeros((*batch, n, m))
-    for bi in np.ndindex(batch):
-        for i, j in itertools.product(range(n), range(m)):
-            out[(*bi, i, j)] = math.fsum(A[(*bi, i, p)] * B[(*bi, p, j)] for p in range(k))
-    shape = (*batch, *((n,) if a.ndim > 1 else ()), *((m,) if b.ndim > 1 else ()))
-    return out.reshape(shape)
-
-
-def ref_conv2d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """tf.nn.conv2d, stride 1, VALID, in loops: out[n,i,j,o] = sum x[n,i+p,j+q,c] w[p,q,c,o]."""
-    if x.ndim == 2:
-        return ref_conv2d(x[None, :, :, None], w[:, :, None, None])[0, :, :, 0]
-    n, h, wd, c = x.shape
-    kh, kw, _, co = w.shape
-    out = np.zeros((n, h - kh + 1, wd - kw + 1, co))
-    for b, i, j, o in np.ndindex(out.shape):
-        out[b, i, j, o] = math.fsum(x[b, i + p, j + q, ch] * w[p, q, ch, o]
-                                    for p in range(kh) for q in range(kw) for ch in range(c))
-    return out
-
-
-def sigmoid(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
-
-
-@dataclass(frozen=True)
-class Case:
-    gens: tuple[Gen, ...]
-    shapes: tuple[tuple[Shape, ...], ...]
-    reference: Callable[..., np.ndarray]
-    expr: str | None  # how the language writes it, in operands a and b (None: grad graphs only)
-
-
-BROADCAST = (((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (1, 4)), ((), (2, 3)),
-             ((2, 3), ()), ((4,), (2, 4)), ((2, 1, 3), (4, 1)))
-UNARY = (((),), ((3,),), ((2, 3),), ((2, 2, 3),))
-
-
-def binary(gen_a: Gen, gen_b: Gen, f: Callable[[float, float], float], expr: str) -> Case:
-    return Case((gen_a, gen_b), BROADCAST, elementwise(f), expr)
-
-
-def unary(gen: Gen, f: Callable[[float], float], name: str) -> Case:
-    return Case((gen,), UNARY, elementwise(f), f"{name}(a)")
-
-
-def untied(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    """Values on a grid of spacing 1 shifted by 0.5 from the other operand's (no ties)."""
-    return rng.integers(-3, 4, size=shape).astype(float) + 0.5
-
-
-def integers(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    return rng.integers(-3, 4, size=shape).astype(float)
-
 
 CASES: dict[str, Case] = {
     "add": binary(normal, normal, lambda a, b: a + b, "a + b"),
@@ -279,25 +197,38 @@ CASES.update({
                           lambda e: ref_conv2d(x, e), g,
                           REGISTRY["conv2d_dw"].shape([x.shape, g.shape])), None),
 })
+for _family in (cases_elementwise, cases_axes, cases_layers, cases_losses):
+    assert not set(_family.CASES) & set(CASES), "a case key is defined twice"
+    CASES.update(_family.CASES)
 LANGUAGE = sorted(n for n, c in CASES.items() if c.expr is not None)
+LETTERS = "abcdefgh"
+
+
+def op_name(key: str) -> str:
+    """The op a CASES key is about: `sum:axis` -> `sum`."""
+    return key.split(":")[0]
+
+
+def case_op(key: str) -> Op:
+    """The op of a CASES key, with the case's attributes."""
+    return resolve(op_name(key), CASES[key].attrs)
 
 
 def test_every_op_has_cases() -> None:
-    missing = set(REGISTRY) - set(CASES)
+    covered = {op_name(k) for k in CASES}
+    missing = set(REGISTRY) - covered
     assert not missing, f"ops without test cases in tests/test_ops.py CASES: {sorted(missing)}"
-    assert not set(CASES) - set(REGISTRY)
+    assert not covered - set(REGISTRY)
 
 
 def op_cases(language_only: bool = False) -> list[Any]:
     out = []
-    for name in sorted(REGISTRY):
-        case = CASES.get(name)
-        if case is None:  # reported by test_every_op_has_cases
-            continue
+    for key in sorted(CASES):
+        case = CASES[key]
         if language_only and case.expr is None:
             continue
         for k, shapes in enumerate(case.shapes):
-            out.append(pytest.param(name, k, id=f"{name}-{'-'.join(map(str, shapes))}"))
+            out.append(pytest.param(key, k, id=f"{key}-{'-'.join(map(str, shapes))}"))
     return out
 
 
@@ -308,9 +239,14 @@ def operands(name: str, k: int, seed: int = 0) -> list[np.ndarray]:
                                                                       strict=True)]
 
 
+def values_of(args: Sequence[np.ndarray]) -> dict[str, Any]:
+    """The operands as the values of the inputs a, b, c... of a case's expression."""
+    return dict(zip(LETTERS, (a.tolist() for a in args), strict=False))
+
+
 @pytest.mark.parametrize(("name", "k"), op_cases())
 def test_forward_matches_the_reference(name: str, k: int) -> None:
-    op, case = REGISTRY[name], CASES[name]
+    op, case = case_op(name), CASES[name]
     args = operands(name, k)
     out = np.asarray(op.forward(*args))
     expected = case.reference(*args)
@@ -337,14 +273,16 @@ def fd_vjp(f: Callable[..., np.ndarray], args: Sequence[np.ndarray], g: np.ndarr
 
 @pytest.mark.parametrize(("name", "k"), op_cases())
 def test_vjp_matches_finite_differences(name: str, k: int) -> None:
-    op = REGISTRY[name]
+    op = case_op(name)
     for seed in range(2):
         args = operands(name, k, seed)
         out = np.asarray(op.forward(*args))
         g = np.random.default_rng([seed, 99]).normal(size=out.shape)
         grads = op.vjp(g, args, out)
-        assert len(grads) == op.arity
+        assert len(grads) == len(args)
         for i, (a, gi) in enumerate(zip(args, grads, strict=True)):
+            if i in CASES[name].constant:
+                continue
             gi = np.asarray(gi)
             if not op.elementwise:  # only elementwise ops leave broadcast axes to the engine
                 assert gi.shape == a.shape, (name, i, gi.shape, a.shape)
@@ -370,27 +308,30 @@ def fd_jvp(f: Callable[..., np.ndarray], args: Sequence[np.ndarray],
 def test_jvp_matches_finite_differences(name: str, k: int) -> None:
     """Forward mode: each operand's tangent alone, then all at once, against central differences;
     the output tangent has the output's shape; and the JVP is the transpose of the VJP."""
-    op = REGISTRY[name]
+    op = case_op(name)
+    constant = CASES[name].constant
     for seed in range(2):
         args = operands(name, k, seed)
         out = np.asarray(op.forward(*args))
         rng = np.random.default_rng([seed, 77])
-        ts = [rng.normal(size=a.shape) for a in args]
+        ts: list[np.ndarray | None] = [None if i in constant else rng.normal(size=a.shape)
+                                       for i, a in enumerate(args)]
         choices: list[list[np.ndarray | None]] = [
-            [t if j == i else None for j, t in enumerate(ts)] for i in range(op.arity)]
+            [t if j == i else None for j, t in enumerate(ts)] for i in range(len(args))
+            if i not in constant]
         choices.append(list(ts))
         for only in choices:
             got = np.asarray(op.jvp(only, args, out))
             assert got.shape == out.shape, (name, got.shape, out.shape)
             np.testing.assert_allclose(got, fd_jvp(op.forward, args, only), rtol=1e-6,
                                        atol=1e-7, err_msg=f"{name} tangents {only}")
-        none = np.asarray(op.jvp([None] * op.arity, args, out))
+        none = np.asarray(op.jvp([None] * len(args), args, out))
         assert none.shape == out.shape and not none.any()
         g = rng.normal(size=out.shape)
         grads = op.vjp(g, args, out)
         lhs = math.fsum((g * np.asarray(op.jvp(ts, args, out))).reshape(-1))
         rhs = math.fsum(float(np.sum(unbroadcast(np.asarray(gi), a.shape) * t))
-                        for gi, a, t in zip(grads, args, ts, strict=True))
+                        for gi, a, t in zip(grads, args, ts, strict=True) if t is not None)
         assert math.isclose(lhs, rhs, rel_tol=1e-10, abs_tol=1e-12), (name, lhs, rhs)
 
 
@@ -398,16 +339,19 @@ def test_jvp_matches_finite_differences(name: str, k: int) -> None:
 def test_rule_matches_the_vjp(name: str, k: int) -> None:
     """The op's rule for grad (its VJP written with ops) gives the VJP's numbers: run on a tape
     that evaluates each op it emits, summed back over broadcast axes as gradient graphs do."""
-    op = REGISTRY[name]
+    op = case_op(name)
     args = operands(name, k)
+    constant = CASES[name].constant
     with np.errstate(all="ignore"):
         out = np.asarray(op.forward(*args), dtype=np.float64)
         g = np.random.default_rng(k).normal(size=out.shape)
         want = op.vjp(g, args, out)
         tape = Tape([*args, out, g])
         n = len(args)
-        got = op.rule(tape, n + 1, list(range(n)), n, [True] * n)
+        got = op.rule(tape, n + 1, list(range(n)), n, [i not in constant for i in range(n)])
     for i, (w, h) in enumerate(zip(want, got, strict=True)):
+        if i in constant:
+            continue
         w = unbroadcast(np.asarray(w, dtype=np.float64), args[i].shape)
         if h is None:  # no gradient flows there: the VJP must agree that it is zero
             assert not op.differentiable or np.all(w == 0), (name, i)
@@ -423,15 +367,17 @@ def test_vjp_through_the_whole_pipeline(name: str, k: int) -> None:
     case = CASES[name]
     assert case.expr is not None
     args = operands(name, k, seed=7)
-    values = dict(zip("ab", (a.tolist() for a in args), strict=False))
+    values = values_of(args)
     out = case.reference(*args)
     g = np.random.default_rng(3).normal(size=out.shape)
     record = trace(case.expr, values, seed=g.tolist())
     check_invariants(record)
     out_node = next(n for n in record["nodes"] if n["id"] == record["output"])
-    assert out_node["op"] == name
+    assert out_node["op"] == op_name(name)
     np.testing.assert_allclose(decode(record["value"]), out, rtol=1e-13, atol=1e-14)
-    for i, letter in enumerate("ab"[:len(args)]):
+    for i, letter in enumerate(LETTERS[:len(args)]):
+        if i in case.constant:
+            continue
         got = decode(record["gradients"][letter])
         assert got.shape == args[i].shape
         np.testing.assert_allclose(got, fd_vjp(case.reference, args, g, i), rtol=1e-6,
@@ -634,9 +580,9 @@ def test_conv2d_work_is_limited() -> None:
 
 @pytest.mark.parametrize("name", LANGUAGE)
 def test_every_op_has_code(name: str) -> None:
-    code = REGISTRY[name].code
+    code = case_op(name).code
     assert code is not None, f"{name} has no `code=OpCode(...)` in the registry"
-    assert len(code.backward) == REGISTRY[name].arity
+    assert len(code.backward) == case_op(name).arity
     assert code.numpy and code.torch
 
 
@@ -652,7 +598,7 @@ def test_generated_code_matches_the_engine(name: str, k: int, lang: str) -> None
         require_torch()
     case = CASES[name]
     args = operands(name, k, seed=11)
-    values = dict(zip("ab", (a.tolist() for a in args), strict=False))
+    values = values_of(args)
     g = np.random.default_rng(5).normal(size=case.reference(*args).shape).tolist()
     record = trace(case.expr, values, seed=g)
     assert_same(run_inprocess(generate(case.expr, values, g, lang)), record, f"{name} {lang}")
@@ -662,7 +608,8 @@ KINKS = {"a": [0.0, 0.0, 1.0, -1.0, 2.0, 0.0, -2.0], "b": [0.0, 1.0, 0.0, 0.0, 2
 
 
 @pytest.mark.parametrize("lang", ["numpy", "pytorch"])
-@pytest.mark.parametrize("name", [n for n in LANGUAGE if REGISTRY[n].elementwise])
+@pytest.mark.parametrize("name", [n for n in LANGUAGE if case_op(n).elementwise
+                                  and len(CASES[n].gens) <= 2 and not CASES[n].constant])
 def test_generated_code_kinks_match_the_engine(name: str, lang: str) -> None:
     """Zeros, ties and negative bases: the masks of relu, abs, max, min and pow (PyTorch's)
     are the engine's in both files. NaN operands too, in NumPy (the engine's own rule)."""
@@ -693,7 +640,9 @@ def test_generated_forward_mode_matches_the_engine(name: str, k: int, lang: str)
         require_torch()
     case = CASES[name]
     args = operands(name, k, seed=13)
-    values = dict(zip("ab", (a.tolist() for a in args), strict=False))
+    values = values_of(args)
     rng = np.random.default_rng(17)
-    for wrt, a in zip("ab", args, strict=False):
+    for i, (wrt, a) in enumerate(zip(LETTERS, args, strict=False)):
+        if i in case.constant:
+            continue
         assert_same_derivative(case.expr, values, wrt, rng.normal(size=a.shape).tolist(), (lang,))

@@ -43,7 +43,7 @@ import numpy as np
 from .codec import encode, encode_number
 from .engine import Graph, forward
 from .errors import GradtraceError
-from .ops import REGISTRY, Array
+from .ops import Array
 from .schema import Check, InputCheck, Verdict
 from .settings import Settings
 
@@ -72,7 +72,7 @@ def _kink_margins(graph: Graph, vals: Sequence[Array]) -> dict[int, Array]:
     out: dict[int, Array] = {}
     with np.errstate(all="ignore"):
         for node in graph.nodes:
-            kink = REGISTRY[node.op].kink if node.op else None
+            kink = node.operation.kink if node.op else None
             if kink is not None:
                 out[node.index] = np.sign(kink([vals[a] for a in node.args]))
     return out

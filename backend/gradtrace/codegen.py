@@ -206,8 +206,7 @@ def _allocate(graph: Graph, mode: Mode) -> _Names:
 
 
 def _code_of(node: Node) -> OpCode:
-    assert node.op is not None
-    code = REGISTRY[node.op].code
+    code = node.operation.code
     if code is None:
         raise GradtraceError("function", f"generated code does not cover the op '{node.op}' "
                              "yet (it comes from grad(...))", node.start, node.end)
@@ -320,8 +319,8 @@ def _forward(p: _Program, lang: Lang) -> list[str]:
         if node.kind != "op":
             continue
         code = _code_of(node)
-        template = code.numpy if lang == "numpy" else code.torch
-        lines.append(f"{p.names.value[node.index]} = {template.format(*_refs(p, node, lang))}")
+        lines.append(f"{p.names.value[node.index]} = "
+                     f"{code.forward(lang, _refs(p, node, lang))}")
     return lines
 
 
@@ -355,19 +354,17 @@ def _backward_numpy(p: _Program) -> list[str]:
             defined.add(i)
         if node.kind != "op":
             continue
-        assert node.op is not None
-        op = REGISTRY[node.op]
+        op = node.operation
         code = _code_of(node)
         refs = _refs(p, node, "numpy")
         c = CodeArgs(tuple(refs), names.value[i], names.grad[i],
                      tuple(shapes[a] for a in node.args), shapes[i])
         gate = f"  ({node.op}: {op.gate})" if op.gate else ""
-        lines.append(f"# {names.value[i]} = {code.numpy.format(*refs)}{gate}")
+        lines.append(f"# {names.value[i]} = {code.forward('numpy', refs)}{gate}")
         for k, a in enumerate(node.args):
-            if not g.nodes[a].requires_grad:
+            if not g.nodes[a].requires_grad or not op.takes_grad(k):
                 continue
-            t = code.backward[k]
-            expr = t.format(*refs, out=c.out, g=c.g) if isinstance(t, str) else t(c)
+            expr = code.downstream(k, c)
             if op.elementwise and shapes[a] != shapes[i]:
                 expr = f"unbroadcast({expr}, {names.value[a]}.shape)"
             da = names.grad[a]
@@ -386,19 +383,17 @@ def _tangent_numpy(p: _Program, node: Node, depends: set[int]) -> str | None:
     args = [a for a in node.args if a in depends]
     if not args:
         return None
-    assert node.op is not None
-    op = REGISTRY[node.op]
+    op = node.operation
     code = _code_of(node)
     refs = _refs(p, node, "numpy")
     i = node.index
     terms = []
     for k, a in enumerate(node.args):
-        if a not in depends:
+        if a not in depends or not op.takes_grad(k):
             continue
         c = CodeArgs(tuple(refs), p.names.value[i], p.names.tangent[a],
                      tuple(p.shapes[b] for b in node.args), p.shapes[i])
-        t = (code.tangent or code.backward)[k]
-        expr = t.format(*refs, out=c.out, g=c.g) if isinstance(t, str) else t(c)
+        expr = code.downstream(k, c, tangent=True)
         if op.elementwise and p.shapes[a] != p.shapes[i]:
             expr = f"np.broadcast_to({expr}, {c.out}.shape)"
         terms.append(f"({expr})" if len(args) > 1 and _unparenthesized_sum(expr) else expr)

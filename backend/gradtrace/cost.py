@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .engine import Graph
 from .layout import dot_work
-from .ops import REGISTRY, Array, ShapeError
+from .ops import Array, ShapeError
 from .settings import Settings
 
 # Seconds per unit, fitted on the reference machine by bench/bench_cost.py (rounded up).
@@ -153,9 +153,8 @@ def shapes(graph: Graph, inputs: Mapping[str, Array]) -> list[tuple[int, ...]]:
         elif node.kind == "const":
             shape = ()
         else:
-            assert node.op is not None
             try:
-                shape = tuple(REGISTRY[node.op].shape([out[a] for a in node.args]))
+                shape = tuple(node.operation.shape([out[a] for a in node.args]))
             except (ShapeError, ValueError, TypeError, IndexError):
                 break
         out.append(shape)
@@ -167,7 +166,7 @@ def estimate(graph: Graph, inputs: Mapping[str, Array], settings: Settings,
     shape_of = shapes(graph, inputs)
     macs = 0
     for node in graph.nodes[:len(shape_of)]:
-        op = REGISTRY[node.op] if node.op is not None else None
+        op = node.operation if node.op is not None else None
         if op is not None and op.cost is not None and all(a < len(shape_of) for a in node.args):
             macs += op.cost([shape_of[a] for a in node.args])[0]
     elements = sum(math.prod(s) for s in shape_of)

@@ -41,11 +41,13 @@ from .ops import (
     FUNCTIONS,
     REGISTRY,
     Array,
+    Attrs,
     Op,
     Shape,
     ShapeError,
     fmt_shape,
     gradient_nodes,
+    resolve,
     unbroadcast,
 )
 from .parser import Binary, Call, Expr, Name, Num, Program, Unary, walk
@@ -69,10 +71,17 @@ class Node:
     in_edges: list[int] = field(default_factory=list)  # by operand position
     out_edges: list[int] = field(default_factory=list)
     origin: str | None = None  # "grad": made by a grad(f, x) call, part of a gradient graph
+    attrs: Attrs = ()  # the op's static attributes (an axis, a stride), as `ops.resolve` takes them
 
     @property
     def id(self) -> str:
         return f"n{self.index}"
+
+    @property
+    def operation(self) -> Op:
+        """The op of an op node, with its attributes."""
+        assert self.op is not None
+        return resolve(self.op, self.attrs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +115,7 @@ class Graph:
         if self._structure is None:
             h = hashlib.sha256()
             for n in self.nodes:
-                h.update(f"{n.kind}|{n.op}|{n.label}|{n.args}\n".encode())
+                h.update(f"{n.kind}|{n.op}|{n.attrs}|{n.label}|{n.args}\n".encode())
             h.update(str(self.output).encode())
             self._structure = h.hexdigest()[:24]
         return self._structure
@@ -172,21 +181,23 @@ class _Builder:
             elif node.kind == "const":
                 shape = ()
             else:
-                assert node.op is not None
                 arg_shapes = [self._shapes[a] for a in node.args]
                 # A shape error leaves it unknown: the forward pass reports it, with its span.
                 if all(a is not None for a in arg_shapes):
                     with contextlib.suppress(ShapeError, ValueError):
-                        shape = REGISTRY[node.op].shape([a for a in arg_shapes if a is not None])
+                        shape = node.operation.shape([a for a in arg_shapes if a is not None])
             self._shapes.append(shape)
         return self._shapes[n]
 
     def op_node(self, op: str, args: Sequence[int], start: int, end: int, s0: int, s1: int,
-                differentiable: bool = True, origin: str | None = None) -> int:
-        idx = self.add(Node(len(self.nodes), "op", REGISTRY[op].symbol, start, end, op=op,
+                origin: str | None = None, attrs: Attrs = ()) -> int:
+        entry = resolve(op, attrs)
+        idx = self.add(Node(len(self.nodes), "op", entry.symbol, start, end, op=op,
                             args=tuple(args),
-                            requires_grad=differentiable and any(
-                                self.nodes[a].requires_grad for a in args), origin=origin),
+                            requires_grad=entry.differentiable and any(
+                                self.nodes[a].requires_grad for k, a in enumerate(args)
+                                if entry.takes_grad(k)), origin=origin,
+                            attrs=entry.bound),
                        s0, s1)
         for k, a in enumerate(args):
             edge = Edge(len(self.edges), a, idx, k)
@@ -238,9 +249,9 @@ class _Emitter:
         node = self.b.nodes[n]
         return node.const_value if node.kind == "const" else None
 
-    def op(self, name: str, *args: int) -> int:
+    def op(self, name: str, *args: int, **attrs: Any) -> int:
         consts = [self._const_value(a) for a in args]
-        op = REGISTRY[name]
+        op = resolve(name, attrs)
         if args and all(c is not None for c in consts) and _scalar_op(op, len(args)):
             with np.errstate(all="ignore"):
                 v = op.forward(*(np.asarray(c, dtype=np.float64) for c in consts))
@@ -250,7 +261,7 @@ class _Emitter:
         if name == "mul" and consts[0] == 1.0:
             return args[1]
         return self.b.op_node(name, [self.real(a) for a in args], self.start, self.end, self.s0,
-                              self.s1, differentiable=op.differentiable, origin="grad")
+                              self.s1, origin="grad", attrs=op.bound)
 
     def shape(self, node: int) -> Shape | None:
         return () if node < 0 else self.b.shape(node)
@@ -298,7 +309,8 @@ def _gradients(emit: _Emitter, f: int, inputs: Mapping[str, int]) -> dict[str, i
     b = emit.b
     names = list(inputs)
     found = gradient_nodes(emit, f, [inputs[n] for n in names], lambda n: b.nodes[n].args,
-                           lambda n: b.nodes[n].op, emit.const(1.0))
+                           lambda n: b.nodes[n].operation if b.nodes[n].op else None,
+                           emit.const(1.0))
     return {name: emit.real(d if d is not None else emit.op("zeros_like", inputs[name]))
             for name, d in zip(names, found, strict=True)}
 
@@ -481,8 +493,7 @@ def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings,
                 assert node.const_value is not None
                 v = np.asarray(node.const_value, dtype=np.float64)
             else:
-                assert node.op is not None
-                op = REGISTRY[node.op]
+                op = node.operation
                 args = [values[a] for a in node.args]
                 try:
                     shape = op.shape([a.shape for a in args])
@@ -534,8 +545,7 @@ def backward(graph: Graph, values: Sequence[Array], seed: Array) -> Result:
             grads[node.index] = up
             if node.kind != "op":
                 continue
-            assert node.op is not None
-            op = REGISTRY[node.op]
+            op = node.operation
             args = [values[a] for a in node.args]
             outs = op.vjp(up, args, v)
             # The local derivative is shown for scalar edges only: ask the VJP for it (with an
@@ -543,7 +553,7 @@ def backward(graph: Graph, values: Sequence[Array], seed: Array) -> Result:
             scalar_edge = v.ndim == 0 and any(a.ndim == 0 for a in args)
             ones = op.vjp(np.ones(()), args, v) if scalar_edge else None
             for k, a in enumerate(node.args):
-                if not graph.nodes[a].requires_grad:
+                if not graph.nodes[a].requires_grad or not op.takes_grad(k):
                     continue
                 ei = node.in_edges[k]
                 downstream[ei] = np.asarray(unbroadcast(np.asarray(outs[k]), args[k].shape),
@@ -669,13 +679,14 @@ def forward_mode(graph: Graph, values: Sequence[Array], wrt: str | None,
         for node in graph.nodes:
             if node.kind != "op" or not node.requires_grad:
                 continue
-            assert node.op is not None
-            op = REGISTRY[node.op]
+            op = node.operation
             args = [values[a] for a in node.args]
             out = values[node.index]
             # The local derivative of a scalar edge, on the same edges as in `backward` (every
             # source that depends on some input), so that both modes show the same numbers.
             for k, a in enumerate(node.args):
+                if not op.takes_grad(k):
+                    continue
                 if out.ndim == 0 and args[k].ndim == 0 and graph.nodes[a].requires_grad:
                     unit: list[Array | None] = [None] * len(node.args)
                     unit[k] = np.ones(())
@@ -683,7 +694,7 @@ def forward_mode(graph: Graph, values: Sequence[Array], wrt: str | None,
             total: Array | None = None
             for k, a in enumerate(node.args):
                 ta = tangents[a]
-                if ta is None:
+                if ta is None or not op.takes_grad(k):
                     continue
                 only: list[Array | None] = [None] * len(node.args)
                 only[k] = ta

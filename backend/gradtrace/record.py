@@ -33,7 +33,7 @@ from .errors import GradtraceError
 from .hessian import hessian as second_derivatives
 from .hessian import is_symmetric
 from .jacobian import edge_jacobian, jacobian_size
-from .ops import GATE_TEXT, REGISTRY, Array, fmt_shape, vjp_tex
+from .ops import GATE_TEXT, Array, fmt_shape, vjp_tex
 from .schema import (
     Check,
     EdgeOut,
@@ -108,7 +108,7 @@ def _node(node: Node, value: Array, grad: Any) -> NodeOut:
         end=node.end,
         fanout=len(node.out_edges),
         origin="grad" if node.origin == "grad" else None,
-        gate=REGISTRY[node.op].gate if node.op else ("sums" if len(node.out_edges) > 1
+        gate=node.operation.gate if node.op else ("sums" if len(node.out_edges) > 1
                                                       and node.requires_grad else None),
     )
 
@@ -118,8 +118,7 @@ def _edges(graph: Graph, res: Result) -> list[EdgeOut]:
     out: list[EdgeOut] = []
     for e in graph.edges:
         target = graph.nodes[e.target]
-        assert target.op is not None
-        op = REGISTRY[target.op]
+        op = target.operation
         operands = [graph.nodes[a] for a in target.args]
         s = [syms.of(n, k) for k, n in enumerate(operands)]
         z = syms.out(target)
@@ -183,9 +182,8 @@ def _add_jacobians(graph: Graph, res: Result, edges: list[EdgeOut], max_entries:
         rec["jacobian"] = None
         if size <= max_entries:
             target = graph.nodes[e.target]
-            assert target.op is not None
             args = [res.values[a] for a in target.args]
-            rec["jacobian"] = encode_matrix(edge_jacobian(REGISTRY[target.op], args, dst, e.arg))
+            rec["jacobian"] = encode_matrix(edge_jacobian(target.operation, args, dst, e.arg))
 
 
 def _first_nonfinite(graph: Graph, arrays: list[Array | None], order: list[Node],

@@ -6,7 +6,7 @@ forward, shape, VJP, JVP and rule for `grad` follow from the parts' (core.py `co
 
 from __future__ import annotations
 
-from . import elementwise, tensor  # noqa: F401 (the parts must be registered first)
+from . import elementwise, reductions, tensor  # noqa: F401 (the parts must be registered first)
 from .core import OpCode, Spellings, composite, register
 
 register(composite(

@@ -25,8 +25,9 @@ Each `Op` holds everything about one op, in one place:
 - `operator` / `named`: how the language writes it (`a + b`; `exp(a)`; or both, `a ^ b` and
   `pow(a, b)`); `spellings`: its names in the other notations users paste (NumPy, PyTorch,
   TensorFlow, LaTeX);
-- `attrs`: static attributes (an axis, a stride) with their defaults; `max_arity` for ops that
-  take a variable number of operands;
+- `attrs`: static attributes (an axis, a stride) with their defaults, and `make`, which builds the
+  op for given attribute values (`family`); `max_arity` for ops that take a variable number of
+  operands;
 - `cost`: what a pass costs beyond its output, where that can be far more (matmul, conv2d).
 
 An op that is an exact composition of others is declared with `composite(...)`: its forward, VJP,
@@ -48,8 +49,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -94,6 +95,7 @@ class CodeArgs:
     g: str
     shapes: tuple[Shape, ...]
     out_shape: Shape
+    k: int = 0  # the operand whose gradient (or tangent part) is being written
 
     def number(self, i: int) -> float | None:
         """Operand `i` as a number where it is a literal constant (None for a name)."""
@@ -122,21 +124,35 @@ class OpCode:
     Jacobian is symmetric or a permutation. `numpy_helper` / `torch_helper`: functions the
     expressions call, written into the file when the op is used."""
 
-    numpy: str
-    torch: str
+    numpy: str | Callable[[Sequence[str]], str]
+    torch: str | Callable[[Sequence[str]], str]
     backward: tuple[GradCode, ...]
     tangent: tuple[GradCode, ...] | None = None
     numpy_helper: str = ""
     torch_helper: str = ""
 
+    def forward(self, lang: str, refs: Sequence[str]) -> str:
+        """The forward expression in the operands `refs` ("numpy" or "torch"); a function
+        template takes them all (for ops with a variable number of operands)."""
+        t = self.numpy if lang == "numpy" else self.torch
+        return t.format(*refs) if isinstance(t, str) else t(refs)
+
+    def downstream(self, k: int, c: CodeArgs, tangent: bool = False) -> str:
+        """Operand k's downstream gradient (or, with `tangent`, its part of the output's
+        tangent); an op with a variable number of operands repeats its last template."""
+        ts = (self.tangent or self.backward) if tangent else self.backward
+        t = ts[min(k, len(ts) - 1)]
+        return t.format(*c.args, out=c.out, g=c.g) if isinstance(t, str) else t(replace(c, k=k))
+
 
 
 
 class Builder(Protocol):
-    """What a rule (and a composition) writes with: emit an op node or a constant, and ask a
-    node's static shape (None where unknown). Nodes are handles (ints)."""
+    """What a rule (and a composition) writes with: emit an op node (with the op's static
+    attributes as keywords: `b.op("sum", x, axis=(0,))`) or a constant, and ask a node's static
+    shape (None where unknown). Nodes are handles (ints)."""
 
-    def op(self, name: str, *args: int) -> int: ...
+    def op(self, name: str, *args: int, **attrs: Any) -> int: ...
 
     def const(self, value: float) -> int: ...
 
@@ -172,14 +188,84 @@ class Spellings:
     latex: tuple[str, ...] = ()
 
 
+class AttrError(ValueError):
+    """An attribute value an op cannot take; the message is shown to the user as it is."""
+
+
+# Attribute values as a node keeps them: (name, value) pairs in the op's declared order, only
+# those that differ from the default, values hashable (tuples, not lists) and JSON-ready.
+Attrs = tuple[tuple[str, Any], ...]
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v:
+        raise AttrError(f"{v!r} is not a whole number")
+    return int(v)
+
+
+def _ints(v: Any) -> tuple[int, ...]:
+    if isinstance(v, list | tuple):
+        return tuple(_int(x) for x in v)
+    return (_int(v),)
+
+
+def _axes(v: Any) -> tuple[int, ...] | None:
+    return None if v is None else _ints(v)
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool) or v in (0, 1):
+        return bool(v)
+    raise AttrError(f"{v!r} is not True or False")
+
+
+def _float(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise AttrError(f"{v!r} is not a number")
+    return float(v)
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise AttrError(f"{v!r} is not a word in quotes")
+    return v
+
+
+def _any(v: Any) -> Any:
+    return tuple(_any(x) for x in v) if isinstance(v, list | tuple) else v
+
+
+# How each kind of attribute reads a value written in the program (ints, a tuple, a word).
+ATTR_KINDS: dict[str, Callable[[Any], Any]] = {
+    "int": _int, "ints": _ints, "axes": _axes, "bool": _bool, "float": _float, "str": _str,
+    "any": _any,
+}
+
+
 @dataclass(frozen=True)
 class Attr:
-    """A static attribute of an op (not an operand: no gradient flows to it), with its default."""
+    """A static attribute of an op (not an operand: no gradient flows to it), with its default.
+
+    `kind`: "int"; "ints" (one whole number or a tuple of them, read as a tuple); "axes" (None,
+    one axis or a tuple of axes, read as a tuple or None); "bool"; "float"; "str" (one of
+    `choices` where given); "any" (the op checks it). `aliases`: other keywords that name it
+    (`dim` for `axis`, `keepdim` for `keepdims`, as PyTorch writes them)."""
 
     name: str
-    kind: str  # "int", "ints", "bool" or "str"
+    kind: str
     default: Any
     doc: str = ""
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def read(self, value: Any) -> Any:
+        """The value as the op takes it, or an `AttrError` saying why it cannot be."""
+        if value is None and self.default is None:
+            return None
+        v = ATTR_KINDS[self.kind](value)
+        if self.choices and v not in self.choices:
+            raise AttrError(f"{value!r} is not one of {', '.join(map(repr, self.choices))}")
+        return v
 
 
 @dataclass(frozen=True)
@@ -210,9 +296,12 @@ class Op:
     # only gradient graphs use do not yet, and the generator refuses their graphs with a 4xx.
     code: OpCode | None = None
     spellings: Spellings = Spellings()
-    # Static attributes, for ops that will take them (an axis, a stride): the parser does not read
-    # keyword arguments yet, so no entry declares any today.
+    # Static attributes (an axis, a stride), and for an op that has them, `make(**values)`, which
+    # builds the op for those values (`family`); `bound` holds the values this entry was made with
+    # (the non-default ones, as a node keeps them).
     attrs: tuple[Attr, ...] = ()
+    make: Callable[..., Op] | None = None
+    bound: Attrs = ()
     max_arity: int | None = None  # the most operands it takes (None: exactly `arity`)
     # How the language writes it as an operator (`+`; `-` for neg), if it does; `named`: whether
     # it is also called by its name (`pow(a, b)`, `matmul(a, b)`; not `add(a, b)`).
@@ -225,15 +314,78 @@ class Op:
     # For a composite: the composition it is made of (`composite` fills forward, VJP, JVP, shape
     # and rule from it).
     compose: Compose | None = None
+    # Other names the language calls it by (`ln` for log, `cat` for concat).
+    aliases: tuple[str, ...] = ()
+    # Operands that take no gradient: integer labels and indices (`s[y]`), a `where`'s condition.
+    # `no_grad` lists positions; `no_grad_from` makes every position from it on one (an index
+    # op's index arrays, however many). Their VJP entries are ignored (give zeros), their JVP
+    # tangents are always None, and their rules return None there.
+    no_grad: tuple[int, ...] = ()
+    no_grad_from: int | None = None
+
+    def takes_grad(self, k: int) -> bool:
+        """Whether operand k receives a gradient (and passes a tangent on)."""
+        return k not in self.no_grad and (self.no_grad_from is None or k < self.no_grad_from)
 
 
 REGISTRY: dict[str, Op] = {}
+
+
+def family(make: Callable[..., Op], attrs: tuple[Attr, ...]) -> Op:
+    """The entry of an op with static attributes: `make(**values)` builds the op for given values
+    (its shape, forward, VJP, JVP, rule, formulas and code close over them); the registered entry
+    is the one for the defaults. `resolve` builds (and keeps) the others on demand."""
+    op = make(**{a.name: a.default for a in attrs})
+    return replace(op, attrs=attrs, make=make)
+
+
+def read_attrs(op: Op, given: Mapping[str, Any]) -> Attrs:
+    """The attribute values `given` (by name or alias) as a node keeps them, or an `AttrError`
+    naming the one at fault."""
+    by_name = {n: a for a in op.attrs for n in (a.name, *a.aliases)}
+    values: dict[str, Any] = {}
+    for key, raw in given.items():
+        attr = by_name.get(key)
+        if attr is None:
+            known = ", ".join(a.name for a in op.attrs) or "none"
+            raise AttrError(f"{op.name} has no option '{key}' (its options: {known})")
+        if attr.name in values:
+            raise AttrError(f"{op.name}: '{key}' is given twice")
+        try:
+            values[attr.name] = attr.read(raw)
+        except AttrError as exc:
+            raise AttrError(f"{op.name}: {key}={exc}") from None
+    return tuple((a.name, values[a.name]) for a in op.attrs
+                 if a.name in values and values[a.name] != a.read(a.default))
+
+
+_BOUND: dict[tuple[str, Attrs], Op] = {}
+
+
+def resolve(name: str, attrs: Attrs | Mapping[str, Any] = ()) -> Op:
+    """The op `name` with attribute values `attrs` (a node's pairs, or keywords as written)."""
+    op = REGISTRY[name]
+    if not attrs:
+        return op
+    pairs = read_attrs(op, attrs if isinstance(attrs, Mapping) else dict(attrs))
+    if not pairs:
+        return op
+    key = (name, pairs)
+    found = _BOUND.get(key)
+    if found is None:
+        assert op.make is not None
+        values = {a.name: a.read(a.default) for a in op.attrs} | dict(pairs)
+        found = replace(op.make(**values), attrs=op.attrs, make=op.make, bound=pairs)
+        if len(_BOUND) < 4096:  # a bounded memo: attribute values come from requests
+            _BOUND[key] = found
+    return found
 
 
 def register(op: Op) -> Op:
     assert op.name not in REGISTRY, op.name
     assert len(op.local_tex) == op.arity, op.name
     assert op.code is None or len(op.code.backward) == op.arity, op.name
+    assert op.make is None or op.code is None or op.attrs, op.name
     assert op.differentiable or op.rule is no_gradient, op.name
     REGISTRY[op.name] = op
     return op
@@ -347,13 +499,14 @@ class Tape:
 
     def __init__(self, operands: Sequence[Array]) -> None:
         self.values: list[Array] = [np.asarray(v, dtype=np.float64) for v in operands]
-        self.steps: list[tuple[str, tuple[int, ...], int]] = []  # (op, operand handles, handle)
+        self.steps: list[tuple[Op, tuple[int, ...], int]] = []  # (op, operand handles, handle)
 
-    def op(self, name: str, *args: int) -> int:
+    def op(self, name: str, *args: int, **attrs: Any) -> int:
+        op = resolve(name, attrs)
         with np.errstate(all="ignore"):
-            v = REGISTRY[name].forward(*(self.values[a] for a in args))
+            v = op.forward(*(self.values[a] for a in args))
         self.values.append(np.asarray(v, dtype=np.float64))
-        self.steps.append((name, args, len(self.values) - 1))
+        self.steps.append((op, args, len(self.values) - 1))
         return len(self.values) - 1
 
     def const(self, value: float) -> int:
@@ -369,12 +522,13 @@ class _ShapeTape:
 
     def __init__(self, shapes: Sequence[Shape]) -> None:
         self.shapes: list[Shape] = list(shapes)
-        self.steps: list[tuple[str, list[Shape]]] = []  # (op, operand shapes)
+        self.steps: list[tuple[Op, list[Shape]]] = []  # (op, operand shapes)
 
-    def op(self, name: str, *args: int) -> int:
+    def op(self, name: str, *args: int, **attrs: Any) -> int:
+        op = resolve(name, attrs)
         operands = [self.shapes[a] for a in args]
-        self.shapes.append(REGISTRY[name].shape(operands))
-        self.steps.append((name, operands))
+        self.shapes.append(op.shape(operands))
+        self.steps.append((op, operands))
         return len(self.shapes) - 1
 
     def const(self, value: float) -> int:
@@ -388,19 +542,19 @@ class _ShapeTape:
 def _composite_vjp(arity: int, compose: Compose) -> Vjp:
     def vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
         tape = Tape(args)
-        top = compose(tape, range(arity))
+        top = compose(tape, range(len(args)))
         adjoint: dict[int, Array] = {top: g}
         with np.errstate(all="ignore"):
-            for name, operands, handle in reversed(tape.steps):
+            for op, operands, handle in reversed(tape.steps):
                 up = adjoint.get(handle)
                 if up is None:
                     continue
                 vals = [tape.values[a] for a in operands]
-                parts = REGISTRY[name].vjp(up, vals, tape.values[handle])
+                parts = op.vjp(up, vals, tape.values[handle])
                 for a, d in zip(operands, parts, strict=True):
                     d = unbroadcast(np.asarray(d, dtype=np.float64), tape.values[a].shape)
                     adjoint[a] = d if a not in adjoint else adjoint[a] + d
-        return tuple(adjoint.get(i, np.zeros(np.shape(args[i]))) for i in range(arity))
+        return tuple(adjoint.get(i, np.zeros(np.shape(args[i]))) for i in range(len(args)))
 
     return vjp
 
@@ -408,16 +562,16 @@ def _composite_vjp(arity: int, compose: Compose) -> Vjp:
 def _composite_jvp(arity: int, compose: Compose) -> Jvp:
     def jvp(t: Sequence[Array | None], args: Sequence[Array], out: Array) -> Array:
         tape = Tape(args)
-        top = compose(tape, range(arity))
+        top = compose(tape, range(len(args)))
         tangents: dict[int, Array] = {i: ti for i, ti in enumerate(t) if ti is not None}
         with np.errstate(all="ignore"):
-            for name, operands, handle in tape.steps:
+            for op, operands, handle in tape.steps:
                 ts = [tangents.get(a) for a in operands]
                 if all(x is None for x in ts):
                     continue
                 vals = [tape.values[a] for a in operands]
                 tangents[handle] = np.asarray(
-                    REGISTRY[name].jvp(ts, vals, tape.values[handle]), dtype=np.float64)
+                    op.jvp(ts, vals, tape.values[handle]), dtype=np.float64)
         return total(out, tangents.get(top))
 
     return jvp
@@ -433,7 +587,7 @@ def _needs_sum(b: Builder, part: int, operand: int) -> bool:
 
 
 def gradient_nodes(b: Builder, f: int, xs: Sequence[int], args_of: Callable[[int], Sequence[int]],
-                   op_of: Callable[[int], str | None], seed: int) -> list[int | None]:
+                   op_of: Callable[[int], Op | None], seed: int) -> list[int | None]:
     """The node of d f / d x for each x in `xs` (None where f does not depend on x), emitted
     through `b`: PyTorch's `create_graph=True`. `args_of` and `op_of` read the graph (handles in
     a topological order); `seed` is the node of d f / d f.
@@ -455,9 +609,10 @@ def gradient_nodes(b: Builder, f: int, xs: Sequence[int], args_of: Callable[[int
     targets = set(xs)
     on_path: set[int] = set()
     for n in sorted(ancestors):
-        name = op_of(n)
-        differentiable = name is None or REGISTRY[name].differentiable
-        if n in targets or (differentiable and any(a in on_path for a in args_of(n))):
+        node_op = op_of(n)
+        differentiable = node_op is None or node_op.differentiable
+        if n in targets or (differentiable and node_op is not None and any(
+                a in on_path and node_op.takes_grad(k) for k, a in enumerate(args_of(n)))):
             on_path.add(n)
     parts: dict[int, list[int]] = {f: [seed]} if f in on_path else {}
     adjoint: dict[int, int] = {}
@@ -469,12 +624,11 @@ def gradient_nodes(b: Builder, f: int, xs: Sequence[int], args_of: Callable[[int
         for p in sent[1:]:
             g = b.op("add", g, p)  # the copy gate sums
         adjoint[n] = g
-        name = op_of(n)
-        if name is None:
+        op = op_of(n)
+        if op is None:
             continue
-        op = REGISTRY[name]
         args = args_of(n)
-        needs = [a in on_path for a in args]
+        needs = [a in on_path and op.takes_grad(k) for k, a in enumerate(args)]
         for a, need, d in zip(args, needs, op.rule(b, g, args, n, needs), strict=True):
             if not need or d is None:
                 continue
@@ -501,15 +655,15 @@ class _Lazy:
     def __init__(self, b: Builder) -> None:
         self.b = b
         self.base = next(_bases) * _SPAN
-        self.steps: list[tuple[str, tuple[int, ...]]] = []
+        self.steps: list[tuple[Op, tuple[int, ...]]] = []
         self.real: dict[int, int] = {}
         self._shapes: dict[int, Shape | None] = {}
 
     def mine(self, node: int) -> bool:
         return self.base <= node < self.base + _SPAN
 
-    def op(self, name: str, *args: int) -> int:
-        self.steps.append((name, args))
+    def op(self, name: str, *args: int, **attrs: Any) -> int:
+        self.steps.append((resolve(name, attrs), args))
         return self.base + len(self.steps) - 1
 
     def const(self, value: float) -> int:
@@ -518,21 +672,21 @@ class _Lazy:
     def args_of(self, node: int) -> Sequence[int]:
         return self.steps[node - self.base][1] if self.mine(node) else ()
 
-    def op_of(self, node: int) -> str | None:
+    def op_of(self, node: int) -> Op | None:
         return self.steps[node - self.base][0] if self.mine(node) else None
 
     def shape(self, node: int) -> Shape | None:
         if not self.mine(node):
             return self.b.shape(node)
         if node not in self._shapes:
-            name, args = self.steps[node - self.base]
+            op, args = self.steps[node - self.base]
             shapes = [self.shape(a) for a in args]
             known = [s for s in shapes if s is not None]
             shape: Shape | None = None
             if len(known) == len(shapes):
                 # A mismatch is reported with its span by the forward pass; here it is unknown.
                 with contextlib.suppress(ShapeError, ValueError):
-                    shape = REGISTRY[name].shape(known)
+                    shape = op.shape(known)
             self._shapes[node] = shape
         return self._shapes[node]
 
@@ -541,8 +695,8 @@ class _Lazy:
         if not self.mine(node):
             return node
         if node not in self.real:
-            name, args = self.steps[node - self.base]
-            self.real[node] = self.b.op(name, *(self.emit(a) for a in args))
+            op, args = self.steps[node - self.base]
+            self.real[node] = self.b.op(op.name, *(self.emit(a) for a in args), **dict(op.bound))
         return self.real[node]
 
 
@@ -553,8 +707,8 @@ class _Emitting:
     def __init__(self, lazy: _Lazy) -> None:
         self.lazy = lazy
 
-    def op(self, name: str, *args: int) -> int:
-        return self.lazy.b.op(name, *(self.lazy.emit(a) for a in args))
+    def op(self, name: str, *args: int, **attrs: Any) -> int:
+        return self.lazy.b.op(name, *(self.lazy.emit(a) for a in args), **attrs)
 
     def const(self, value: float) -> int:
         return self.lazy.b.const(value)
@@ -589,11 +743,11 @@ class _Parts:
     """A `Builder` that only notes which ops a composition is made of."""
 
     def __init__(self) -> None:
-        self.names: list[str] = []
+        self.ops: list[Op] = []
 
-    def op(self, name: str, *args: int) -> int:
-        self.names.append(name)
-        return -len(self.names)
+    def op(self, name: str, *args: int, **attrs: Any) -> int:
+        self.ops.append(resolve(name, attrs))
+        return -len(self.ops)
 
     def const(self, value: float) -> int:
         return 0
@@ -607,10 +761,10 @@ def _composite_kink(arity: int, compose: Compose) -> Callable[[Sequence[Array]],
 
     def kink(args: Sequence[Array]) -> Array:
         tape = Tape(args)
-        compose(tape, range(arity))
+        compose(tape, range(len(args)))
         margins = [np.ravel(k([tape.values[a] for a in operands]))
-                   for name, operands, _ in tape.steps
-                   if (k := REGISTRY[name].kink) is not None]
+                   for op, operands, _ in tape.steps
+                   if (k := op.kink) is not None]
         return np.concatenate(margins) if margins else np.zeros(0)
 
     return kink
@@ -621,10 +775,10 @@ def _composite_cost(arity: int, compose: Compose) -> Callable[[Sequence[Shape]],
 
     def cost(shapes: Sequence[Shape]) -> tuple[int, int]:
         tape = _ShapeTape(shapes)
-        compose(tape, range(arity))
+        compose(tape, range(len(shapes)))
         macs = scratch = 0
-        for name, operands in tape.steps:
-            part = REGISTRY[name].cost
+        for op, operands in tape.steps:
+            part = op.cost
             if part is not None:
                 m, s = part(operands)
                 macs, scratch = macs + m, max(scratch, s)
@@ -643,15 +797,15 @@ def composite(name: str, arity: int, symbol: str, compose: Compose, *,
 
     def forward(*operands: Array) -> Array:
         tape = Tape(operands)
-        return tape.values[compose(tape, range(arity))]
+        return tape.values[compose(tape, range(len(operands)))]
 
     def shape(shapes: Sequence[Shape]) -> Shape:
         tape = _ShapeTape(shapes)
-        return tape.shapes[compose(tape, range(arity))]
+        return tape.shapes[compose(tape, range(len(shapes)))]
 
     parts = _Parts()
     compose(parts, range(arity))
-    made_of = [REGISTRY[n] for n in parts.names]
+    made_of = parts.ops
     entry.setdefault("elementwise", all(p.elementwise for p in made_of))
     if any(p.kink is not None for p in made_of):
         entry.setdefault("kink", _composite_kink(arity, compose))
