@@ -21,7 +21,20 @@ from hypothesis import HealthCheck, settings
 
 from gradtrace import decode
 from gradtrace.engine import build_graph, forward, parse_value
-from gradtrace.parser import Binary, Call, Expr, Name, Num, Unary, parse
+from gradtrace.parser import (
+    Binary,
+    Call,
+    Ellipsis_,
+    Expr,
+    Name,
+    Num,
+    Slice,
+    Str,
+    Subscript,
+    Tuple,
+    Unary,
+    parse,
+)
 from gradtrace.settings import get_settings
 
 settings.register_profile(
@@ -65,8 +78,23 @@ def sexp(e: Expr) -> str:
         return f"(neg {sexp(e.operand)})"
     if isinstance(e, Binary):
         return f"({e.op} {sexp(e.left)} {sexp(e.right)})"
+    if isinstance(e, Str):
+        return repr(e.value)
+    if isinstance(e, Tuple):
+        return "[" + " ".join(sexp(a) for a in e.items) + "]"
+    if isinstance(e, Subscript):
+        return "(index " + " ".join([sexp(e.value), *(_item(i) for i in e.items)]) + ")"
     assert isinstance(e, Call)
-    return "(" + " ".join([e.func, *(sexp(a) for a in e.args)]) + ")"
+    keywords = [f"{k.name}={sexp(k.value)}" for k in e.keywords]
+    return "(" + " ".join([e.func, *(sexp(a) for a in e.args), *keywords]) + ")"
+
+
+def _item(i: Expr | Slice | Ellipsis_) -> str:
+    if isinstance(i, Ellipsis_):
+        return "..."
+    if isinstance(i, Slice):
+        return ":".join("" if p is None else sexp(p) for p in (i.lower, i.upper, i.step))
+    return sexp(i)
 
 
 def evaluate(expr: str, values: Values) -> np.ndarray:

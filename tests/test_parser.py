@@ -201,13 +201,14 @@ def test_the_functions_of_the_design_are_all_there() -> None:
     assert {"exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "max",
             "min", "pow", "sum", "mean", "softmax", "transpose", "dot", "matmul",
             "conv2d"} <= set(FUNCTIONS)
-    assert set(FUNCTIONS) == {n for n, op in REGISTRY.items() if op.named and not op.internal}
+    assert set(FUNCTIONS) == {alias for n, op in REGISTRY.items() if op.named and not op.internal
+                              for alias in (n, *op.aliases)}
 
 
 @pytest.mark.parametrize("func", sorted(FUNCTIONS))
 def test_every_function_parses_as_a_call(func: str) -> None:
     arity = REGISTRY[FUNCTIONS[func]].arity
-    args = ", ".join(["x", "y"][:arity])
+    args = ", ".join(["x", "y", "z"][:arity])
     src = f"{func}({args}) + 1"
     (stmt,) = parse(src).statements
     assert isinstance(stmt.expr, Binary)
@@ -320,14 +321,19 @@ def test_graph_nodes_carry_the_spans() -> None:
     ("2 (x + 1)", "syntax", "(", "as in 2 * (...)"),
     ("x ,", "syntax", ",", "unexpected ','"),
     ("x = ", "syntax", "", "expected an expression after 'x ='"),
-    ("1 = x", "syntax", "1 =", "only a name can be assigned"),
-    ("x + y = 2", "syntax", "x + y =", "only a name can be assigned"),
+    ("1 = x", "syntax", "1 =", "only a name, or a name with an index, can be assigned"),
+    ("x + y = 2", "syntax", "x + y =", "only a name, or a name with an index, can be assigned"),
     ("a = b = 2", "syntax", "=", "'=' can only follow a name"),
-    ("x == y", "syntax", "==", "'=='"),
-    ("max(x,)", "syntax", ")", "missing an argument of max()"),
+    ("x < y < z", "syntax", "<", "cannot be chained"),
+    ("max(x,,)", "syntax", ",", "missing an argument of max()"),
+    ("sum(x, axis=0, 1)", "syntax", "1", "cannot follow named ones"),
+    ("x[]", "syntax", "[]", "empty brackets"),
+    ("x[0", "syntax", "[", "unbalanced '['"),
+    ("x]", "syntax", "]", "unbalanced ']'"),
+    ("x.foo", "syntax", ".foo", "unknown attribute"),
+    ("conv2d(x, w, padding='same)", "syntax", "'", "unclosed '"),
+    ("x + y = 2", "syntax", "x + y =", "or a name with an index"),
     ("max(,x)", "syntax", ",", "missing an argument of max()"),
-    ("[1, 2]", "syntax", "[", "tensors are given as input values"),
-    ("x[0]", "syntax", "[", "unexpected '['"),
     ("x²", "syntax", "²", "write ^2"),
     ("π * x", "syntax", "π", "write pi"),
     ("x × y", "syntax", "×", "write *"),
@@ -376,7 +382,7 @@ def test_unknown_function_without_a_close_match_lists_the_functions() -> None:
 
 
 @pytest.mark.parametrize(("src", "words"), [
-    ("max(x)", "max takes 2 arguments, got 1"),
+    ("pow(x)", "pow takes 2 arguments, got 1"),
     ("exp(x, y)", "exp takes 1 argument, got 2"),
     ("sum()", "sum takes 1 argument, got 0"),
     ("pow(x, y, x)", "pow takes 2 arguments, got 3"),
@@ -486,3 +492,61 @@ def test_many_statements() -> None:
     src = "a = x\n" + "a = a + 1\n" * 5_000
     err = timed_error(trace, src, {"x": 1.0})
     assert err.type == "limit"
+
+
+# ---------------------------------------------------------------------------------------------
+# Keywords, literals, indexing, comparisons, methods and dotted names (issue 12)
+
+
+@pytest.mark.parametrize(("src", "tree"), [
+    ("sum(x, axis=0)", "(sum x axis=0.0)"),
+    ("sum(x, dim=-1, keepdim=True)", "(sum x dim=(neg 1.0) keepdim=True)"),
+    ("conv2d(x, w, stride=2, padding='same')", "(conv2d x w stride=2.0 padding='same')"),
+    ("reshape(x, (2, 3))", "(reshape x [2.0 3.0])"),
+    ("reshape(x, (6,))", "(reshape x [6.0])"),
+    ("cat([a, b], dim=0)", "(cat [a b] dim=0.0)"),
+    ("[x + 1]", "(+ x 1.0)"),
+    ("x[0]", "(index x 0.0)"),
+    ("x[-1]", "(index x (neg 1.0))"),
+    ("X[:, 0]", "(index X :: 0.0)"),
+    ("X[1:3]", "(index X 1.0:3.0:)"),
+    ("X[::2, ..., None]", "(index X ::2.0 ... None)"),
+    ("s[y]", "(index s y)"),
+    ("x[0]^2", "(^ (index x 0.0) 2.0)"),
+    ("-x[0]", "(neg (index x 0.0))"),
+    ("(x + y)[1]", "(index (+ x y) 1.0)"),
+    ("f(x)[0][1]", "(index (index (f x) 0.0) 1.0)"),
+    ("(z > 0) * z", "(* (> z 0.0) z)"),
+    ("a + 1 >= b * 2", "(>= (+ a 1.0) (* b 2.0))"),
+    ("a == b", "(== a b)"),
+    ("a != b", "(!= a b)"),
+    ("y.sum()", "(sum y)"),
+    ("x.exp().sum(axis=0)", "(sum (exp x) axis=0.0)"),
+    ("W.T @ x", "(@ (transpose W) x)"),
+    ("torch.zeros(2)", "(torch.zeros 2.0)"),
+    ("torch.nn.functional.relu(x)", "(torch.nn.functional.relu x)"),
+    ("np.sum(x, axis=1)", "(np.sum x axis=1.0)"),
+    ("max(x, 0,)", "(max x 0.0)"),
+])
+def test_keywords_literals_indexing_and_methods(src: str, tree: str) -> None:
+    (stmt,) = parse(src).statements
+    assert sexp(stmt.expr) == tree
+
+
+def test_index_assignment_is_a_statement_with_items() -> None:
+    prog = parse("y = zeros(2); y[0] = x[0] + 2*x[1]; y[1] = x[1]")
+    targets = [(s.target, None if s.target_items is None else len(s.target_items))
+               for s in prog.statements]
+    assert targets == [("y", None), ("y", 1), ("y", 1)]
+    assert sexp(prog.statements[1].expr) == "(+ (index x 0.0) (* 2.0 (index x 1.0)))"
+
+
+def test_every_new_node_keeps_its_span() -> None:
+    src = "sum(X[:, 0], axis=0) + torch.exp(x.T)"
+    for stmt in parse(src).statements:
+        for e in walk(stmt.expr):
+            assert 0 <= e.start < e.end <= len(src), e
+    call = parse(src).statements[0].expr
+    assert isinstance(call, Binary)
+    assert src[call.left.start:call.left.end] == "sum(X[:, 0], axis=0)"
+    assert src[call.right.start:call.right.end] == "torch.exp(x.T)"

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .calls import Split, index_spec, op_name, split
 from .cancel import CancelToken
 from .codec import NONFINITE
 from .errors import GradtraceError
@@ -50,7 +51,20 @@ from .ops import (
     resolve,
     unbroadcast,
 )
-from .parser import Binary, Call, Expr, Name, Num, Program, Unary, walk
+from .parser import (
+    Binary,
+    Call,
+    Expr,
+    Name,
+    Num,
+    Program,
+    Str,
+    Subscript,
+    Tuple,
+    Unary,
+    children,
+    walk,
+)
 from .settings import Settings
 
 Kind = Literal["input", "const", "op"]
@@ -127,13 +141,18 @@ class Graph:
 
 # The functions of the language: the registry's, and grad(f, x), which builds a graph of them.
 LANGUAGE_FUNCTIONS = frozenset({*FUNCTIONS, "grad"})
+_COMMON = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "max", "min", "sum",
+           "mean", "softmax", "matmul", "conv2d", "cross_entropy", "grad")
 
 
 def _unknown_function(name: str, start: int, end: int) -> GradtraceError:
-    close = difflib.get_close_matches(name, list(LANGUAGE_FUNCTIONS), n=1)
-    # Without a close match, the list of functions tells the student what there is.
+    close = difflib.get_close_matches(name.rsplit(".", 1)[-1], list(LANGUAGE_FUNCTIONS), n=1)
+    # Without a close match, the commonest functions tell the student what there is.
+    common = [f for f in _COMMON if f in LANGUAGE_FUNCTIONS]
+    rest = len(LANGUAGE_FUNCTIONS) - len(common)
     hint = (f" (did you mean {close[0]}?)" if close
-            else f"; the functions are {', '.join(sorted(LANGUAGE_FUNCTIONS))}")
+            else f"; the functions include {', '.join(common)}"
+            + (f" and {rest} more" if rest > 0 else ""))
     return GradtraceError("function", f"unknown function '{name}'{hint}", start, end)
 
 
@@ -346,11 +365,45 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
     def op_node(op: str, args: Sequence[int], e: Expr, s0: int, s1: int) -> int:
         return b.op_node(op, args, e.start, e.end, s0, s1)
 
+    def call_op(e: Call) -> tuple[str, Split]:
+        """The op a call means and its arguments sorted, or an error saying why there is none."""
+        is_value = e.func in env or e.func in given or e.func in CONSTANTS
+        name = op_name(e, is_value)
+        if name is None:
+            if is_value:
+                # `y(x + 1)` with a value y: most likely a product written as in algebra.
+                raise GradtraceError(
+                    "function", f"'{e.func}' is a value, not a function: to multiply, "
+                    f"write {e.func} * (...)", e.start, e.name_end,
+                )
+            raise _unknown_function(e.func, e.start, e.name_end)
+        return name, split(REGISTRY[name], e, e.func)
+
     result = -1
     for stmt in program.statements:
         s0, s1 = stmt.start, stmt.end
         made: dict[int, int] = {}  # id(ast node) -> graph node
-        for e in walk(stmt.expr):
+        order = walk(stmt.expr)
+        # Parents before children: which calls mean which op, and which subtrees are literal
+        # attribute values or static index items (they make no node).
+        calls: dict[int, tuple[str, Split]] = {}
+        indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]] = {}
+        literal: set[int] = set()
+        for e in reversed(order):
+            if id(e) in literal:
+                literal.update(id(c) for c in children(e))
+                continue
+            if isinstance(e, Call) and e.func != "grad":
+                calls[id(e)] = found = call_op(e)
+                keep = {id(a) for a in found[1].operands}
+                literal.update(id(c) for c in children(e) if id(c) not in keep)
+            elif isinstance(e, Subscript):
+                indexes[id(e)] = items = index_spec(e.items, "an index")
+                keep = {id(a) for a in items[1]} | {id(e.value)}
+                literal.update(id(c) for c in children(e) if id(c) not in keep)
+        for e in order:
+            if id(e) in literal:
+                continue
             if isinstance(e, Num):
                 idx = b.add(Node(len(nodes), "const", e.text, e.start, e.end,
                                  const_value=e.value), s0, s1)
@@ -359,40 +412,57 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             elif isinstance(e, Unary):
                 idx = op_node("neg", [made[id(e.operand)]], e, s0, s1)
             elif isinstance(e, Binary):
+                if e.op not in BINARY_OPERATORS:
+                    raise GradtraceError("syntax", f"'{e.op}' is not an operator here",
+                                         e.op_start, e.op_end)
                 idx = op_node(BINARY_OPERATORS[e.op], [made[id(e.left)], made[id(e.right)]],
                               e, s0, s1)
+            elif isinstance(e, Str):
+                raise GradtraceError("value", f"'{e.value[:20]}' in quotes is an option's value "
+                                     "(as in padding='same'), not a number", e.start, e.end)
+            elif isinstance(e, Tuple):
+                raise GradtraceError("value", "a list or tuple is an option's value (as in "
+                                     "reshape(x, (2, 3))) or the operands of cat and stack; "
+                                     "tensors are given as input values", e.start, e.end)
+            elif isinstance(e, Subscript):
+                spec, arrays = indexes[id(e)]
+                idx = b.op_node("index", [made[id(e.value)], *(made[id(a)] for a in arrays)],
+                                e.start, e.end, s0, s1, attrs=(("index", spec),))
             else:
                 assert isinstance(e, Call)
                 if e.func == "grad":
-                    if len(e.args) != 2:
+                    if len(e.args) != 2 or e.keywords:
                         raise GradtraceError(
                             "arity", f"grad takes 2 arguments, as in grad(f, x), got "
-                            f"{len(e.args)}", e.start, e.end,
+                            f"{len(e.args) + len(e.keywords)}", e.start, e.end,
                         )
                     idx = _grad_call(b, e, made[id(e.args[0])], made[id(e.args[1])],
                                      program.source, s0, s1)
                     made[id(e)] = idx
                     continue
-                if e.func not in FUNCTIONS:
-                    if e.func in env or e.func in given or e.func in CONSTANTS:
-                        # `y(x + 1)` with a value y: most likely a product written as in algebra.
-                        raise GradtraceError(
-                            "function", f"'{e.func}' is a value, not a function: to multiply, "
-                            f"write {e.func} * (...)", e.start, e.name_end,
-                        )
-                    raise _unknown_function(e.func, e.start, e.name_end)
-                op = REGISTRY[FUNCTIONS[e.func]]
-                most = op.arity if op.max_arity is None else op.max_arity
-                if not op.arity <= len(e.args) <= most:
-                    plural = "argument" if most == 1 else "arguments"
-                    count = (f"{op.arity}" if most == op.arity
-                             else f"{op.arity} to {most}")
-                    raise GradtraceError(
-                        "arity", f"{e.func} takes {count} {plural}, got {len(e.args)}",
-                        e.start, e.end,
-                    )
-                idx = op_node(op.name, [made[id(a)] for a in e.args], e, s0, s1)
+                name, plan = calls[id(e)]
+                idx = b.op_node(name, [made[id(a)] for a in plan.operands], e.start, e.end,
+                                s0, s1, attrs=tuple(plan.attrs.items()))
             made[id(e)] = idx
+        if stmt.target_items is not None:
+            # `y[0] = v`: a new node for y, a copy of the old one with the items set to v.
+            assert stmt.target is not None
+            spec, arrays = index_spec(stmt.target_items, "an index")
+            for a in arrays:  # the index arrays of the target are read as any expression
+                for sub in walk(a):
+                    if isinstance(sub, Name):
+                        made[id(sub)] = resolve(sub, s0, s1)
+                    elif not isinstance(sub, Num):
+                        raise GradtraceError("value", "an index of an assignment is a whole "
+                                             "number, a slice or a name", sub.start, sub.end)
+                    else:
+                        made[id(sub)] = b.add(Node(len(nodes), "const", sub.text, sub.start,
+                                                   sub.end, const_value=sub.value), s0, s1)
+            target = resolve(Name(stmt.target, stmt.start, stmt.start + len(stmt.target)),
+                             s0, s1)
+            made[id(stmt.expr)] = b.op_node(
+                "setitem", [target, made[id(stmt.expr)], *(made[id(a)] for a in arrays)],
+                stmt.start, stmt.end, s0, s1, attrs=(("index", spec),))
         result = made[id(stmt.expr)]
         if stmt.target is not None:
             node = nodes[result]
@@ -400,6 +470,12 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                 node.name = stmt.target
                 node.label = stmt.target
             env[stmt.target] = result
+    # A name used only as labels or indices (`s[y]`) is an integer input: it takes no gradient.
+    for idx in inputs.values():
+        node = nodes[idx]
+        uses = [(nodes[b.edges[ei].target], b.edges[ei].arg) for ei in node.out_edges]
+        if uses and not any(t.operation.takes_grad(k) for t, k in uses):
+            node.requires_grad = False
     unused = [(st.start, st.end) for st in program.statements[:-1] if st.target is None]
     return Graph(nodes, b.edges, result, inputs, spans, program.source, unused), b
 

@@ -11,13 +11,26 @@ Grammar, loosest first (`^` binds tighter than unary minus, so `-x^2` is `-(x^2)
 may carry its own sign, so `e^-x` is `e^(-x)`; `^` is right-associative, `**` is the same):
 
     program  := stmt ((';' | newline) stmt)*
-    stmt     := NAME '=' expr | expr
-    expr     := term (('+' | '-') term)*
+    stmt     := target '=' expr | expr
+    target   := NAME | NAME '[' items ']'              (y[0] = ...: a functional assignment)
+    expr     := sum (('>' | '<' | '>=' | '<=' | '==' | '!=') sum)?
+    sum      := term (('+' | '-') term)*
     term     := unary (('*' | '/' | '@') unary)*
     unary    := ('-' | '+') unary | power
-    power    := atom (('^' | '**') exponent)?
+    power    := postfix (('^' | '**') exponent)?
     exponent := ('-' | '+') exponent | power
-    atom     := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' | '(' expr ')'
+    postfix  := atom ('[' items ']' | '.' NAME | '.' NAME '(' args ')')*
+    atom     := NUMBER | STRING | NAME | NAME '(' args ')' | '(' expr ')' | '(' expr ',' ... ')'
+              | '[' expr (',' expr)* ']'
+    args     := [arg (',' arg)*]        arg   := expr | NAME '=' expr
+    items    := item (',' item)*        item  := expr | [expr] ':' [expr] [':' [expr]] | '...'
+
+`a.name(...)` is a method call, the function `name` with `a` as its first argument (`y.sum()`),
+and `a.T` is its transpose; after a module's name (`np`, `torch`, `F`, `tf`, ...) the dots make
+one dotted function name (`torch.nn.functional.relu`), which the graph builder looks up in the
+ops' spellings. A tuple in parentheses, or a list in brackets, is a static value for an op's
+attribute (`reshape(x, (2, 3))`) or the operands of an op that takes several (`cat([a, b])`); a
+bracket with one expression and no comma only groups, as a parenthesis does.
 
 Newlines separate statements only outside parentheses and not right after an operator, so a long
 expression can be broken over lines. Every AST node keeps its `[start, end)` span in the text.
@@ -34,6 +47,10 @@ from .errors import GradtraceError
 # expr, term, unary, power), so 100 levels stay well inside Python's default limit of 1000 frames;
 # `parse` still turns a RecursionError into a "limit" error should a caller allow deeper nesting.
 DEFAULT_MAX_DEPTH = 100
+
+# Names after which a dot continues a module path (`np.sum`, `torch.nn.functional.relu`), not a
+# method call on a value.
+MODULES = frozenset({"np", "numpy", "torch", "F", "nn", "tf", "math", "jnp", "jax", "scipy"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,15 +92,62 @@ class Binary:
 
 
 @dataclass(frozen=True, slots=True)
+class Str:
+    value: str  # a quoted word, as an op's attribute (`padding='same'`)
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    name: str
+    value: Expr
+    start: int  # of the name
+    end: int  # of the value
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
-    func: str
+    func: str  # a name, or a dotted one (`torch.zeros`)
     args: tuple[Expr, ...]
     start: int
     end: int
     name_end: int
+    keywords: tuple[Keyword, ...] = ()
+    method: bool = False  # written `a.func(...)`: `a` is args[0]
 
 
-Expr = Num | Name | Unary | Binary | Call
+@dataclass(frozen=True, slots=True)
+class Tuple:
+    items: tuple[Expr, ...]  # `(2, 3)` or `[a, b]`
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    lower: Expr | None
+    upper: Expr | None
+    step: Expr | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ellipsis_:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Subscript:
+    value: Expr
+    items: tuple[Expr | Slice | Ellipsis_, ...]
+    start: int
+    end: int
+
+
+Expr = Num | Name | Unary | Binary | Call | Str | Tuple | Subscript
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +157,8 @@ class Statement:
     start: int
     end: int
     target_end: int = 0
+    # `y[0] = ...`: the items of the subscript assigned to (a functional update of y).
+    target_items: tuple[Expr | Slice | Ellipsis_, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +173,8 @@ class Program:
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # num, name, op, lparen, rparen, comma, assign, sep, end
+    kind: str  # num, name, str, op, cmp, lparen, rparen, lbracket, rbracket, comma, colon, dot,
+    # ellipsis, assign, sep, end
     text: str
     start: int
     end: int
@@ -148,7 +215,8 @@ def tokenize(src: str) -> list[Token]:
         if ch == "\n" or ch == "\r":
             prev = tokens[-1] if tokens else None
             continues = prev is not None and (
-                prev.kind in ("op", "lparen", "comma", "assign", "sep")
+                prev.kind in ("op", "cmp", "lparen", "lbracket", "comma", "assign", "sep", "dot",
+                              "colon")
             )
             if depth == 0 and prev is not None and not continues:
                 tokens.append(Token("sep", "\n", i, i + 1))
@@ -160,6 +228,14 @@ def tokenize(src: str) -> list[Token]:
                 i += 1
         elif ord(ch) > 127:
             raise _non_ascii(ch, i)
+        elif src.startswith("...", i):
+            tokens.append(Token("ellipsis", "...", i, i + 3))
+            i += 3
+        elif ch == "." and i + 1 < n and (src[i + 1].isalpha() or src[i + 1] == "_") and tokens \
+                and tokens[-1].kind in ("name", "rparen", "rbracket"):
+            # `y.sum()`, `x.T`, `torch.zeros`: an attribute, not a number.
+            tokens.append(Token("dot", ".", i, i + 1))
+            i += 1
         elif "0" <= ch <= "9" or ch == ".":
             m = _NUMBER_RUN.match(src, i)
             assert m is not None
@@ -182,31 +258,43 @@ def tokenize(src: str) -> list[Token]:
         elif ch in "+-*/@^":
             tokens.append(Token("op", ch, i, i + 1))
             i += 1
-        elif ch == "(":
+        elif ch in "([":
             depth += 1
-            tokens.append(Token("lparen", ch, i, i + 1))
+            tokens.append(Token("lparen" if ch == "(" else "lbracket", ch, i, i + 1))
             i += 1
-        elif ch == ")":
+        elif ch in ")]":
             depth = max(0, depth - 1)
-            tokens.append(Token("rparen", ch, i, i + 1))
+            tokens.append(Token("rparen" if ch == ")" else "rbracket", ch, i, i + 1))
             i += 1
         elif ch == ",":
             tokens.append(Token("comma", ch, i, i + 1))
             i += 1
+        elif ch == ":":
+            tokens.append(Token("colon", ch, i, i + 1))
+            i += 1
+        elif ch in "'\"":
+            close = src.find(ch, i + 1)
+            line_end = min((k for k in (src.find("\n", i), src.find("\r", i)) if k >= 0),
+                           default=n)
+            if close < 0 or close > line_end:
+                raise GradtraceError("syntax", f"unclosed {ch}: a word in quotes needs its closing "
+                                     f"{ch}", i, i + 1)
+            tokens.append(Token("str", src[i + 1:close], i, close + 1))
+            i = close + 1
+        elif src.startswith(("==", "!=", ">=", "<="), i):
+            tokens.append(Token("cmp", src[i:i + 2], i, i + 2))
+            i += 2
+        elif ch in "<>":
+            tokens.append(Token("cmp", ch, i, i + 1))
+            i += 1
         elif ch == "=":
-            if src.startswith("==", i):
-                raise GradtraceError("syntax", "'==' is not an operator here; '=' assigns a name",
-                                     i, i + 2)
             tokens.append(Token("assign", ch, i, i + 1))
             i += 1
         elif ch == ";":
             tokens.append(Token("sep", ch, i, i + 1))
             i += 1
         else:
-            hint = ""
-            if ch == "[":
-                hint = ": tensors are given as input values, not written in the expression"
-            raise GradtraceError("syntax", f"unexpected {_describe(ch)}{hint}", i, i + 1)
+            raise GradtraceError("syntax", f"unexpected {_describe(ch)}", i, i + 1)
     tokens.append(Token("end", "", n, n))
     return tokens
 
@@ -278,8 +366,10 @@ class _Parser:
                 continue
             if self.tok.kind == "end":
                 break
-            if self.tok.kind == "rparen":
-                raise GradtraceError("syntax", "unbalanced ')': no '(' to close",
+            if self.tok.kind in ("rparen", "rbracket"):
+                ch = self.tok.text
+                opening = "(" if ch == ")" else "["
+                raise GradtraceError("syntax", f"unbalanced '{ch}': no '{opening}' to close",
                                      self.tok.start, self.tok.end)
             prev, t = self.tokens[self.pos - 1], self.tok
             if prev.kind in ("num", "name", "rparen") and t.kind in ("num", "name", "lparen"):
@@ -299,22 +389,46 @@ class _Parser:
         if t.kind == "name" and self.tokens[self.pos + 1].kind == "assign":
             self.advance()
             self.advance()
-            if self.tok.kind in ("sep", "end"):
-                raise self.unexpected(f"an expression after '{t.text} ='")
-            e = self.expr()
-            if self.tok.kind == "assign":
-                raise GradtraceError("syntax", "'=' can only follow a name at the start of a "
-                                     "statement", self.tok.start, self.tok.end)
-            return Statement(t.text, e, t.start, self.last_end, t.end)
+            return self.assigned(t, t.text, t.end, None)
         e = self.expr()
         if self.tok.kind == "assign":
-            raise GradtraceError("syntax", "only a name can be assigned to (as in q = x + y)",
+            if isinstance(e, Subscript) and isinstance(e.value, Name) \
+                    and "." not in e.value.id:
+                self.advance()
+                return self.assigned(t, e.value.id, e.end, e.items)
+            raise GradtraceError("syntax", "only a name, or a name with an index, can be "
+                                 "assigned to (as in q = x + y, or y[0] = x)",
                                  t.start, self.tok.end)
         return Statement(None, e, t.start, self.last_end)
+
+    def assigned(self, t: Token, target: str, target_end: int,
+                 items: tuple[Expr | Slice | Ellipsis_, ...] | None) -> Statement:
+        """The right-hand side of `target = ...` (the '=' consumed)."""
+        if self.tok.kind in ("sep", "end"):
+            shown = self.src[t.start:target_end]
+            raise self.unexpected(f"an expression after '{shown} ='")
+        e = self.expr()
+        if self.tok.kind == "assign":
+            raise GradtraceError("syntax", "'=' can only follow a name at the start of a "
+                                 "statement", self.tok.start, self.tok.end)
+        return Statement(target, e, t.start, self.last_end, target_end, items)
 
     # A binary node spans from the first token of its left operand to the last token of its right
     # one (parentheses around an operand included); the operands keep their own spans.
     def expr(self) -> Expr:
+        """A sum, or a comparison of two (a 0/1 mask, as `(z > 0) * z`)."""
+        start = self.tok.start
+        left = self.sum()
+        if self.tok.kind == "cmp":
+            op = self.advance()
+            right = self.operand_after(op, self.sum)
+            left = Binary(op.text, left, right, start, self.last_end, op.start, op.end)
+            if self.tok.kind == "cmp":
+                raise GradtraceError("syntax", "comparisons cannot be chained: write (a < b) * "
+                                     "(b < c)", self.tok.start, self.tok.end)
+        return left
+
+    def sum(self) -> Expr:
         start = self.tok.start
         left = self.term()
         while self.tok.kind == "op" and self.tok.text in "+-":
@@ -334,11 +448,11 @@ class _Parser:
 
     def operand_after(self, op: Token, rule: object) -> Expr:
         t = self.tok
-        if t.kind in ("end", "sep", "rparen", "comma", "assign") or (
+        if t.kind in ("end", "sep", "rparen", "rbracket", "comma", "assign", "cmp", "colon") or (
             t.kind == "op" and t.text not in "+-"
         ):
             shown = "**" if self.src[op.start:op.end] == "**" else op.text
-            if t.kind == "op":
+            if t.kind in ("op", "cmp"):
                 raise GradtraceError("syntax", f"expected an operand after '{shown}', "
                                      f"found '{t.text}'", op.start, t.end)
             raise GradtraceError("syntax", f"expected an operand after '{shown}'",
@@ -361,7 +475,7 @@ class _Parser:
 
     def power(self) -> Expr:
         start = self.tok.start
-        base = self.atom()
+        base = self.postfix()
         if self.tok.kind == "op" and self.tok.text == "^":
             op = self.advance()
             self.enter(op)
@@ -382,32 +496,121 @@ class _Parser:
             return Unary("-", operand, t.start, self.last_end)
         return self.power()
 
+    def postfix(self) -> Expr:
+        """An atom followed by indexing, attributes and method calls, left to right."""
+        start = self.tok.start
+        e = self.atom()
+        while True:
+            t = self.tok
+            if t.kind == "lbracket" and (isinstance(e, Name | Call | Subscript)
+                                         or self.tokens[self.pos - 1].kind == "rparen"):
+                self.advance()
+                self.enter(t)
+                items = self.items(t)
+                self.leave()
+                e = Subscript(e, items, start, self.last_end)
+            elif t.kind == "dot":
+                self.advance()
+                name = self.tok
+                if name.kind != "name":
+                    raise self.unexpected("a name after '.'")
+                self.advance()
+                if isinstance(e, Name) and (e.id in MODULES or "." in e.id):
+                    e = Name(f"{e.id}.{name.text}", e.start, name.end)  # torch.nn.functional
+                    if self.tok.kind == "lparen":
+                        e = self.call(Token("name", e.id, e.start, name.end))
+                elif self.tok.kind == "lparen":
+                    call = self.call(name)
+                    e = Call(call.func, (e, *call.args), start, call.end, name.end,
+                             call.keywords, method=True)
+                elif name.text == "T":
+                    e = Call("transpose", (e,), start, name.end, name.end, method=True)
+                else:
+                    raise GradtraceError("syntax", f"unknown attribute '.{name.text}': the "
+                                         "attributes are .T and methods such as .sum()",
+                                         t.start, name.end)
+            else:
+                return e
+
+    def items(self, lb: Token) -> tuple[Expr | Slice | Ellipsis_, ...]:
+        """The items of a subscript, after its '['; consumes the ']'."""
+        out: list[Expr | Slice | Ellipsis_] = []
+        while True:
+            t = self.tok
+            if t.kind == "rbracket" and not out:
+                raise GradtraceError("syntax", "empty brackets: write an index, as in x[0]",
+                                     lb.start, t.end)
+            if t.kind == "ellipsis":
+                self.advance()
+                out.append(Ellipsis_(t.start, t.end))
+            else:
+                lower = None if self.tok.kind in ("colon",) else self.expr()
+                if self.tok.kind == "colon":
+                    self.advance()
+                    upper = step = None
+                    if self.tok.kind not in ("colon", "comma", "rbracket"):
+                        upper = self.expr()
+                    if self.tok.kind == "colon":
+                        self.advance()
+                        if self.tok.kind not in ("comma", "rbracket"):
+                            step = self.expr()
+                    out.append(Slice(lower, upper, step, t.start, self.last_end))
+                else:
+                    assert lower is not None
+                    out.append(lower)
+            if self.tok.kind == "comma":
+                self.advance()
+                continue
+            if self.tok.kind == "rbracket":
+                self.advance()
+                return tuple(out)
+            if self.tok.kind in ("end", "sep"):
+                raise GradtraceError("syntax", "unbalanced '[': no matching ']'", lb.start,
+                                     lb.end)
+            raise self.unexpected("',', ':' or ']' in the index")
+
     def atom(self) -> Expr:
         t = self.tok
         if t.kind == "num":
             self.advance()
             return Num(float(t.text), t.text, t.start, t.end)
+        if t.kind == "str":
+            self.advance()
+            return Str(t.text, t.start, t.end)
         if t.kind == "name":
             self.advance()
             if self.tok.kind == "lparen":
                 return self.call(t)
             return Name(t.text, t.start, t.end)
-        if t.kind == "lparen":
+        if t.kind in ("lparen", "lbracket"):
+            close = "rparen" if t.kind == "lparen" else "rbracket"
+            ch, cch = ("(", ")") if t.kind == "lparen" else ("[", "]")
             self.advance()
             self.enter(t)
-            if self.tok.kind == "rparen":
-                raise GradtraceError("syntax", "empty parentheses", t.start, self.tok.end)
-            inner = self.expr()
+            if self.tok.kind == close:
+                what = "parentheses" if ch == "(" else "brackets"
+                raise GradtraceError("syntax", f"empty {what}", t.start, self.tok.end)
+            items = [self.expr()]
+            while self.tok.kind == "comma":
+                self.advance()
+                if self.tok.kind == close:  # a trailing comma: `(2,)`
+                    break
+                items.append(self.expr())
             self.leave()
-            if self.tok.kind != "rparen":
+            if self.tok.kind != close:
                 if self.tok.kind in ("end", "sep"):
-                    raise GradtraceError("syntax", "unbalanced '(': no matching ')'",
+                    raise GradtraceError("syntax", f"unbalanced '{ch}': no matching '{cch}'",
                                          t.start, t.end)
-                raise self.unexpected("')' or an operator")
+                raise self.unexpected(f"'{cch}' or an operator")
+            trailing = self.tokens[self.pos - 1].kind == "comma"
             self.advance()
-            return inner
-        if t.kind == "rparen":
-            raise GradtraceError("syntax", "unbalanced ')': no '(' to close", t.start, t.end)
+            if len(items) == 1 and not trailing:
+                return items[0]
+            return Tuple(tuple(items), t.start, self.last_end)
+        if t.kind in ("rparen", "rbracket"):
+            other = "(" if t.text == ")" else "["
+            raise GradtraceError("syntax", f"unbalanced '{t.text}': no '{other}' to close",
+                                 t.start, t.end)
         if t.kind == "op":
             raise GradtraceError("syntax", f"'{t.text}' needs an operand before it",
                                  t.start, t.end)
@@ -417,6 +620,7 @@ class _Parser:
         lp = self.advance()
         self.enter(lp)
         args: list[Expr] = []
+        keywords: list[Keyword] = []
         if self.tok.kind != "rparen":
             while True:
                 if self.tok.kind in ("comma", "rparen"):
@@ -424,9 +628,23 @@ class _Parser:
                     # is missing.
                     raise GradtraceError("syntax", f"missing an argument of {name.text}() before "
                                          f"'{self.tok.text}'", self.tok.start, self.tok.end)
-                args.append(self.expr())
+                t = self.tok
+                if t.kind == "name" and self.tokens[self.pos + 1].kind == "assign":
+                    self.advance()
+                    self.advance()
+                    if self.tok.kind in ("comma", "rparen"):
+                        raise self.unexpected(f"a value after '{t.text}='")
+                    keywords.append(Keyword(t.text, self.expr(), t.start, self.last_end))
+                elif keywords:
+                    raise GradtraceError("syntax", "an argument without a name cannot follow "
+                                         "named ones (as in sum(x, axis=0))", t.start,
+                                         t.end)
+                else:
+                    args.append(self.expr())
                 if self.tok.kind == "comma":
                     self.advance()
+                    if self.tok.kind == "rparen" and (args or keywords):
+                        break  # a trailing comma, as Python allows
                     continue
                 break
         if self.tok.kind != "rparen":
@@ -436,7 +654,7 @@ class _Parser:
             raise self.unexpected(f"',' or ')' in the call of {name.text}()")
         rp = self.advance()
         self.leave()
-        return Call(name.text, tuple(args), name.start, rp.end, name.end)
+        return Call(name.text, tuple(args), name.start, rp.end, name.end, tuple(keywords))
 
 
 def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Program:
@@ -448,6 +666,21 @@ def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Program:
         # Only reachable when max_depth is set above what Python's stack allows.
         t = parser.tok
         raise GradtraceError("limit", "expression nested too deeply", t.start, t.end) from None
+
+
+def children(e: Expr) -> list[Expr]:
+    """The sub-expressions of `e`, in order (a call's arguments, then its keywords' values)."""
+    if isinstance(e, Unary):
+        return [e.operand]
+    if isinstance(e, Binary):
+        return [e.left, e.right]
+    if isinstance(e, Call):
+        return [*e.args, *(k.value for k in e.keywords)]
+    if isinstance(e, Tuple):
+        return list(e.items)
+    if isinstance(e, Subscript):
+        return [e.value, *(p for item in e.items for p in _parts(item))]
+    return []
 
 
 def walk(e: Expr) -> list[Expr]:
@@ -466,6 +699,24 @@ def walk(e: Expr) -> list[Expr]:
             stack.append((node.right, False))
             stack.append((node.left, False))
         elif isinstance(node, Call):
+            for k in reversed(node.keywords):
+                stack.append((k.value, False))
             for a in reversed(node.args):
                 stack.append((a, False))
+        elif isinstance(node, Tuple):
+            for a in reversed(node.items):
+                stack.append((a, False))
+        elif isinstance(node, Subscript):
+            for item in reversed(node.items):
+                for part in reversed(_parts(item)):
+                    stack.append((part, False))
+            stack.append((node.value, False))
     return out
+
+
+def _parts(item: Expr | Slice | Ellipsis_) -> list[Expr]:
+    if isinstance(item, Slice):
+        return [p for p in (item.lower, item.upper, item.step) if p is not None]
+    if isinstance(item, Ellipsis_):
+        return []
+    return [item]

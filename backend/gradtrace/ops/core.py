@@ -322,6 +322,8 @@ class Op:
     # tangents are always None, and their rules return None there.
     no_grad: tuple[int, ...] = ()
     no_grad_from: int | None = None
+    # The operands' names, for ops whose optional operands can be given by keyword (`bias=b`).
+    operand_names: tuple[str, ...] = ()
 
     def takes_grad(self, k: int) -> bool:
         """Whether operand k receives a gradient (and passes a tangent on)."""
