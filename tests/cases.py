@@ -108,6 +108,10 @@ class Case:
     attrs: dict[str, Any] = field(default_factory=dict)  # the op's attributes for these rows
     # Operands that take no gradient (integer labels, indices): not perturbed by the checks.
     constant: tuple[int, ...] = ()
+    # The edge values tests/test_torch_reference.py puts among the operands (an op whose PyTorch
+    # reference refuses some, as binary_cross_entropy refuses probabilities outside [0, 1],
+    # lists those it takes).
+    edges: tuple[float, ...] = (0.0, math.inf, -math.inf, math.nan)
 
 
 BROADCAST = (((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (1, 4)), ((), (2, 3)),

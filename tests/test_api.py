@@ -80,7 +80,7 @@ BAD: list[tuple[str, dict[str, Any], Any, str, str]] = [
     ("x²", {"x": 1}, None, "syntax", "²"),
     ("x * zz", {"x": 1}, None, "name", "zz"),
     ("sigmod(x)", {"x": 1}, None, "function", "sigmod"),
-    ("max(x)", {"x": 1}, None, "arity", "max(x)"),
+    ("pow(x)", {"x": 1}, None, "arity", "pow(x)"),
     ("A @ B", {"A": [[1, 2]], "B": [[1, 2]]}, None, "shape", "A @ B"),
     ("dot(A, A)", {"A": [[1, 2]]}, None, "shape", "dot(A, A)"),
     ("2 * v", {"v": [[1, 2], [3]]}, None, "value", "v"),

@@ -61,8 +61,10 @@ def test_the_ops_of_gradient_graphs_stay_out_of_the_language() -> None:
     internal = {name for name, op in REGISTRY.items() if op.internal}
     assert {"sum_to", "masked", "matmul_da"} <= internal
     assert not internal & set(FUNCTIONS)
-    # Only ops of gradient graphs may be non-differentiable (their output needs no gradient).
-    assert {name for name, op in REGISTRY.items() if not op.differentiable} <= internal
+    # Besides the ops of gradient graphs, only masks and signs are non-differentiable: their
+    # derivative is 0 wherever it exists, as PyTorch's comparisons and sign.
+    assert {name for name, op in REGISTRY.items() if not op.differentiable} - internal <= {
+        "sign", "gt", "lt", "ge", "le", "eq", "ne"}
 
 
 def test_the_input_box_knows_the_same_functions() -> None:
@@ -73,8 +75,8 @@ def test_the_input_box_knows_the_same_functions() -> None:
     language = json.loads((generated / "language.json").read_text())
     assert set(language["functions"]) == set(LANGUAGE_FUNCTIONS)
     catalogue = json.loads((generated / "ops.json").read_text())
-    assert {n for n, info in catalogue.items() if info["function"]} | {"grad"} == set(
-        LANGUAGE_FUNCTIONS)
+    assert {a for n, info in catalogue.items() if info["function"]
+            for a in (n, *info["aliases"])} | {"grad"} == set(LANGUAGE_FUNCTIONS)
 
 
 def test_a_misspelt_grad_is_suggested() -> None:

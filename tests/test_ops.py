@@ -387,10 +387,11 @@ def test_vjp_through_the_whole_pipeline(name: str, k: int) -> None:
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_op_has_formulas(name: str) -> None:
     op = REGISTRY[name]
-    syms = ["a", "b", "c"][:op.arity]
+    n = len(op.local_tex)  # the required operands, and optional ones with a formula of their own
+    syms = ["a", "b", "c", "d"][:n]
     assert op.symbol and balanced(op.tex(syms))
-    assert len(op.local_tex) == op.arity
-    for i in range(op.arity):
+    assert op.arity <= n <= (op.max_arity or op.arity)
+    for i in range(n):
         assert op.local_tex[i](syms) and balanced(op.local_tex[i](syms))
         rule = vjp_tex(op, i, syms, "z")
         assert rule.startswith(f"d{syms[i]} = ") and balanced(rule)
@@ -404,7 +405,7 @@ def test_the_catalogue_templates_give_the_formulas(name: str) -> None:
     the op's own formulas write with them."""
     op = REGISTRY[name]
     entry = catalogue()[name]
-    syms = ["a_{1}", "W", "\\sigma"][:op.arity]
+    syms = ["a_{1}", "W", "\\sigma", "b"][:len(op.local_tex)]
 
     def fill(template: str) -> str:
         for i, sym in enumerate(syms):
@@ -414,7 +415,7 @@ def test_the_catalogue_templates_give_the_formulas(name: str) -> None:
     assert fill(entry["tex"]) == op.tex(syms)
     assert [fill(t) for t in entry["local_tex"]] == [f(syms) for f in op.local_tex]
     assert [fill(t) for t in entry["vjp_tex"]] == [vjp_tex(op, i, syms, "z")
-                                                   for i in range(op.arity)]
+                                                   for i in range(len(op.local_tex))]
     assert entry["symbol"] == op.symbol and entry["function"] == (op.named and not op.internal)
 
 
@@ -550,7 +551,8 @@ def test_shape_rules_raise_shape_error_or_agree_with_forward(name: str) -> None:
         except ShapeError as exc:
             assert str(exc)
             continue
-        args = [np.full(s, 0.5) for s in shapes]
+        # Labels and indices (operands that take no gradient) as 0, a valid label for any shape.
+        args = [np.full(s, 0.5 if op.takes_grad(k) else 0.0) for k, s in enumerate(shapes)]
         with np.errstate(all="ignore"):
             out = np.asarray(op.forward(*args))
             assert out.shape == tuple(expected), (name, shapes)

@@ -376,15 +376,16 @@ def test_calling_a_value_suggests_a_product(src: str, name: str) -> None:
 
 
 def test_unknown_function_without_a_close_match_lists_the_functions() -> None:
-    err = error("frobnicate(x)", {"x": 1})
-    assert err.type == "function" and "frobnicate" in err.message
-    assert "exp" in err.message and "sigmoid" in err.message
+    err = error("qqqq(x)", {"x": 1})
+    assert err.type == "function" and "qqqq" in err.message
+    assert "exp" in err.message and "sigmoid" in err.message and "more" in err.message
+    assert len(err.message) < 300
 
 
 @pytest.mark.parametrize(("src", "words"), [
     ("pow(x)", "pow takes 2 arguments, got 1"),
     ("exp(x, y)", "exp takes 1 argument, got 2"),
-    ("sum()", "sum takes 1 argument, got 0"),
+    ("sum()", "sum takes 1 argument and the options axis, keepdims, got 0"),
     ("pow(x, y, x)", "pow takes 2 arguments, got 3"),
 ])
 def test_wrong_arity(src: str, words: str) -> None:

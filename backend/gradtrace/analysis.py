@@ -7,12 +7,16 @@ file (standalone.py). None of them parses or traces again.
 
 Work on an analysis can be stopped from outside (the client hung up): the `CancelToken` it carries
 is checked between forward passes and between nodes, and raises `Cancelled`.
+
+A request may open gates (`expand`: gates.py): the graph is then the view with those gates opened
+into their parts, and everything (the passes, the cost, the record, the layout, the pictures, the
+code) is made from the view; the Hessian reads the collapsed graph's values from it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -32,6 +36,7 @@ from .engine import (
     parse_value,
 )
 from .errors import GradtraceError
+from .gates import open_gates
 from .ops import Array
 from .parser import Program, parse
 from .schema import TraceRequest, Warning_
@@ -47,7 +52,7 @@ class Analysis:
     request: TraceRequest
     settings: Settings
     program: Program
-    graph: Graph
+    graph: Graph  # the view: the collapsed graph, or a gates.View with gates opened
     inputs: dict[str, Array]  # parsed input values, by name
     values: list[Array]  # every node's value (the forward pass)
     seed: Array  # the output gradient, fitted to the output's shape
@@ -76,7 +81,7 @@ def _encodable(text: str, what: str, in_expr: bool = False) -> None:
 
 def compile_program(expr: str, given: Mapping[str, object], settings: Settings
                     ) -> tuple[Program, Graph]:
-    """Parse and build the graph, enforcing the text limits."""
+    """Parse and build the (collapsed) graph, enforcing the text limits."""
     _encodable(expr, "the expression", in_expr=True)
     if len(given) > settings.max_value_names:
         raise GradtraceError(
@@ -93,20 +98,44 @@ def compile_program(expr: str, given: Mapping[str, object], settings: Settings
     return program, build_graph(program, given, settings)
 
 
-def compile_graph(expr: str, given: Mapping[str, object], settings: Settings) -> Graph:
-    """The graph alone (what a layout needs): parse and build, no pass."""
-    return compile_program(expr, given, settings)[1]
+def compile_graph(expr: str, given: Mapping[str, object], settings: Settings,
+                  expand: Iterable[str] = ()) -> Graph:
+    """The graph alone (what a layout needs): parse and build, with the gates `expand` names
+    opened (gates.py), no pass."""
+    return compile_view(expr, given, settings, expand)[1]
+
+
+def compile_view(expr: str, given: Mapping[str, object], settings: Settings,
+                 expand: Iterable[str] = ()) -> tuple[Program, Graph, list[Warning_]]:
+    """Parse and build the graph, open the gates `expand` names; with a warning per id that
+    names no gate of the expression (ignored: a link may be older than an edit of it)."""
+    program, graph = compile_program(expr, given, settings)
+    view, unknown = open_gates(graph, expand, given, settings)
+    shown = settings.max_unused_warnings
+    warnings = [
+        Warning_(type="unknown_gate", message=f"expand: there is no gate '{gate[:40]}' in this "
+                 "expression, so nothing opens for it (the link may be older than the "
+                 "expression)", node=None, start=0, end=0)
+        for gate in unknown[:shown]
+    ]
+    if len(unknown) > shown:
+        warnings.append(Warning_(
+            type="unknown_gate", message=f"expand: and {len(unknown) - shown:,} more gates that "
+            "are not in this expression", node=None, start=0, end=0))
+    return program, view, warnings
 
 
 def request(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
             mode: str = "reverse", wrt: str | None = None, tangent: object = None,
-            check: bool = False, hessian: bool = False) -> TraceRequest:
+            check: bool = False, hessian: bool = False,
+            expand: Iterable[str] = ()) -> TraceRequest:
     """A request from Python arguments, unvalidated: `analyse` checks it with the errors (and
     spans) the API gives."""
     # `mode` is not narrowed here: a wrong one gets analyse's error with its span.
     return TraceRequest.model_construct(
         expr=expr, values=dict(values or {}), seed=seed, mode=cast(Mode, mode), wrt=wrt,
-        tangent=tangent, check=check, hessian=hessian)
+        tangent=tangent, check=check, hessian=hessian,
+        expand=[expand] if isinstance(expand, str) else list(expand))
 
 
 def analyse(req: TraceRequest, settings: Settings | None = None,
@@ -124,7 +153,7 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
     if req.mode not in ("reverse", "forward"):
         raise GradtraceError("value", f"unknown mode {str(req.mode)[:20]!r}: give 'reverse' or "
                              "'forward'", 0, len(expr))
-    program, graph = compile_program(expr, given, settings)
+    program, graph, gate_warnings = compile_view(expr, given, settings, req.expand)
     if req.mode == "forward":
         _encodable(req.wrt or "", "wrt (the input to differentiate along)")
         check_wrt(graph, req.wrt)
@@ -154,6 +183,7 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
                  node=None, start=a, end=b)
         for a, b in graph.unused
     ]
+    warnings += gate_warnings
     if admit is not None:
         admit(estimate(graph, inputs, settings, check=bool(req.check), hessian=bool(req.hessian)))
     cancel.raise_if_cancelled()

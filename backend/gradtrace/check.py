@@ -139,14 +139,15 @@ def _loss(seed: Array, out: Array) -> float:
 def check_reverse(a: Analysis, grads: Mapping[str, Array]) -> Check:
     """The check of every input's gradient against central differences of <seed, f(x)>."""
     graph, inputs, vals, seed, settings = a.graph, a.inputs, a.values, a.seed, a.settings
-    passes = 2 * sum(int(inputs[n].size) for n in graph.inputs)
-    largest = max(graph.inputs, key=lambda n: inputs[n].size, default=None)
+    names = graph.differentiable  # labels are whole numbers: no step can move them
+    passes = 2 * sum(int(inputs[n].size) for n in names)
+    largest = max(names, key=lambda n: inputs[n].size, default=None)
     _budget(graph, passes, vals, settings, largest)
     base_kinks = _kink_margins(graph, vals)
     out_idx = graph.output
     report: dict[str, InputCheck] = {}
     notes: list[str] = []
-    for name in graph.inputs:
+    for name in names:
         x = inputs[name]
         flat = x.reshape(-1)
         steps = _step(flat)

@@ -381,7 +381,7 @@ def _tangent_numpy(p: _Program, node: Node, depends: set[int]) -> str | None:
     """The tangent line of an op node in forward mode: the sum over its in-edges from nodes that
     depend on `wrt` of each one's part (the JVP with that operand's tangent alone)."""
     args = [a for a in node.args if a in depends]
-    if not args:
+    if not args or node.index not in depends:  # an indicator's output carries no tangent
         return None
     op = node.operation
     code = _code_of(node)
@@ -405,7 +405,8 @@ def _depends(p: _Program) -> set[int]:
     assert p.wrt is not None
     out = {p.graph.inputs[p.wrt]}
     for node in p.graph.nodes:
-        if node.kind == "op" and node.requires_grad and any(a in out for a in node.args):
+        if node.kind == "op" and node.requires_grad and any(
+                a in out and node.operation.takes_grad(k) for k, a in enumerate(node.args)):
             out.add(node.index)
     return out
 
@@ -469,7 +470,7 @@ def _reverse(p: _Program, lang: Lang) -> list[str]:
     else:
         lines = [*_imports(lang, False), *_helpers(p, lang, ""), "",
                  "# The inputs (float64, exactly the given values)"]
-        lines += [f"{names.value[i]} = {_torch_value(p.inputs[name], True)}"
+        lines += [f"{names.value[i]} = {_torch_value(p.inputs[name], g.nodes[i].requires_grad)}"
                   for name, i in inputs]
         lines += ["", "# The forward pass", *forward, "", "# The backward pass"]
         if out.requires_grad:
@@ -477,8 +478,9 @@ def _reverse(p: _Program, lang: Lang) -> list[str]:
             lines.append(f"{v}.backward(torch.tensor({_nested(p.seed)}))  # the seed: d{v}/d{v}")
         else:
             lines.append("# (the output depends on no input: there is nothing to backpropagate)")
+    # Labels (inputs used only as indices) take no gradient and print none, as in the record.
     shows = [f'show("{name}", {names.grad[i] if lang == "numpy" else names.value[i]})'
-             for name, i in inputs]
+             for name, i in inputs if g.nodes[i].requires_grad]
     return lines + (["", "# The gradients", *shows] if shows
                     else ["", "# (no inputs: no gradients)"])
 

@@ -123,6 +123,11 @@ class Graph:
     _structure: str | None = None
 
     @property
+    def differentiable(self) -> list[str]:
+        """The inputs that take a gradient: all but those used only as labels or indices."""
+        return [name for name, i in self.inputs.items() if self.nodes[i].requires_grad]
+
+    @property
     def structure(self) -> str:
         """A key for everything the layout depends on: node kinds, labels, ops and wiring
         (hashed once: the cache, the layout and the trace all ask for it)."""
@@ -389,6 +394,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
         calls: dict[int, tuple[str, Split]] = {}
         indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]] = {}
         literal: set[int] = set()
+        spread: set[int] = set()  # `[a, b]` in cat([a, b]): its items are the operands
         for e in reversed(order):
             if id(e) in literal:
                 literal.update(id(c) for c in children(e))
@@ -396,13 +402,17 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             if isinstance(e, Call) and e.func != "grad":
                 calls[id(e)] = found = call_op(e)
                 keep = {id(a) for a in found[1].operands}
+                for c in children(e):
+                    if isinstance(c, Tuple) and any(id(i) in keep for i in c.items):
+                        spread.add(id(c))
+                        keep.add(id(c))
                 literal.update(id(c) for c in children(e) if id(c) not in keep)
             elif isinstance(e, Subscript):
                 indexes[id(e)] = items = index_spec(e.items, "an index")
                 keep = {id(a) for a in items[1]} | {id(e.value)}
                 literal.update(id(c) for c in children(e) if id(c) not in keep)
         for e in order:
-            if id(e) in literal:
+            if id(e) in literal or id(e) in spread:
                 continue
             if isinstance(e, Num):
                 idx = b.add(Node(len(nodes), "const", e.text, e.start, e.end,
@@ -592,7 +602,10 @@ def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings,
                             f"{scratch:,} elements of scratch (limit "
                             f"{settings.max_tensor_elements:,})", node.start, node.end,
                         )
-                v = np.asarray(op.forward(*args), dtype=np.float64)
+                try:
+                    v = np.asarray(op.forward(*args), dtype=np.float64)
+                except ShapeError as exc:  # what depends on the values: a label out of range
+                    raise GradtraceError("shape", str(exc), node.start, node.end) from None
             total += v.size
             if total > settings.max_total_elements:
                 raise GradtraceError(
@@ -694,6 +707,12 @@ def check_wrt(graph: Graph, wrt: str | None) -> int:
             f"{names})", *_whole(graph),
         )
     if wrt in graph.inputs:
+        if not graph.nodes[graph.inputs[wrt]].requires_grad:
+            raise GradtraceError(
+                "name", f"'{wrt}' holds labels (whole numbers used as indices): nothing can be "
+                f"differentiated along it (the inputs that take a derivative: "
+                f"{', '.join(sorted(graph.differentiable)) or 'none'})", *graph.spans[wrt],
+            )
         return graph.inputs[wrt]
     named = next((n for n in graph.nodes if n.name == wrt), None)
     if named is not None and named.kind == "op":

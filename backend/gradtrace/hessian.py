@@ -43,7 +43,7 @@ def hessian(a: Analysis) -> SecondDerivatives:
     analysis's program (no second parse), its forward pass once, then one pass per column."""
     settings, inputs = a.settings, a.inputs
     whole = (0, len(a.graph.source))
-    names = list(a.graph.inputs)
+    names = a.graph.differentiable  # not labels: they take no gradient
     size = sum(inputs[n].size for n in names)
     if size > settings.max_hessian_elements:
         raise GradtraceError(

@@ -30,6 +30,7 @@ from .codegen import Lang, generate_code
 from .cost import Budget, Cost, admit, parse
 from .cost import layout as layout_cost
 from .errors import GradtraceError
+from .gates import parse_expand
 from .layout import LayoutCache
 from .render import Format, convert, render_svg
 from .schema import LayoutRequest, TraceRequest
@@ -108,18 +109,25 @@ def layout(body: bytes, settings: Settings, *, cancel: CancelToken,
     req: LayoutRequest = parse_body(LayoutRequest, body)
     admit(parse(len(req.expr)), budget)
     cache = _layouts(layouts, settings)
-    graph = compile_graph(req.expr, req.values, settings)
+    graph = compile_graph(req.expr, req.values, settings, req.expand)
     if not cache.has(graph.structure):
         admit(layout_cost(graph, settings), budget)
     return cache.get_json(graph, settings)
 
 
+def expand_of(query: Query) -> list[str]:
+    """The gates a page's query opens: `expand=g3,g3.2` (gates.py), in every `expand` given."""
+    return parse_expand(text for key, text in query if key == "expand")
+
+
 def analyse_view(state: ViewState, settings: Settings, cancel: CancelToken,
-                 fits: Callable[[Cost], None], budget: Budget | None) -> Analysis:
-    """The view a page's query describes, analysed once (forward mode with `mode=forward`);
-    `fits` is shown its cost before any pass."""
+                 fits: Callable[[Cost], None], budget: Budget | None,
+                 expand: Sequence[str] = ()) -> Analysis:
+    """The view a page's query describes, analysed once (forward mode with `mode=forward`, the
+    gates of `expand` opened); `fits` is shown its cost before any pass."""
     admit(parse(len(state.expr)), budget)  # before reading the expression
-    req = request(state.expr, state.values, state.seed, state.mode, state.wrt, state.tangent)
+    req = request(state.expr, state.values, state.seed, state.mode, state.wrt, state.tangent,
+                  expand=expand)
     return analyse(req, settings, cancel, fits)
 
 
@@ -132,7 +140,7 @@ def picture(query: Query, fmt: Format, settings: Settings, *, cancel: CancelToke
     def fits(c: Cost) -> None:
         admit(c.picture(fmt, state.scale, cache.has(c.structure)), budget)
 
-    a = analyse_view(state, settings, cancel, fits, budget)
+    a = analyse_view(state, settings, cancel, fits, budget, expand_of(query))
     svg = render_svg(records.build(a), cache.get(a.graph, settings), state.step, state.theme)
     data = svg.encode() if fmt == "svg" else convert(
         svg, fmt, state.scale, settings.max_picture_pixels, settings.picture_timeout_s)
@@ -149,7 +157,7 @@ def standalone(query: Query, settings: Settings, *, cancel: CancelToken,
         admit(c.standalone(cache.has(c.structure)), budget)
 
     # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
-    a = analyse_view(state, settings, cancel, fits, budget)
+    a = analyse_view(state, settings, cancel, fits, budget, expand_of(query))
     page = standalone_html(records.build(a), cache.get(a.graph, settings), state.step,
                            state.theme, settings)
     return bounded(page.encode(), state.expr, settings)
@@ -160,7 +168,8 @@ def code(query: Query, lang: Lang, settings: Settings, *, cancel: CancelToken,
     """GET /api/code: the expression as a runnable Python file."""
     # `lang` is the route's own parameter: an input called lang is given as `v.lang`.
     state = from_query([(k, v) for k, v in query if k != "lang"])
-    a = analyse_view(state, settings, cancel, lambda c: admit(c.code, budget), budget)
+    a = analyse_view(state, settings, cancel, lambda c: admit(c.code, budget), budget,
+                     expand_of(query))
     return bounded(generate_code(a, lang).encode(), state.expr, settings)
 
 

@@ -18,6 +18,11 @@ Coordinates are returned in SVG space (y down, points): node centres and sizes, 
 SVG path of cubic Béziers, the arrowhead's tip, its mid point, and the points where its labels go
 (`place_labels`: the value above the wire and the gradient below it, as in cs231n, and the local
 derivative), chosen here once so that the browser and the pictures agree.
+
+A view with opened gates (gates.py) draws each opened gate's parts inside a box: a Graphviz
+cluster (nested for a gate opened inside another), so that no other node falls inside it, with
+room at its top for the gate's name and its close control. The answer's `clusters` gives each
+box by gate id (the layered stand-in boxes the parts' nodes after placing them).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import graphviz
 import orjson
 
 from .engine import Graph
+from .gates import gates_of
 from .lru import BoundedLRU
 from .settings import Settings
 
@@ -62,17 +68,43 @@ def node_size(kind: str, label: str) -> tuple[float, float]:
     return max(0.6, 0.15 * chars + 0.35), 0.5
 
 
+def cluster_name(gate: str) -> str:
+    """A gate's cluster in the DOT source (`cluster_` makes it a box; `g3.2` -> `cluster_g3_2`)."""
+    return "cluster_" + gate.replace(".", "_")
+
+
+# The space kept at the top of an opened gate's box: its title, "⊖ name" (frontend and render.py
+# draw it over the box's top-left corner at CLUSTER_TITLE px).
+CLUSTER_TITLE = 13.0
+
+
+def cluster_label(op: str) -> str:
+    """What dot keeps room for at the top of a gate's box: the title the drawings write there."""
+    return f"⊖ {op}  "
+
+
 def to_dot(graph: Graph) -> str:
     g = graphviz.Digraph("gradtrace")
     # Wide rank gaps: each wire carries a value above it and a gradient below it.
     g.attr(rankdir="LR", nodesep="0.6", ranksep="2.0", splines="spline", margin="0.1")
     g.attr("node", fixedsize="true", fontsize="14")
     g.attr("edge", arrowsize="0.7")
+    gates = gates_of(graph)
+    boxes = {gate.id: graphviz.Digraph(cluster_name(gate.id)) for gate in gates.opened}
+    for gate in gates.opened:
+        boxes[gate.id].attr(label=graphviz.escape(cluster_label(gate.op)), labeljust="l",
+                            labelloc="t", fontsize=f"{CLUSTER_TITLE:g}", style="rounded,dashed",
+                            margin="10")
     for n in graph.nodes:
         w, h = node_size(n.kind, n.label)
         shape = "ellipse" if n.kind == "op" else "box"
-        g.node(n.id, label=graphviz.escape(n.label), shape=shape, width=f"{w:.3f}",
-               height=f"{h:.3f}")
+        group = gates.groups[n.index] if gates.opened else None
+        (boxes[group] if group is not None else g).node(
+            n.id, label=graphviz.escape(n.label), shape=shape, width=f"{w:.3f}",
+            height=f"{h:.3f}")
+    # A box goes into its parent's once it is complete: parts (deeper ids) first.
+    for gate in sorted(gates.opened, key=lambda x: -x.id.count(".")):
+        (boxes[gate.parent] if gate.parent is not None else g).subgraph(boxes[gate.id])
     for e in graph.edges:
         g.edge(graph.nodes[e.source].id, graph.nodes[e.target].id, id=e.id)
     source: str = g.source
@@ -201,7 +233,30 @@ def layered_layout(graph: Graph) -> dict[str, Any]:
             "target": graph.nodes[e.target].id,
         }
     return {"structure": graph.structure, "engine": "layered", "width": _r(x - gap_x + 10),
-            "height": _r(height), "nodes": nodes, "edges": edges}
+            "height": _r(height), "nodes": nodes, "edges": edges,
+            "clusters": _boxed_clusters(graph, nodes)}
+
+
+def _boxed_clusters(graph: Graph, nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each opened gate's box around its parts' nodes (and its inner gates' boxes), for a layout
+    that did not place clusters itself (the layered stand-in)."""
+    gates = gates_of(graph)
+    out: dict[str, Any] = {}
+    for gate in sorted(gates.opened, key=lambda x: -x.id.count(".")):
+        x0 = y0 = math.inf
+        x1 = y1 = -math.inf
+        boxes = [nodes[n.id] for n in graph.nodes if gates.groups[n.index] == gate.id]
+        boxes += [c for gid, c in out.items() if c["parent"] == gate.id]
+        for b in boxes:
+            x0, x1 = min(x0, b["x"] - b["w"] / 2), max(x1, b["x"] + b["w"] / 2)
+            y0, y1 = min(y0, b["y"] - b["h"] / 2), max(y1, b["y"] + b["h"] / 2)
+        if not boxes:
+            continue
+        pad = 10.0
+        x0, x1, y0, y1 = x0 - pad, x1 + pad, y0 - pad - CLUSTER_TITLE * 1.6, y1 + pad
+        out[gate.id] = {"x": _r((x0 + x1) / 2), "y": _r((y0 + y1) / 2), "w": _r(x1 - x0),
+                        "h": _r(y1 - y0), "label": gate.op, "parent": gate.parent}
+    return out
 
 
 # The box an edge's labels take around their anchor: a value above the wire and a gradient below
@@ -291,6 +346,11 @@ def place_labels(layout: dict[str, Any], limit: int = 2_500) -> None:
     for n in layout["nodes"].values():
         boxes.add((n["x"] - n["w"] / 2, n["y"] - n["h"] / 2, n["x"] + n["w"] / 2,
                    n["y"] + n["h"] / 2))
+    for c in layout.get("clusters", {}).values():
+        # An opened gate's title, at the top-left corner of its box.
+        left, top = c["x"] - c["w"] / 2, c["y"] - c["h"] / 2
+        boxes.add((left, top, left + 0.62 * CLUSTER_TITLE * len(cluster_label(c["label"])) + 16,
+                   top + CLUSTER_TITLE * 1.6))
     edges = layout["edges"]
     search = len(edges) <= limit
 
@@ -350,7 +410,18 @@ def _read_dot(graph: Graph, data: dict[str, Any]) -> dict[str, Any]:
     x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
     height = y1
     nodes: dict[str, dict[str, Any]] = {}
+    clusters: dict[str, dict[str, Any]] = {}
+    opened = {cluster_name(g.id): g for g in gates_of(graph).opened}
     for obj in data.get("objects", []):
+        if "pos" not in obj:  # a subgraph: an opened gate's box
+            gate = opened.get(obj.get("name", ""))
+            if gate is not None and "bb" in obj:
+                bx0, by0, bx1, by1 = (float(v) for v in obj["bb"].split(","))
+                clusters[gate.id] = {
+                    "x": _r((bx0 + bx1) / 2), "y": _r(height - (by0 + by1) / 2),
+                    "w": _r(bx1 - bx0), "h": _r(by1 - by0), "label": gate.op,
+                    "parent": gate.parent}
+            continue
         x, y = (float(v) for v in obj["pos"].split(","))
         nodes[obj["name"]] = {
             "x": _r(x), "y": _r(height - y),
@@ -387,6 +458,7 @@ def _read_dot(graph: Graph, data: dict[str, Any]) -> dict[str, Any]:
         "height": _r(y1 - y0),
         "nodes": nodes,
         "edges": edges,
+        "clusters": clusters,
     }
 
 

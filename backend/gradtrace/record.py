@@ -12,6 +12,11 @@ The record is plain dicts of the schema's types (schema.py), and mypy holds ever
 here against them. Numbers are encoded by codec.py as they go in, so the record is valid JSON as
 it is, and orjson writes it: pydantic objects would cost more to build than a 1,000-node trace.
 
+Gates (gates.py): every node says whether it is a closed gate that can be opened (`gate_id`, the
+id `expand` takes) and which opened gate it is a part of (`in_gate`); `open_gates` lists the gates
+the view opened. The record of a view with gates opened is the record of that graph: its own node
+ids and steps.
+
 The extras (`check`, `hessian`) each have their own limits: past one, or where the extra does not
 apply (a Hessian of a vector output), the record still answers, with the reason in the extra's
 place (`{"error": {...}}`), so that a client can show the trace and say why the extra is missing.
@@ -20,6 +25,7 @@ place (`{"error": {...}}`), so that a client can show the trace and say why the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -30,6 +36,7 @@ from .check import check_forward, check_reverse
 from .codec import encode, encode_matrix, encode_number
 from .engine import Graph, Node, Result, Tangents
 from .errors import GradtraceError
+from .gates import Gates, base_graph, base_values, gates_of
 from .hessian import hessian as second_derivatives
 from .hessian import is_symmetric
 from .jacobian import edge_jacobian, jacobian_size
@@ -38,6 +45,7 @@ from .schema import (
     Check,
     EdgeOut,
     ErrorBody,
+    GateOut,
     Hessian,
     NodeOut,
     Step,
@@ -94,7 +102,7 @@ class _Symbols:
 # Nodes, edges, steps
 
 
-def _node(node: Node, value: Array, grad: Any) -> NodeOut:
+def _node(node: Node, value: Array, grad: Any, gates: Gates) -> NodeOut:
     return NodeOut(
         id=node.id,
         kind=node.kind,
@@ -110,6 +118,8 @@ def _node(node: Node, value: Array, grad: Any) -> NodeOut:
         origin="grad" if node.origin == "grad" else None,
         gate=node.operation.gate if node.op else ("sums" if len(node.out_edges) > 1
                                                       and node.requires_grad else None),
+        gate_id=gates.ids[node.index],
+        in_gate=gates.groups[node.index],
     )
 
 
@@ -124,7 +134,9 @@ def _edges(graph: Graph, res: Result) -> list[EdgeOut]:
         z = syms.out(target)
         formula = (
             f"\\frac{{\\partial\\,({op.tex(s)})}}{{\\partial {s[e.arg]}}} = "
-            f"{op.local_tex[e.arg](s)}"
+            # An op with a variable number of operands repeats its last formula, as its code
+            # templates do.
+            f"{op.local_tex[min(e.arg, len(op.local_tex) - 1)](s)}"
         )
         src_shape = res.values[e.source].shape
         dst_shape = res.values[e.target].shape
@@ -253,6 +265,9 @@ def _record(a: Analysis, nodes: list[NodeOut], edges: list[EdgeOut], backward: l
             gradients: dict[str, Any], warnings: list[Warning_]) -> TraceResponse:
     graph = a.graph
     out = a.output
+    open_gates = [GateOut(id=g.id, op=g.op, parent=g.parent, output=graph.nodes[g.output].id,
+                          name=g.name, start=g.start, end=g.end)
+                  for g in gates_of(graph).opened]
     return TraceResponse(
         expr=graph.source,
         mode="forward" if a.tangents is not None else "reverse",
@@ -266,6 +281,7 @@ def _record(a: Analysis, nodes: list[NodeOut], edges: list[EdgeOut], backward: l
         forward=[n.id for n in graph.nodes],
         backward=backward,
         gates=dict(GATE_TEXT),
+        open_gates=open_gates,
         structure=graph.structure,
         cost=_cost(graph, a.values),
         warnings=[*a.warnings, *warnings],
@@ -285,12 +301,13 @@ def _reverse_record(a: Analysis) -> TraceResponse:
     # Each gradient is encoded once and the same data shared by the node, its step and
     # `gradients` (a tensor's tolist() is most of the record's cost).
     grads = [encode(g) for g in res.grads]
+    gates = gates_of(graph)
     return _record(
         a,
-        nodes=[_node(n, a.values[n.index], grads[n.index]) for n in graph.nodes],
+        nodes=[_node(n, a.values[n.index], grads[n.index], gates) for n in graph.nodes],
         edges=edges,
         backward=_steps(graph, res, edges, grads),
-        gradients={name: grads[idx] for name, idx in graph.inputs.items()},
+        gradients={name: grads[graph.inputs[name]] for name in graph.differentiable},
         warnings=warnings,
     )
 
@@ -308,7 +325,8 @@ def _forward_record(a: Analysis, tan: Tangents) -> TraceResponse:
     edges = _edges(graph, res)
     for e, rec in zip(graph.edges, edges, strict=True):
         rec["tangent"] = encode(tan.contributions[e.index])
-    nodes = [_node(n, a.values[n.index], None) for n in graph.nodes]
+    gates = gates_of(graph)
+    nodes = [_node(n, a.values[n.index], None, gates) for n in graph.nodes]
     for n, rec_n in zip(graph.nodes, nodes, strict=True):
         rec_n["tangent"] = encode(tan.tangents[n.index])
     record = _record(a, nodes=nodes, edges=edges, backward=[], gradients={}, warnings=warnings)
@@ -340,7 +358,8 @@ def _check(a: Analysis) -> Check:
         res = a.reverse
         assert res is not None
         grads: dict[str, Array] = {}
-        for name, idx in a.graph.inputs.items():
+        for name in a.graph.differentiable:
+            idx = a.graph.inputs[name]
             g = res.grads[idx]
             grads[name] = g if g is not None else np.zeros(a.values[idx].shape)
         data = check_reverse(a, grads)
@@ -348,7 +367,10 @@ def _check(a: Analysis) -> Check:
 
 
 def _hessian(a: Analysis) -> Hessian:
-    h = second_derivatives(a)
+    # The Hessian is built on the collapsed graph (its gradient graph extends that one), whatever
+    # gates the view opened: it is the same matrix either way.
+    h = second_derivatives(replace(a, graph=base_graph(a.graph),
+                                   values=base_values(a.graph, a.values)))
     return Hessian(inputs=h["inputs"], labels=h["labels"], matrix=encode_matrix(h["matrix"]),
                    symmetric=is_symmetric(h["matrix"]))
 

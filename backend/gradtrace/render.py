@@ -14,6 +14,10 @@ tangents in the place of the gradients (below the wire, in the tangent colour: e
 contribution to its target's tangent), the edges feeding the current node highlighted with their
 local derivatives, a node fed by several tangents summing them term by term, the current node's
 own tangent under it, and the output's tangent (the derivative) to its right.
+
+A view with opened gates (the query's `expand`, gates.py) draws each opened gate's parts inside
+its box (the layout's `clusters`), titled with the gate's op, as the app does (without the app's
+close control: a picture is not clicked).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from xml.sax import saxutils
 
 from .codec import decode_number
 from .errors import GradtraceError
+from .layout import CLUSTER_TITLE
 from .ops import REGISTRY
 
 Format = Literal["svg", "png", "pdf"]
@@ -323,6 +328,10 @@ def _style(theme: dict[str, str | float]) -> str:
 .edge.feeding:not(.tangented) .wire {{ stroke-dasharray: 2 5; }}
 .node.tangented.current .node-shape {{ stroke: {t['tangent']}; }}
 .step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
+.gate-box {{ fill: {t['panel']}; stroke: {t['muted']}; stroke-width: 1.2px;
+  stroke-dasharray: 6 4; }}
+.gate-title {{ fill: {t['muted']}; font-weight: 700; font-size: {CLUSTER_TITLE:g}px;
+  font-family: {SANS}; }}
 """
 
 
@@ -372,6 +381,18 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
         'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>',
     ]
+    clusters_svg: list[str] = []
+    # Outer boxes first, so that a gate opened inside another is drawn over it.
+    for gid, c in sorted(layout.get("clusters", {}).items(), key=lambda kv: kv[0].count(".")):
+        x, y, w, h = c["x"] - c["w"] / 2, c["y"] - c["h"] / 2, c["w"], c["h"]
+        extent.add(x, y)
+        extent.add(x + w, y + h)
+        clusters_svg.append(
+            f'<g class="gate" data-gate={quoteattr(gid)}>'
+            f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(w)}" height="{_f(h)}" rx="10" '
+            'class="gate-box"/>'
+            f'<text x="{_f(x + 8)}" y="{_f(y + CLUSTER_TITLE + 3)}" class="gate-title">'
+            f'{escape(str(c["label"]))}</text></g>')
     edges_svg: list[str] = []
     labels: list[str] = []
     for e in trace["edges"]:
@@ -495,6 +516,7 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     out += [f'<rect x="{_f(x0)}" y="{_f(y0)}" width="100%" height="100%" '
             f'fill="{colours["bg"]}"/>',
             '<g class="viewport">',
+            '<g class="gates">', *clusters_svg, "</g>",
             '<g class="edges">', *edges_svg, "</g>", '<g class="nodes">', *nodes_svg, "</g>",
             '<g class="labels">', *labels, "</g>", "</g>",
             f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8)}" class="step-label">'

@@ -23,6 +23,13 @@ from .codec import Number
 
 Tensor = Number | list[Any]
 
+EXPAND_DOC = (
+    "Gates to open into their parts (gates.py): a composite op (square, ...) is one node, a "
+    "closed gate with its own local derivative, unless its id is listed here. `g<k>` is the gate "
+    "that is node n<k> with every gate closed; `<gate>.<p>` is part p (the p-th op of its "
+    "composition, from 1) of an opened gate, when that part is a composite itself. Opening a "
+    "part opens the gates it lies in. Ids that name no gate are ignored, with a warning.")
+
 
 class TraceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -52,6 +59,8 @@ class TraceRequest(BaseModel):
         description="Add `hessian`: the second derivatives of a scalar output over the input "
         "numbers (at most max_hessian_elements of them; else, or for a non-scalar output, "
         "`hessian` holds the error).")
+    expand: list[str] = Field(default_factory=list, examples=[["g3", "g3.2"]],
+                              description=EXPAND_DOC)
 
 
 class LayoutRequest(BaseModel):
@@ -60,8 +69,10 @@ class LayoutRequest(BaseModel):
     expr: str
     values: dict[str, Any] = Field(
         default_factory=dict,
-        description="Only the names matter (a value for pi or e shadows the constant).",
+        description="Only the names matter (a value for pi or e shadows the constant; and the "
+        "shapes, where an opened gate's composition depends on them).",
     )
+    expand: list[str] = Field(default_factory=list, examples=[["g3"]], description=EXPAND_DOC)
 
 
 # The record and its parts are TypedDicts: the record is built as plain dicts (no per-object cost
@@ -104,6 +115,27 @@ class NodeOut(TypedDict):
     tangent: NotRequired[Annotated[Tensor | None, Field(
         description="Forward mode: the node's tangent; null if it does not depend on wrt. "
         "Absent in reverse mode.")]]
+    gate_id: Annotated[str | None, Field(
+        description="A closed gate that can be opened into its parts (a composite op): its id, "
+        "for `expand` (g3, g3.2); null for other nodes.")]
+    in_gate: Annotated[str | None, Field(
+        description="The innermost opened gate this node is a part of (its id); null outside "
+        "every opened gate.")]
+
+
+@with_config(_RECORD)
+class GateOut(TypedDict):
+    """An opened gate of the view: a composite op drawn as the nodes it is made of."""
+
+    id: Annotated[str, Field(description="Its id, as `expand` lists it.")]
+    op: Annotated[str, Field(description="The composite op (square, ...).")]
+    parent: Annotated[str | None, Field(
+        description="The opened gate it is a part of; null for a gate of the expression itself.")]
+    output: Annotated[str, Field(description="The node holding the gate's value.")]
+    name: Annotated[str | None, Field(
+        description="The name the expression gives the gate's value (q = square(x)), if any.")]
+    start: int
+    end: int
 
 
 @with_config(_RECORD)
@@ -227,6 +259,9 @@ class TraceResponse(TypedDict):
     forward: list[str]
     backward: list[Step]
     gates: dict[str, str]
+    open_gates: Annotated[list[GateOut], Field(
+        description="The gates opened in this view (what `expand` opened, parents first); the "
+        "nodes inside each say so in `in_gate`.")]
     structure: str
     cost: Annotated[dict[str, str], Field(
         description="What a full gradient costs in each mode (keys reverse, forward).")]
@@ -257,6 +292,17 @@ class EdgePath(BaseModel):
     target: str
 
 
+class ClusterBox(BaseModel):
+    """The box around an opened gate's parts (a Graphviz cluster): centre, size, the gate's op."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    label: str = Field(description="The opened gate's op (square, ...).")
+    parent: str | None = Field(description="The opened gate whose box holds this one.")
+
+
 class LayoutResponse(BaseModel):
     structure: str
     engine: Literal["dot", "layered"] = Field(
@@ -266,6 +312,9 @@ class LayoutResponse(BaseModel):
     height: float
     nodes: dict[str, NodeBox]
     edges: dict[str, EdgePath]
+    clusters: dict[str, ClusterBox] = Field(
+        description="Per opened gate (by its id), the box around its parts; {} with every gate "
+        "closed.")
 
 
 class Health(BaseModel):

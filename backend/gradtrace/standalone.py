@@ -5,7 +5,9 @@ The file holds the trace and its layout (JSON), the standalone bundle of the bro
 the step controls and the explanation) and its CSS, all inlined. It is what "Download HTML" in
 the app gives (`GET /api/standalone.html`), and what a notebook shows (`notebook_html`). A
 forward-mode record (`trace(..., mode="forward", wrt="x")`, or the query's `mode=forward&wrt=x`)
-gives a page that steps forward mode, as the app does: tangents, no backward pass.
+gives a page that steps forward mode, as the app does: tangents, no backward pass. A view with
+gates opened (`expand=g3`) is drawn as it is, each opened gate's parts in their titled box; the
+file cannot open or close gates itself (that is another trace, which needs the server).
 
 Escaping: the data is JSON inside `<script type="application/json">`, with `<`, `>` and `&`
 written as `\\u003c`, `\\u003e`, `\\u0026` (so no `</script>` or `<!--` in user text can end or

@@ -55,6 +55,8 @@ export type GradCheck = Decoded<Schemas["Check"]>;
 export type Term = Decoded<Schemas["Term"]>;
 export type BackwardStep = Omit<Decoded<Schemas["Step"]>, "edges"> & { edges: TraceEdge[] };
 export type TraceWarning = Schemas["Warning_"];
+/** A gate the view has opened into its parts (gates.ts). */
+export type OpenGate = Schemas["GateOut"];
 /** d²f / dv_i dv_j over the input numbers v (inputs in order of first use, tensors in C order). */
 export type HessianRecord = Decoded<Schemas["Hessian"]>;
 /**
@@ -97,10 +99,15 @@ export type LayoutEdge = Omit<Schemas["EdgePath"], "arrow" | "mid" | "label" | "
   local?: Point;
 };
 
-export type Layout = Omit<Schemas["LayoutResponse"], "engine" | "provisional" | "nodes" | "edges"> &
+/** The box around an opened gate's parts (gates.ts). */
+export type LayoutCluster = Schemas["ClusterBox"];
+
+export type Layout = Omit<Schemas["LayoutResponse"], "engine" | "provisional" | "nodes" | "edges" | "clusters"> &
   Partial<Pick<Schemas["LayoutResponse"], "engine" | "provisional">> & {
     nodes: Record<string, LayoutNode>;
     edges: Record<string, LayoutEdge>;
+    /** Per opened gate, the box around its parts (a layout from before gates has none). */
+    clusters?: Record<string, LayoutCluster>;
   };
 
 /** An error answer of the API (4xx), with the span of `expr` it is about. */
@@ -218,6 +225,9 @@ export function decodeTrace(raw: WireTrace): Trace {
       const { tangent, ...node } = n;
       return {
         ...node,
+        // A record from before gates has none: no node is a gate.
+        gate_id: n.gate_id ?? null,
+        in_gate: n.in_gate ?? null,
         value: decodeTensor(n.value),
         grad: decodeMaybe(n.grad),
         ...(tangent !== undefined ? { tangent: decodeMaybe(tangent) } : {}),
@@ -231,6 +241,7 @@ export function decodeTrace(raw: WireTrace): Trace {
       edges: s.edges.map(decodeEdge),
     })),
     warnings: raw.warnings ?? [],
+    open_gates: raw.open_gates ?? [],
     ...(tangent !== undefined ? { tangent: decodeTensor(tangent) } : {}),
     ...(derivative !== undefined ? { derivative: decodeTensor(derivative) } : {}),
     ...(check ? { check: decodeCheck(check) } : {}),
@@ -315,11 +326,13 @@ export async function fetchTrace(
   forward?: ForwardRequest | null,
   check = false,
   hessian = false,
+  expand: readonly string[] = [],
 ): Promise<Trace> {
   const body: Partial<TraceRequest> & Pick<TraceRequest, "expr" | "values"> = { expr, values: encodeValues(values) };
   // Sent only when asked for: without them the request is exactly what it always was.
   if (check) body.check = true;
   if (hessian) body.hessian = true;
+  if (expand.length) body.expand = [...expand];
   if (seed !== null) body.seed = encodeTensor(seed);
   // Reverse mode sends no `mode` at all: the request is exactly what it always was.
   if (forward) {
@@ -330,8 +343,9 @@ export async function fetchTrace(
   return decodeTrace(await post<WireTrace>("/api/trace", body, signal));
 }
 
-export async function fetchLayout(expr: string, values: Values, signal?: AbortSignal): Promise<Layout> {
-  const body: Schemas["LayoutRequest"] = { expr, values: encodeValues(values) };
+export async function fetchLayout(expr: string, values: Values, signal?: AbortSignal, expand: readonly string[] = []): Promise<Layout> {
+  const body: Partial<Schemas["LayoutRequest"]> & Pick<Schemas["LayoutRequest"], "expr" | "values"> = { expr, values: encodeValues(values) };
+  if (expand.length) body.expand = [...expand];
   return post<Layout>("/api/layout", body, signal);
 }
 

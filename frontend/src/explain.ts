@@ -111,10 +111,10 @@ function edgeLine(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor,
   const S = nodeTex(trace, src);
   if (src.kind === "const") return [`${e.local_formula}\\quad\\text{(a constant: no gradient flows on)}`];
   if (e.local !== null && isScalar(upstream) && isScalar(e.downstream ?? null)) {
-    return [
-      `${frac(L, S)} = ${frac(Nl, S)}\\cdot${frac(L, N)} = ${texNumber(e.local, true)}\\cdot${texNumber(upstream, true)} = ${texNumber(e.downstream as number)}` +
-        `\\qquad\\left(${e.local_formula}\\right)`,
-    ];
+    const chain = `${frac(L, S)} = ${frac(Nl, S)}\\cdot${frac(L, N)} = ${texNumber(e.local, true)}\\cdot${texNumber(upstream, true)} = ${texNumber(e.downstream as number)}`;
+    // A gate's local derivative is what its step teaches: a line of its own, before the numbers.
+    if (node.gate_id) return [`\\text{gate: }${e.local_formula}`, chain];
+    return [`${chain}\\qquad\\left(${e.local_formula}\\right)`];
   }
   const lines = [e.local_formula];
   const down = e.downstream;
@@ -277,13 +277,37 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
   return { title: `${st.label}: ${what} ${node.label}`, lines, notes, cost: costSentences(trace) };
 }
 
-export function explainStep(trace: Trace, st: StepState): Explanation {
+/** What a step says of gates (gates.ts): a closed gate is one node with its own local derivative;
+ * a node inside an opened gate is one of its parts. `toggles`: the view can open and close them
+ * (not the offline file). */
+export function gateNotes(trace: Trace, node: TraceNode, toggles = true): string[] {
+  const notes: string[] = [];
+  if (node.gate_id) {
+    notes.push(`${node.op ?? "This op"} is a gate made of simpler ops: its local derivative is the whole gate's.` + (toggles ? " Opened (⊕), it shows the steps of its parts." : ""));
+  }
+  if (node.in_gate) {
+    const gate = (trace.open_gates ?? []).find((g) => g.id === node.in_gate);
+    const op = gate?.op ?? "gate";
+    const close = toggles ? ` (⊖ draws ${gate?.output === node.id ? op : "it"} as one node again)` : "";
+    notes.push(
+      gate?.output === node.id
+        ? `The last part of the opened gate ${op}: its value is the gate's${close}.`
+        : `A part of the opened gate ${op}${close}.`,
+    );
+  }
+  return notes;
+}
+
+export function explainStep(trace: Trace, st: StepState, toggles = true): Explanation {
   const byId = new Map(trace.nodes.map((n) => [n.id, n]));
   const node = st.current ? byId.get(st.current) : undefined;
   if (!node) return { title: st.label, lines: [], notes: [] };
-  if (trace.mode === "forward") return explainForward(trace, st, node);
+  if (trace.mode === "forward") {
+    const ex = explainForward(trace, st, node);
+    return { ...ex, notes: [...ex.notes, ...gateNotes(trace, node, toggles)] };
+  }
   const N = nodeTex(trace, node);
-  const notes: string[] = [];
+  const notes: string[] = gateNotes(trace, node, toggles);
   if (st.phase === "forward") {
     const { what, lines } = valueLine(trace, node, N);
     if (!isScalar(node.value)) notes.push(`${node.label} has shape ${formatShape(node.shape)}.`);

@@ -3,8 +3,12 @@
 // fit to the window. Built once per structure; a step or a value change only updates text and
 // classes, so nodes never move. In forward mode, tangents take the gradients' place (below the
 // wire, in their own colour): each edge's contribution, and the output's derivative.
+// Gates (gates.ts): a node that is a closed gate carries a small ⊕ that opens it into its parts;
+// an opened gate's parts sit in a dashed box titled "⊖ <op>", which closes it again (both are
+// buttons: click, or Enter/Space once focused). Without a handler (the offline file) the boxes
+// are drawn and titled, with no controls.
 
-import type { Layout, Tensor, Trace, TraceEdge, TraceNode } from "./api";
+import type { Layout, LayoutCluster, Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
 import { symbol } from "./ops";
 import { nodeIndex, type StepState } from "./steps";
@@ -58,7 +62,12 @@ export class GraphView {
   /** Exact texts of values and gradients for data attributes, computed once per trace. */
   private texts = new Map<string, string>();
   private textsOf: Trace | null = null;
+  /** The gates' buttons and titles, grown with the labels when the graph is shown small. */
+  private scaled: SVGGElement[] = [];
   onNodeClick: (id: string) => void = () => {};
+  /** Open (true) or close (false) a gate; null: gates are drawn without controls. Read when a
+   * graph is drawn (setGraph). */
+  onGateToggle: ((id: string, open: boolean) => void) | null = null;
 
   constructor(readonly container: HTMLElement) {
     this.svg = svgEl("svg", { class: "graph-svg", role: "img", "aria-label": "computational graph" }, container);
@@ -86,11 +95,17 @@ export class GraphView {
     this.viewport.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
+    this.scaled = [];
     this.lastCurrent = null;
+    const gateLayer = svgEl("g", { class: "gates" }, this.viewport);
     const edgeLayer = svgEl("g", { class: "edges" }, this.viewport);
     const nodeLayer = svgEl("g", { class: "nodes" }, this.viewport);
     const labelLayer = svgEl("g", { class: "labels" }, this.viewport);
+    const gateControls = svgEl("g", { class: "gate-controls" }, this.viewport);
     this.viewport.appendChild(this.pulses);
+    // Outer boxes first: a gate opened inside another is drawn over it.
+    const clusters = Object.entries(layout.clusters ?? {}).sort(([a], [b]) => a.split(".").length - b.split(".").length);
+    for (const [id, c] of clusters) this.drawGate(id, c, gateLayer, gateControls);
     for (const e of trace.edges) {
       const l = layout.edges[e.id];
       if (!l) continue;
@@ -174,8 +189,15 @@ export class GraphView {
       const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op", "text-anchor": "middle" }, g);
       tag.textContent = symbol(n.op);
     }
+    if (n.gate_id) {
+      g.classList.add("gate-node");
+      g.setAttribute("data-gate-id", n.gate_id);
+      if (this.onGateToggle) this.drawOpener(n, l, g);
+    }
+    if (n.in_gate) g.setAttribute("data-in-gate", n.in_gate);
     const title = svgEl("title", {}, g);
-    const what = (n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`) + (n.origin === "grad" ? " (built by grad)" : "");
+    const what = (n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`) + (n.origin === "grad" ? " (built by grad)" : "") +
+      (n.gate_id && this.onGateToggle ? " (a gate: ⊕ opens it into its parts)" : "");
     title.textContent = what;
     const sum = svgEl("text", { x: l.x, y: l.y + l.h / 2 + 8, class: "node-sum", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
     const els: NodeEls = { g, title, what, shape, sum };
@@ -189,6 +211,67 @@ export class GraphView {
     }
     g.addEventListener("click", () => this.onNodeClick(n.id));
     return els;
+  }
+
+  /** A button (an SVG group): click, or Enter/Space once focused (the step keys leave those to
+   * it), runs `fn`; a press does not also pin the node under it. */
+  private button(g: SVGGElement, label: string, fn: () => void): void {
+    g.setAttribute("role", "button");
+    g.setAttribute("tabindex", "0");
+    g.setAttribute("aria-label", label);
+    svgEl("title", {}, g).textContent = label;
+    g.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      fn();
+    });
+    g.addEventListener("pointerdown", (ev) => ev.stopPropagation());
+    g.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter" && ev.key !== " ") return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      fn();
+    });
+  }
+
+  /** The ⊕ on a closed gate: opens it into its parts. */
+  private drawOpener(n: TraceNode, l: Layout["nodes"][string], g: SVGGElement): void {
+    const id = n.gate_id as string;
+    // At the node's upper right, on its outline (an ellipse: 45° round; a box: its corner).
+    const round = l.shape === "ellipse" ? Math.SQRT1_2 : 1;
+    const b = svgEl("g", {
+      class: "gate-open",
+      transform: `translate(${(l.w / 2) * round},${(-l.h / 2) * round})`,
+      "data-testid": `gate-open-${id}`,
+      "data-gate": id,
+    }, g);
+    // Grows with the labels when the graph is shown small (--boost), to stay a target.
+    const sized = svgEl("g", { class: "gate-scale" }, b);
+    this.scaled.push(sized);
+    svgEl("circle", { r: 9, class: "gate-button" }, sized);
+    svgEl("path", { d: "M-4.5,0 H4.5 M0,-4.5 V4.5", class: "gate-sign" }, sized);
+    this.button(b, `Open this gate into its parts (${n.op ?? "gate"} ${id})`, () => this.onGateToggle?.(id, true));
+  }
+
+  /** An opened gate's box, and its title, which closes it (with a handler). */
+  private drawGate(id: string, c: LayoutCluster, layer: SVGGElement, controls: SVGGElement): void {
+    const x = c.x - c.w / 2;
+    const y = c.y - c.h / 2;
+    const box = svgEl("g", { class: "gate", "data-gate": id }, layer);
+    svgEl("rect", { x, y, width: c.w, height: c.h, rx: 10, class: "gate-box" }, box);
+    const t = svgEl("g", { class: "gate-title", transform: `translate(${x + 10},${y + 12})` }, controls);
+    const sized = svgEl("g", { class: "gate-scale" }, t);
+    this.scaled.push(sized);
+    if (this.onGateToggle) {
+      t.setAttribute("data-testid", `gate-close-${id}`);
+      t.setAttribute("data-gate", id);
+      // The whole title is the button: a clear box under the sign and the name takes the click.
+      svgEl("rect", { x: -10, y: -10, width: 28 + 0.62 * 13 * c.label.length, height: 20, class: "gate-hit" }, sized);
+      svgEl("circle", { r: 8, class: "gate-button" }, sized);
+      svgEl("path", { d: "M-4,0 H4", class: "gate-sign" }, sized);
+      this.button(t, `Close the gate ${c.label} (${id})`, () => this.onGateToggle?.(id, false));
+    }
+    const name = svgEl("text", { x: this.onGateToggle ? 13 : -2, y: 0, class: "gate-name", "dominant-baseline": "central" }, sized);
+    name.textContent = c.label;
   }
 
   /** Show the state of a step: which values and gradients are known, the current node. */
@@ -341,6 +424,9 @@ export class GraphView {
     // Grown labels need the room the layout kept for the local derivative: the explain panel
     // gives it then.
     this.svg.classList.toggle("crowded", boost > 1.25);
+    // The gates' controls grow as the labels do (up to twice), each about its own place.
+    const grow = `scale(${Math.min(boost, 2).toFixed(3)})`;
+    for (const el of this.scaled) el.setAttribute("transform", grow);
     this.viewport.setAttribute("transform", `translate(${x.toFixed(2)},${y.toFixed(2)}) scale(${k.toFixed(4)})`);
   }
 

@@ -1,8 +1,10 @@
 // The node inspector: the current (or clicked) node's value and gradient (in forward mode its
-// tangent), as numbers or as heat-coloured tensors.
+// tangent), as numbers or as heat-coloured tensors; for a gate, a button that opens it into its
+// parts, and for a part of an opened gate, one that closes that gate (gates.ts).
 
 import type { Trace } from "./api";
 import { formatShape } from "./format";
+import { gateTitle } from "./gates";
 import type { StepState } from "./steps";
 import { htmlEl } from "./svg";
 import { renderTensor } from "./tensor-view";
@@ -11,6 +13,8 @@ export class Inspector {
   readonly el: HTMLElement;
   private readonly body: HTMLElement;
   private shown: { trace: Trace; key: string } | null = null;
+  /** Open (true) or close (false) a gate; null: no gate buttons (the offline file). */
+  onGateToggle: ((id: string, open: boolean) => void) | null = null;
 
   constructor(parent: HTMLElement) {
     this.el = htmlEl("section", { class: "panel inspector", "aria-label": "node", "data-testid": "inspector" }, parent);
@@ -28,6 +32,7 @@ export class Inspector {
     if (!n) return;
     const kind = n.kind === "op" ? `${n.op}` : n.kind;
     htmlEl("div", { class: "inspector-head" }, this.body, `${n.label} · ${kind} · ${formatShape(n.shape)}${pinned ? " (pinned)" : ""}`);
+    this.gateButtons(trace, n.gate_id, n.in_gate, n.op);
     const row = htmlEl("div", { class: "inspector-row" }, this.body);
     if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, "value")).classList.add("is-value");
     if (st.mode === "forward") {
@@ -43,5 +48,19 @@ export class Inspector {
     }
     if (st.graded.has(n.id) && n.grad !== null) row.appendChild(renderTensor(n.grad, "gradient")).classList.add("is-grad");
     else if (n.kind === "const") htmlEl("p", { class: "note" }, this.body, "A constant: no gradient.");
+  }
+
+  private gateButtons(trace: Trace, gate: string | null, inGate: string | null, op: string | null): void {
+    const toggle = this.onGateToggle;
+    if (!toggle || (!gate && !inGate)) return;
+    const bar = htmlEl("div", { class: "inspector-gate" }, this.body);
+    if (gate) {
+      const b = htmlEl("button", { type: "button", "data-testid": "inspector-open-gate", title: `${op ?? "this op"} is made of simpler ops: show them` }, bar, "⊕ Open this gate into its parts");
+      b.addEventListener("click", () => toggle(gate, true));
+    }
+    if (inGate) {
+      const b = htmlEl("button", { type: "button", "data-testid": "inspector-close-gate", title: `draw ${gateTitle(trace, inGate)} as one node again` }, bar, `⊖ Close the gate ${gateTitle(trace, inGate)}`);
+      b.addEventListener("click", () => toggle(inGate, false));
+    }
   }
 }

@@ -2,7 +2,7 @@
 // Graphviz layout is unavailable (an error answer): nodes in columns by depth, leaves just left
 // of their first consumer, rows ordered by the mean row of their inputs. Pure.
 
-import type { Layout, LayoutEdge, LayoutNode, Trace } from "./api";
+import type { Layout, LayoutCluster, LayoutEdge, LayoutNode, Trace } from "./api";
 
 const COL = 165;
 const ROW = 84;
@@ -20,7 +20,28 @@ function r(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure">): Layout {
+/** The boxes of the opened gates around their parts' nodes (and their inner gates' boxes), with
+ * room for the title at the top, as the server's layered layout boxes them. */
+export function gateBoxes(trace: Pick<Trace, "nodes"> & Partial<Pick<Trace, "open_gates">>, nodes: Record<string, LayoutNode>): Record<string, LayoutCluster> {
+  const out: Record<string, LayoutCluster> = {};
+  const depth = (id: string): number => id.split(".").length;
+  for (const g of [...(trace.open_gates ?? [])].sort((a, b) => depth(b.id) - depth(a.id))) {
+    const boxes: { x: number; y: number; w: number; h: number }[] = [
+      ...trace.nodes.filter((n) => n.in_gate === g.id && nodes[n.id]).map((n) => nodes[n.id]),
+      ...Object.values(out).filter((c) => c.parent === g.id),
+    ];
+    if (!boxes.length) continue;
+    const pad = 10;
+    const x0 = Math.min(...boxes.map((b) => b.x - b.w / 2)) - pad;
+    const x1 = Math.max(...boxes.map((b) => b.x + b.w / 2)) + pad;
+    const y0 = Math.min(...boxes.map((b) => b.y - b.h / 2)) - pad - 21;
+    const y1 = Math.max(...boxes.map((b) => b.y + b.h / 2)) + pad;
+    out[g.id] = { x: r((x0 + x1) / 2), y: r((y0 + y1) / 2), w: r(x1 - x0), h: r(y1 - y0), label: g.op, parent: g.parent };
+  }
+  return out;
+}
+
+export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure"> & Partial<Pick<Trace, "open_gates">>): Layout {
   const preds = new Map<string, string[]>();
   const succs = new Map<string, string[]>();
   for (const n of trace.nodes) {
@@ -107,5 +128,6 @@ export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure
     height: r(Math.max(0, ...ys) + 10),
     nodes,
     edges,
+    clusters: gateBoxes(trace, nodes),
   };
 }

@@ -13,7 +13,8 @@ import { PresetsGallery } from "./presets";
 import { Session, type SessionResult } from "./session";
 import { SharePanel } from "./share";
 import { Stage, startStep } from "./stage";
-import { inputNamesOf } from "./steps";
+import { inputNamesOf, stepState, totalSteps } from "./steps";
+import { openedIds, stepAfterToggle, withClosed, withOpened } from "./gates";
 import { followUrl, queryOf, stateFromUrl, Store, urlState, type ViewState } from "./store";
 import { htmlEl, setText } from "./svg";
 import { applyTheme, DEFAULT_THEME, isTheme, savedTheme, themeSelect } from "./theme";
@@ -134,12 +135,16 @@ stage.controls.onSpeedChange = () => {
 // shown, a bad expression too), over the graph ----
 let urlErrors: string[] = url.errors ?? [];
 let apiError: string | null = null;
-const showProblems = (): void => stage.showProblems([...urlErrors, ...(apiError !== null ? [apiError] : [])], urlErrors.length === 0);
+/** Why the last gate opened (or closed) could not be shown, until the next change. */
+let gateProblem: string | null = null;
+const showProblems = (): void =>
+  stage.showProblems([...urlErrors, ...(gateProblem !== null ? [gateProblem] : []), ...(apiError !== null ? [apiError] : [])], urlErrors.length === 0 && gateProblem === null);
 showProblems();
 /** Once the person edits the view, what the URL got wrong no longer applies. */
 function clearUrlErrors(): void {
-  if (urlErrors.length === 0) return;
+  if (urlErrors.length === 0 && gateProblem === null) return;
   urlErrors = [];
+  gateProblem = null;
   showProblems();
 }
 
@@ -147,6 +152,9 @@ function clearUrlErrors(): void {
 /** The step a new graph starts at (the URL's, a preset's "end"), once; after that its last. */
 let pendingStep: string | undefined = url.step;
 let autoplay = state().autoplay;
+/** A gate just opened or closed: where the view was, so that the renumbered steps go on from
+ * there; and the gates open before, should the server refuse the new view. */
+let pendingGate: { id: string; prev: string[]; before: Parameters<typeof stepAfterToggle>[2] } | null = null;
 
 /** The inputs to differentiate by, in forward order; the one in use selected. */
 function showWrt(trace: Trace): void {
@@ -168,7 +176,15 @@ function onResult(r: SessionResult): void {
   const before = stage.trace;
   let index = stage.step;
   const fresh = r.structureChanged || stage.graph.structure === null;
-  if (fresh) {
+  // The answer to what is asked now: the gates it opened are the view's (ids the expression does
+  // not have are dropped, the server's warning says which).
+  const current = r.expand.join(",") === state().expand.join(",");
+  if (current) store.update({ expand: openedIds(trace) });
+  const gate = current ? pendingGate : null;
+  if (current) pendingGate = null;
+  if (gate !== null && fresh) {
+    index = stepAfterToggle(trace, gate.id, gate.before);
+  } else if (fresh) {
     const start = startStep(pendingStep, trace);
     pendingStep = undefined;
     if (start.problem !== null) urlErrors = [...urlErrors, start.problem];
@@ -191,6 +207,15 @@ function onResult(r: SessionResult): void {
 }
 
 function onError(err: ApiError): void {
+  if (pendingGate !== null && state().expand.join(",") !== pendingGate.prev.join(",")) {
+    // The view with that gate opened (or closed) cannot be made (too many nodes): the view goes
+    // back to the gates open before, and says why.
+    gateProblem = err.message;
+    const prev = pendingGate.prev;
+    pendingGate = null;
+    retrace({ expand: prev });
+    return;
+  }
   const located = err.status >= 400 && err.status < 500;
   exprInput.setError({ message: err.message, start: err.start, end: err.end, underline: located });
   // The last good trace stays, dimmed, until the error is fixed.
@@ -221,15 +246,31 @@ session.onError = onError;
 session.onEmpty = onEmpty;
 
 // ---- the person's changes: into the store, then a new trace ----
-const retrace = (patch: Partial<ViewState>): void => {
+function retrace(patch: Partial<ViewState>): void {
   store.update(patch);
   void session.refresh();
-};
+}
 exprInput.onChange = (expr) => {
   if (expr === state().expr) return;
   clearUrlErrors();
-  retrace({ expr, seed: null }); // a preset's output gradient belongs to its own expression
+  // A preset's output gradient, and the gates opened, belong to their own expression.
+  retrace({ expr, seed: null, expand: [] });
 };
+// A gate opened or closed: another view of the same expression (its steps renumbered).
+stage.enableGates((id, open) => {
+  const trace = stage.trace;
+  const prev = state().expand;
+  const next = open ? withOpened(prev, id) : withClosed(prev, id);
+  if (next.join(",") === prev.join(",")) return;
+  if (trace) {
+    const st = stepState(trace, stage.step);
+    const node = trace.nodes.find((n) => n.id === st.current) ?? null;
+    pendingGate = { id, prev, before: { phase: st.phase, atStart: stage.step === 0, atEnd: stage.step >= totalSteps(trace) - 1, node } };
+  }
+  clearUrlErrors();
+  gateProblem = null;
+  retrace({ expand: next });
+});
 modeSelect.addEventListener("change", () => {
   clearUrlErrors();
   const mode = modeSelect.value === "forward" ? "forward" : "reverse";
@@ -256,7 +297,7 @@ presets.onPick = (p: Preset) => {
   clearUrlErrors();
   pendingStep = "end";
   side.scrollTop = 0;
-  retrace({ expr: p.expr, values: { ...state().values, ...p.values }, seed: p.seed ?? null });
+  retrace({ expr: p.expr, values: { ...state().values, ...p.values }, seed: p.seed ?? null, expand: [] });
 };
 if (!embed) {
   fetchPresets().then(

@@ -18,6 +18,8 @@ export interface OpInfo {
   operator: string | null;
   /** Called by name in the language, `exp(x)` (not only written as an operator, `x + y`). */
   function: boolean;
+  /** Other names the language calls it by (`ln` for log, `cat` for concat). */
+  aliases: string[];
   doc: string;
 }
 

@@ -1,5 +1,5 @@
-// The request flow: what the store (store.ts) asks for in (the expression, values, seed, mode and
-// the extra parts); a trace and its layout out. One request
+// The request flow: what the store (store.ts) asks for in (the expression, values, seed, mode,
+// the extra parts and the gates opened); a trace and its layout out. One request
 // at a time, the newest state sent as soon as the previous answer is in (so a dragged slider
 // never queues stale work); layouts fetched only when the structure changes, and cached;
 // unknown names get a default value, written into the store.
@@ -16,6 +16,8 @@ export interface SessionResult {
   structureChanged: boolean;
   /** The layout came from the browser's fallback (the server could not lay it out). */
   fallback: boolean;
+  /** The gates the request asked to open (the trace's `open_gates` are those it opened). */
+  expand: string[];
 }
 
 export interface Api {
@@ -84,7 +86,7 @@ export class Session {
   }
 
   private async run(): Promise<void> {
-    const { expr, seed, mode, wrt: wantWrt, tangent, check, hessian } = this.store.state;
+    const { expr, seed, mode, wrt: wantWrt, tangent, check, hessian, expand } = this.store.state;
     if (expr.trim() === "") {
       // Forget the last trace, so that what is typed next is drawn afresh.
       this.trace = null;
@@ -99,7 +101,7 @@ export class Session {
       try {
         const forward =
           mode === "forward" ? { wrt: forwardWrt(wantWrt, inputNames(expr)), tangent } : null;
-        trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian);
+        trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian, expand);
       } catch (err) {
         if (!(err instanceof ApiError)) {
           if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
@@ -126,7 +128,7 @@ export class Session {
     let entry = this.layouts.get(trace.structure);
     if (!entry) {
       try {
-        entry = { layout: await this.api.layout(expr, values), fallback: false };
+        entry = { layout: await this.api.layout(expr, values, undefined, expand), fallback: false };
       } catch {
         entry = { layout: fallbackLayout(trace), fallback: true };
       }
@@ -135,6 +137,6 @@ export class Session {
     this.trace = trace;
     this.structure = trace.structure;
     this.layout = entry.layout;
-    this.onResult({ trace, layout: entry.layout, structureChanged, fallback: entry.fallback });
+    this.onResult({ trace, layout: entry.layout, structureChanged, fallback: entry.fallback, expand });
   }
 }

@@ -119,6 +119,13 @@ export class Stage {
     this.host = new HostLink(win, (cmd) => this.command(cmd));
   }
 
+  /** Gates open and close through `toggle` (the page asks the server for the other view); call
+   * it before the first `show`. Without it (the offline file) gates are drawn, not toggled. */
+  enableGates(toggle: (id: string, open: boolean) => void): void {
+    this.graph.onGateToggle = toggle;
+    this.inspector.onGateToggle = toggle;
+  }
+
   /** The trace on show (null: none yet, or the expression is empty). */
   get trace(): Trace | null {
     return this.shown;
@@ -156,7 +163,7 @@ export class Stage {
     this.host.stepped(st, trace.forward.length, trace.expr, fromHost);
     this.graph.update(trace, st);
     this.controls.show(st.index, st.total, trace.forward.length, st.label);
-    this.explain.show(explainStep(trace, st));
+    this.explain.show(explainStep(trace, st, this.graph.onGateToggle !== null));
     const pinned = this.pinned !== null && trace.nodes.some((n) => n.id === this.pinned) ? this.pinned : null;
     this.inspector.show(trace, st, pinned);
     this.rendered();

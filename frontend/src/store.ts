@@ -1,9 +1,10 @@
 // The view's one state: what is traced (expression, values, seed, mode, the extra parts asked
-// for), where the view is (the step) and how it looks and plays (theme, hidden parts, speed,
+// for, the gates opened), where the view is (the step) and how it looks and plays (theme, hidden parts, speed,
 // autoplay). Modules read it and write to it; they keep no copies. The URL is derived from it
 // (`urlState`, written by `followUrl`), never assembled from anything else.
 
 import { encodeNumber, valueOf, valuesOf, type Mode, type Tensor, type Values } from "./api";
+import { sortGates } from "./gates";
 import { isTheme, type Theme } from "./theme";
 import { encodeQuery, type UrlState } from "./url-state";
 
@@ -34,6 +35,8 @@ export interface ViewState {
   /** Ask for the numeric gradient check, the Hessian, with every trace. */
   check: boolean;
   hessian: boolean;
+  /** The gates opened into their parts, by id (gates.ts), in the server's order. */
+  expand: string[];
 }
 
 export type Listener = (next: Readonly<ViewState>, prev: Readonly<ViewState>, changed: ReadonlySet<keyof ViewState>) => void;
@@ -56,6 +59,7 @@ export function stateFromUrl(url: UrlState, otherTheme: Theme): ViewState {
     tangent: url.tangent ?? null,
     check: url.check === true,
     hessian: url.hessian === true,
+    expand: sortGates(url.expand ?? []),
   };
 }
 
@@ -81,6 +85,7 @@ export function urlState(s: Readonly<ViewState>): UrlState {
     tangent: forward ? s.tangent : undefined,
     check: s.check || undefined,
     hessian: s.hessian || undefined,
+    expand: s.expand.length ? s.expand : undefined,
   };
 }
 

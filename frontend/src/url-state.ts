@@ -7,10 +7,13 @@
 // parts of the page), `autoplay`, `speed` (a multiple of the normal play speed), `mode`
 // (`forward`; reverse, the default, is not written), `wrt` (forward mode's input) and `tangent`
 // (its direction, JSON; default ones), `check` (`1`: show the numeric gradient check; off, the
-// default, is not written), `hessian` (`1`: show the Hessian; likewise).
+// default, is not written), `hessian` (`1`: show the Hessian; likewise), `expand` (the gates
+// opened into their parts, comma-separated ids: `expand=g3,g3.2`; none, the default, is not
+// written; see gates.ts).
 
 import urlParams from "../../backend/gradtrace/data/url_params.json";
 import { valuesOf, type Mode, type Tensor, type Values } from "./api";
+import { parseExpand } from "./gates";
 
 /** The view's parameters (not input values): the one list, backend/gradtrace/data/url_params.json. */
 export const RESERVED: ReadonlySet<string> = new Set(urlParams.params.map((p) => p.name));
@@ -34,6 +37,8 @@ export interface UrlState {
   check?: boolean;
   /** Show the Hessian of a scalar output. */
   hessian?: boolean;
+  /** The gates opened into their parts (ids: g3, g3.2). */
+  expand?: string[];
   /** What in the URL could not be read (a malformed value, an unknown step), as messages. */
   errors?: string[];
 }
@@ -101,6 +106,9 @@ export function decodeQuery(search: string): UrlState {
   if (check !== null) out.check = !["0", "false", "no"].includes(check.toLowerCase());
   const hessian = p.get("hessian");
   if (hessian !== null) out.hessian = !["0", "false", "no"].includes(hessian.toLowerCase());
+  // Gates the expression may not have (any more) are the server's to warn about.
+  const expand = parseExpand(p.getAll("expand").join(","));
+  if (expand.length) out.expand = expand;
   if (errors.length) out.errors = errors;
   return out;
 }
@@ -120,6 +128,7 @@ export function encodeQuery(s: UrlState): string {
   }
   if (s.check) p.set("check", "1");
   if (s.hessian) p.set("hessian", "1");
+  if (s.expand?.length) p.set("expand", s.expand.join(","));
   if (s.theme !== undefined) p.set("theme", s.theme);
   if (s.hide?.length) p.set("hide", s.hide.join(","));
   if (s.autoplay) p.set("autoplay", "1");

@@ -20,6 +20,7 @@ const full: ViewState = {
   tangent: [0, 1, 0],
   check: true,
   hessian: true,
+  expand: ["g3", "g3.2"],
 };
 
 /** The state a query gives back (the inputs are the names whose values it carries). */
@@ -37,7 +38,7 @@ describe("the URL, derived from the store's state", () => {
     expect(back(queryOf(plain))).toEqual({ ...plain, theme: "dark" });
   });
   it("writes the defaults as nothing, and forward mode's fields only in forward mode", () => {
-    const s: ViewState = { ...full, seed: null, hide: [], autoplay: false, speed: undefined, mode: "reverse", check: false, hessian: false };
+    const s: ViewState = { ...full, seed: null, hide: [], autoplay: false, speed: undefined, mode: "reverse", check: false, hessian: false, expand: [] };
     const q = new URLSearchParams(queryOf(s));
     expect([...q.keys()].sort()).toEqual(["expr", "lang", "step", "theme", "x", "z"]);
   });

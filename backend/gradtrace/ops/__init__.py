@@ -13,8 +13,13 @@ import numpy as np
 from . import (  # noqa: F401 (they register the ops)
     composites,
     elementwise,
+    functions,
     gradient,
+    indexing,
+    layers,
+    losses,
     reductions,
+    shapes,
     tensor,
 )
 from .core import (

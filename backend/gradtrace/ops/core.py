@@ -385,7 +385,8 @@ def resolve(name: str, attrs: Attrs | Mapping[str, Any] = ()) -> Op:
 
 def register(op: Op) -> Op:
     assert op.name not in REGISTRY, op.name
-    assert len(op.local_tex) == op.arity, op.name
+    # One local derivative per operand: the required ones, and optional ones that have their own.
+    assert op.arity <= len(op.local_tex) <= (op.max_arity or op.arity), op.name
     assert op.code is None or len(op.code.backward) == op.arity, op.name
     assert op.make is None or op.code is None or op.attrs, op.name
     assert op.differentiable or op.rule is no_gradient, op.name
@@ -466,18 +467,19 @@ def catalogue() -> dict[str, Any]:
     slots = [SLOT.format(i) for i in range(8)]
     out: dict[str, Any] = {}
     for name, op in sorted(REGISTRY.items()):
-        s = slots[:op.arity]
+        s = slots[:len(op.local_tex)]
         out[name] = {
             "arity": op.arity,
             "symbol": op.symbol,
             "tex": op.tex(s),
             "local_tex": [f(s) for f in op.local_tex],
-            "vjp_tex": [vjp_tex(op, i, s, OUT_SLOT) for i in range(op.arity)],
+            "vjp_tex": [vjp_tex(op, i, s, OUT_SLOT) for i in range(len(op.local_tex))],
             "gate": op.gate,
             "elementwise": op.elementwise,
             "language": not op.internal,
             "operator": op.operator,
             "function": op.named and not op.internal,
+            "aliases": list(op.aliases),
             "composite": op.compose is not None,
             "spellings": {k: list(v) for k, v in vars(op.spellings).items()},
             "attrs": [{"name": a.name, "kind": a.kind, "default": a.default, "doc": a.doc}

@@ -1,12 +1,19 @@
-"""Elementwise ops: arithmetic, max/min, and the functions of one number (exp, relu, ...).
+"""Elementwise ops: arithmetic, max/min, atan2, the functions of one number (exp, relu, erf,
+...), the comparisons (0/1 masks) and where.
 
 Operands broadcast as NumPy does; the engine sums each operand's gradient back over the axes that
 broadcasting added or stretched (`unbroadcast`), and rules do the same with `sum_to` nodes.
+
+Each derivative is PyTorch's formula (its derivatives.yaml), masks and order of operations
+included, so that zeros, infinities and NaN give PyTorch's gradients: sign(NaN) = 0 and so
+abs'(NaN) = 0; atan2's gradient is 0 at (0, 0); asin'(1) = inf.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,12 +21,17 @@ from .core import (
     Array,
     Builder,
     CodeArgs,
+    GradCode,
     Op,
     OpCode,
     OperandTangents,
     Rule,
+    Shape,
+    ShapeError,
     Spellings,
     broadcast_shape,
+    fmt_shape,
+    no_gradient,
     register,
     same_shape,
     total,
@@ -52,6 +64,34 @@ def _pow_code_exponent(c: CodeArgs) -> str:
     if a_num is not None and a_num != 0.0:
         return f"{c.out} * np.log({a}) * {c.g}"
     return f"np.where(({a} == 0) & ({b} >= 0), 0.0, {c.out} * np.log({a}) * {c.g})"
+
+
+def _sign(x: Array) -> Array:
+    # torch.sign: (x > 0) - (x < 0), so 0 for NaN (np.sign gives NaN) and +0 for -0.
+    return np.asarray(np.greater(x, 0) * 1.0 - np.less(x, 0), dtype=np.float64)
+
+
+_SIGN_NUMPY = '''
+def sign(x):
+    """-1, 0 or 1, as torch.sign: 0 for NaN too (np.sign gives NaN there)."""
+    return np.greater(x, 0) * 1.0 - np.less(x, 0)
+'''
+
+_erf_each = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: Array) -> Array:
+    # NumPy has no erf: the C library's, one element at a time (as accurate as torch.erf).
+    return np.asarray(_erf_each(x), dtype=np.float64)
+
+
+_ERF_NUMPY = '''
+def erf(x):
+    """The error function, as torch.erf (NumPy has none): math.erf on each element."""
+    import math
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=np.float64)
+'''
+
 
 
 
@@ -295,9 +335,10 @@ def _unary(name: str, symbol: str, forward: Callable[[Array], Array],
            tex: Callable[[str], str], local: Callable[[str], str], *, rule: Rule, code: OpCode,
            spellings: Spellings, gate: str | None = None,
            kink: Callable[[Sequence[Array]], Array] | None = None, operator: str | None = None,
-           named: bool = True) -> None:
+           named: bool = True, **entry: Any) -> None:
     """`vjp(g, x, out)` and `jvp(t, x, out)`: for an elementwise op both are f'(x) times the
-    incoming gradient or tangent, but each is written out so that neither is assumed."""
+    incoming gradient or tangent, but each is written out so that neither is assumed. `entry`:
+    the rest of the `Op` (aliases, doc, ...)."""
 
     def jvp_(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
         return total(out, None if t[0] is None else jvp(t[0], args[0], out))
@@ -315,6 +356,7 @@ def _unary(name: str, symbol: str, forward: Callable[[Array], Array],
         spellings=spellings,
         operator=operator,
         named=named,
+        **entry,
     ))
 
 
@@ -355,7 +397,8 @@ _unary("log", "log", np.log, lambda g, x, out: g / x, lambda t, x, out: t / x,
        lambda x: f"\\ln {x}", lambda x: f"\\frac{{1}}{{{x}}}",
        rule=lambda b, g, args, out, needs: (b.op("div", g, args[0]),),
        code=OpCode("np.log({0})", "torch.log({0})", ("1 / {0} * {g}",)),
-       spellings=Spellings(("numpy.log",), ("torch.log",), ("tf.math.log",), ("\\ln", "\\log")))
+       spellings=Spellings(("numpy.log",), ("torch.log",), ("tf.math.log",), ("\\ln", "\\log")),
+       aliases=("ln",), doc="The natural logarithm (also written ln).")
 _unary("sqrt", "√", np.sqrt, lambda g, x, out: g / (2.0 * out), lambda t, x, out: t / (2.0 * out),
        lambda x: f"\\sqrt{{{x}}}", lambda x: f"\\frac{{1}}{{2\\sqrt{{{x}}}}}",
        rule=lambda b, g, args, out, needs: (b.op("div", g, b.op("mul", b.const(2.0), out)),),
@@ -404,9 +447,312 @@ _unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(
                    ("np.where({0} <= 0, 0.0, {g})",)),
        spellings=Spellings((), ("torch.relu", "torch.nn.functional.relu"), ("tf.nn.relu",),
                            ("\\operatorname{ReLU}",)))
-_unary("abs", "abs", np.abs, lambda g, x, out: g * np.sign(x), lambda t, x, out: t * np.sign(x),
+_unary("abs", "abs", np.abs, lambda g, x, out: g * _sign(x), lambda t, x, out: t * _sign(x),
        lambda x: f"|{x}|", lambda x: f"\\operatorname{{sign}}({x})",
        rule=_times_local(lambda b, x, out: b.op("sign", x)),
        kink=_operand,
-       code=OpCode("np.abs({0})", "torch.abs({0})", ("np.sign({0}) * {g}",)),
+       doc="abs'(0) = 0 and abs'(NaN) = 0, as in PyTorch (its sign is 0 there).",
+       code=OpCode("np.abs({0})", "torch.abs({0})", ("sign({0}) * {g}",),
+                   numpy_helper=_SIGN_NUMPY),
        spellings=_names("abs", "abs", "abs"))
+
+# Logarithms in other bases, log1p and expm1: PyTorch's backward divides by x ln 10 (x ln 2).
+_LN10 = math.log(10.0)
+_LN2 = math.log(2.0)
+
+_unary("log10", "log₁₀", np.log10, lambda g, x, out: g / (x * _LN10),
+       lambda t, x, out: t / (x * _LN10),
+       lambda x: f"\\log_{{10}} {x}", lambda x: f"\\frac{{1}}{{{x} \\ln 10}}",
+       rule=lambda b, g, args, out, needs: (b.op("div", g, b.op("mul", args[0],
+                                                                  b.const(_LN10))),),
+       code=OpCode("np.log10({0})", "torch.log10({0})", (f"1 / ({{0}} * {_LN10!r}) * {{g}}",)),
+       spellings=Spellings(("numpy.log10",), ("torch.log10",), (), ("\\log_{10}",)),
+       doc="The logarithm to base 10.")
+_unary("log2", "log₂", np.log2, lambda g, x, out: g / (x * _LN2),
+       lambda t, x, out: t / (x * _LN2),
+       lambda x: f"\\log_{{2}} {x}", lambda x: f"\\frac{{1}}{{{x} \\ln 2}}",
+       rule=lambda b, g, args, out, needs: (b.op("div", g, b.op("mul", args[0],
+                                                                  b.const(_LN2))),),
+       code=OpCode("np.log2({0})", "torch.log2({0})", (f"1 / ({{0}} * {_LN2!r}) * {{g}}",)),
+       spellings=Spellings(("numpy.log2",), ("torch.log2",), (), ("\\log_{2}", "\\lg")),
+       doc="The logarithm to base 2.")
+_unary("log1p", "log1p", np.log1p, lambda g, x, out: g / (x + 1.0),
+       lambda t, x, out: t / (x + 1.0),
+       lambda x: f"\\ln(1 + {x})", lambda x: f"\\frac{{1}}{{1 + {x}}}",
+       rule=lambda b, g, args, out, needs: (b.op("div", g, b.op("add", args[0],
+                                                                  b.const(1.0))),),
+       code=OpCode("np.log1p({0})", "torch.log1p({0})", ("1 / ({0} + 1) * {g}",)),
+       spellings=_names("log1p", "log1p", "log1p"),
+       doc="ln(1 + x), exact for tiny x (where 1 + x would round to 1).")
+_unary("expm1", "expm1", np.expm1, lambda g, x, out: g * (out + 1.0),
+       lambda t, x, out: t * (out + 1.0),
+       lambda x: f"e^{{{x}}} - 1", lambda x: f"e^{{{x}}}",
+       rule=_times_local(lambda b, x, out: b.op("add", out, b.const(1.0))),
+       code=OpCode("np.expm1({0})", "torch.expm1({0})", ("({out} + 1) * {g}",)),
+       spellings=_names("expm1", "expm1", "expm1"),
+       doc="e^x - 1, exact for tiny x (where e^x would round to 1).")
+
+# Inverse trigonometric and hyperbolic functions, erf.
+
+
+def _rsqrt_one_minus_square(x: Array) -> Array:
+    # PyTorch's (-x * x + 1).rsqrt(): inf at |x| = 1, NaN beyond.
+    return np.asarray(1.0 / np.sqrt(1.0 - x * x))
+
+
+def _asin_local(b: Builder, x: int) -> int:
+    return b.op("div", b.const(1.0), b.op("sqrt", b.op("sub", b.const(1.0), b.op("mul", x, x))))
+
+
+_unary("atan", "atan", np.arctan, lambda g, x, out: g / (x * x + 1.0),
+       lambda t, x, out: t / (x * x + 1.0),
+       lambda x: f"\\arctan {x}", lambda x: f"\\frac{{1}}{{1 + {x}^{{2}}}}",
+       rule=lambda b, g, args, out, needs: (
+           b.op("div", g, b.op("add", b.op("mul", args[0], args[0]), b.const(1.0))),),
+       code=OpCode("np.arctan({0})", "torch.atan({0})", ("1 / ({0}**2 + 1) * {g}",)),
+       spellings=Spellings(("numpy.arctan",), ("torch.atan", "torch.arctan"), ("tf.math.atan",),
+                           ("\\arctan",)),
+       aliases=("arctan",), doc="The inverse tangent, in (-pi/2, pi/2).")
+_unary("asin", "asin", np.arcsin, lambda g, x, out: g * _rsqrt_one_minus_square(x),
+       lambda t, x, out: t * _rsqrt_one_minus_square(x),
+       lambda x: f"\\arcsin {x}", lambda x: f"\\frac{{1}}{{\\sqrt{{1 - {x}^{{2}}}}}}",
+       rule=_times_local(lambda b, x, out: _asin_local(b, x)),
+       code=OpCode("np.arcsin({0})", "torch.asin({0})", ("1 / np.sqrt(1 - {0}**2) * {g}",)),
+       spellings=Spellings(("numpy.arcsin",), ("torch.asin", "torch.arcsin"), ("tf.math.asin",),
+                           ("\\arcsin",)),
+       aliases=("arcsin",),
+       doc="The inverse sine, for x in [-1, 1]; its derivative is infinite at -1 and 1.")
+_unary("acos", "acos", np.arccos, lambda g, x, out: g * -_rsqrt_one_minus_square(x),
+       lambda t, x, out: t * -_rsqrt_one_minus_square(x),
+       lambda x: f"\\arccos {x}", lambda x: f"-\\frac{{1}}{{\\sqrt{{1 - {x}^{{2}}}}}}",
+       rule=_times_local(lambda b, x, out: b.op("neg", _asin_local(b, x))),
+       code=OpCode("np.arccos({0})", "torch.acos({0})", ("-1 / np.sqrt(1 - {0}**2) * {g}",)),
+       spellings=Spellings(("numpy.arccos",), ("torch.acos", "torch.arccos"), ("tf.math.acos",),
+                           ("\\arccos",)),
+       aliases=("arccos",),
+       doc="The inverse cosine, for x in [-1, 1]; its derivative is infinite at -1 and 1.")
+_unary("sinh", "sinh", np.sinh, lambda g, x, out: g * np.cosh(x), lambda t, x, out: t * np.cosh(x),
+       lambda x: f"\\sinh {x}", lambda x: f"\\cosh {x}",
+       rule=_times_local(lambda b, x, out: b.op("cosh", x)),
+       code=OpCode("np.sinh({0})", "torch.sinh({0})", ("np.cosh({0}) * {g}",)),
+       spellings=_names("sinh", "sinh", "sinh", "\\sinh"))
+_unary("cosh", "cosh", np.cosh, lambda g, x, out: g * np.sinh(x), lambda t, x, out: t * np.sinh(x),
+       lambda x: f"\\cosh {x}", lambda x: f"\\sinh {x}",
+       rule=_times_local(lambda b, x, out: b.op("sinh", x)),
+       code=OpCode("np.cosh({0})", "torch.cosh({0})", ("np.sinh({0}) * {g}",)),
+       spellings=_names("cosh", "cosh", "cosh", "\\cosh"))
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf_local(x: Array) -> Array:
+    # PyTorch's 2 / sqrt(pi) * exp(-x^2): 0 at +-inf.
+    return np.asarray(_TWO_OVER_SQRT_PI * np.exp(-(x * x)))
+
+
+_unary("erf", "erf", _erf, lambda g, x, out: _erf_local(x) * g,
+       lambda t, x, out: _erf_local(x) * t,
+       lambda x: f"\\operatorname{{erf}}({x})",
+       lambda x: f"\\tfrac{{2}}{{\\sqrt{{\\pi}}}}\\,e^{{-{x}^{{2}}}}",
+       rule=_times_local(lambda b, x, out: b.op("mul", b.const(_TWO_OVER_SQRT_PI),
+                                                b.op("exp", b.op("neg", b.op("mul", x, x))))),
+       code=OpCode("erf({0})", "torch.erf({0})",
+                   (f"{_TWO_OVER_SQRT_PI!r} * np.exp(-{{0}}**2) * {{g}}",),
+                   numpy_helper=_ERF_NUMPY),
+       spellings=Spellings((), ("torch.erf", "torch.special.erf"), ("tf.math.erf",),
+                           ("\\operatorname{erf}",)),
+       doc="The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x.")
+
+# sign: also abs's derivative in gradient graphs. Its own derivative is 0 everywhere, as
+# torch.sign's (at 0 too), so it is not differentiable here: nothing flows back through it.
+register(Op(
+    "sign", 1, "sign", same_shape, _sign,
+    lambda g, args, out: (np.zeros(np.shape(args[0])),),
+    jvp=lambda t, args, out: np.zeros(out.shape),
+    rule=no_gradient,
+    tex=lambda s: f"\\operatorname{{sign}}({s[0]})",
+    local_tex=(lambda s: "0",),
+    kink=_operand,
+    code=OpCode("sign({0})", "torch.sign({0})", ("np.zeros_like({g})",),
+                numpy_helper=_SIGN_NUMPY),
+    spellings=Spellings(("numpy.sign",), ("torch.sign",), ("tf.math.sign",),
+                        ("\\operatorname{sign}", "\\operatorname{sgn}")),
+    differentiable=False,
+    doc="-1, 0 or 1 (0 for NaN, as torch.sign). Its derivative is 0 everywhere, as in PyTorch.",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# atan2(a, b): the angle of the point (b, a), in (-pi, pi]
+
+
+def _atan2_recip(a: Array, b: Array) -> Array:
+    # PyTorch's atan2_backward: 1 / (a^2 + b^2), set to 0 where a^2 + b^2 is 0, so that the
+    # gradient at (0, 0) is 0 rather than NaN.
+    denom = a * a + b * b
+    with np.errstate(divide="ignore"):
+        return np.asarray(np.where(denom == 0, 0.0, 1.0 / denom))
+
+
+def _atan2_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    a, b = args
+    r = _atan2_recip(a, b)
+    return g * b * r, g * -a * r
+
+
+def _atan2_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    # The VJP's transpose, with its mask: 0 at (0, 0). (PyTorch's forward mode divides by
+    # a^2 + b^2 unmasked and gives NaN there.)
+    a, b = args
+    ta, tb = t
+    r = _atan2_recip(a, b)
+    return total(out, None if ta is None else ta * b * r, None if tb is None else tb * -a * r)
+
+
+def _atan2_rule(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
+                ) -> Sequence[int | None]:
+    x, y = args
+    denom = b.op("add", b.op("mul", x, x), b.op("mul", y, y))
+    recip = b.op("masked", b.op("div", b.const(1.0), denom), b.op("nonzero", denom))
+    return (b.op("mul", b.op("mul", g, y), recip) if needs[0] else None,
+            b.op("mul", b.op("mul", g, b.op("neg", x)), recip) if needs[1] else None)
+
+
+def _atan2_cut(args: Sequence[Array]) -> Array:
+    # The angle jumps from pi to -pi where a crosses 0 with b < 0 (the negative real axis).
+    a, b = args
+    return np.asarray(np.where(b < 0, a, 1.0))
+
+
+def _atan2_code(k: int) -> GradCode:
+    def code(c: CodeArgs) -> str:
+        a, b = c.args
+        d = f"({a}**2 + {b}**2)"
+        other = b if k == 0 else f"-{a}"
+        return f"np.where({d} == 0, 0.0, 1 / {d}) * {other} * {c.g}"
+    return code
+
+
+register(Op(
+    "atan2", 2, "atan2", broadcast_shape("atan2"), np.arctan2, _atan2_vjp, jvp=_atan2_jvp,
+    rule=_atan2_rule,
+    kink=_atan2_cut,
+    tex=lambda s: f"\\operatorname{{atan2}}({s[0]}, {s[1]})",
+    local_tex=(lambda s: f"\\frac{{{s[1]}}}{{{s[0]}^{{2}} + {s[1]}^{{2}}}}",
+               lambda s: f"-\\frac{{{s[0]}}}{{{s[0]}^{{2}} + {s[1]}^{{2}}}}"),
+    code=OpCode("np.arctan2({0}, {1})", "torch.atan2({0}, {1})", (_atan2_code(0), _atan2_code(1))),
+    spellings=Spellings(("numpy.arctan2",), ("torch.atan2", "torch.arctan2"), ("tf.math.atan2",)),
+    aliases=("arctan2",),
+    doc="atan2(y, x): the angle of the point (x, y), in (-pi, pi]. Its gradient at (0, 0) is 0, as "
+    "in PyTorch.",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons: 0/1 masks (float64), with derivative zero as PyTorch's comparisons (which give
+# booleans, outside autograd). Their value jumps where a = b: the numeric check knows (`kink`).
+
+
+def _no_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    return tuple(np.zeros(np.shape(a)) for a in args)
+
+
+def _no_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    return np.zeros(out.shape)
+
+
+def _comparison(name: str, operator: str, test: Callable[[Array, Array], Array], tex: str,
+                spellings: Spellings, words: str) -> None:
+    register(Op(
+        name, 2, operator, broadcast_shape(operator),
+        lambda a, b: np.asarray(test(a, b), dtype=np.float64),
+        _no_vjp, jvp=_no_jvp, rule=no_gradient,
+        tex=lambda s: f"\\mathbb{{1}}[{s[0]} {tex} {s[1]}]",
+        local_tex=(lambda s: "0", lambda s: "0"),
+        kink=_difference,
+        code=OpCode(f"({{0}} {operator} {{1}}) * 1.0", f"({{0}} {operator} {{1}}).double()",
+                    ("np.zeros_like({g})", "np.zeros_like({g})")),
+        spellings=spellings,
+        operator=operator,
+        differentiable=False,
+        doc=f"1 where a {words} b, else 0 (with NaN: 0, except for !=). Its derivative is 0.",
+    ))
+
+
+_comparison("gt", ">", np.greater, ">",
+            Spellings(("numpy.greater",), ("torch.gt", "torch.greater"), ("tf.math.greater",),
+                      ("\\gt",)), "is greater than")
+_comparison("lt", "<", np.less, "<",
+            Spellings(("numpy.less",), ("torch.lt", "torch.less"), ("tf.math.less",), ("\\lt",)),
+            "is less than")
+_comparison("ge", ">=", np.greater_equal, "\\geq",
+            Spellings(("numpy.greater_equal",), ("torch.ge", "torch.greater_equal"),
+                      ("tf.math.greater_equal",), ("\\geq", "\\ge")),
+            "is greater than or equal to")
+_comparison("le", "<=", np.less_equal, "\\leq",
+            Spellings(("numpy.less_equal",), ("torch.le", "torch.less_equal"),
+                      ("tf.math.less_equal",), ("\\leq", "\\le")),
+            "is less than or equal to")
+_comparison("eq", "==", np.equal, "=",
+            Spellings(("numpy.equal",), ("torch.eq",), ("tf.math.equal",)), "equals")
+_comparison("ne", "!=", np.not_equal, "\\neq",
+            Spellings(("numpy.not_equal",), ("torch.ne", "torch.not_equal"),
+                      ("tf.math.not_equal",), ("\\neq", "\\ne")), "differs from")
+
+
+# ---------------------------------------------------------------------------------------------
+# where(c, a, b): a where the condition c is nonzero (true), b where it is 0. c is a mask (a
+# comparison, or any values: nonzero counts as true, NaN too, as PyTorch's c.bool()); it takes
+# no gradient. The gradient goes to the operand that was picked, 0 to the other, as PyTorch's
+# where(c, g, 0) and where(c, 0, g): exactly 0, even where g is infinite or NaN.
+
+
+def _where_shape(shapes: Sequence[Shape]) -> Shape:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        c, a, b = (fmt_shape(s) for s in shapes)
+        raise ShapeError(
+            f"where cannot combine shapes {c} (the condition), {a} and {b}: they do not broadcast "
+            "(each axis, counted from the right, must be equal or 1)"
+        ) from None
+
+
+def _where(c: Array, a: Array, b: Array) -> Array:
+    return np.asarray(np.where(c != 0, a, b), dtype=np.float64)
+
+
+def _where_vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
+    c = args[0] != 0
+    return np.zeros(np.shape(args[0])), np.where(c, g, 0.0), np.where(c, 0.0, g)
+
+
+def _where_jvp(t: OperandTangents, args: Sequence[Array], out: Array) -> Array:
+    c = args[0] != 0
+    _, ta, tb = t
+    return total(out, None if ta is None else np.where(c, ta, 0.0),
+                  None if tb is None else np.where(c, 0.0, tb))
+
+
+def _where_rule(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequence[bool]
+                ) -> Sequence[int | None]:
+    c = args[0]
+    return (None,
+            b.op("masked", g, b.op("nonzero", c)) if needs[1] else None,
+            b.op("masked", g, b.op("eq", c, b.const(0.0))) if needs[2] else None)
+
+
+register(Op(
+    "where", 3, "where", _where_shape, _where, _where_vjp, jvp=_where_jvp,
+    rule=_where_rule,
+    tex=lambda s: f"\\operatorname{{where}}({s[0]}, {s[1]}, {s[2]})",
+    local_tex=(lambda s: "0", lambda s: f"\\mathbb{{1}}[{s[0]} \\neq 0]",
+               lambda s: f"\\mathbb{{1}}[{s[0]} = 0]"),
+    code=OpCode("np.where({0} != 0, {1}, {2})", "torch.where({0} != 0, {1}, {2})",
+                ("np.zeros_like({0})", "np.where({0} != 0, {g}, 0.0)",
+                 "np.where({0} != 0, 0.0, {g})")),
+    spellings=Spellings(("numpy.where",), ("torch.where",), ("tf.where",)),
+    no_grad=(0,),
+    doc="where(c, a, b): a where c is nonzero (true), b where c is 0; as torch.where(c != 0, a, "
+    "b). The gradient goes to the operand picked; the condition takes none.",
+))

@@ -3,7 +3,7 @@
 The language cannot write them. Each has its own exact VJP, JVP and rule, so gradients of
 gradients of gradients work too: the sum back over broadcast axes (`sum_to`) and its transpose,
 masks and indicators whose own derivative is zero (as PyTorch's comparisons), and the two halves of
-matmul's and conv2d's VJPs, each bilinear.
+matmul's VJP, each bilinear (conv2d's live beside it in tensor.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .core import (
     total,
     unbroadcast,
 )
-from .tensor import conv2d_cost, conv2d_valid, matmul_cost, matmul_shape
+from .tensor import matmul_cost, matmul_shape
 
 # ---------------------------------------------------------------------------------------------
 # The ops only gradient graphs use (not in the language). Their own VJPs and JVPs are exact, and
@@ -106,8 +106,7 @@ def _indicator(name: str, symbol: str, arity: int, forward: Callable[..., Array]
 _indicator("relu_mask", "1[>0]", 1, lambda x: np.where(x <= 0, 0.0, 1.0),
            lambda s: f"\\mathbb{{1}}[{s[0]} > 0]",
            "relu'(x) as PyTorch: 0 where x <= 0, 1 elsewhere (NaN included).")
-_indicator("sign", "sign", 1, np.sign, lambda s: f"\\operatorname{{sign}}({s[0]})",
-           "abs'(x): -1, 0 or 1.")
+# sign (abs'(x): -1, 0 or 1) is a language op now, in elementwise.py.
 _indicator("max_share", "share", 2,
            lambda a, b: np.where(a < b, 0.0, np.where(a == b, 0.5, 1.0)),
            lambda s: f"\\mathbb{{1}}[{s[0]} > {s[1]}] + \\tfrac{{1}}{{2}}\\mathbb{{1}}"
@@ -260,101 +259,6 @@ register(Op(
     rule=lambda b, g, args, out, needs: (
         b.op("matmul_da", args[1], g, args[0]) if needs[0] else None,
         b.op("matmul", args[0], g) if needs[1] else None, None),
-    internal=True,
-))
-
-
-# conv2d's VJP halves, likewise bilinear: dX = full convolution of dZ with the flipped kernel,
-# dW = correlation of X with dZ. Their shapes follow from the other two (VALID, stride 1).
-
-def _dx_shape(shapes: Sequence[Shape]) -> Shape:
-    g, w = shapes
-    if len(g) == 2 and len(w) == 2:
-        return (g[0] + w[0] - 1, g[1] + w[1] - 1)
-    if len(g) == 4 and len(w) == 4 and g[3] == w[3]:
-        return (g[0], g[1] + w[0] - 1, g[2] + w[1] - 1, w[2])
-    raise ShapeError(f"conv2d_dx: shapes {fmt_shape(g)} and {fmt_shape(w)} do not fit")
-
-
-def _dw_shape(shapes: Sequence[Shape]) -> Shape:
-    x, g = shapes
-    if len(x) == 2 and len(g) == 2 and g[0] <= x[0] and g[1] <= x[1]:
-        return (x[0] - g[0] + 1, x[1] - g[1] + 1)
-    if len(x) == 4 and len(g) == 4 and x[0] == g[0] and g[1] <= x[1] and g[2] <= x[2]:
-        return (x[1] - g[1] + 1, x[2] - g[2] + 1, x[3], g[3])
-    raise ShapeError(f"conv2d_dw: shapes {fmt_shape(x)} and {fmt_shape(g)} do not fit")
-
-
-def _conv2d_dx(g: Array, w: Array) -> Array:
-    # dX[i+p, j+q] += g[i, j] w[p, q]
-    gx = np.zeros(_dx_shape([g.shape, w.shape]))
-    kh, kw = w.shape[:2]
-    if g.ndim == 2:
-        oh, ow = g.shape
-        for p in range(kh):
-            for q in range(kw):
-                gx[p:p + oh, q:q + ow] += g * w[p, q]
-        return gx
-    oh, ow = g.shape[1:3]
-    for p in range(kh):
-        for q in range(kw):
-            gx[:, p:p + oh, q:q + ow, :] += g @ w[p, q].T
-    return gx
-
-
-def _conv2d_dw(x: Array, g: Array) -> Array:
-    # dW[p, q] = sum_{i,j} x[i+p, j+q] g[i, j]
-    gw = np.zeros(_dw_shape([x.shape, g.shape]))
-    kh, kw = gw.shape[:2]
-    if x.ndim == 2:
-        oh, ow = g.shape
-        for p in range(kh):
-            for q in range(kw):
-                gw[p, q] = np.sum(g * x[p:p + oh, q:q + ow])
-        return gw
-    oh, ow = g.shape[1:3]
-    for p in range(kh):
-        for q in range(kw):
-            gw[p, q] = np.einsum("nhwc,nhwo->co", x[:, p:p + oh, q:q + ow, :], g)
-    return gw
-
-
-register(Op(
-    "conv2d_dx", 2, "dX", _dx_shape, _conv2d_dx,
-    lambda h, args, out: (conv2d_valid(h, args[1]), _conv2d_dw(h, args[0])),
-    jvp=lambda t, args, out: total(
-        out, None if t[0] is None else _conv2d_dx(t[0], args[1]),
-        None if t[1] is None else _conv2d_dx(args[0], t[1])),
-    tex=lambda s: f"\\operatorname{{conv2d}}_{{\\text{{full}}}}({s[0]}, "
-    f"\\operatorname{{rot180}}({s[1]}))",
-    local_tex=(lambda s: s[1], lambda s: s[0]),
-    vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{conv2d}}(d{z}, {s[1]})",
-             lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}(d{z}, {s[0]})"),
-    elementwise=False,
-    doc="conv2d's VJP for its input.",
-    cost=lambda shapes: conv2d_cost([_dx_shape(shapes), shapes[1]]),
-    rule=lambda b, g, args, out, needs: (
-        b.op("conv2d", g, args[1]) if needs[0] else None,
-        b.op("conv2d_dw", g, args[0]) if needs[1] else None),
-    internal=True,
-))
-register(Op(
-    "conv2d_dw", 2, "dW", _dw_shape, _conv2d_dw,
-    lambda h, args, out: (_conv2d_dx(args[1], h), conv2d_valid(args[0], h)),
-    jvp=lambda t, args, out: total(
-        out, None if t[0] is None else _conv2d_dw(t[0], args[1]),
-        None if t[1] is None else _conv2d_dw(args[0], t[1])),
-    tex=lambda s: f"\\operatorname{{conv2d}}({s[0]}, {s[1]})",
-    local_tex=(lambda s: s[1], lambda s: s[0]),
-    vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{conv2d}}_{{\\text{{full}}}}({s[1]}, "
-             f"\\operatorname{{rot180}}(d{z}))",
-             lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}({s[0]}, d{z})"),
-    elementwise=False,
-    doc="conv2d's VJP for its kernel.",
-    cost=lambda shapes: conv2d_cost([shapes[0], _dw_shape(shapes)]),
-    rule=lambda b, g, args, out, needs: (
-        b.op("conv2d_dx", args[1], g) if needs[0] else None,
-        b.op("conv2d", args[0], g) if needs[1] else None),
     internal=True,
 ))
 

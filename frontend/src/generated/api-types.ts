@@ -184,6 +184,30 @@ export interface components {
             /** Tolerance */
             tolerance: number;
         };
+        /**
+         * ClusterBox
+         * @description The box around an opened gate's parts (a Graphviz cluster): centre, size, the gate's op.
+         */
+        ClusterBox: {
+            /** H */
+            h: number;
+            /**
+             * Label
+             * @description The opened gate's op (square, ...).
+             */
+            label: string;
+            /**
+             * Parent
+             * @description The opened gate whose box holds this one.
+             */
+            parent: string | null;
+            /** W */
+            w: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
         /** EdgeOut */
         EdgeOut: {
             /** Arg */
@@ -264,6 +288,41 @@ export interface components {
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
         };
+        /**
+         * GateOut
+         * @description An opened gate of the view: a composite op drawn as the nodes it is made of.
+         */
+        GateOut: {
+            /** End */
+            end: number;
+            /**
+             * Id
+             * @description Its id, as `expand` lists it.
+             */
+            id: string;
+            /**
+             * Name
+             * @description The name the expression gives the gate's value (q = square(x)), if any.
+             */
+            name: string | null;
+            /**
+             * Op
+             * @description The composite op (square, ...).
+             */
+            op: string;
+            /**
+             * Output
+             * @description The node holding the gate's value.
+             */
+            output: string;
+            /**
+             * Parent
+             * @description The opened gate it is a part of; null for a gate of the expression itself.
+             */
+            parent: string | null;
+            /** Start */
+            start: number;
+        };
         /** Health */
         Health: {
             /**
@@ -334,11 +393,19 @@ export interface components {
         };
         /** LayoutRequest */
         LayoutRequest: {
+            /**
+             * Expand
+             * @description Gates to open into their parts (gates.py): a composite op (square, ...) is one node, a closed gate with its own local derivative, unless its id is listed here. `g<k>` is the gate that is node n<k> with every gate closed; `<gate>.<p>` is part p (the p-th op of its composition, from 1) of an opened gate, when that part is a composite itself. Opening a part opens the gates it lies in. Ids that name no gate are ignored, with a warning.
+             * @example [
+             *       "g3"
+             *     ]
+             */
+            expand?: string[];
             /** Expr */
             expr: string;
             /**
              * Values
-             * @description Only the names matter (a value for pi or e shadows the constant).
+             * @description Only the names matter (a value for pi or e shadows the constant; and the shapes, where an opened gate's composition depends on them).
              */
             values?: {
                 [key: string]: unknown;
@@ -346,6 +413,13 @@ export interface components {
         };
         /** LayoutResponse */
         LayoutResponse: {
+            /**
+             * Clusters
+             * @description Per opened gate (by its id), the box around its parts; {} with every gate closed.
+             */
+            clusters: {
+                [key: string]: components["schemas"]["ClusterBox"];
+            };
             /** Edges */
             edges: {
                 [key: string]: components["schemas"]["EdgePath"];
@@ -393,10 +467,20 @@ export interface components {
             fanout: number;
             /** Gate */
             gate: string | null;
+            /**
+             * Gate Id
+             * @description A closed gate that can be opened into its parts (a composite op): its id, for `expand` (g3, g3.2); null for other nodes.
+             */
+            gate_id: string | null;
             /** Grad */
             grad: number | ("Infinity" | "-Infinity" | "NaN") | unknown[] | null;
             /** Id */
             id: string;
+            /**
+             * In Gate
+             * @description The innermost opened gate this node is a part of (its id); null outside every opened gate.
+             */
+            in_gate: string | null;
             /**
              * Kind
              * @enum {string}
@@ -488,6 +572,15 @@ export interface components {
              * @default false
              */
             check: boolean;
+            /**
+             * Expand
+             * @description Gates to open into their parts (gates.py): a composite op (square, ...) is one node, a closed gate with its own local derivative, unless its id is listed here. `g<k>` is the gate that is node n<k> with every gate closed; `<gate>.<p>` is part p (the p-th op of its composition, from 1) of an opened gate, when that part is a composite itself. Opening a part opens the gates it lies in. Ids that name no gate are ignored, with a warning.
+             * @example [
+             *       "g3",
+             *       "g3.2"
+             *     ]
+             */
+            expand?: string[];
             /**
              * Expr
              * @example (x + y) * z
@@ -581,6 +674,11 @@ export interface components {
             mode: "reverse" | "forward";
             /** Nodes */
             nodes: components["schemas"]["NodeOut"][];
+            /**
+             * Open Gates
+             * @description The gates opened in this view (what `expand` opened, parents first); the nodes inside each say so in `in_gate`.
+             */
+            open_gates: components["schemas"]["GateOut"][];
             /** Output */
             output: string;
             /** Seed */
