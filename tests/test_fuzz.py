@@ -78,7 +78,12 @@ VALUES: dict[str, Any] = {"x": 0.5, "y": -2.0, "z": 3.0, "w": [1.0, 2.0], "M": [
 TOKENS = ["x", "y", "z", "w", "M", "q", "1", "0", "2.5", ".5", "1e3", "1e999", "+", "-", "*", "/",
           "@", "^", "**", "(", ")", ",", ";", "\n", "=", " ", "exp", "log", "sqrt", "relu",
           "max", "sum", "softmax", "transpose", "dot", "conv2d", "pi", "e", "sigmoid", "abs",
-          "..", "[", "\x00", "é", "#"]
+          "..", "[", "\x00", "é", "#",
+          # The syntax of options, indexing, comparisons, methods and library names (issue 12)
+          "]", ":", "...", "'same'", "\"", "axis=", "dim=", "keepdims=True", "None", "True", "-1",
+          ">", "<=", "==", "!=", ".T", ".sum()", "np.", "torch.", "F.", "x[0]", "M[:, 0]",
+          "w[y]", "cat([w, w], 0)", "reshape(M, (4,))", "cross_entropy", "conv2d(M, M, stride=",
+          "max_pool2d", "setitem", "zeros(", "arange(", "y[0] = ", "expand(w, (2, 2))", "stride=2"]
 
 
 def check(expr: Any, body: dict[str, Any] | bytes) -> httpx.Response:

@@ -155,3 +155,20 @@ def test_the_options_change_the_structure_of_the_graph() -> None:
     a = build_graph(parse("sum(X, axis=0)"), {"X": [[1.0]]}, s)
     b = build_graph(parse("sum(X, axis=1)"), {"X": [[1.0]]}, s)
     assert a.structure != b.structure
+
+
+def test_pytorch_spellings_of_layered_ops_mean_nchw() -> None:
+    torch = require_torch()
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(1, 2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
+    record = trace("sum(F.conv2d(x, w, stride=2, padding=1))", {"x": x.tolist(), "w": w.tolist()})
+    tx = torch.tensor(x, requires_grad=True)
+    tw = torch.tensor(w, requires_grad=True)
+    out = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1).sum()
+    out.backward()
+    assert np.isclose(decode(record["value"]), out.item(), rtol=1e-12)
+    np.testing.assert_allclose(decode(record["gradients"]["w"]), tw.grad.numpy(), rtol=1e-12)
+    # The language's own conv2d stays NHWC, as tf.nn.conv2d and the lecture notes.
+    nhwc = trace("sum(conv2d(x, w, stride=2, padding=1))",
+                 {"x": x.transpose(0, 2, 3, 1).tolist(), "w": w.transpose(2, 3, 1, 0).tolist()})
+    assert np.isclose(decode(nhwc["value"]), out.item(), rtol=1e-12)

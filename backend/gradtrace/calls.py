@@ -3,9 +3,11 @@ arguments are operands and which are the op's static attributes, and what an ind
 
 - A function is called by its name in the language (`sum`), an alias (`ln`, `cat`), or a dotted
   name as the libraries spell it (`np.sum`, `torch.nn.functional.relu`, `F.relu`, `tf.nn.relu`),
-  looked up in the registry's `spellings`. `max`/`min` with one operand, or with an axis, are the
-  reductions `amax`/`amin`, as are NumPy's `np.max(p, 0)` (axis 0) and PyTorch's `torch.max(x, 1)`
-  (dim 1); with two operands they are the elementwise `maximum`/`minimum`.
+  looked up in the registry's `spellings`. PyTorch's spellings of the ops with a `layout` (conv2d,
+  the pools, batch_norm) mean PyTorch's layout, NCHW, unless the call says otherwise.
+  `max`/`min` with one operand, or with an axis, are the reductions `amax`/`amin`, as are
+  NumPy's `np.max(p, 0)` (axis 0) and PyTorch's `torch.max(x, 1)` (dim 1); with two operands
+  they are the elementwise `maximum`/`minimum`.
 - Positional arguments fill the op's operands first (`max(x, 0)` compares with the constant 0),
   then, for an op that takes more, further non-literal ones (`linear(x, W, b)`); what remains
   fills the op's attributes in their declared order (`sum(x, 0)`, `leaky_relu(x, 0.1)`).
@@ -147,8 +149,9 @@ def split(op: Op, e: Call, shown: str) -> Split:
         elif free:
             value = static(arg)
             if value is NOT_STATIC:
-                raise GradtraceError("value", f"{shown}: the option '{free[0]}' takes a number or "
-                                     "a word, not an expression", arg.start, arg.end)
+                raise GradtraceError("value", f"{shown}: the option '{free[0]}' takes a value "
+                                     "written out (a number, a word in quotes, a tuple of "
+                                     "numbers), not an expression", arg.start, arg.end)
             attrs[free.pop(0)] = value
         else:
             raise _arity(op, e, shown)
@@ -175,6 +178,10 @@ def split(op: Op, e: Call, shown: str) -> Split:
         attrs[by_name[k.name]] = value
     if not op.arity <= len(operands) <= most:
         raise _arity(op, e, shown)
+    if "." in e.func and qualified(e.func).startswith("torch.") and "layout" not in attrs and any(
+            a.name == "layout" for a in op.attrs):
+        # PyTorch's conv2d, pools and batch_norm take NCHW: pasted PyTorch code means that.
+        attrs["layout"] = "NCHW"
     try:
         resolve(op.name, attrs)
     except AttrError as exc:

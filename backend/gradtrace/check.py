@@ -112,8 +112,9 @@ def _kink_note(graph: Graph, name: str, kinks: list[int]) -> str:
         for i in kinks[:3])
     return (f"'{name}': the finite difference crosses a kink ({shown}). There the derivative does "
             "not exist; the analytic value follows PyTorch (relu'(0) = 0, abs'(0) = 0, a max/min "
-            "tie split evenly) while the central difference sees the mean of the one-sided "
-            "slopes, so the two may disagree without either being wrong.")
+            "tie split evenly, a max-pooling window's gradient to its first largest entry) while "
+            "the central difference sees the mean of the one-sided slopes, so the two may "
+            "disagree without either being wrong.")
 
 
 def _budget(graph: Graph, passes: int, vals: Sequence[Array], settings: Settings,

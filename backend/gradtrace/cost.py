@@ -155,7 +155,7 @@ def shapes(graph: Graph, inputs: Mapping[str, Array]) -> list[tuple[int, ...]]:
         else:
             try:
                 shape = tuple(node.operation.shape([out[a] for a in node.args]))
-            except (ShapeError, ValueError, TypeError, IndexError):
+            except (ShapeError, ValueError, TypeError, IndexError, RuntimeError, OverflowError):
                 break
         out.append(shape)
     return out

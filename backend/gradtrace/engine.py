@@ -208,7 +208,8 @@ class _Builder:
                 arg_shapes = [self._shapes[a] for a in node.args]
                 # A shape error leaves it unknown: the forward pass reports it, with its span.
                 if all(a is not None for a in arg_shapes):
-                    with contextlib.suppress(ShapeError, ValueError):
+                    with contextlib.suppress(ValueError, TypeError, IndexError, RuntimeError,
+                                             OverflowError):
                         shape = node.operation.shape([a for a in arg_shapes if a is not None])
             self._shapes.append(shape)
         return self._shapes[n]
@@ -581,14 +582,26 @@ def forward(graph: Graph, inputs: Mapping[str, Array], settings: Settings,
             else:
                 op = node.operation
                 args = [values[a] for a in node.args]
+                shown = op.name if op.named and not op.internal else op.symbol
                 try:
                     shape = op.shape([a.shape for a in args])
                 except ShapeError as exc:
                     raise GradtraceError("shape", str(exc), node.start, node.end) from None
+                except (ValueError, TypeError, IndexError, RuntimeError, OverflowError) as exc:
+                    # A shape rule that did not foresee these operands (NumPy's own refusal, as
+                    # of more than 32 axes): still the user's input, answered as such.
+                    raise GradtraceError(
+                        "shape", f"'{shown}' cannot take operands of shapes "
+                        f"{' and '.join(fmt_shape(a.shape) for a in args)}: {exc}",
+                        node.start, node.end) from None
+                if len(shape) > settings.max_tensor_dims:
+                    raise GradtraceError(
+                        "limit", f"'{shown}' would make a tensor with {len(shape)} axes, more than "
+                        f"{settings.max_tensor_dims}", node.start, node.end)
                 size = math.prod(shape)
                 if size > settings.max_tensor_elements:
                     raise GradtraceError(
-                        "limit", f"'{op.symbol}' would make a tensor of shape {shape} "
+                        "limit", f"'{shown}' would make a tensor of shape {shape} "
                         f"({size:,} elements, more than {settings.max_tensor_elements:,})",
                         node.start, node.end,
                     )

@@ -8,7 +8,7 @@ again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from . import record as records
@@ -39,7 +39,8 @@ def record_of(a: Analysis) -> Trace:
 
 def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
           settings: Settings | None = None, mode: Mode = "reverse", wrt: str | None = None,
-          tangent: object = None, check: bool = False, hessian: bool = False) -> Trace:
+          tangent: object = None, check: bool = False, hessian: bool = False,
+          expand: Iterable[str] = ()) -> Trace:
     """Trace `expr` with `values` (numbers or nested lists) and output gradient `seed`.
 
     `mode="forward"` traces forward-mode differentiation instead: the tangents along the input
@@ -52,7 +53,10 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
     second derivatives of a scalar output over the input numbers (hessian.py). Either holds
     `{"error": {...}}` instead where it cannot be made (over its limit; a vector output).
 
+    `expand` names the gates to open into their parts (`["g3", "g3.2"]`, gates.py), as the
+    URL's `expand=`; all are closed by default.
+
     Raises `GradtraceError` (with the span in `expr`) for any problem with the input.
     """
-    req = request(expr, values, seed, mode, wrt, tangent, check, hessian)
+    req = request(expr, values, seed, mode, wrt, tangent, check, hessian, expand)
     return record_of(analyse(req, settings))

@@ -1,9 +1,12 @@
 """The op registry: one entry per op, everything about it in one place (core.py says what).
 
-Importing this package registers every op: elementwise.py (arithmetic and functions of one
-number), reductions.py (sum, mean, softmax), tensor.py (matmul, conv2d), composites.py (ops made
-of others) and gradient.py (the ops only gradient graphs use). The language's tables below are
-read off the registry.
+Importing this package registers every op: elementwise.py (arithmetic, comparisons, functions
+of one number), functions.py (softplus, gelu, leaky_relu, elu, clamp), reductions.py (sum, mean,
+amax, logsumexp, var, norm over axes; softmax, log_softmax), shapes.py (reshape, cat, stack, ...),
+indexing.py (x[...], index assignment, zeros/ones/arange), tensor.py (dot, matmul, conv2d),
+layers.py (pools, linear, layer_norm, batch_norm), losses.py, composites.py (square) and
+gradient.py (the ops only gradient graphs use). The language's tables below are read off the
+registry; calls.py maps a call's arguments onto an op's operands and attributes.
 """
 
 from __future__ import annotations

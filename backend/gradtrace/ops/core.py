@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -198,8 +199,11 @@ Attrs = tuple[tuple[str, Any], ...]
 
 
 def _int(v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+            or int(v) != v:
         raise AttrError(f"{v!r} is not a whole number")
+    if abs(v) > 1_000_000_000:  # no axis, stride or length of a tensor here is that large
+        raise AttrError(f"{v:.6g} is too large")
     return int(v)
 
 

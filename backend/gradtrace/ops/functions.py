@@ -41,6 +41,11 @@ def _tex(v: float) -> str:
     return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
 
 
+def _plus(v: float) -> str:
+    """A term's sign and size in a formula: `+ 0.01`, `- 0.5`."""
+    return f"- {_tex(-v)}" if v < 0 else f"+ {_tex(v)}"
+
+
 def _operand(args: Sequence[Array]) -> Array:
     # leaky_relu and elu pick their branch by the sign of their operand.
     return np.asarray(args[0])
@@ -76,12 +81,21 @@ def _softplus(beta: float, threshold: float) -> Op:
     options = "" if (beta, threshold) == (1.0, 20.0) else (
         f", beta={_num(beta)}, threshold={_num(threshold)}")
     bx = "" if beta == 1 else f"{_tex(beta)}\\,"
+    sub = "" if beta == 1 else f"_{{\\beta = {_tex(beta)}}}"
+
+    def local_tex(s: Sequence[str]) -> str:
+        # sigma(beta x) below the threshold; 1 above it, where softplus is x itself.
+        x, th = f"{bx}{s[0]}", _tex(threshold)
+        return (f"\\sigma({x})\\,\\mathbb{{1}}[{x} \\leq {th}] + "
+                f"\\mathbb{{1}}[{x} > {th}]")
+
     return composite(
         "softplus", 1, "softplus", compose,
         vjp=lambda g, args, out: (local(args[0], g),),
         jvp=lambda t, args, out: total(out, None if t[0] is None else local(args[0], t[0])),
-        tex=lambda s: f"\\operatorname{{softplus}}({s[0]})",
-        local_tex=(lambda s: f"\\sigma({bx}{s[0]})",),
+        tex=lambda s: f"\\operatorname{{softplus}}{sub}({s[0]})",
+        local_tex=(local_tex,),
+        vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot \\left({local_tex(s)}\\right)",),
         code=OpCode(f"np.where({xb} > {_num(threshold)}, {{0}}, {soft})",
                     f"torch.nn.functional.softplus({{0}}{options})",
                     (f"np.where({xb} > {_num(threshold)}, 1.0, np.exp({xb}) / (np.exp({xb}) + 1))"
@@ -89,7 +103,7 @@ def _softplus(beta: float, threshold: float) -> Op:
         spellings=Spellings((), ("torch.nn.functional.softplus",),
                             ("tf.math.softplus", "tf.nn.softplus")),
         doc="ln(1 + e^(beta x)) / beta, a smooth relu; x itself where beta x > threshold, as in "
-        "PyTorch. Its derivative is the sigmoid of beta x.",
+        "PyTorch. Its derivative is the sigmoid of beta x (1 where beta x > threshold).",
     )
 
 
@@ -148,6 +162,19 @@ def _gelu_tanh_local(x: Array) -> Array:
 def _gelu(approximate: str) -> Op:
     tanh = approximate == "tanh"
     local = _gelu_tanh_local if tanh else _gelu_erf_local
+
+    def local_tex(x: str) -> str:
+        if tanh:
+            return (f"\\tfrac{{1}}{{2}}(1 + \\tanh u) + \\tfrac{{1}}{{2}}{x}\\,"
+                    f"(1 - \\tanh^{{2}} u)\\,u'")
+        return f"\\Phi({x}) + {x}\\,\\varphi({x})"
+
+    def where(x: str) -> str:
+        """What the local derivative's letters stand for."""
+        if tanh:
+            return (f"u = \\sqrt{{2/\\pi}}\\,({x} + {_K_KAPPA}\\,{x}^{{3}}),\\ "
+                    f"u' = \\sqrt{{2/\\pi}}\\,(1 + 3 \\cdot {_K_KAPPA}\\,{x}^{{2}})")
+        return "\\Phi, \\varphi \\text{: the standard normal CDF and density}"
     if tanh:
         inner = f"{_num(_K_BETA)} * ({{0}} + {_num(_K_KAPPA)} * {{0}}**3)"
         numpy = f"0.5 * {{0}} * (1 + np.tanh({inner}))"
@@ -166,9 +193,8 @@ def _gelu(approximate: str) -> Op:
         vjp=lambda g, args, out: (g * local(args[0]),),
         jvp=lambda t, args, out: total(out, None if t[0] is None else t[0] * local(args[0])),
         tex=lambda s: f"{tex}({s[0]})",
-        local_tex=((lambda s: f"\\tfrac{{1}}{{2}}(1 + \\tanh u) + \\tfrac{{1}}{{2}}{s[0]}\\,"
-                    f"(1 - \\tanh^{{2}} u)\\,u'") if tanh
-                   else (lambda s: f"\\Phi({s[0]}) + {s[0]}\\,\\varphi({s[0]})"),),
+        local_tex=(lambda s: f"{local_tex(s[0])},\\ {where(s[0])}",),
+        vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot \\left({local_tex(s[0])}\\right)",),
         code=OpCode(numpy, torch, (backward,),
                     numpy_helper="" if tanh else elementwise._ERF_NUMPY),
         spellings=Spellings((), ("torch.nn.functional.gelu",), ("tf.nn.gelu",)),
@@ -208,8 +234,10 @@ def _leaky_relu(negative_slope: float) -> Op:
     return Op(
         "leaky_relu", 1, "lrelu", same_shape, forward, vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"\\operatorname{{leaky\\_relu}}({s[0]})",
-        local_tex=(lambda s: f"\\mathbb{{1}}[{s[0]} > 0] + {_tex(k)}\\,"
+        local_tex=(lambda s: f"\\mathbb{{1}}[{s[0]} > 0] {_plus(k)}\\,"
                    f"\\mathbb{{1}}[{s[0]} \\leq 0]",),
+        vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot \\left(\\mathbb{{1}}[{s[0]} > 0] "
+                 f"{_plus(k)}\\,\\mathbb{{1}}[{s[0]} \\leq 0]\\right)",),
         kink=_operand,
         code=OpCode(f"np.where({{0}} > 0, {{0}}, {{0}} * {_num(k)})",
                     f"torch.nn.functional.leaky_relu({{0}}, negative_slope={_num(k)})",
@@ -252,15 +280,19 @@ def _elu(alpha: float) -> Op:
         return (b.op("mul", g, slope),)
 
     a = _num(alpha)
-    scale = "" if alpha == 1 else f"{_tex(alpha)}\\,"
+    scale = "+ " if alpha == 1 else f"{_plus(alpha)}\\,"
+
+    def local_tex(s: Sequence[str]) -> str:
+        return (f"\\mathbb{{1}}[{s[0]} > 0] {scale}e^{{{s[0]}}}\\,"
+                f"\\mathbb{{1}}[{s[0]} \\leq 0]")
     return Op(
         "elu", 1, "elu", same_shape, forward,
         lambda g, args, out: (local(args[0], g),),
         jvp=lambda t, args, out: total(out, None if t[0] is None else local(args[0], t[0])),
         rule=rule,
         tex=lambda s: f"\\operatorname{{elu}}({s[0]})",
-        local_tex=(lambda s: f"\\mathbb{{1}}[{s[0]} > 0] + {scale}e^{{{s[0]}}}\\,"
-                   f"\\mathbb{{1}}[{s[0]} \\leq 0]",),
+        local_tex=(local_tex,),
+        vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot \\left({local_tex(s)}\\right)",),
         kink=_operand,
         code=OpCode(f"np.where({{0}} > 0, {{0}}, {a} * np.expm1({{0}}))",
                     f"torch.nn.functional.elu({{0}}, alpha={a})",
@@ -329,8 +361,8 @@ def _clamp(min: float | None, max: float | None) -> Op:  # (torch.clamp names th
                                        else np.where(inside(args[0]), t[0], 0.0)),
         rule=rule,
         tex=lambda s: (f"\\operatorname{{clamp}}({s[0]}"
-                       + "".join(f", {_tex(v)}" if v is not None else ", \\cdot"
-                                 for v in (lo, hi)) + ")"),
+                       + "".join(f", {_tex(v)}" if v is not None else f", {none}"
+                                 for v, none in ((lo, "-\\infty"), (hi, "\\infty"))) + ")"),
         local_tex=(lambda s: f"\\mathbb{{1}}[{lo_tex}{s[0]}{hi_tex}]" if lo_tex or hi_tex
                    else "1",),
         kink=kink,

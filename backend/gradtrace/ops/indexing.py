@@ -214,12 +214,12 @@ def _labels(name: str, a: Array, n: int) -> Array:
         v = float(bad.reshape(-1)[0])
         shown = repr(v) if not math.isnan(v) else "NaN"
         raise ShapeError(f"{name}: label {shown} is not a whole number")
-    ints = a.astype(np.int64)
-    out = ints[(ints < -n) | (ints >= n)]
+    # Checked as floats first: a label of 1e300 would wrap around as an int64.
+    out = a[(a < -n) | (a >= n)]
     if out.size:
-        raise ShapeError(f"{name}: index {int(out.reshape(-1)[0])} is out of range for an axis "
-                         f"of length {n}")
-    return ints
+        raise ShapeError(f"{name}: index {float(out.reshape(-1)[0]):.12g} is out of range for an "
+                         f"axis of length {n}")
+    return a.astype(np.int64)
 
 
 def numpy_index(name: str, x_shape: Shape, index: tuple[Any, ...], arrays: Sequence[Array]

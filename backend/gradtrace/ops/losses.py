@@ -133,7 +133,8 @@ def check_labels(name: str, labels: Array, classes: int) -> None:
                          f"{_shown(float(odd[0]))} ({_classes(classes)})")
     out = flat[(flat < 0) | (flat >= classes)]
     if out.size:
-        raise ShapeError(f"{where}the label {int(out[0])} is out of range: {_classes(classes)}")
+        raise ShapeError(f"{where}the label {_shown(float(out[0]))} is out of range: "
+                         f"{_classes(classes)}")
 
 
 def _onehot(labels: Array, classes: int) -> Array:
