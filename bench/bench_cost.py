@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -118,10 +119,27 @@ def rows(w: Workload, settings: Settings) -> list[tuple[str, Seconds, Callable[[
     return out
 
 
+def cnn_workload(seed: int = 0) -> Workload:
+    """The layers of issue 12 near the size limits: a padded convolution over a batch of 8
+    32x32x3 images into 16 channels (131,072 outputs, 3.5 M multiply-adds), max-pooling,
+    layer_norm, a linear layer and cross-entropy with labels."""
+    rng = np.random.default_rng(seed)
+    values = {
+        "X": rng.standard_normal((8, 32, 32, 3)).round(3).tolist(),
+        "K": (rng.standard_normal((3, 3, 3, 16)) * 0.3).round(3).tolist(),
+        "W": (rng.standard_normal((10, 4096)) * 0.02).round(4).tolist(),
+        "b": [0.0] * 10,
+        "y": rng.integers(0, 10, size=8).astype(float).tolist(),
+    }
+    expr = ("h = relu(conv2d(X, K, padding='same'))\np = max_pool2d(h, 2)\n"
+            "f = layer_norm(flatten(p, 1))\nL = cross_entropy(linear(f, W, b), y)")
+    return Workload("cnn-8x32x32", expr, values, repeat_scale=0.5)
+
+
 def workloads() -> list[Workload]:
     few = [scalar_workload(n, k) for n, k in ((12, 3), (60, 8), (250, 20), (500, 40),
                                               (900, 64))]
-    return [*few, mlp_workload()]
+    return [*few, mlp_workload(), cnn_workload()]
 
 
 def main(argv: list[str] | None = None) -> None:

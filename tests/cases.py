@@ -134,3 +134,14 @@ def untied(rng: np.random.Generator, shape: Shape) -> np.ndarray:
 
 def integers(rng: np.random.Generator, shape: Shape) -> np.ndarray:
     return rng.integers(-3, 4, size=shape).astype(float)
+
+
+def by_linearity(f: Callable[[np.ndarray], np.ndarray], g: np.ndarray, shape: Shape
+                 ) -> np.ndarray:
+    """d <g, f(A)> / dA for f linear in A: <g, f(e_i)> for each unit A = e_i, summed exactly."""
+    out = np.zeros(shape)
+    for idx in np.ndindex(shape):
+        e = np.zeros(shape)
+        e[idx] = 1.0
+        out[idx] = math.fsum((g * f(e)).reshape(-1))
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .cases import Case, Shape, normal
+from .cases import Case, Shape, by_linearity, normal
 
 # ---------------------------------------------------------------------------------------------
 # Windows: where a kernel (or a pooling window) sits
@@ -78,17 +78,6 @@ def ref_conv2d_at(stride: Any = 1, padding: Any = 0, layout: str = "NHWC"
         return from_nhwc(out, layout, x.ndim)
 
     return ref
-
-
-def by_linearity(f: Callable[[np.ndarray], np.ndarray], g: np.ndarray, shape: Shape
-                 ) -> np.ndarray:
-    """d <g, f(A)> / dA for f linear in A: <g, f(e_i)> for each unit A = e_i, summed exactly."""
-    out = np.zeros(shape)
-    for idx in np.ndindex(shape):
-        e = np.zeros(shape)
-        e[idx] = 1.0
-        out[idx] = math.fsum((g * f(e)).reshape(-1))
-    return out
 
 
 def conv_case(attrs: dict[str, Any], shapes: tuple[tuple[Shape, Shape], ...]) -> Case:

@@ -40,6 +40,7 @@ from .cases import (
     Shape,
     away_from_zero,
     binary,
+    by_linearity,
     elementwise,
     integers,
     normal,
@@ -125,17 +126,6 @@ def ref_rowsum(x: np.ndarray) -> np.ndarray:
     out = np.empty((*x.shape[:-1], 1))
     for idx in np.ndindex(x.shape[:-1]):
         out[(*idx, 0)] = math.fsum(float(v) for v in x[idx])
-    return out
-
-
-def by_linearity(f: Callable[[np.ndarray], np.ndarray], g: np.ndarray, shape: Shape
-                 ) -> np.ndarray:
-    """d <g, f(A)> / dA for f linear in A: <g, f(e_i)> for each unit A = e_i, summed exactly."""
-    out = np.zeros(shape)
-    for idx in np.ndindex(shape):
-        e = np.zeros(shape)
-        e[idx] = 1.0
-        out[idx] = math.fsum((g * f(e)).reshape(-1))
     return out
 
 

@@ -161,7 +161,7 @@ def _unknown_function(name: str, start: int, end: int) -> GradtraceError:
     return GradtraceError("function", f"unknown function '{name}'{hint}", start, end)
 
 
-def _raw_shape(raw: object) -> Shape | None:
+def raw_shape(raw: object) -> Shape | None:
     """The shape a JSON value will have (None if it is not one: `parse_value` will say why)."""
     shape: list[int] = []
     x = raw
@@ -201,7 +201,7 @@ class _Builder:
             node = self.nodes[len(self._shapes)]
             shape: Shape | None = None
             if node.kind == "input":
-                shape = _raw_shape(self.given.get(node.label))
+                shape = raw_shape(self.given.get(node.label))
             elif node.kind == "const":
                 shape = ()
             else:

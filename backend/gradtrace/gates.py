@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .engine import Edge, Graph, Node
+from .engine import Edge, Graph, Node, raw_shape
 from .errors import GradtraceError
 from .ops import Array, Op, Shape, ShapeError, resolve
 from .settings import Settings
@@ -129,20 +129,6 @@ def base_values(graph: Graph, values: Sequence[Array]) -> list[Array]:
     return list(values)
 
 
-def _raw_shape(raw: object) -> Shape | None:
-    """The shape a JSON value will have (None if it is not one: the value's check says why)."""
-    shape: list[int] = []
-    x = raw
-    while isinstance(x, list):
-        if not x:
-            return None
-        shape.append(len(x))
-        x = x[0]
-    if isinstance(x, bool) or not isinstance(x, int | float | str):
-        return None
-    return tuple(shape)
-
-
 def _shape_of(op: Op, shapes: Sequence[Shape | None]) -> Shape | None:
     if any(s is None for s in shapes):
         return None
@@ -230,7 +216,7 @@ class _Rewriter:
 
     def copy(self, node: Node, args: tuple[int, ...]) -> int:
         if node.kind == "input":
-            shape = _raw_shape(self.given.get(node.label))
+            shape = raw_shape(self.given.get(node.label))
         elif node.kind == "const":
             shape = ()
         else:
