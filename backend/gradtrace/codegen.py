@@ -42,6 +42,7 @@ from . import __version__
 from .analysis import Analysis, analyse, request
 from .engine import Graph, Node
 from .errors import GradtraceError
+from .gates import base_graph
 from .ops import REGISTRY, Array, CodeArgs, OpCode, Shape
 from .settings import Settings
 
@@ -527,6 +528,17 @@ def _forward_mode(p: _Program, lang: Lang) -> list[str]:
     return lines
 
 
+def _written_out(a: Analysis) -> Analysis:
+    """The analysis with every call of the program's own functions (`def`) opened into its
+    body's ops, which have code; the file computes the same numbers."""
+    base = base_graph(a.graph)
+    defs = [f"g{n.index}" for n in base.nodes if n.defined is not None]
+    if not defs or all(d in a.request.expand for d in defs):
+        return a
+    req = a.request.model_copy(update={"expand": [*a.request.expand, *defs]})
+    return analyse(req, a.settings, a.cancel)
+
+
 def generate_code(a: Analysis, lang: str = "numpy") -> str:
     """The Python file of the analysed expression in `lang` (numpy or pytorch): reverse mode
     with its output gradient, or, for a forward-mode analysis, forward mode along its `wrt` and
@@ -535,7 +547,7 @@ def generate_code(a: Analysis, lang: str = "numpy") -> str:
         raise GradtraceError("value", f"unknown lang {lang[:20]!r}: give 'numpy' or 'pytorch'",
                              0, 0)
     language: Lang = "numpy" if lang == "numpy" else "pytorch"
-    p = _prepare(a)
+    p = _prepare(_written_out(a))
     lines = [*_header(p.graph, language, p.names, p.wrt), ""]
     lines += _forward_mode(p, language) if p.wrt is not None else _reverse(p, language)
     # No run of more than two blank lines (helpers bring their own).

@@ -66,6 +66,7 @@ from .parser import (
     walk,
 )
 from .settings import Settings
+from .userdef import define
 
 Kind = Literal["input", "const", "op"]
 
@@ -86,6 +87,7 @@ class Node:
     out_edges: list[int] = field(default_factory=list)
     origin: str | None = None  # "grad": made by a grad(f, x) call, part of a gradient graph
     attrs: Attrs = ()  # the op's static attributes (an axis, a stride), as `ops.resolve` takes them
+    defined: Op | None = None  # the op of a `def` of the program (not in the registry)
 
     @property
     def id(self) -> str:
@@ -94,6 +96,8 @@ class Node:
     @property
     def operation(self) -> Op:
         """The op of an op node, with its attributes."""
+        if self.defined is not None:
+            return self.defined
         assert self.op is not None
         return resolve(self.op, self.attrs)
 
@@ -215,14 +219,14 @@ class _Builder:
         return self._shapes[n]
 
     def op_node(self, op: str, args: Sequence[int], start: int, end: int, s0: int, s1: int,
-                origin: str | None = None, attrs: Attrs = ()) -> int:
-        entry = resolve(op, attrs)
+                origin: str | None = None, attrs: Attrs = (), defined: Op | None = None) -> int:
+        entry = defined or resolve(op, attrs)
         idx = self.add(Node(len(self.nodes), "op", entry.symbol, start, end, op=op,
                             args=tuple(args),
                             requires_grad=entry.differentiable and any(
                                 self.nodes[a].requires_grad for k, a in enumerate(args)
                                 if entry.takes_grad(k)), origin=origin,
-                            attrs=entry.bound),
+                            attrs=entry.bound, defined=defined),
                        s0, s1)
         for k, a in enumerate(args):
             edge = Edge(len(self.edges), a, idx, k)
@@ -371,8 +375,14 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
     def op_node(op: str, args: Sequence[int], e: Expr, s0: int, s1: int) -> int:
         return b.op_node(op, args, e.start, e.end, s0, s1)
 
+    defs: dict[str, Op] = {}  # the program's own functions (`def`)
+    bodies: dict[str, Any] = {}
+
     def call_op(e: Call) -> tuple[str, Split]:
         """The op a call means and its arguments sorted, or an error saying why there is none."""
+        if e.func in defs and e.func not in env and e.func not in given:
+            bodies[e.func].check_arity(e, len(e.args))
+            return e.func, Split(list(e.args), {})
         is_value = e.func in env or e.func in given or e.func in CONSTANTS
         name = op_name(e, is_value)
         if name is None:
@@ -388,6 +398,9 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
     result = -1
     for stmt in program.statements:
         s0, s1 = stmt.start, stmt.end
+        if stmt.function is not None:
+            defs[stmt.function.name], bodies[stmt.function.name] = define(stmt.function, bodies)
+            continue
         made: dict[int, int] = {}  # id(ast node) -> graph node
         order = walk(stmt.expr)
         # Parents before children: which calls mean which op, and which subtrees are literal
@@ -453,7 +466,8 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                     continue
                 name, plan = calls[id(e)]
                 idx = b.op_node(name, [made[id(a)] for a in plan.operands], e.start, e.end,
-                                s0, s1, attrs=tuple(plan.attrs.items()))
+                                s0, s1, attrs=tuple(plan.attrs.items()),
+                                defined=defs.get(name) if name not in REGISTRY else None)
             made[id(e)] = idx
         if stmt.target_items is not None:
             # `y[0] = v`: a new node for y, a copy of the old one with the items set to v.
@@ -487,7 +501,13 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
         uses = [(nodes[b.edges[ei].target], b.edges[ei].arg) for ei in node.out_edges]
         if uses and not any(t.operation.takes_grad(k) for t, k in uses):
             node.requires_grad = False
-    unused = [(st.start, st.end) for st in program.statements[:-1] if st.target is None]
+    if program.statements[-1].function is not None:
+        f = program.statements[-1].function
+        raise GradtraceError("syntax", f"the program ends with def {f.name}: the last statement "
+                             f"is the output, so call it after, as in {f.name}(x)",
+                             f.start, f.name_end)
+    unused = [(st.start, st.end) for st in program.statements[:-1]
+              if st.target is None and st.function is None]
     return Graph(nodes, b.edges, result, inputs, spans, program.source, unused), b
 
 

@@ -11,7 +11,9 @@ Grammar, loosest first (`^` binds tighter than unary minus, so `-x^2` is `-(x^2)
 may carry its own sign, so `e^-x` is `e^(-x)`; `^` is right-associative, `**` is the same):
 
     program  := stmt ((';' | newline) stmt)*
-    stmt     := target '=' expr | expr
+    stmt     := target '=' expr | expr | def
+    def      := 'def' NAME '(' [param (',' param)*] ')' ':' (stmt sep)* 'return' expr
+    param    := NAME | NAME '=' expr                  (a default value: a number)
     target   := NAME | NAME '[' items ']'              (y[0] = ...: a functional assignment)
     expr     := sum (('>' | '<' | '>=' | '<=' | '==' | '!=') sum)?
     sum      := term (('+' | '-') term)*
@@ -24,6 +26,10 @@ may carry its own sign, so `e^-x` is `e^(-x)`; `^` is right-associative, `**` is
               | '[' expr (',' expr)* ']'
     args     := [arg (',' arg)*]        arg   := expr | NAME '=' expr
     items    := item (',' item)*        item  := expr | [expr] ':' [expr] [':' [expr]] | '...'
+
+A `def` is a function of the program: its body is the statements up to its `return` (indentation
+is not needed, as the `return` ends it), and each call of it draws as one gate that opens into the
+body's nodes.
 
 `a.name(...)` is a method call, the function `name` with `a` as its first argument (`y.sum()`),
 and `a.T` is its transpose; after a module's name (`np`, `torch`, `F`, `tf`, ...) the dots make
@@ -151,6 +157,25 @@ Expr = Num | Name | Unary | Binary | Call | Str | Tuple | Subscript
 
 
 @dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    default: Expr | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Statement, ...]  # before the return
+    result: Expr  # what it returns
+    start: int
+    end: int
+    name_end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     target: str | None  # the assigned name, or None for a bare expression
     expr: Expr
@@ -159,6 +184,8 @@ class Statement:
     target_end: int = 0
     # `y[0] = ...`: the items of the subscript assigned to (a functional update of y).
     target_items: tuple[Expr | Slice | Ellipsis_, ...] | None = None
+    # `def f(x): ... return ...`: the function it defines (`expr` is then its result).
+    function: FunctionDef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +413,12 @@ class _Parser:
 
     def statement(self) -> Statement:
         t = self.tok
+        if t.kind == "name" and t.text == "def":
+            f = self.function()
+            return Statement(None, f.result, f.start, f.end, f.name_end, function=f)
+        if t.kind == "name" and t.text == "return":
+            raise GradtraceError("syntax", "'return' outside a function: the last statement is "
+                                 "the output", t.start, t.end)
         if t.kind == "name" and self.tokens[self.pos + 1].kind == "assign":
             self.advance()
             self.advance()
@@ -400,6 +433,63 @@ class _Parser:
                                  "assigned to (as in q = x + y, or y[0] = x)",
                                  t.start, self.tok.end)
         return Statement(None, e, t.start, self.last_end)
+
+    def function(self) -> FunctionDef:
+        """`def name(params): statements... return expr`, from its 'def'."""
+        d = self.advance()
+        name = self.tok
+        if name.kind != "name":
+            raise self.unexpected("the function's name after 'def'")
+        self.advance()
+        if self.tok.kind != "lparen":
+            raise self.unexpected(f"'(' and the parameters of {name.text}")
+        lp = self.advance()
+        params: list[Param] = []
+        while self.tok.kind != "rparen":
+            p = self.tok
+            if p.kind != "name":
+                raise self.unexpected("a parameter's name")
+            self.advance()
+            default = None
+            if self.tok.kind == "assign":
+                self.advance()
+                default = self.expr()
+            if any(q.name == p.text for q in params):
+                raise GradtraceError("syntax", f"the parameter '{p.text}' is named twice",
+                                     p.start, p.end)
+            params.append(Param(p.text, default, p.start, self.last_end))
+            if self.tok.kind == "comma":
+                self.advance()
+            elif self.tok.kind != "rparen":
+                if self.tok.kind in ("end", "sep"):
+                    raise GradtraceError("syntax", "unbalanced '(': no matching ')'", lp.start,
+                                         lp.end)
+                raise self.unexpected("',' or ')' after a parameter")
+        self.advance()
+        if self.tok.kind != "colon":
+            raise self.unexpected(f"':' after def {name.text}(...)")
+        self.advance()
+        body: list[Statement] = []
+        while True:
+            while self.tok.kind == "sep":
+                self.advance()
+            t = self.tok
+            if t.kind == "end":
+                raise GradtraceError("syntax", f"def {name.text} has no 'return': end its body "
+                                     "with return <expression>", d.start, name.end)
+            if t.kind == "name" and t.text == "return":
+                self.advance()
+                if self.tok.kind in ("sep", "end"):
+                    raise self.unexpected("an expression after 'return'")
+                result = self.expr()
+                return FunctionDef(name.text, tuple(params), tuple(body), result, d.start,
+                                   self.last_end, name.end)
+            if t.kind == "name" and t.text == "def":
+                raise GradtraceError("syntax", "a def inside a def: define functions one after "
+                                     "the other", t.start, t.end)
+            body.append(self.statement())
+            if self.tok.kind not in ("sep", "end"):
+                raise self.unexpected("the end of the statement")
 
     def assigned(self, t: Token, target: str, target_end: int,
                  items: tuple[Expr | Slice | Ellipsis_, ...] | None) -> Statement:

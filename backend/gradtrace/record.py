@@ -40,7 +40,7 @@ from .gates import Gates, base_graph, base_values, gates_of
 from .hessian import hessian as second_derivatives
 from .hessian import is_symmetric
 from .jacobian import edge_jacobian, jacobian_size
-from .ops import GATE_TEXT, Array, fmt_shape, vjp_tex
+from .ops import GATE_TEXT, Array, fmt_shape, tex_name, vjp_tex
 from .schema import (
     Check,
     EdgeOut,
@@ -57,23 +57,6 @@ from .schema import (
 
 # ---------------------------------------------------------------------------------------------
 # LaTeX symbols for formulas
-
-
-def tex_name(name: str) -> str:
-    """`x` -> x, `w0` -> w_{0}, `W1` -> W_{1}, `x_in` -> x_{in}, `cost` -> \\mathrm{cost}."""
-    if name == "pi":
-        return "\\pi"
-    head, sep, tail = name.partition("_")
-    if not sep:
-        i = len(name.rstrip("0123456789"))
-        head, tail = name[:i], name[i:]
-    if not head or (sep and not tail):
-        # `_`, `_x`, `x_`: no head or no subscript to give; a bare `_` would not be valid LaTeX.
-        return "\\mathrm{" + name.replace("_", "\\_") + "}"
-    base = head if len(head) == 1 else "\\mathrm{" + head + "}"
-    if tail:
-        return f"{base}_{{{tail.replace('_', ',')}}}"
-    return base
 
 
 class _Symbols:

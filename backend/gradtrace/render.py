@@ -48,6 +48,12 @@ MINUS = "\u2212"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def _symbol(op: str) -> str:
+    """The symbol of an op by name; a function the program defines (`def f`) shows its name."""
+    entry = REGISTRY.get(op)
+    return entry.symbol if entry is not None else op
+
+
 def escape(text: str) -> str:
     """Text as XML character data."""
     return saxutils.escape(_NOT_XML.sub("\ufffd", text))
@@ -457,7 +463,7 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
         tag = ""
         if named and n["op"]:
             tag = (f'<text y="{_f(-h / 2 - 5)}" class="node-op" text-anchor="middle">'
-                   f'{escape(REGISTRY[n["op"]].symbol)}</text>')
+                   f'{escape(_symbol(n["op"]))}</text>')
         nodes_svg.append(
             f'<g class="{" ".join(classes)}" data-node-id={quoteattr(n["id"])} '
             f'transform="translate({_f(x)},{_f(y)})">{shape}'

@@ -50,6 +50,7 @@ from .core import (
     no_gradient,
     register,
     resolve,
+    tex_name,
     unbroadcast,
     vjp_tex,
 )
@@ -66,6 +67,6 @@ __all__ = [
     "Array", "Attr", "AttrError", "Attrs", "Builder", "CodeArgs", "Op", "OpCode", "Rule", "Shape",
     "ShapeError",
     "Spellings", "catalogue", "composite", "family", "fmt_shape", "gradient_nodes", "no_gradient",
-    "register", "resolve",
+    "register", "resolve", "tex_name",
     "unbroadcast", "vjp_tex",
 ]

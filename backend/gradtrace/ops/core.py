@@ -74,6 +74,23 @@ def fmt_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
+def tex_name(name: str) -> str:
+    """`x` -> x, `w0` -> w_{0}, `W1` -> W_{1}, `x_in` -> x_{in}, `cost` -> \\mathrm{cost}."""
+    if name == "pi":
+        return "\\pi"
+    head, sep, tail = name.partition("_")
+    if not sep:
+        i = len(name.rstrip("0123456789"))
+        head, tail = name[:i], name[i:]
+    if not head or (sep and not tail):
+        # `_`, `_x`, `x_`: no head or no subscript to give; a bare `_` would not be valid LaTeX.
+        return "\\mathrm{" + name.replace("_", "\\_") + "}"
+    base = head if len(head) == 1 else "\\mathrm{" + head + "}"
+    if tail:
+        return f"{base}_{{{tail.replace('_', ',')}}}"
+    return base
+
+
 GATE_TEXT = {
     "distributes": "An add gate distributes: every input receives the upstream gradient unchanged.",
     "swaps": "A multiply gate swaps: each input's gradient is the upstream gradient times the "
