@@ -265,7 +265,7 @@ def odd_text(min_size: int = 0, max_size: int = 8) -> st.SearchStrategy[str]:
 LOOK_ALIKES = ["\uff58", "x\u200b", "\u200bx", "x\u0301", "\U0001d465", "\u0445", "x\ufeff",
                "\u2093"]
 # What the language is made of outside comments (parser.py): a 200 means the rest was only this.
-LANGUAGE = re.compile(r"[A-Za-z0-9_ \t\r\n+\-*/@^().,;=]*")
+LANGUAGE = re.compile(r"[A-Za-z0-9_ \t\r\n+\-*/@^().,;=\[\]:<>!'\"]*")
 COMMENT = re.compile(r"#[^\r\n]*")
 ODD_NAMES = st.lists(odd_text(1, 3) | st.sampled_from(LOOK_ALIKES)
                      | st.builds(lambda a, b: a + b, st.sampled_from(["x", "y", "w"]), ODD_CHARS),

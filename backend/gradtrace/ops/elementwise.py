@@ -276,6 +276,11 @@ def _route_rule(share: str) -> Rule:
     return rule
 
 
+def _share_tex(a: str, b: str, rel: str) -> str:
+    """max/min's local derivative for operand a: 1 where it wins, a half on a tie."""
+    return f"\\mathbb{{1}}[{a} {rel} {b}] + \\tfrac{{1}}{{2}}\\mathbb{{1}}[{a} = {b}]"
+
+
 def _difference(args: Sequence[Array]) -> Array:
     # max/min pick their branch by the sign of a - b.
     return np.asarray(args[0] - args[1])
@@ -286,10 +291,9 @@ register(Op(
     rule=_route_rule("max_share"),
     kink=_difference,
     tex=lambda s: f"\\max({s[0]}, {s[1]})",
-    local_tex=(
-        lambda s: f"\\mathbb{{1}}[{s[0]} > {s[1]}]",
-        lambda s: f"\\mathbb{{1}}[{s[1]} > {s[0]}]",
-    ),
+    local_tex=(lambda s: _share_tex(s[0], s[1], ">"), lambda s: _share_tex(s[1], s[0], ">")),
+    vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot \\left({_share_tex(s[0], s[1], '>')}\\right)",
+             lambda s, z: f"d{s[1]} = d{z} \\odot \\left({_share_tex(s[1], s[0], '>')}\\right)"),
     gate="routes",
     doc="On a tie each operand gets half the gradient, as in PyTorch.",
     code=OpCode("np.maximum({0}, {1})", "torch.maximum({0}, {1})", (
@@ -312,10 +316,9 @@ register(Op(
     rule=_route_rule("min_share"),
     kink=_difference,
     tex=lambda s: f"\\min({s[0]}, {s[1]})",
-    local_tex=(
-        lambda s: f"\\mathbb{{1}}[{s[0]} < {s[1]}]",
-        lambda s: f"\\mathbb{{1}}[{s[1]} < {s[0]}]",
-    ),
+    local_tex=(lambda s: _share_tex(s[0], s[1], "<"), lambda s: _share_tex(s[1], s[0], "<")),
+    vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot \\left({_share_tex(s[0], s[1], '<')}\\right)",
+             lambda s, z: f"d{s[1]} = d{z} \\odot \\left({_share_tex(s[1], s[0], '<')}\\right)"),
     gate="routes",
     doc="On a tie each operand gets half the gradient, as in PyTorch.",
     code=OpCode("np.minimum({0}, {1})", "torch.minimum({0}, {1})", (
@@ -417,12 +420,14 @@ _unary("cos", "cos", np.cos, lambda g, x, out: -g * np.sin(x), lambda t, x, out:
 _unary("tan", "tan", np.tan, lambda g, x, out: g * (1.0 + out * out),
        lambda t, x, out: t * (1.0 + out * out), lambda x: f"\\tan {x}",
        lambda x: f"1 + \\tan^{{2}} {x}",
+       vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot (1 + \\tan^{{2}} {s[0]})",),
        rule=_times_local(lambda b, x, out: b.op("add", b.const(1.0), b.op("mul", out, out))),
        code=OpCode("np.tan({0})", "torch.tan({0})", ("(1 + {out}**2) * {g}",)),
        spellings=_names("tan", "tan", "tan", "\\tan"))
 _unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out),
        lambda t, x, out: t * (1.0 - out * out), lambda x: f"\\tanh {x}",
        lambda x: f"1 - \\tanh^{{2}} {x}",
+       vjp_tex=(lambda s, z: f"d{s[0]} = d{z} \\odot (1 - \\tanh^{{2}} {s[0]})",),
        rule=_times_local(lambda b, x, out: b.op("sub", b.const(1.0), b.op("mul", out, out))),
        code=OpCode("np.tanh({0})", "torch.tanh({0})", ("(1 - {out}**2) * {g}",)),
        spellings=_names("tanh", "tanh", "tanh", "\\tanh"))

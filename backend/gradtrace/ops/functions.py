@@ -164,16 +164,16 @@ def _gelu(approximate: str) -> Op:
     local = _gelu_tanh_local if tanh else _gelu_erf_local
 
     def local_tex(x: str) -> str:
-        if tanh:
-            return (f"\\tfrac{{1}}{{2}}(1 + \\tanh u) + \\tfrac{{1}}{{2}}{x}\\,"
-                    f"(1 - \\tanh^{{2}} u)\\,u'")
+        if tanh:  # the product rule on x times (1 + tanh(inner)) / 2
+            return (f"\\tfrac{{1}}{{2}}(1 + \\tau) + \\tfrac{{1}}{{2}}{x}\\,(1 - \\tau^{{2}})"
+                    f"\\,\\sqrt{{2/\\pi}}\\,(1 + 3 \\cdot {_K_KAPPA}\\,{x}^{{2}})")
         return f"\\Phi({x}) + {x}\\,\\varphi({x})"
 
     def where(x: str) -> str:
-        """What the local derivative's letters stand for."""
+        """What the local derivative's letters stand for (not a letter an operand may have)."""
         if tanh:
-            return (f"u = \\sqrt{{2/\\pi}}\\,({x} + {_K_KAPPA}\\,{x}^{{3}}),\\ "
-                    f"u' = \\sqrt{{2/\\pi}}\\,(1 + 3 \\cdot {_K_KAPPA}\\,{x}^{{2}})")
+            return (f"\\tau = \\tanh\\big(\\sqrt{{2/\\pi}}\\,({x} + {_K_KAPPA}\\,"
+                    f"{x}^{{3}})\\big)")
         return "\\Phi, \\varphi \\text{: the standard normal CDF and density}"
     if tanh:
         inner = f"{_num(_K_BETA)} * ({{0}} + {_num(_K_KAPPA)} * {{0}}**3)"

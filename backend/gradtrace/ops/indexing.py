@@ -390,7 +390,7 @@ def _make_index(index: Any) -> Op:
     return Op(
         "index", 1, "[ ]", shape, forward, vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"{s[0]}[{_index_tex(spec, s[1:])}]",
-        local_tex=(lambda s: "\\mathbf{1}",),
+        local_tex=(lambda s: "\\mathbf{1}", lambda s: "0"),  # the index arrays take none
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{add\\_at}}(\\mathbf{{0}}, "
                  f"[{_index_tex(spec, s[1:])}], d{z})",
                  *(lambda s, z, i=i: f"d{s[i]} = 0" for i in range(1, MAX_ARRAYS + 1))),
@@ -560,8 +560,8 @@ def _make_setitem(index: Any) -> Op:
     return Op(
         "setitem", 2, "[ ]=", shape, forward, vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"{s[0]}[{_index_tex(spec, s[2:])}] \\leftarrow {s[1]}",
-        local_tex=(lambda s: f"\\mathbf{{1}}[\\text{{not in }} [{_index_tex(spec, s[2:])}]]",
-                   lambda s: "\\mathbf{1}"),
+        local_tex=(lambda s: f"\\mathbb{{1}}[\\text{{not in }} [{_index_tex(spec, s[2:])}]]",
+                   lambda s: "\\mathbf{1}", lambda s: "0"),
         vjp_tex=(lambda s, z: f"d{s[0]} = d{z},\\ 0 \\text{{ at }} [{_index_tex(spec, s[2:])}]",
                  lambda s, z: f"d{s[1]} = d{z}[{_index_tex(spec, s[2:])}]",
                  *(lambda s, z, i=i: f"d{s[i]} = 0" for i in range(2, MAX_ARRAYS + 2))),

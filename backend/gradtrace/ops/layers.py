@@ -455,6 +455,11 @@ def _make_max_pool2d_gather(kernel_size: Any = None, stride: Any = None, padding
     )
 
 
+def _window_tex(pool: Pool2d) -> str:
+    """How many inputs a window holds, in a formula: 2 \\times 3 (k_h k_w where not given)."""
+    return "k_h k_w" if pool.kernel is None else f"{pool.kernel[0]} \\times {pool.kernel[1]}"
+
+
 def _make_avg_pool2d(kernel_size: Any = None, stride: Any = None, padding: Any = 0,
                      layout: str = "NHWC") -> Op:
     pool = Pool2d.read("avg_pool2d", kernel_size, stride, padding, layout)
@@ -464,8 +469,9 @@ def _make_avg_pool2d(kernel_size: Any = None, stride: Any = None, padding: Any =
         lambda g, args, out: (pool.spread(g, args[0].shape),),
         jvp=lambda t, args, out: total(out, None if t[0] is None else pool.mean(t[0])),
         tex=lambda s: f"\\operatorname{{avgpool}}_{{{pool.tex_args()}}}({s[0]})",
-        local_tex=(lambda s: "\\tfrac{1}{k_h k_w}",),
-        vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{spread}}(d{z}) / (k_h k_w)",),
+        local_tex=(lambda s: f"\\tfrac{{1}}{{{_window_tex(pool)}}}",),
+        vjp_tex=(lambda s, z: f"d{s[0]} = \\tfrac{{1}}{{{_window_tex(pool)}}}\\,(\\text{{each "
+                 f"window's }} d{z} \\text{{ added to its inputs}})",),
         elementwise=False,
         doc="The mean of each window (torch.nn.functional.avg_pool2d; tf.nn.avg_pool2d in NHWC): "
         "a matrix or NHWC (layout='NCHW' for PyTorch's), stride the window's by default; the "
@@ -495,9 +501,10 @@ def _make_avg_pool2d_dx(kernel_size: Any = None, stride: Any = None, padding: An
         lambda h, args, out: (pool.mean(h), np.zeros(args[1].shape)),
         jvp=lambda t, args, out: total(out, None if t[0] is None
                                        else pool.spread(t[0], args[1].shape)),
-        tex=lambda s: f"\\operatorname{{spread}}({s[0]};\\ {s[1]}) / (k_h k_w)",
-        local_tex=(lambda s: "\\tfrac{1}{k_h k_w}", lambda s: "0"),
-        vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{avgpool}}(d{z})",
+        tex=lambda s: f"\\tfrac{{1}}{{{_window_tex(pool)}}}\\,(\\text{{each window's }} {s[0]}"
+        f" \\text{{ added to its inputs, in the shape of }} {s[1]})",
+        local_tex=(lambda s: f"\\tfrac{{1}}{{{_window_tex(pool)}}}", lambda s: "0"),
+        vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{avgpool}}_{{{pool.tex_args()}}}(d{z})",
                  lambda s, z: f"d{s[1]} = 0"),
         elementwise=False,
         doc="avg_pool2d's VJP: each window's gradient shared by its inputs (the second operand "
@@ -680,10 +687,11 @@ _WHAT = ("weight", "bias")
 
 
 def _norm_vjp_tex(over: str) -> tuple[Any, ...]:
+    # The means are over the values normalized together (as the local derivative says).
     return (
-        lambda s, z: (f"d{s[0]} = \\tfrac{{1}}{{\\sigma}}\\left(g - \\overline{{g}} - "
-                      f"\\hat{{{s[0]}}}\\,\\overline{{g \\hat{{{s[0]}}}}}\\right),\\ g = d{z}"
-                      + (f" \\odot {s[1]}" if len(s) > 1 else "")),
+        lambda s, z: (f"d{s[0]} = \\tfrac{{1}}{{\\sigma}}\\left(g - \\operatorname{{mean}} g - "
+                      f"\\hat{{{s[0]}}}\\,\\operatorname{{mean}}(g \\odot \\hat{{{s[0]}}})\\right),"
+                      f"\\ g = d{z}" + (f" \\odot {s[1]}" if len(s) > 1 else "")),
         lambda s, z: f"d{s[1]} = \\textstyle\\sum_{{\\text{{{over}}}}} d{z} \\odot \\hat{{{s[0]}}}",
         lambda s, z: f"d{s[2]} = \\textstyle\\sum_{{\\text{{{over}}}}} d{z}",
     )
@@ -696,13 +704,19 @@ def _norm_tex(name: str, s: Sequence[str]) -> str:
     return out + (f" + {s[2]}" if len(s) > 2 else "")
 
 
-# The input's Jacobian (per normalised group), then the weight's (the normalised input) and the
-# bias's (ones): y = x̂ w + b.
-_NORM_LOCAL = (lambda s: f"\\tfrac{{1}}{{\\sigma}}\\left(I - \\tfrac{{1}}{{n}}\\mathbf{{1}}"
-               f"\\mathbf{{1}}^{{\\top}} - \\tfrac{{1}}{{n}}\\hat{{{s[0]}}}\\hat{{{s[0]}}}"
-               f"^{{\\top}}\\right)",
-               lambda s: f"\\hat{{{s[0]}}}",
-               lambda s: "1")
+def _norm_local() -> tuple[Any, ...]:
+    """The input's Jacobian (per normalised group), times the weight where there is one; then the
+    weight's (the normalised input) and the bias's (ones): y = x̂ w + b."""
+    def dx(s: Sequence[str]) -> str:
+        x = s[0]
+        scale = f"\\operatorname{{diag}}({s[1]})\\," if len(s) > 1 else ""
+        centred = f"{x} - \\operatorname{{mean}} {x}"
+        return (f"{scale}\\tfrac{{1}}{{\\sigma}}\\left(I - \\tfrac{{1}}{{n}}\\mathbf{{1}}"
+                f"\\mathbf{{1}}^{{\\top}} - \\tfrac{{1}}{{n}}\\hat{{{x}}}\\hat{{{x}}}^{{\\top}}"
+                f"\\right),\\ \\hat{{{x}}} = \\tfrac{{{centred}}}{{\\sigma}},\\ \\sigma = "
+                f"\\sqrt{{\\operatorname{{mean}}(({centred})^{{2}}) + \\epsilon}}"
+                f"\\ \\text{{over the }} n \\text{{ values normalized together}}")
+    return (dx, lambda s: f"\\hat{{{s[0]}}}", lambda s: "1")
 
 
 def _make_layer_norm(normalized_shape: Any = None, eps: float = 1e-5, dims: Any = None) -> Op:
@@ -753,7 +767,7 @@ def _make_layer_norm(normalized_shape: Any = None, eps: float = 1e-5, dims: Any 
     return composite(
         "layer_norm", 1, "LayerNorm", compose,
         tex=lambda s: _norm_tex("LayerNorm", s),
-        local_tex=_NORM_LOCAL,
+        local_tex=_norm_local(),
         vjp_tex=_norm_vjp_tex("batch"),
         max_arity=3,
         operand_names=("input", "weight", "bias"),
@@ -835,7 +849,7 @@ def _make_batch_norm(eps: float = 1e-5, layout: str = "NHWC") -> Op:
     return composite(
         "batch_norm", 1, "BatchNorm", compose,
         tex=lambda s: _norm_tex("BatchNorm", s),
-        local_tex=_NORM_LOCAL,
+        local_tex=_norm_local(),
         vjp_tex=_norm_vjp_tex("batch, rows, columns"),
         max_arity=3,
         operand_names=("input", "weight", "bias"),

@@ -63,12 +63,24 @@ def _reduce(b: Builder, per: int, reduction: str) -> int:
     return per
 
 
-def _reduce_tex(reduction: str, body: str) -> str:
+def _reduce_tex(reduction: str, body: str, count: str = "N") -> str:
+    """The reduced loss: `count` is N (examples) or n (elements)."""
     if reduction == "mean":
-        return f"\\frac{{1}}{{N}} \\sum_i {body}"
+        return f"\\frac{{1}}{{{count}}} \\sum_i {body}"
     if reduction == "sum":
         return f"\\sum_i {body}"
     return body
+
+
+def _mean_tex(reduction: str, body: str, count: str = "N") -> str:
+    """A local derivative of a loss: `body` (a product or in parentheses), over `count` for
+    'mean'."""
+    return f"\\tfrac{{1}}{{{count}}}{body}" if reduction == "mean" else body
+
+
+def _at(sym: str, sub: str) -> str:
+    """`sym` with a subscript; braced, since the symbol may have one already (x_{1})."""
+    return f"{{{sym}}}_{{{sub}}}"
 
 
 def _spread(g: Array, shape: Shape, reduction: str) -> Array:
@@ -395,9 +407,9 @@ def _make_nll(reduction: str) -> Op:
     r = repr(reduction)
     op = composite(
         "nll_loss", 2, "NLL", compose,
-        tex=lambda s: _reduce_tex(reduction, f"-{s[0]}_{{i, {s[1]}_i}}"),
-        local_tex=(lambda s: f"-\\mathbb{{1}}[j = {s[1]}_i]"
-                   + ("/N" if reduction == "mean" else ""), lambda s: "0"),
+        tex=lambda s: _reduce_tex(reduction, "-" + _at(s[0], f"i, {_at(s[1], 'i')}")),
+        local_tex=(lambda s: "-" + _mean_tex(reduction, f"\\mathbb{{1}}[j = {_at(s[1], 'i')}]"),
+                   lambda s: "0"),
         vjp_tex=(lambda s, z: f"d{s[0]} = -\\operatorname{{onehot}}({s[1]})"
                  + (f"\\,\\frac{{d{z}}}{{N}}" if reduction == "mean" else f" \\odot d{z}"),
                  lambda s, z: f"d{s[1]} = 0"),
@@ -464,10 +476,14 @@ def _make_cross_entropy(reduction: str) -> Op:
     op = composite(
         "cross_entropy", 2, "CE", compose,
         tex=lambda s: _reduce_tex(reduction, f"-\\log \\operatorname{{softmax}}({s[0]})"
-                                  f"_{{i, {s[1]}_i}}"),
-        local_tex=(lambda s: f"\\operatorname{{softmax}}({s[0]}) - "
-                   f"\\operatorname{{onehot}}({s[1]})" + ("/N" if reduction == "mean" else ""),
-                   lambda s: f"-\\log \\operatorname{{softmax}}({s[0]})"),
+                                  f"_{{i, {_at(s[1], 'i')}}}"),
+        local_tex=(lambda s: _mean_tex(reduction, f"(\\operatorname{{softmax}}({s[0]}) - "
+                                                  f"\\operatorname{{onehot}}({s[1]}))")
+                   if reduction == "mean" else f"\\operatorname{{softmax}}({s[0]}) - "
+                   f"\\operatorname{{onehot}}({s[1]})",
+                   # The target's, where it holds probabilities (labels take none).
+                   lambda s: "-" + _mean_tex(reduction, f"\\log \\operatorname{{softmax}}({s[0]})")
+                   + f"\\ \\text{{(if }} {s[1]} \\text{{ holds probabilities)}}"),
         vjp_tex=(lambda s, z: f"d{s[0]} = (\\operatorname{{softmax}}({s[0]}) - "
                  f"\\operatorname{{onehot}}({s[1]}))"
                  + (f"\\,\\frac{{d{z}}}{{N}}" if reduction == "mean" else f" \\odot d{z}"),
@@ -526,16 +542,15 @@ def _make_mse(reduction: str) -> Op:
 
     r = repr(reduction)
     n = "\\frac{1}{n}" if reduction == "mean" else ""
+    two = "\\tfrac{2}{n}" if reduction == "mean" else "2"
     return composite(
         "mse", 2, "MSE", compose,
         tex=lambda s: ((f"{n}\\sum" if reduction != "none" else "")
                        + f"({s[0]} - {s[1]})^{{2}}"),
-        local_tex=(lambda s: f"{'2/n' if reduction == 'mean' else '2'}\\,({s[0]} - {s[1]})",
-                   lambda s: f"{'-2/n' if reduction == 'mean' else '-2'}\\,({s[0]} - {s[1]})"),
-        vjp_tex=(lambda s, z: f"d{s[0]} = {'2/n' if reduction == 'mean' else '2'}\\,"
-                 f"({s[0]} - {s[1]}) \\odot d{z}",
-                 lambda s, z: f"d{s[1]} = {'-2/n' if reduction == 'mean' else '-2'}\\,"
-                 f"({s[0]} - {s[1]}) \\odot d{z}"),
+        local_tex=(lambda s: f"{two}\\,({s[0]} - {s[1]})",
+                   lambda s: f"-{two}\\,({s[0]} - {s[1]})"),
+        vjp_tex=(lambda s, z: f"d{s[0]} = {two}\\,({s[0]} - {s[1]}) \\odot d{z}",
+                 lambda s, z: f"d{s[1]} = -{two}\\,({s[0]} - {s[1]}) \\odot d{z}"),
         code=OpCode(
             {"mean": "np.mean(({0} - {1}) ** 2)", "sum": "np.sum(({0} - {1}) ** 2)"}.get(
                 reduction, "({0} - {1}) ** 2"),
@@ -659,15 +674,15 @@ def _make_bce(reduction: str) -> Op:
         # and 1 just outside.
         _check_unit("binary_cross_entropy", "probabilities", args[0])
 
+    over_n = "n\\," if reduction == "mean" else ""
     op = composite(
         "binary_cross_entropy", 2, "BCE", compose, vjp=vjp, jvp=jvp,
         tex=lambda s: _reduce_tex(reduction, f"-({s[1]} \\log {s[0]} + (1 - {s[1]}) "
-                                  f"\\log(1 - {s[0]}))"),
-        local_tex=(lambda s: f"\\frac{{{s[0]} - {s[1]}}}{{{s[0]} (1 - {s[0]})}}"
-                   + ("/n" if reduction == "mean" else ""),
-                   lambda s: f"\\log(1 - {s[0]}) - \\log {s[0]}"
-                   + ("/n" if reduction == "mean" else "")),
-        vjp_tex=(lambda s, z: f"d{s[0]} = \\frac{{{s[0]} - {s[1]}}}{{{s[0]} (1 - {s[0]})}}"
+                                  f"\\log(1 - {s[0]}))", "n"),
+        local_tex=(lambda s: f"\\frac{{{s[0]} - {s[1]}}}{{{over_n}{s[0]}\\,(1 - {s[0]})}}",
+                   lambda s: _mean_tex(reduction, f"(\\log(1 - {s[0]}) - \\log {s[0]})", "n")
+                   if reduction == "mean" else f"\\log(1 - {s[0]}) - \\log {s[0]}"),
+        vjp_tex=(lambda s, z: f"d{s[0]} = \\frac{{{s[0]} - {s[1]}}}{{{s[0]}\\,(1 - {s[0]})}}"
                  + (f"\\,\\frac{{d{z}}}{{n}}" if reduction == "mean" else f" \\odot d{z}"),
                  lambda s, z: f"d{s[1]} = (\\log(1 - {s[0]}) - \\log {s[0]})"
                  + (f"\\,\\frac{{d{z}}}{{n}}" if reduction == "mean" else f" \\odot d{z}")),
@@ -740,12 +755,17 @@ def _make_bce_logits(reduction: str) -> Op:
         return lambda c: (f"loss_reduce({fn}(np.ones_like({c.args[0]}), {c.args[0]}, "
                           f"{c.args[1]}, 'none') * {c.g}, {reduction!r})")
 
+    def summed(body: str) -> str:
+        # A sum of two terms, in parentheses under the reduction's sum.
+        return body if reduction == "none" else f"\\left({body}\\right)"
+
     op = composite(
         "binary_cross_entropy_with_logits", 2, "BCE(σ)", compose, vjp=vjp, jvp=jvp,
-        tex=lambda s: _reduce_tex(reduction, f"(1 - {s[1]})\\,{s[0]} + "
-                                  f"\\operatorname{{softplus}}(-{s[0]})"),
-        local_tex=(lambda s: f"\\sigma({s[0]}) - {s[1]}" + ("/n" if reduction == "mean" else ""),
-                   lambda s: f"-{s[0]}" + ("/n" if reduction == "mean" else "")),
+        tex=lambda s: _reduce_tex(reduction, summed(f"(1 - {s[1]})\\,{s[0]} + "
+                                                    f"\\operatorname{{softplus}}(-{s[0]})"), "n"),
+        local_tex=(lambda s: _mean_tex(reduction, f"(\\sigma({s[0]}) - {s[1]})", "n")
+                   if reduction == "mean" else f"\\sigma({s[0]}) - {s[1]}",
+                   lambda s: "-" + _mean_tex(reduction, s[0], "n")),
         vjp_tex=(lambda s, z: f"d{s[0]} = (\\sigma({s[0]}) - {s[1]})"
                  + (f"\\,\\frac{{d{z}}}{{n}}" if reduction == "mean" else f" \\odot d{z}"),
                  lambda s, z: f"d{s[1]} = -{s[0]}"
@@ -834,19 +854,44 @@ def _make_margin(per_class: bool) -> Callable[..., Op]:
             return shapes[0][:-1] if reduction == "none" else ()
 
         args = f"{p}, {_num(margin)}, {reduction!r}, {per_class}"
-        m = _tex_num(margin)
+        delta = _tex_num(margin)
         c = "\\frac{1}{C}" if per_class else ""
+        per_c = "C" if per_class else ""
+
+        def term(s: Sequence[str]) -> str:
+            """The margin term of score x_ij: x_ij - x_i,y_i + margin."""
+            return f"{_at(s[0], 'ij')} - {_at(s[0], 'i' + _at(s[1], 'i'))} + {delta}"
+
+        def slope(s: Sequence[str]) -> str:
+            """m_ij, the slope of a wrong class's max(0, term)^p (0 for the right class)."""
+            wrong = f"\\mathbb{{1}}[j \\neq {_at(s[1], 'i')}]"
+            return (f"m_{{ij}} = {wrong}\\,\\mathbb{{1}}[{term(s)} > 0]" if p == 1 else
+                    f"m_{{ij}} = {wrong}\\,2\\max(0, {term(s)})")
+
+        # The score x_ij gets m_ij; the right class's, minus the sum of its row's m.
+        over = {"mean": f"\\tfrac{{1}}{{N{per_c}}}", "sum": c and "\\tfrac{1}{C}",
+                "none": c and "\\tfrac{1}{C}"}[reduction]
+
+        def scaled(body: str) -> str:
+            return f"{over}\\left({body}\\right)" if over else body
+
+        def up(z: str) -> str:
+            """The upstream gradient as each example's share."""
+            if reduction == "mean":
+                return f"\\frac{{d{z}}}{{N{per_c}}}"
+            if reduction == "sum":
+                return f"\\frac{{d{z}}}{{C}}" if per_class else f"d{z}\\,"
+            return f"\\tfrac{{1}}{{C}}\\,d{z} \\odot " if per_class else f"d{z} \\odot "
+
         op = composite(
             name, 2, "SVM" if not per_class else "margin", compose,
-            tex=lambda s: _reduce_tex(reduction, f"{c}\\sum_{{j \\neq {s[1]}_i}} "
-                                      f"\\max(0, {s[0]}_j - {s[0]}_{{{s[1]}_i}} + {m})"
-                                      + ("" if p == 1 else "^{2}")),
-            local_tex=(lambda s: f"\\mathbb{{1}}[{s[0]}_j - {s[0]}_{{{s[1]}_i}} + {m} > 0]"
-                       + ("" if p == 1 else "\\,2z"), lambda s: "0"),
-            vjp_tex=(lambda s, z: f"d{s[0]} = {c}\\mathbb{{1}}[z_j > 0]"
-                     + ("" if p == 1 else "\\,2z_j") + f" \\, d{z}"
-                     f" \\text{{ for }} j \\neq {s[1]}_i, \\text{{ and minus their sum at }} "
-                     f"{s[1]}_i",
+            tex=lambda s: _reduce_tex(reduction, f"{c}\\sum_{{j \\neq {_at(s[1], 'i')}}} "
+                                      f"\\max(0, {term(s)})" + ("" if p == 1 else "^{2}")),
+            local_tex=(lambda s: scaled(f"m_{{ij}} - \\mathbb{{1}}[j = {_at(s[1], 'i')}]"
+                                        f"\\textstyle\\sum_{{j'}} m_{{ij'}}") + f",\\ {slope(s)}",
+                       lambda s: "0"),
+            vjp_tex=(lambda s, z: f"d{s[0]} = {up(z)}\\left(m - \\operatorname{{onehot}}({s[1]})"
+                     f" \\odot \\textstyle\\sum_{{j'}} m_{{ij'}}\\right)",
                      lambda s, z: f"d{s[1]} = 0"),
             kink=_margin_kink(margin),
             code=OpCode(f"multi_margin({{0}}, {{1}}, {args})",

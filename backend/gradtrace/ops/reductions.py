@@ -250,13 +250,13 @@ def _make_share(which: str) -> Callable[..., Op]:
             axes_of(name, axis, len(shapes[0]))
             return shapes[0]
 
-        sub = axis_tex(axis)
+        along = "" if axis is None else f",\\ \\mathrm{{axis}}\\,{', '.join(map(str, axis))}"
         return Op(
             name, 1, "share", shape, forward,
             lambda g, args, out: (np.zeros(args[0].shape),),
             jvp=lambda t, args, out: np.zeros(out.shape),
             rule=no_gradient,
-            tex=lambda s: f"\\operatorname{{share}}_{{\\{which}}}{sub}({s[0]})",
+            tex=lambda s: f"\\operatorname{{share}}_{{\\{which}{along}}}({s[0]})",
             local_tex=(lambda s: "0",),
             doc=f"d a{which}(x)/dx: 1/k where x is the {which}imum of its slice and k elements "
             "tie there, 0 elsewhere (torch.amax's even split).",
@@ -459,9 +459,10 @@ def _make_extreme(which: str) -> Callable[..., Op]:
             lambda x: np.asarray(reduce(x, axis=axes(x), keepdims=keepdims)), vjp, jvp=jvp,
             rule=rule, kink=kink,
             tex=lambda s: f"\\{which}{sub} {s[0]}",
-            local_tex=(lambda s: f"\\mathbb{{1}}[{s[0]} = \\{which} {s[0]}] / k",),
+            local_tex=(lambda s: f"\\mathbb{{1}}[{s[0]} = \\{which}{sub} {s[0]}] \\,/\\, "
+                       f"(\\text{{number of {which}ima}})",),
             vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{broadcast}}{sub}(d{z}) \\odot "
-                     f"\\mathbb{{1}}[{s[0]} = {z}] / k",),
+                     f"\\mathbb{{1}}[{s[0]} = {z}] \\,/\\, (\\text{{number of {which}ima}})",),
             gate="routes",
             elementwise=False,
             doc=f"The {which}imum over the axes (None: all). The gradient goes to the "
@@ -551,7 +552,7 @@ def _make_logsumexp(axis: tuple[int, ...] | None, keepdims: bool) -> Op:
                                                             keepdims),
         lambda x: logsumexp(x, axes(x), keepdims), vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"\\log \\sum{sub} e^{{{s[0]}}}",
-        local_tex=(lambda s: f"e^{{{s[0]} - \\operatorname{{LSE}}({s[0]})}}",),
+        local_tex=(lambda s: f"\\frac{{e^{{{s[0]}}}}}{{\\sum{sub} e^{{{s[0]}}}}}",),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{broadcast}}{sub}(d{z}) \\odot "
                  f"e^{{{s[0]} - {z}}}",),
         elementwise=False,
@@ -620,7 +621,7 @@ def _make_norm(axis: tuple[int, ...] | None, keepdims: bool) -> Op:
         forward, vjp, jvp=jvp, rule=rule,
         kink=lambda args: forward(args[0]),  # the kink of ||x|| is at x = 0
         tex=lambda s: f"\\lVert {s[0]} \\rVert{sub}",
-        local_tex=(lambda s: f"\\frac{{{s[0]}}}{{\\lVert {s[0]} \\rVert}}",),
+        local_tex=(lambda s: f"\\frac{{{s[0]}}}{{\\lVert {s[0]} \\rVert{sub}}}",),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{broadcast}}{sub}(d{z}) \\odot "
                  f"\\frac{{{s[0]}}}{{{z}}}",),
         elementwise=False,
@@ -777,11 +778,18 @@ def _softmax_rule(b: Builder, g: int, args: Sequence[int], out: int, needs: Sequ
     return (b.op("mul", out, b.op("sub", g, b.op("rowsum", b.op("mul", g, out)))),)
 
 
+def _softmax_jacobian(s: str) -> str:
+    """diag(p) - p p^T, p the softmax `s` (p-hat: no operand's letter)."""
+    return (f"\\operatorname{{diag}}(\\hat{{p}}) - \\hat{{p}}\\,\\hat{{p}}^{{\\top}},\\ "
+            f"\\hat{{p}} = {s}")
+
+
 _SOFTMAX = Op(
     "softmax", 1, "softmax", same_shape, softmax, _softmax_vjp, jvp=_softmax_jvp,
     tex=lambda s: f"\\operatorname{{softmax}}({s[0]})",
-    local_tex=(lambda s: "\\operatorname{diag}(s) - s s^{\\top}",),
-    vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} \\rangle)",),
+    local_tex=(lambda s: _softmax_jacobian(f"\\operatorname{{softmax}}({s[0]})"),),
+    vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} "
+             f"\\rangle_{{\\mathrm{{dim}}\\,-1}})",),
     elementwise=False,
     doc="Along the last axis (dim=-1 by default; any other with dim=).",
     code=OpCode("softmax({0})", "torch.softmax({0}, dim=-1)", (_softmax_code,),
@@ -822,6 +830,7 @@ def _make_softmax(dim: int) -> Op:
         _SOFTMAX, shape=_dim_shape("softmax", dim), forward=lambda x: softmax(x, dim),
         vjp=vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"\\operatorname{{softmax}}{sub}({s[0]})",
+        local_tex=(lambda s: _softmax_jacobian(f"\\operatorname{{softmax}}{sub}({s[0]})"),),
         vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} "
                  f"\\rangle{sub})",),
         code=OpCode(f"softmax_along({{0}}, {dim})", f"torch.softmax({{0}}, dim={dim})",
@@ -883,11 +892,13 @@ def _make_log_softmax(dim: int) -> Op:
         return shapes[0]
 
     sub = axis_tex((dim,), "dim") if dim != -1 else ""
+    along = axis_tex((dim,), "dim")  # the sum is along the axis, whichever it is
     op = composite(
         "log_softmax", 1, "log softmax", compose, vjp=vjp, jvp=jvp,
         tex=lambda s: f"\\log \\operatorname{{softmax}}{sub}({s[0]})",
-        local_tex=(lambda s: "I - \\mathbf{1} s^{\\top}",),
-        vjp_tex=(lambda s, z: f"d{s[0]} = d{z} - e^{{{z}}} \\textstyle\\sum{sub} d{z}",),
+        local_tex=(lambda s: f"I - \\mathbf{{1}}\\,\\operatorname{{softmax}}{sub}({s[0]})"
+                   f"^{{\\top}}",),
+        vjp_tex=(lambda s, z: f"d{s[0]} = d{z} - e^{{{z}}} \\textstyle\\sum{along} d{z}",),
         elementwise=False,
         doc="log(softmax(x)) along an axis (the last by default): x - logsumexp(x), computed "
         "as (x - max) - log(sum(exp(x - max))), as PyTorch, so that exp cannot overflow.",

@@ -32,7 +32,7 @@ from .core import (
     register,
     unbroadcast,
 )
-from .reductions import axis_of, axis_src
+from .reductions import axis_of, axis_src, axis_tex
 
 # The most operands cat and stack take (each is a tensor of the program).
 MAX_PARTS = 32
@@ -73,9 +73,10 @@ register(Op(
     jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
                               else np.reshape(t[0], out.shape).copy()),
     rule=lambda b, h, args, out, needs: (b.op("reshape_like", h, args[0]), None),
-    tex=lambda s: f"\\operatorname{{reshape}}({s[0]}; {s[1]})",
+    tex=lambda s: f"\\operatorname{{reshape}}({s[0]}; \\operatorname{{shape}}({s[1]}))",
     local_tex=(lambda s: "\\mathbf{1}", lambda s: "0"),
-    vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; {s[0]})",
+    vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; "
+             f"\\operatorname{{shape}}({s[0]}))",
              lambda s, z: f"d{s[1]} = 0"),
     elementwise=False,
     doc="The first operand's numbers in the shape of the second (which gives only its shape): "
@@ -178,7 +179,8 @@ def _make_flatten(start_dim: int, end_dim: int) -> Op:
         return np.reshape(x, _flatten_shape(x.shape, start_dim, end_dim)).copy()
 
     dims = "" if (start_dim, end_dim) == (0, -1) else f", {start_dim}, {end_dim}"
-    sub = "" if (start_dim, end_dim) == (0, -1) else f"_{{{start_dim}..{end_dim}}}"
+    sub = "" if (start_dim, end_dim) == (0, -1) else (
+        f"_{{\\mathrm{{dims}}\\,{start_dim}..{end_dim}}}")
     return Op(
         "flatten", 1, "flatten",
         lambda shapes: _flatten_shape(shapes[0], start_dim, end_dim), forward, _reshape_vjp,
@@ -228,7 +230,7 @@ def _make_squeeze(dim: tuple[int, ...] | None) -> Op:
         return np.reshape(x, _squeeze_shape(x.shape, dim)).copy()
 
     arg = "" if dim is None else f", {axis_src(dim)}"
-    sub = "" if dim is None else f"_{{{', '.join(map(str, dim))}}}"
+    sub = axis_tex(dim, "dim")
     return Op(
         "squeeze", 1, "squeeze", lambda shapes: _squeeze_shape(shapes[0], dim), forward,
         _reshape_vjp,
@@ -271,7 +273,7 @@ def _make_unsqueeze(dim: int) -> Op:
         jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
                                   else np.reshape(t[0], out.shape).copy()),
         rule=_reshape_rule,
-        tex=lambda s: f"\\operatorname{{unsqueeze}}_{{{dim}}}({s[0]})",
+        tex=lambda s: f"\\operatorname{{unsqueeze}}{axis_tex((dim,), 'dim')}({s[0]})",
         local_tex=(lambda s: "\\mathbf{1}",),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; "
                  f"\\operatorname{{shape}}({s[0]}))",),
@@ -376,7 +378,7 @@ def _make_permute(dims: tuple[int, ...]) -> Op:
         jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None else forward(t[0])),
         rule=rule,
         tex=lambda s: f"\\operatorname{{permute}}_{{{src}}}({s[0]})",
-        local_tex=(lambda s: "P",),
+        local_tex=(lambda s: "P\\ \\text{(a permutation of the entries)}",),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{permute}}^{{-1}}(d{z})",),
         elementwise=False,
         doc="The axes in the order dims gives (the output's axis i is the operand's dims[i]).",
@@ -455,10 +457,10 @@ def _make_concat(axis: int) -> Op:
     return Op(
         "concat", 1, "cat", lambda shapes: _concat_shape("concat", shapes, axis)[0], forward,
         vjp, jvp=jvp, rule=rule,
-        tex=lambda s: f"\\operatorname{{cat}}_{{{axis}}}({', '.join(s)})",
+        tex=lambda s: f"\\operatorname{{cat}}{axis_tex((axis,))}({', '.join(s)})",
         local_tex=(lambda s: "\\mathbf{1}",),
         vjp_tex=_per_operand(lambda i: lambda s, z: (
-            f"d{s[i]} = d{z}\\big|_{{{s[i]}}}")),
+            f"d{s[i]} = d{z}\\big|_{{{s[i]}}}\\ \\text{{(its block along axis {axis})}}")),
         elementwise=False,
         doc="The tensors joined along an axis (0 by default); all other lengths must match. "
         "Each one's gradient is its block of the upstream gradient.",
@@ -514,7 +516,7 @@ def _make_concat_part(axis: int, part: int) -> Op:
         jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
                                   else forward(t[0], *args[1:])),
         rule=rule,
-        tex=lambda s: f"{s[0]}\\big|_{{{part}}}",
+        tex=lambda s: f"{s[0]}\\big|_{{\\text{{block {part} along axis {axis}}}}}",
         local_tex=(lambda s: "\\mathbf{1}", lambda s: "0"),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{cat}}(0, \\ldots, d{z}, \\ldots, 0)",
                  *_per_operand(lambda i: lambda s, z: f"d{s[i + 1]} = 0")),
@@ -548,6 +550,13 @@ def stack_item(axis: int, k: int) -> tuple[Any, ...]:
     return ("...", k, *([full] * (-axis - 1)))
 
 
+def _slice_tex(axis: int, k: int) -> str:
+    """Position k along the stacking axis, as an index: `:, 1` for axis 1, `\\ldots, 1` for -1."""
+    if axis >= 0:
+        return ", ".join([":"] * axis + [str(k)])
+    return ", ".join(["\\ldots", str(k)] + [":"] * (-axis - 1))
+
+
 def _make_stack(axis: int) -> Op:
     def forward(*xs: Array) -> Array:
         return np.stack(xs, axis=axis)
@@ -578,9 +587,9 @@ def _make_stack(axis: int) -> Op:
     return Op(
         "stack", 1, "stack", lambda shapes: _stack_shape(shapes, axis)[0], forward,
         vjp, jvp=jvp, rule=rule,
-        tex=lambda s: f"\\operatorname{{stack}}_{{{axis}}}({', '.join(s)})",
+        tex=lambda s: f"\\operatorname{{stack}}{axis_tex((axis,))}({', '.join(s)})",
         local_tex=(lambda s: "\\mathbf{1}",),
-        vjp_tex=_per_operand(lambda i: lambda s, z: f"d{s[i]} = d{z}[{i}]"),
+        vjp_tex=_per_operand(lambda i: lambda s, z: f"d{s[i]} = d{z}[{_slice_tex(axis, i)}]"),
         elementwise=False,
         doc="The tensors (all of one shape) stacked along a new axis (0 by default). Each one's "
         "gradient is its slice of the upstream gradient.",

@@ -79,7 +79,7 @@ register(Op(
     lambda g, args, out: (np.transpose(g),),
     jvp=lambda t, args, out: total(out, None if t[0] is None else np.transpose(t[0])),
     tex=lambda s: f"{s[0]}^{{\\top}}",
-    local_tex=(lambda s: "P_{\\top}",),
+    local_tex=(lambda s: "P_{\\top}\\ \\text{(a permutation of the entries)}",),
     vjp_tex=(lambda s, z: f"d{s[0]} = (d{z})^{{\\top}}",),
     elementwise=False,
     doc="Reverses the axes (a matrix transpose; a vector or scalar is unchanged).",
@@ -361,6 +361,19 @@ class Conv2d:
             parts.append(f"p{{=}}\\text{{{p}}}" if isinstance(p, str)
                          else f"p{{=}}{p[0]}" if p[0] == p[1] else f"p{{=}}({p[0]},{p[1]})")
         return ";\\ " + ",\\ ".join(parts) if parts else ""
+
+    def dw_tex_args(self) -> str:
+        """The options of the kernel's gradient, a correlation of the input with the upstream
+        gradient: the stride's steps spread the gradient's taps apart (a dilation), and the
+        correlation itself steps by 1."""
+        more = self.tex_args()
+        if self.stride == (1, 1):
+            return more
+        s = self.stride
+        dilation = (f"\\text{{dilation}}{{=}}{s[0]}" if s[0] == s[1]
+                    else f"\\text{{dilation}}{{=}}({s[0]},{s[1]})")
+        rest = more.split(",\\ ", 1)[1:]  # the padding, after the stride
+        return ";\\ " + ",\\ ".join([dilation, *rest])
 
     # Shapes
 
@@ -727,6 +740,7 @@ def _make_conv2d(stride: Any = 1, padding: Any = 0, layout: str = "NHWC") -> Op:
         return parts
 
     more = conv.tex_args()
+    dw_more = conv.dw_tex_args()
 
     def dx_tex(s: Syms, z: str) -> str:
         if not more:  # stride 1, no padding: a full convolution with the flipped kernel
@@ -739,8 +753,11 @@ def _make_conv2d(stride: Any = 1, padding: Any = 0, layout: str = "NHWC") -> Op:
         "conv2d", 2, "conv2d", shape, forward, vjp, jvp=jvp,
         tex=lambda s: f"\\operatorname{{conv2d}}({s[0]}, {s[1]}{more})"
         + (f" + {s[2]}" if len(s) > 2 else ""),
-        local_tex=(lambda s: s[1], lambda s: s[0]),
-        vjp_tex=(dx_tex, lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}({s[0]}, d{z}{more})",
+        # conv2d is linear in each operand: its derivative is the map itself.
+        local_tex=(lambda s: f"\\operatorname{{conv2d}}(\\cdot, {s[1]}{more})",
+                   lambda s: f"\\operatorname{{conv2d}}({s[0]}, \\cdot{more})",
+                   lambda s: "1"),
+        vjp_tex=(dx_tex, lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}({s[0]}, d{z}{dw_more})",
                  lambda s, z: f"d{s[2]} = \\textstyle\\sum_{{\\text{{batch, rows, columns}}}} "
                  f"d{z}"),
         elementwise=False,
@@ -844,7 +861,8 @@ def _make_conv2d_dx(stride: Any = 1, padding: Any = 0, layout: str = "NHWC",
                        else f"\\operatorname{{conv\\_transpose2d}}({s[0]}, {s[1]}{more})"),
         local_tex=(lambda s: s[1], lambda s: s[0]),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{conv2d}}(d{z}, {s[1]}{more})",
-                 lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}(d{z}, {s[0]}{more})"),
+                 lambda s, z: f"d{s[1]} = \\operatorname{{conv2d}}(d{z}, {s[0]}"
+                 f"{conv.dw_tex_args()})"),
         elementwise=False,
         doc="conv2d's VJP for its input (torch.nn.grad.conv2d_input).",
         cost=lambda shapes: conv.cost(_dx_shape(conv, size, shapes[0], shapes[1]), shapes[1]),
@@ -881,7 +899,7 @@ def _make_conv2d_dw(stride: Any = 1, padding: Any = 0, layout: str = "NHWC",
     return Op(
         "conv2d_dw", 2, "dW", lambda shapes: _dw_shape(conv, size, shapes[0], shapes[1]),
         forward, vjp, jvp=jvp,
-        tex=lambda s: f"\\operatorname{{conv2d}}({s[0]}, {s[1]}{more})",
+        tex=lambda s: f"\\operatorname{{conv2d}}({s[0]}, {s[1]}{conv.dw_tex_args()})",
         local_tex=(lambda s: s[1], lambda s: s[0]),
         vjp_tex=(lambda s, z: (f"d{s[0]} = \\operatorname{{conv2d}}_{{\\text{{full}}}}({s[1]}, "
                                f"\\operatorname{{rot180}}(d{z}))" if not more else
