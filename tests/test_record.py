@@ -115,7 +115,8 @@ def test_structure_key_depends_on_the_text_not_the_values() -> None:
 
 @pytest.mark.parametrize(("name", "tex"), [
     ("x", "x"), ("w0", "w_{0}"), ("W1", "W_{1}"), ("x_in", "x_{in}"), ("cost", "\\mathrm{cost}"),
-    ("pi", "\\pi"), ("_", "\\mathrm{\\_}"), ("x_", "\\mathrm{x\\_}"), ("_t", "\\mathrm{\\_t}"),
+    ("pi", "\\pi"), ("data_loss", "\\mathrm{data\\_loss}"),
+    ("_", "\\mathrm{\\_}"), ("x_", "\\mathrm{x\\_}"), ("_t", "\\mathrm{\\_t}"),
 ])
 def test_tex_names(name: str, tex: str) -> None:
     assert tex_name(name) == tex

@@ -103,6 +103,7 @@ def _node(node: Node, value: Array, grad: Any, gates: Gates) -> NodeOut:
                                                       and node.requires_grad else None),
         gate_id=gates.ids[node.index],
         in_gate=gates.groups[node.index],
+        labels=node.kind == "input" and not node.requires_grad,
     )
 
 

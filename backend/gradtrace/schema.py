@@ -121,6 +121,11 @@ class NodeOut(TypedDict):
     in_gate: Annotated[str | None, Field(
         description="The innermost opened gate this node is a part of (its id); null outside "
         "every opened gate.")]
+    labels: Annotated[bool, Field(
+        description="An input used only as labels or indices (`y` in cross_entropy(s, y), `s[y]`, "
+        "a where's condition): it holds whole numbers (a condition: any numbers), takes no "
+        "gradient (`grad` is null, it is absent from `gradients`) and cannot be forward mode's "
+        "`wrt`. False for every other node.")]
 
 
 @with_config(_RECORD)

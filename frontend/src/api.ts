@@ -228,6 +228,8 @@ export function decodeTrace(raw: WireTrace): Trace {
         // A record from before gates has none: no node is a gate.
         gate_id: n.gate_id ?? null,
         in_gate: n.in_gate ?? null,
+        // A record from before labels has none (its label inputs show only as taking no gradient).
+        labels: n.labels ?? false,
         value: decodeTensor(n.value),
         grad: decodeMaybe(n.grad),
         ...(tangent !== undefined ? { tangent: decodeMaybe(tangent) } : {}),

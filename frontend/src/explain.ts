@@ -5,6 +5,7 @@ import { sliceSpan } from "./spans";
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShape, formatShort, isScalar } from "./format";
 import { jacobianNote, jacobianProductTex, jacobianTex } from "./jacobian-view";
+import { labelRole, labelsSentence, nodeLabel, nodeWhat } from "./node-words";
 import { opInfo } from "./ops";
 import { nodeIndex, type StepState } from "./steps";
 
@@ -71,7 +72,13 @@ export function nodeTex(trace: Trace, node: TraceNode): string {
 function opTex(trace: Trace, node: TraceNode): string {
   if (node.name) return texName(node.name);
   if (node.kind === "const") return isScalar(node.value) ? texNumber(node.value) : texText(node.label);
-  const sym = SYMBOL_TEX[node.label] ?? `\\mathrm{${texText(node.label)}}`;
+  // An indexing is called as it is written, x[1] (its op's symbol alone, [ ], says nothing).
+  if (node.op === "index") {
+    const src = sliceSpan(trace.expr, node.start, node.end).replace(/\s+/g, " ");
+    if (src.length <= 16) return `\\texttt{${texText(src)}}`;
+  }
+  // A symbol of several words keeps its spaces (math mode would drop them).
+  const sym = SYMBOL_TEX[node.label] ?? `\\mathrm{${texText(node.label).replace(/ /g, "\\ ")}}`;
   const same = trace.nodes.filter((n) => !n.name && n.kind === "op" && n.label === node.label);
   const num = node.id.replace(/^\D+/, "");
   return same.length > 1 ? `[${sym}]_{${num}}` : `[${sym}]`;
@@ -206,7 +213,7 @@ function chainForward(lhs: string, symbolic: string, rest: string, terms: number
 /** A forward step's first line: the node's value, with its operands' values plugged in. */
 function valueLine(trace: Trace, node: TraceNode, N: string): { what: string; lines: string[] } {
   const src = sliceSpan(trace.expr, node.start, node.end).replace(/\s+/g, " ");
-  const what = node.kind === "input" ? "input" : node.kind === "const" ? "constant" : node.op ?? "op";
+  const what = nodeWhat(trace, node);
   const plugged = pluggedIn(trace, node);
   const lines =
     node.kind === "op"
@@ -230,6 +237,8 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
     if (seed !== undefined && seed !== null && !isScalar(seed)) notes.push(`The tangent of ${wrt} is the direction given, shape ${formatShape(shapeOfTensor(seed))}.`);
   } else if (node.kind === "input") {
     lines.push(`${dfrac(N, X)} = 0\\quad\\text{(another input: it does not depend on ${texText(wrt)})}`);
+    const role = labelRole(trace, node);
+    if (role) notes.push(labelsSentence(node.label, role));
   } else if (node.kind === "const") {
     lines.push(`${dfrac(N, X)} = 0\\quad\\text{(a constant)}`);
   } else {
@@ -267,14 +276,14 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
       lines.push(chainForward(dfrac(N, X), symbolic, tangentTex(tangent), ins.length));
       for (const e of ins) lines.push(e.local_formula);
     }
-    if (tangent === null) notes.push(`${node.label} does not depend on ${wrt}: its tangent is 0.`);
+    if (tangent === null) notes.push(`${nodeLabel(trace, node)} does not depend on ${wrt}: its tangent is 0.`);
   }
   if (node.id === trace.output) {
     const d = derivativeText(trace);
     if (d) notes.push(`The output's derivative: ${d}, from one forward pass for ${wrt}.`);
   }
-  if (!isScalar(node.value) && node.kind !== "input") notes.push(`${node.label} has shape ${formatShape(node.shape)}.`);
-  return { title: `${st.label}: ${what} ${node.label}`, lines, notes, cost: costSentences(trace) };
+  if (!isScalar(node.value) && node.kind !== "input") notes.push(`${nodeLabel(trace, node)} has shape ${formatShape(node.shape)}.`);
+  return { title: `${st.label}: ${what}`, lines, notes, cost: costSentences(trace) };
 }
 
 /** What a step says of gates (gates.ts): a closed gate is one node with its own local derivative;
@@ -310,8 +319,10 @@ export function explainStep(trace: Trace, st: StepState, toggles = true): Explan
   const notes: string[] = gateNotes(trace, node, toggles);
   if (st.phase === "forward") {
     const { what, lines } = valueLine(trace, node, N);
-    if (!isScalar(node.value)) notes.push(`${node.label} has shape ${formatShape(node.shape)}.`);
-    return { title: `${st.label}: ${what} ${node.label}`, lines, notes };
+    const role = labelRole(trace, node);
+    if (role) notes.push(labelsSentence(node.label, role));
+    if (!isScalar(node.value)) notes.push(`${nodeLabel(trace, node)} has shape ${formatShape(node.shape)}.`);
+    return { title: `${st.label}: ${what}`, lines, notes };
   }
   const step = st.backward;
   if (!step) return { title: st.label, lines: [], notes: [] };
@@ -332,6 +343,12 @@ export function explainStep(trace: Trace, st: StepState, toggles = true): Explan
     lines.push(`${frac(L, N)} = ${valueTex(step.upstream)}\\quad\\text{(upstream)}`);
   }
   for (const e of step.edges) lines.push(...edgeLine(trace, node, e, step.upstream, L));
+  // An operand of labels gets no edge of the step: say so, rather than leave it unexplained.
+  for (const e of trace.edges.filter((x) => x.target === node.id)) {
+    const src = byId.get(e.source);
+    const role = src ? labelRole(trace, src) : null;
+    if (src && role) notes.push(labelsSentence(src.label, role));
+  }
   const gate = node.gate ? trace.gates[node.gate] : undefined;
   if (gate) notes.push(gate);
   if (terms.length > 1 && node.gate !== "sums" && trace.gates.sums) notes.push(trace.gates.sums);
@@ -341,10 +358,9 @@ export function explainStep(trace: Trace, st: StepState, toggles = true): Explan
   }
   const dense = step.edges.find((e) => e.jacobian_size !== undefined);
   const src = dense ? byId.get(dense.source) : undefined;
-  const why = dense && src ? jacobianNote(dense, node.label, src.label) : null;
+  const why = dense && src ? jacobianNote(dense, nodeLabel(trace, node), nodeLabel(trace, src)) : null;
   if (why) notes.push(why);
   if (step.edges.some((e) => e.broadcast))
     notes.push("Broadcast: the gradient is summed back over the broadcast axes.");
-  const what = node.kind === "op" ? node.op ?? "op" : node.kind;
-  return { title: `${st.label}: ${what} ${node.label}`, lines, notes };
+  return { title: `${st.label}: ${nodeWhat(trace, node)}`, lines, notes };
 }

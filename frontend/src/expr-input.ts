@@ -44,6 +44,7 @@ export class ExprInput {
     this.textarea.addEventListener("input", () => {
       this.edited = true;
       this.render();
+      this.grow();
       if (this.timer !== null) window.clearTimeout(this.timer);
       this.timer = window.setTimeout(() => {
         this.timer = null;
@@ -65,6 +66,21 @@ export class ExprInput {
     this.textarea.value = text;
     this.error = null;
     this.render();
+    // A program loaded (a preset, a link) shows whole, up to a dozen lines: back to the usual
+    // height first, so that a short one after a long one does not keep the room.
+    this.textarea.style.height = "";
+    this.grow();
+  }
+
+  /** Grow the box to its text (never past a dozen lines; it scrolls beyond, and a person may
+   * resize it). Not laid out yet (hidden), it has no height to measure: left as it is. */
+  private grow(): void {
+    const ta = this.textarea;
+    if (ta.scrollHeight <= ta.clientHeight || ta.clientHeight === 0) return;
+    const style = getComputedStyle(ta);
+    const line = parseFloat(style.lineHeight) || 24;
+    const frame = ta.offsetHeight - ta.clientHeight; // the borders
+    ta.style.height = `${Math.min(ta.scrollHeight + frame, line * 12)}px`;
   }
 
   setError(err: ExprError | null): void {

@@ -4,13 +4,20 @@
 import { toUtf16 } from "./spans";
 import { CONSTANT_NAMES, functionNames } from "./ops";
 
-export type TokenKind = "number" | "name" | "func" | "op" | "paren" | "comment" | "space" | "other";
+export type TokenKind = "number" | "name" | "func" | "op" | "paren" | "string" | "comment" | "space" | "other";
 
 export interface Token {
   kind: TokenKind;
   start: number;
   end: number;
 }
+
+/** Names after which a dot continues a library's path (`np.sum`, `torch.nn.functional.relu`), not
+ * a method call on a value: as the parser has them (backend/gradtrace/parser.py MODULES). */
+export const MODULES: ReadonlySet<string> = new Set(["np", "numpy", "torch", "F", "nn", "tf", "math", "jnp", "jax", "scipy"]);
+
+/** The literal values an option may take (`keepdims=True`, `axis=None`): not inputs. */
+const LITERALS: ReadonlySet<string> = new Set(["True", "False", "None"]);
 
 /** The language's functions and constants (src/generated/language.json). */
 export const FUNCTIONS: ReadonlySet<string> = new Set(functionNames());
@@ -40,6 +47,15 @@ export function tokenize(text: string): Token[] {
       let j = end;
       while (j < text.length && (text[j] === " " || text[j] === "\t")) j++;
       kind = text[j] === "(" ? "func" : "name";
+    } else if (c === "." && /[A-Za-z_]/.test(text[i + 1] ?? "") && /[A-Za-z0-9_)\]]/.test(text[i - 1] ?? "")) {
+      // `y.sum()`, `x.T`, `torch.zeros`: an attribute's dot, not a number's point.
+      kind = "op";
+    } else if (c === "'" || c === '"') {
+      // A word in quotes (`padding='same'`), to its closing quote on the same line.
+      kind = "string";
+      const close = text.indexOf(c, i + 1);
+      const nl = text.indexOf("\n", i);
+      end = close >= 0 && (nl < 0 || close < nl) ? close + 1 : nl < 0 ? text.length : nl;
     } else if (/[0-9.]/.test(c)) {
       NUMBER.lastIndex = i;
       if (NUMBER.exec(text)) end = NUMBER.lastIndex;
@@ -47,9 +63,9 @@ export function tokenize(text: string): Token[] {
     } else if (c === "*" && text[i + 1] === "*") {
       kind = "op";
       end = i + 2;
-    } else if ("+-*/@^=;,".includes(c)) {
+    } else if ("+-*/@^=;,<>!:".includes(c)) {
       kind = "op";
-    } else if ("()".includes(c)) {
+    } else if ("()[]".includes(c)) {
       kind = "paren";
     } else {
       kind = "other";
@@ -100,14 +116,26 @@ export function segments(text: string, error: { start: number; end: number } | n
 }
 
 /**
- * Names the program reads but never assigns before: the inputs it needs a value for (function
- * names and the constants pi, e are not inputs unless a value is given for them).
+ * Names the program reads but never assigns before: the inputs it needs a value for. Not inputs:
+ * function names, the constants pi and e (unless a value is given for them), a library's name
+ * before its dot (`torch.zeros`), an attribute or method after a dot (`x.T`, `y.sum()`), an
+ * option's keyword (`axis=0`), the literals True, False and None, and words in quotes.
  */
 export function inputNames(text: string): string[] {
   const tokens = tokenize(text).filter((t) => t.kind !== "space" && t.kind !== "comment");
+  const str = (t: Token | undefined): string => (t ? text.slice(t.start, t.end) : "");
+  // `=` alone, not part of == != <= >= (the tokens are one character each).
+  const isAssign = (i: number): boolean => {
+    const t = tokens[i];
+    if (!t || str(t) !== "=") return false;
+    const next = tokens[i + 1];
+    const prev = tokens[i - 1];
+    return !(next && next.start === t.end && str(next) === "=") && !(prev && prev.end === t.start && /^[=!<>]$/.test(str(prev)));
+  };
   const assigned = new Set<string>();
   const needed: string[] = [];
   let statementStart = true;
+  let depth = 0; // inside ( ) or [ ]: a newline does not end the statement there
   let pending: string | null = null; // assigned at the end of its statement (x = x + 1 reads x)
   const endStatement = (): void => {
     if (pending !== null) assigned.add(pending);
@@ -116,19 +144,25 @@ export function inputNames(text: string): string[] {
   };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    const s = text.slice(t.start, t.end);
+    const s = str(t);
     if (t.kind === "op" && s === ";") {
       endStatement();
+      depth = 0;
       continue;
     }
-    // A newline ends a statement too (the tokens list dropped spaces; look at the gap).
-    if (i > 0 && text.slice(tokens[i - 1].end, t.start).includes("\n")) endStatement();
+    // A newline ends a statement outside brackets (the tokens list dropped spaces; look at the
+    // gap), unless the line ends with an operator (the expression goes on).
+    if (i > 0 && depth === 0 && text.slice(tokens[i - 1].end, t.start).includes("\n") && tokens[i - 1].kind !== "op") endStatement();
+    if (t.kind === "paren") depth = Math.max(0, depth + ("([".includes(s) ? 1 : -1));
     if (t.kind === "name") {
+      const prev = tokens[i - 1];
       const next = tokens[i + 1];
-      const isAssign = statementStart && next && text.slice(next.start, next.end) === "=";
-      if (isAssign) {
+      const afterDot = prev !== undefined && str(prev) === "." && prev.end === t.start;
+      const module = MODULES.has(s) && next !== undefined && str(next) === "." && next.start === t.end;
+      const keyword = depth > 0 && isAssign(i + 1);
+      if (statementStart && isAssign(i + 1)) {
         pending = s;
-      } else if (!assigned.has(s) && !CONSTANTS.has(s) && !needed.includes(s)) {
+      } else if (!afterDot && !module && !keyword && !LITERALS.has(s) && !assigned.has(s) && !CONSTANTS.has(s) && !needed.includes(s)) {
         needed.push(s);
       }
     }

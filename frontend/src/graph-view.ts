@@ -10,7 +10,7 @@
 
 import type { Layout, LayoutCluster, Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
-import { symbol } from "./ops";
+import { labelRole, labelsPhrase, nodeLabel, nodeWhat, opTag } from "./node-words";
 import { nodeIndex, type StepState } from "./steps";
 import { setText, svgEl, toggle } from "./svg";
 
@@ -20,6 +20,8 @@ interface NodeEls {
   what: string;
   shape: SVGElement;
   sum: SVGTextElement;
+  /** Where the sum is centred: under the node, or as little to the right as keeps it in view. */
+  sumX: number;
   out?: { value: SVGTextElement; grad: SVGTextElement; tangent: SVGTextElement };
 }
 
@@ -106,10 +108,14 @@ export class GraphView {
     // Outer boxes first: a gate opened inside another is drawn over it.
     const clusters = Object.entries(layout.clusters ?? {}).sort(([a], [b]) => a.split(".").length - b.split(".").length);
     for (const [id, c] of clusters) this.drawGate(id, c, gateLayer, gateControls);
+    const byId = nodeIndex(trace);
     for (const e of trace.edges) {
       const l = layout.edges[e.id];
       if (!l) continue;
-      this.edges.set(e.id, this.drawEdge(e, l, edgeLayer, labelLayer));
+      const els = this.drawEdge(e, l, edgeLayer, labelLayer);
+      // Labels feed their op, and no gradient comes back along the wire: drawn dotted.
+      if (byId.get(e.source)?.labels) els.g.classList.add("from-labels");
+      this.edges.set(e.id, els);
     }
     for (const n of trace.nodes) {
       const l = layout.nodes[n.id];
@@ -165,11 +171,13 @@ export class GraphView {
 
   private drawNode(n: TraceNode, trace: Trace, l: Layout["nodes"][string], nodeLayer: SVGGElement, labelLayer: SVGGElement): NodeEls {
     const named = n.kind === "op" && n.name !== null;
+    const role = labelRole(trace, n);
     const g = svgEl("g", {
-      class: `node kind-${n.kind}${named ? " named" : ""}${n.origin === "grad" ? " from-grad" : ""}${n.id === trace.output ? " output" : ""}`,
+      class: `node kind-${n.kind}${named ? " named" : ""}${role ? " label-input" : ""}${n.origin === "grad" ? " from-grad" : ""}${n.id === trace.output ? " output" : ""}`,
       "data-node-id": n.id,
       "data-kind": n.kind,
       ...(n.name ? { "data-name": n.name } : {}),
+      ...(role ? { "data-labels": role } : {}),
       transform: `translate(${l.x},${l.y})`,
       tabindex: "-1",
     }, nodeLayer);
@@ -180,14 +188,19 @@ export class GraphView {
       shape = svgEl("rect", { x: -l.w / 2, y: -l.h / 2, width: l.w, height: l.h, rx: 6, class: "node-shape" }, g);
     }
     const label = svgEl("text", { class: "node-label", "text-anchor": "middle", "dominant-baseline": "central" }, g);
-    label.textContent = n.label;
+    const text = nodeLabel(trace, n);
+    label.textContent = text;
     // When the graph is shown small, node labels grow (as edge labels do), as far as their node
     // leaves room: about 0.62 em per character of the monospace font.
-    const room = Math.min(l.h * 0.62, (l.w * 0.8) / Math.max(1, n.label.length * 0.62));
+    const room = Math.min(l.h * 0.62, (l.w * 0.8) / Math.max(1, text.length * 0.62));
     label.style.fontSize = `min(calc(var(--node-font) * var(--boost, 1)), ${room.toFixed(1)}px)`;
     if (named && n.op) {
       const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op", "text-anchor": "middle" }, g);
-      tag.textContent = symbol(n.op);
+      tag.textContent = opTag(trace, n);
+    } else if (role) {
+      // Above an input of labels, what it is: it takes no gradient, by design.
+      const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op labels-tag", "text-anchor": "middle" }, g);
+      tag.textContent = role;
     }
     if (n.gate_id) {
       g.classList.add("gate-node");
@@ -196,11 +209,12 @@ export class GraphView {
     }
     if (n.in_gate) g.setAttribute("data-in-gate", n.in_gate);
     const title = svgEl("title", {}, g);
-    const what = (n.kind === "op" ? `${n.op}${n.name ? ` ${n.name}` : ""}` : `${n.kind} ${n.label}`) + (n.origin === "grad" ? " (built by grad)" : "") +
+    const what = (n.kind === "op" ? nodeWhat(trace, n) : `${n.kind} ${n.label}`) +
+      (role ? `: ${labelsPhrase(role)}` : "") + (n.origin === "grad" ? " (built by grad)" : "") +
       (n.gate_id && this.onGateToggle ? " (a gate: ⊕ opens it into its parts)" : "");
     title.textContent = what;
     const sum = svgEl("text", { x: l.x, y: l.y + l.h / 2 + 8, class: "node-sum", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
-    const els: NodeEls = { g, title, what, shape, sum };
+    const els: NodeEls = { g, title, what, shape, sum, sumX: l.x };
     if (n.id === trace.output) {
       const x = l.x + l.w / 2 + 10;
       els.out = {
@@ -347,6 +361,7 @@ export class GraphView {
         sumText = `d/d${trace.wrt ?? "?"} = ${formatShort(tangentOf(n), 1)}`;
       }
       setText(els.sum, sumText.replace(/\+ −/g, "− "));
+      this.placeSum(els);
       toggle(els.sum, "tangent", forwardSum);
       toggle(els.sum, "current", st.current === id && (terms.length > 1 || forwardSum));
       if (els.out) {
@@ -382,6 +397,19 @@ export class GraphView {
     }
     if (st.current !== this.lastCurrent || st.phase === "forward") this.animate(st);
     this.lastCurrent = st.current;
+  }
+
+  /** A sum under a node at the graph's left edge (an input) would stick out of the view, which
+   * fit() leaves PAD.left of room: moved right, as little as keeps it whole. */
+  private placeSum(els: NodeEls): void {
+    let half = 0;
+    try {
+      half = els.sum.textContent ? els.sum.getComputedTextLength() / 2 : 0;
+    } catch {
+      /* not rendered: left where it is */
+    }
+    const x = Math.max(els.sumX, half - PAD.left + 2);
+    if (els.sum.getAttribute("x") !== String(x)) els.sum.setAttribute("x", String(x));
   }
 
   /** Carry the gradient along each in-edge of the current node, from the node to its source (in
@@ -428,6 +456,8 @@ export class GraphView {
     const grow = `scale(${Math.min(boost, 2).toFixed(3)})`;
     for (const el of this.scaled) el.setAttribute("transform", grow);
     this.viewport.setAttribute("transform", `translate(${x.toFixed(2)},${y.toFixed(2)}) scale(${k.toFixed(4)})`);
+    // The labels' size changed with the boost: the sums at the left edge move to stay in view.
+    for (const els of this.nodes.values()) if (els.sum.textContent) this.placeSum(els);
   }
 
   /** Fit the whole graph (with room for its labels) into the view. */

@@ -5,6 +5,7 @@
 import type { Trace } from "./api";
 import { formatShape } from "./format";
 import { gateTitle } from "./gates";
+import { labelRole, labelsSentence, nodeLabel, opWord } from "./node-words";
 import type { StepState } from "./steps";
 import { htmlEl } from "./svg";
 import { renderTensor } from "./tensor-view";
@@ -30,11 +31,17 @@ export class Inspector {
     this.shown = { trace, key };
     this.body.replaceChildren();
     if (!n) return;
-    const kind = n.kind === "op" ? `${n.op}` : n.kind;
-    htmlEl("div", { class: "inspector-head" }, this.body, `${n.label} · ${kind} · ${formatShape(n.shape)}${pinned ? " (pinned)" : ""}`);
+    const role = labelRole(trace, n);
+    const kind = n.kind === "op" ? opWord(n.op) : role ? `input (${role})` : n.kind === "const" ? "constant" : n.kind;
+    htmlEl("div", { class: "inspector-head" }, this.body, `${nodeLabel(trace, n)} · ${kind} · ${formatShape(n.shape)}${pinned ? " (pinned)" : ""}`);
     this.gateButtons(trace, n.gate_id, n.in_gate, n.op);
     const row = htmlEl("div", { class: "inspector-row" }, this.body);
-    if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, "value")).classList.add("is-value");
+    if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, role === "labels" ? "labels" : "value")).classList.add("is-value");
+    // Labels take no gradient, in either mode: said in words, where a gradient would be.
+    if (role) {
+      htmlEl("p", { class: "note", "data-testid": "inspector-labels" }, this.body, labelsSentence(n.label, role));
+      return;
+    }
     if (st.mode === "forward") {
       // The tangent once the node's step is reached (0 where it does not depend on wrt).
       if (st.valued.has(n.id)) {

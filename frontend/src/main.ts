@@ -14,6 +14,7 @@ import { Session, type SessionResult } from "./session";
 import { SharePanel } from "./share";
 import { Stage, startStep } from "./stage";
 import { inputNamesOf, stepState, totalSteps } from "./steps";
+import { labelInputs } from "./node-words";
 import { openedIds, stepAfterToggle, withClosed, withOpened } from "./gates";
 import { followUrl, queryOf, stateFromUrl, Store, urlState, type ViewState } from "./store";
 import { htmlEl, setText } from "./svg";
@@ -158,7 +159,9 @@ let pendingGate: { id: string; prev: string[]; before: Parameters<typeof stepAft
 
 /** The inputs to differentiate by, in forward order; the one in use selected. */
 function showWrt(trace: Trace): void {
-  const names = inputNamesOf(trace);
+  // Labels take no derivative: forward mode cannot go along them.
+  const labels = labelInputs(trace);
+  const names = inputNamesOf(trace).filter((n) => !labels.has(n));
   if ([...wrtSelect.options].map((o) => o.value).join("\n") !== names.join("\n")) {
     wrtSelect.replaceChildren(...names.map((name) => htmlEl("option", { value: name }, undefined, name)));
   }
@@ -170,7 +173,7 @@ function onResult(r: SessionResult): void {
   const { trace } = r;
   exprInput.setError(null);
   const names = inputNamesOf(trace);
-  valuesPanel.setNames(names);
+  valuesPanel.setNames(names, labelInputs(trace));
   // The input forward mode took is the one in use (the first, if none or a missing one was asked).
   store.update({ inputs: names, ...(trace.mode === "forward" && trace.wrt ? { wrt: trace.wrt } : {}) });
   const before = stage.trace;

@@ -6,6 +6,7 @@
 
 import { ApiError, fetchLayout, fetchTrace, valueOf, valuesOf, type Layout, type Tensor, type Trace, type Values } from "./api";
 import { inputNames } from "./expr-syntax";
+import { labelInputs } from "./node-words";
 import { fallbackLayout } from "./layout-fallback";
 import type { Store } from "./store";
 import { DEFAULT_SCALAR, unknownName, valuesFor } from "./values-model";
@@ -85,6 +86,13 @@ export class Session {
     return valuesFor(names, new Map(Object.entries(this.store.state.values)));
   }
 
+  /** The expression's inputs, but for those the last trace showed to hold labels (forward
+   * mode cannot go along them). */
+  private differentiable(expr: string): string[] {
+    const labels = this.trace ? labelInputs(this.trace) : new Map<string, string>();
+    return inputNames(expr).filter((n) => !labels.has(n));
+  }
+
   private async run(): Promise<void> {
     const { expr, seed, mode, wrt: wantWrt, tangent, check, hessian, expand } = this.store.state;
     if (expr.trim() === "") {
@@ -100,7 +108,7 @@ export class Session {
     for (let attempt = 0; attempt < 8 && trace === null; attempt++) {
       try {
         const forward =
-          mode === "forward" ? { wrt: forwardWrt(wantWrt, inputNames(expr)), tangent } : null;
+          mode === "forward" ? { wrt: forwardWrt(wantWrt, this.differentiable(expr)), tangent } : null;
         trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian, expand);
       } catch (err) {
         if (!(err instanceof ApiError)) {

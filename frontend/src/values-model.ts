@@ -64,6 +64,11 @@ export function sliderRange(x: number): { min: number; max: number; step: number
   return { min: -lim, max: lim, step: lim / 1000 };
 }
 
+/** A slider over labels (class numbers, indices): whole numbers from 0, at least 0..9. */
+export function labelSliderRange(x: number): { min: number; max: number; step: number } {
+  return { min: 0, max: Math.max(9, Math.ceil(Number.isFinite(x) ? x : 0)), step: 1 };
+}
+
 /** The values the trace needs: the stored ones for the given names, defaults for the rest. */
 export function valuesFor(names: readonly string[], store: ReadonlyMap<string, Tensor>): Record<string, Tensor> {
   return valuesOf(names.map((n) => [n, store.get(n) ?? DEFAULT_SCALAR]));

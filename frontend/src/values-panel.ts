@@ -7,7 +7,11 @@ import type { Tensor } from "./api";
 import type { Store } from "./store";
 import { formatShape, parseNumber, shapeOf } from "./format";
 import { htmlEl } from "./svg";
-import { diffNames, parseShape, resize, setAt, sliderRange } from "./values-model";
+import { labelsPhrase } from "./node-words";
+import { diffNames, labelSliderRange, parseShape, resize, setAt, sliderRange } from "./values-model";
+
+/** What an input that takes no gradient holds (node-words.ts labelRole). */
+export type LabelRole = "labels" | "condition";
 
 interface Editor {
   el: HTMLElement;
@@ -27,6 +31,9 @@ export class ValuesPanel {
   private readonly list: HTMLElement;
   private editors = new Map<string, Editor>();
   private names: string[] = [];
+  /** The inputs that hold labels (or a where's condition), by name: their editors say so, and
+   * a label's slider steps through whole numbers. */
+  private labels = new Map<string, LabelRole>();
   onChange: (name: string) => void = () => {};
 
   constructor(parent: HTMLElement, private readonly store: Store) {
@@ -39,8 +46,12 @@ export class ValuesPanel {
     });
   }
 
-  /** Show editors for exactly these names, in this order. */
-  setNames(names: string[]): void {
+  /** Show editors for exactly these names, in this order; `labels` says which hold labels. */
+  setNames(names: string[], labels: ReadonlyMap<string, LabelRole> = new Map()): void {
+    // An editor whose name became (or stopped being) labels is made afresh.
+    const changed = this.names.filter((n) => names.includes(n) && this.editors.has(n) && this.labels.get(n) !== labels.get(n));
+    this.labels = new Map(labels);
+    for (const n of changed) this.rebuild(n);
     const { add, remove } = diffNames(this.names, names);
     for (const n of remove) {
       this.editors.get(n)?.el.remove();
@@ -107,8 +118,19 @@ export class ValuesPanel {
       this.store.setValue(name, resize(cur, s, 1)); // sync() rebuilds the editor for the shape
       this.onChange(name);
     });
+    const role = this.labels.get(name);
+    if (role) {
+      el.classList.add("labels");
+      el.setAttribute("data-labels", role);
+      htmlEl("p", { class: "value-labels", "data-testid": `labels-${name}` }, el, labelsPhrase(role));
+    }
     if (shape.length === 0) return this.scalarEditor(name, el);
     return this.tensorEditor(name, el, shape);
+  }
+
+  /** A slider's range: labels step through whole numbers from 0; other values as usual. */
+  private range(name: string, x: number): { min: number; max: number; step: number } {
+    return this.labels.get(name) === "labels" ? labelSliderRange(x) : sliderRange(x);
   }
 
   private scalarEditor(name: string, el: HTMLElement): Editor {
@@ -119,7 +141,7 @@ export class ValuesPanel {
     }, row);
     const slider = htmlEl("input", { type: "range", class: "value-slider", "data-testid": `slider-${name}`, "aria-label": `slider for ${name}` }, row);
     const setRange = (x: number): void => {
-      const r = sliderRange(x);
+      const r = this.range(name, x);
       slider.min = String(r.min);
       slider.max = String(r.max);
       slider.step = String(r.step);
@@ -164,7 +186,8 @@ export class ValuesPanel {
       const grid = htmlEl("div", { class: "grid-editor" }, el);
       const rows = shape.length === 1 ? 1 : shape[0];
       const cols = shape[shape.length - 1];
-      grid.style.gridTemplateColumns = `repeat(${cols}, minmax(3.2em, 1fr))`;
+      // Wide enough for a number such as −0.45 (4 significant digits fit), at the least.
+      grid.style.gridTemplateColumns = `repeat(${cols}, minmax(3.9em, 1fr))`;
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < cols; j++) {
           const path = shape.length === 1 ? [j] : [i, j];
@@ -224,7 +247,7 @@ export class ValuesPanel {
           const x = entry(t, active);
           sliderLabel.textContent = `[${active.join(",")}]`;
           if (slider !== except) {
-            const r = sliderRange(x);
+            const r = this.range(name, x);
             slider.min = String(r.min);
             slider.max = String(r.max);
             slider.step = String(r.step);

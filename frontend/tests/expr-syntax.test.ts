@@ -11,6 +11,14 @@ describe("tokenize", () => {
       ["op", "**"], ["number", "2.5e-1"], ["comment", "# note"],
     ]);
   });
+  it("reads strings, brackets, attribute dots and comparisons", () => {
+    const text = "x.T[0] >= f(p='same')";
+    const kinds = tokenize(text).filter((t) => t.kind !== "space").map((t) => [t.kind, text.slice(t.start, t.end)]);
+    expect(kinds).toEqual([
+      ["name", "x"], ["op", "."], ["name", "T"], ["paren", "["], ["number", "0"], ["paren", "]"], ["op", ">"], ["op", "="],
+      ["func", "f"], ["paren", "("], ["name", "p"], ["op", "="], ["string", "'same'"], ["paren", ")"],
+    ]);
+  });
   it("covers the text exactly", () => {
     const text = "q = x + y\nf = q * z;  $";
     expect(tokenize(text).map((t) => text.slice(t.start, t.end)).join("")).toBe(text);
@@ -55,6 +63,24 @@ describe("inputNames", () => {
   });
   it("ignores comments", () => {
     expect(inputNames("# uses k\na * 2")).toEqual(["a"]);
+  });
+  it("skips libraries, attributes, methods, options, literals and words in quotes", () => {
+    // The presets of index assignment and of a tiny CNN: only x, and X K W b y, are inputs.
+    expect(inputNames("y = torch.zeros(2)\ny[0] = x[0] + 2*x[1]\ny[1] = x[1] + 2*x[2]\nL = y.sum()")).toEqual(["x"]);
+    expect(inputNames("h = relu(conv2d(X, K, stride=2, padding=1))\np = max_pool2d(h, 2, stride=1)\nz = linear(flatten(p, 1), W, b)\nL = cross_entropy(z, y)"))
+      .toEqual(["X", "K", "W", "b", "y"]);
+    expect(inputNames("sum(X, axis=0, keepdims=True) + np.sum(A.T, axis=None)")).toEqual(["X", "A"]);
+    expect(inputNames("conv2d(X, K, padding='same') * F.relu(u)")).toEqual(["X", "K", "u"]);
+    expect(inputNames("torch.nn.functional.softplus(v)")).toEqual(["v"]);
+  });
+  it("tells an assignment from a comparison, and goes on after an operator at a line's end", () => {
+    expect(inputNames("a == b")).toEqual(["a", "b"]);
+    expect(inputNames("m = (z >= 0) * z")).toEqual(["z"]);
+    expect(inputNames("q = a +\nq")).toEqual(["a", "q"]);
+    expect(inputNames("f = g(\nx)\nf * 2".replace("g", "exp"))).toEqual(["x"]);
+  });
+  it("names a library only before its dot: F alone is an input", () => {
+    expect(inputNames("F * 2")).toEqual(["F"]);
   });
 });
 

@@ -82,7 +82,8 @@ def tex_name(name: str) -> str:
     if not sep:
         i = len(name.rstrip("0123456789"))
         head, tail = name[:i], name[i:]
-    if not head or (sep and not tail):
+    if not head or (sep and not tail) or (sep and len(head) > 1):
+        # `data_loss` is one word with an underscore, not data with a subscript; `x_in` is.
         # `_`, `_x`, `x_`: no head or no subscript to give; a bare `_` would not be valid LaTeX.
         return "\\mathrm{" + name.replace("_", "\\_") + "}"
     base = head if len(head) == 1 else "\\mathrm{" + head + "}"
@@ -473,7 +474,10 @@ def vjp_tex(op: Op, i: int, syms: Syms, out_sym: str) -> str:
     """The VJP rule of operand `i` for a tensor edge: elementwise ops get `dx = dz ⊙ local`."""
     if op.vjp_tex is not None:
         return op.vjp_tex[i](syms, out_sym)
-    return f"d{syms[i]} = d{out_sym} \\odot {op.local_tex[i](syms)}"
+    local = op.local_tex[i](syms)
+    if " + " in local or " - " in local:  # a sum times dz needs its parentheses
+        local = f"\\left({local}\\right)"
+    return f"d{syms[i]} = d{out_sym} \\odot {local}"
 
 
 # Placeholders for operand symbols in the formula templates that `catalogue` exports.

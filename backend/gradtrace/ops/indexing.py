@@ -113,6 +113,15 @@ def _src(index: tuple[Any, ...], syms: Sequence[str]) -> str:
     return ", ".join(out)
 
 
+def _symbol(index: tuple[Any, ...]) -> str:
+    """What the node shows: the index as written (`[0]`, `[:, 1]`), an index array as `·`;
+    long ones shortened."""
+    if not index:
+        return "[ ]"
+    text = f"[{_src(index, ['·'] * _arrays(index))}]"
+    return text if len(text) <= 12 else text[:10] + "…]"
+
+
 def _slice_src(item: tuple[Any, ...]) -> str:
     a, b, c = ("" if p is None else str(p) for p in item[1:])
     return f"{a}:{b}" + (f":{c}" if c else "")
@@ -388,7 +397,7 @@ def _make_index(index: Any) -> Op:
         return f"{c.g}[{index_src(spec, c.args[1:], 'numpy')}]"
 
     return Op(
-        "index", 1, "[ ]", shape, forward, vjp, jvp=jvp, rule=rule,
+        "index", 1, _symbol(spec), shape, forward, vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"{s[0]}[{_index_tex(spec, s[1:])}]",
         local_tex=(lambda s: "\\mathbf{1}", lambda s: "0"),  # the index arrays take none
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{add\\_at}}(\\mathbf{{0}}, "
@@ -558,7 +567,7 @@ def _make_setitem(index: Any) -> Op:
         return f"setitem(np.zeros({c.out_shape!r}), {c.g}, {where(c)})"
 
     return Op(
-        "setitem", 2, "[ ]=", shape, forward, vjp, jvp=jvp, rule=rule,
+        "setitem", 2, _symbol(spec) + "=", shape, forward, vjp, jvp=jvp, rule=rule,
         tex=lambda s: f"{s[0]}[{_index_tex(spec, s[2:])}] \\leftarrow {s[1]}",
         local_tex=(lambda s: f"\\mathbb{{1}}[\\text{{not in }} [{_index_tex(spec, s[2:])}]]",
                    lambda s: "\\mathbf{1}", lambda s: "0"),

@@ -488,6 +488,11 @@ export interface components {
             kind: "input" | "const" | "op";
             /** Label */
             label: string;
+            /**
+             * Labels
+             * @description An input used only as labels or indices (`y` in cross_entropy(s, y), `s[y]`, a where's condition): it holds whole numbers (a condition: any numbers), takes no gradient (`grad` is null, it is absent from `gradients`) and cannot be forward mode's `wrt`. False for every other node.
+             */
+            labels: boolean;
             /** Name */
             name: string | null;
             /** Op */
