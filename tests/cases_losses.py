@@ -202,16 +202,16 @@ CASES: dict[str, Case] = {
                                            "cross_entropy(a, b)"),
     "cross_entropy:torch": with_labels(normal, 4, SINGLE_AND_BATCH, ref_cross_entropy(),
                                        "F.cross_entropy(a, target=b)"),
-    # Probabilities of the logits' shape (soft labels, one-hot rows). They take no gradient in
-    # the engine (no_grad): tests/test_losses_edges.py checks the VJP's against PyTorch.
+    # Probabilities of the logits' shape (soft labels, one-hot rows): they get a gradient, as in
+    # PyTorch; the language reads probabilities=True off the shapes.
     "cross_entropy:soft": Case((normal, probabilities), SOFT, ref_cross_entropy(),
-                               "cross_entropy(a, b)", constant=(1,)),
+                               "cross_entropy(a, b)", {"probabilities": True}),
     "cross_entropy:soft_none": Case((normal, probabilities), SOFT, ref_cross_entropy("none"),
                                     "cross_entropy(a, b, reduction='none')",
-                                    {"reduction": "none"}, constant=(1,)),
+                                    {"reduction": "none", "probabilities": True}),
     "cross_entropy:onehot": Case((normal, onehot_rows), SOFT, ref_cross_entropy("sum"),
-                                 "cross_entropy(a, b, reduction='sum')", {"reduction": "sum"},
-                                 constant=(1,)),
+                                 "cross_entropy(a, b, reduction='sum', probabilities=True)",
+                                 {"reduction": "sum", "probabilities": True}),
     "mse": Case((normal, normal), (*SAME, ((2, 3), (3,))), ref_mse(), "mse(a, b)"),
     "mse:sum": Case((normal, normal), (*SAME, ((3,), ())), ref_mse("sum"),
                     "mse_loss(a, b, reduction='sum')", {"reduction": "sum"}),

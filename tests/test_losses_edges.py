@@ -175,8 +175,8 @@ def test_cross_entropy_with_probabilities(reduction: str) -> None:
         return torch.nn.functional.cross_entropy(a, b, reduction=reduction)
 
     want, (dx, dt) = torch_grads(f, [x, t], (0, 1))
-    op = resolve("cross_entropy", {"reduction": reduction})
-    out, (gx, gt) = engine("cross_entropy", [x, t], reduction=reduction)
+    op = resolve("cross_entropy", {"reduction": reduction, "probabilities": True})
+    out, (gx, gt) = engine("cross_entropy", [x, t], reduction=reduction, probabilities=True)
     close(out, want, "value")
     close(gx, dx, "dx")
     close(gt, dt, "dt")
@@ -193,11 +193,12 @@ def test_cross_entropy_with_probabilities(reduction: str) -> None:
                      for p, v in zip(primal, tangents, strict=True))
         _, theirs = torch.func.jvp(f, primal, dirs)
         close(ours, theirs.numpy(), f"jvp {[v is not None for v in tangents]}", rtol=1e-11)
-    # Through trace the probabilities are values (no gradient), the logits get PyTorch's.
+    # Through trace (probabilities=True read off the shapes) both get PyTorch's gradients.
     rec = trace(f"cross_entropy(x, t, reduction='{reduction}')", {"x": x[:2].tolist(),
                                                                    "t": t[:2].tolist()})
-    _, (dx2,) = torch_grads(f, [x[:2], t[:2]], (0,))
+    _, (dx2, dt2) = torch_grads(f, [x[:2], t[:2]], (0, 1))
     close(decode(rec["gradients"]["x"]), dx2, "dx through trace")
+    close(decode(rec["gradients"]["t"]), dt2, "dt through trace")
 
 
 def test_one_hot_probabilities_are_the_labels() -> None:

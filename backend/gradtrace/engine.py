@@ -465,9 +465,14 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                     made[id(e)] = idx
                     continue
                 name, plan = calls[id(e)]
-                idx = b.op_node(name, [made[id(a)] for a in plan.operands], e.start, e.end,
-                                s0, s1, attrs=tuple(plan.attrs.items()),
-                                defined=defs.get(name) if name not in REGISTRY else None)
+                operands = [made[id(a)] for a in plan.operands]
+                attrs = plan.attrs
+                entry = REGISTRY.get(name)
+                if entry is not None and entry.infer is not None:
+                    attrs = entry.infer([b.shape(a) for a in operands]) | attrs
+                idx = b.op_node(name, operands, e.start, e.end, s0, s1,
+                                attrs=tuple(attrs.items()),
+                                defined=defs.get(name) if entry is None else None)
             made[id(e)] = idx
         if stmt.target_items is not None:
             # `y[0] = v`: a new node for y, a copy of the old one with the items set to v.

@@ -144,7 +144,12 @@ class _Body:
                     made[id(e)] = inner.compose(b, args)
                     continue
                 name, plan = plans[id(e)]
-                made[id(e)] = b.op(name, *(made[id(a)] for a in plan.operands), **plan.attrs)
+                operands = [made[id(a)] for a in plan.operands]
+                attrs = plan.attrs
+                infer = REGISTRY[name].infer
+                if infer is not None:
+                    attrs = infer([b.shape(a) for a in operands]) | attrs
+                made[id(e)] = b.op(name, *operands, **attrs)
         return made[id(root)]
 
     def check_arity(self, e: Call, given: int) -> None:

@@ -346,6 +346,10 @@ class Op:
     no_grad_from: int | None = None
     # The operands' names, for ops whose optional operands can be given by keyword (`bias=b`).
     operand_names: tuple[str, ...] = ()
+    # Options read off the operands' static shapes where the call does not give them (None for
+    # an unknown shape), as PyTorch reads them: cross_entropy's target holds probabilities when
+    # it has the logits' shape, labels when it has one axis less.
+    infer: Callable[[Sequence[Shape | None]], dict[str, Any]] | None = None
 
     def takes_grad(self, k: int) -> bool:
         """Whether operand k receives a gradient (and passes a tangent on)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -442,7 +443,7 @@ def _soft(shapes: Sequence[Shape | None]) -> bool:
     return shapes[0] is not None and shapes[0] == shapes[1]
 
 
-def _ce_shape(shapes: Sequence[Shape], reduction: str) -> Shape:
+def _ce_shape(shapes: Sequence[Shape], reduction: str, soft: bool) -> Shape:
     x, t = shapes
     if len(x) not in (1, 2):
         raise ShapeError(
@@ -454,22 +455,36 @@ def _ce_shape(shapes: Sequence[Shape], reduction: str) -> Shape:
         raise ShapeError(
             f"cross_entropy: logits of shape {fmt_shape(x)} take {one}, or probabilities of "
             f"the logits' shape {fmt_shape(x)}; got a target of shape {fmt_shape(t)}")
+    if soft != (t == x):
+        raise ShapeError(
+            f"cross_entropy: probabilities={soft}, but a target of shape {fmt_shape(t)} holds "
+            f"{'labels' if soft else 'probabilities'} for logits of shape {fmt_shape(x)}")
     if t == x[:-1]:
         _label_shapes("cross_entropy", x, t, "logits")
     return x[:-1] if reduction == "none" else ()
 
 
-def _make_cross_entropy(reduction: str) -> Op:
+def _infer_target(shapes: Sequence[Shape | None]) -> dict[str, Any]:
+    return {"probabilities": True} if _soft(shapes) else {}
+
+
+def _make_cross_entropy(reduction: str, probabilities: bool) -> Op:
+    soft = probabilities
+
+    def _tgt(s: Sequence[str]) -> str:
+        # What the softmax is compared with: the probabilities, or the labels' one-hot rows.
+        return s[1] if soft else f"\\operatorname{{onehot}}({s[1]})"
+
     def compose(b: Builder, x: Sequence[int]) -> int:
         logits, target = x
         logp = b.op("log_softmax", logits)
-        if _soft([b.shape(logits), b.shape(target)]):
+        if soft:
             per = b.op("neg", b.op("sum", b.op("mul", target, logp), axis=-1))
             return _reduce(b, per, reduction)
         return b.op("nll_loss", logp, target, reduction=reduction)
 
     def check(args: Sequence[Array]) -> None:
-        if np.shape(args[1]) != np.shape(args[0]):
+        if not soft:
             check_labels("cross_entropy", args[1], np.shape(args[0])[-1])
 
     r = repr(reduction)
@@ -478,16 +493,19 @@ def _make_cross_entropy(reduction: str) -> Op:
         tex=lambda s: _reduce_tex(reduction, f"-\\log \\operatorname{{softmax}}({s[0]})"
                                   f"_{{i, {_at(s[1], 'i')}}}"),
         local_tex=(lambda s: _mean_tex(reduction, f"(\\operatorname{{softmax}}({s[0]}) - "
-                                                  f"\\operatorname{{onehot}}({s[1]}))")
+                                                  f"{_tgt(s)})")
                    if reduction == "mean" else f"\\operatorname{{softmax}}({s[0]}) - "
-                   f"\\operatorname{{onehot}}({s[1]})",
+                   f"{_tgt(s)}",
                    # The target's, where it holds probabilities (labels take none).
-                   lambda s: "-" + _mean_tex(reduction, f"\\log \\operatorname{{softmax}}({s[0]})")
-                   + f"\\ \\text{{(if }} {s[1]} \\text{{ holds probabilities)}}"),
+                   lambda s: ("-" + _mean_tex(reduction,
+                                              f"\\log \\operatorname{{softmax}}({s[0]})"))
+                   if soft else "0"),
         vjp_tex=(lambda s, z: f"d{s[0]} = (\\operatorname{{softmax}}({s[0]}) - "
-                 f"\\operatorname{{onehot}}({s[1]}))"
+                 f"{_tgt(s)})"
                  + (f"\\,\\frac{{d{z}}}{{N}}" if reduction == "mean" else f" \\odot d{z}"),
-                 lambda s, z: f"d{s[1]} = 0"),
+                 lambda s, z: (f"d{s[1]} = -\\log \\operatorname{{softmax}}({s[0]})"
+                               + (f"\\,\\frac{{d{z}}}{{N}}" if reduction == "mean"
+                                  else f" \\odot d{z}")) if soft else f"d{s[1]} = 0"),
         code=OpCode(f"cross_entropy({{0}}, {{1}}, {r})",
                     "torch.nn.functional.cross_entropy({0}, {1} if {1}.shape == {0}.shape else "
                     f"{{1}}.long(), reduction={r})",
@@ -497,21 +515,24 @@ def _make_cross_entropy(reduction: str) -> Op:
                              f"cross_entropy_target_tangent({{g}}, {{0}}, {{1}}, {r})"),
                     numpy_helper=_NUMPY_CE),
         spellings=Spellings((), ("torch.nn.functional.cross_entropy",), (), ()),
-        no_grad=(1,),
+        no_grad=() if soft else (1,),
         operand_names=("input", "target"),
+        infer=_infer_target,
         doc="Softmax cross-entropy, as torch.nn.functional.cross_entropy: log_softmax of the "
         "logits, then nll_loss, averaged over the examples ('mean'), added ('sum') or each "
         "('none'). The target's shape says what it holds: one axis less than the logits "
         "(logits (N, C), target (N,); logits (C,), a scalar) are labels, whole numbers 0 to "
         "C - 1; the logits' own shape are probabilities (soft labels, one-hot rows), and the "
-        "loss is -sum(target * log_softmax(logits)) per example. The target takes no gradient "
-        "here (PyTorch gives probabilities one: -log_softmax(logits), which this op's VJP "
-        "computes).",
+        "loss is -sum(target * log_softmax(logits)) per example, and the target gets its "
+        "gradient, -log_softmax(logits), as in PyTorch. The option probabilities=True or False "
+        "is read off the shapes when the call does not give it.",
     )
-    return _with_checks(op, lambda shapes: _ce_shape(shapes, reduction), check)
+    return _with_checks(op, lambda shapes: _ce_shape(shapes, reduction, soft), check)
 
 
-register(family(_make_cross_entropy, (REDUCTION,)))
+register(family(_make_cross_entropy, (REDUCTION, Attr(
+    "probabilities", "bool", False, "whether the target holds probabilities (the logits' "
+    "shape) rather than class numbers (one axis less); read off the shapes if not given"))))
 
 
 # ---------------------------------------------------------------------------------------------
