@@ -171,10 +171,11 @@ def test_logsumexp_and_log_softmax_do_not_overflow(x: list[float]) -> None:
 
 
 def test_log_softmax_is_a_composite_that_opens_into_its_parts() -> None:
-    """log_softmax is drawn as one gate made of amax, sub, exp, sum and log (softmax stays one
-    fused op: exp(log_softmax) would lose a few digits of the small probabilities)."""
+    """log_softmax is drawn as one gate made of amax, sub, exp, sum and log; softmax too opens
+    into exp(x - max) / sum exp(x - max), while its own numbers stay the fused ones
+    (exp(log_softmax) would lose a few digits of the small probabilities)."""
     op = resolve("log_softmax", {"dim": 0})
-    assert op.compose is not None and resolve("softmax").compose is None
+    assert op.compose is not None and resolve("softmax").compose is not None
     x = np.asarray([[1.0, 2.0], [3.0, -1.0]])
     tape = Tape([x])
     top = op.compose(tape, [0])

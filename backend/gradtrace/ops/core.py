@@ -822,13 +822,17 @@ def _composite_cost(arity: int, compose: Compose) -> Callable[[Sequence[Shape]],
 
 def composite(name: str, arity: int, symbol: str, compose: Compose, *,
               tex: Callable[[Syms], str], local_tex: tuple[Callable[[Syms], str], ...],
-              vjp: Vjp | None = None, jvp: Jvp | None = None, **entry: Any) -> Op:
+              vjp: Vjp | None = None, jvp: Jvp | None = None,
+              forward: Callable[..., Array] | None = None, rule: Rule | None = None,
+              **entry: Any) -> Op:
     """The entry of an op that is a composition of registered ops. Forward, shape, VJP, JVP and
     rule follow from `compose`, and so do its kinks, its cost and whether it is elementwise (if
-    all its parts are); `vjp`/`jvp` may replace the derived ones with a fused form where the
-    composition would lose precision. The rest (`code`, `spellings`, `gate`, ...) as `Op`."""
+    all its parts are); `forward`/`vjp`/`jvp`/`rule` may replace the derived ones with a fused
+    form where the composition would lose precision or overflow (sigmoid at -800: the gate still
+    opens into its parts, whose numbers agree wherever they are finite). The rest (`code`,
+    `spellings`, `gate`, ...) as `Op`."""
 
-    def forward(*operands: Array) -> Array:
+    def composed(*operands: Array) -> Array:
         tape = Tape(operands)
         return tape.values[compose(tape, range(len(operands)))]
 
@@ -844,6 +848,7 @@ def composite(name: str, arity: int, symbol: str, compose: Compose, *,
         entry.setdefault("kink", _composite_kink(arity, compose))
     if any(p.cost is not None for p in made_of):
         entry.setdefault("cost", _composite_cost(arity, compose))
-    return Op(name, arity, symbol, shape, forward, vjp or _composite_vjp(arity, compose),
-              jvp=jvp or _composite_jvp(arity, compose), rule=_composite_rule(compose),
-              tex=tex, local_tex=local_tex, compose=compose, **entry)
+    return Op(name, arity, symbol, shape, forward or composed,
+              vjp or _composite_vjp(arity, compose), jvp=jvp or _composite_jvp(arity, compose),
+              rule=rule or _composite_rule(compose), tex=tex, local_tex=local_tex,
+              compose=compose, **entry)

@@ -30,6 +30,7 @@ from .core import (
     ShapeError,
     Spellings,
     broadcast_shape,
+    composite,
     fmt_shape,
     no_gradient,
     register,
@@ -431,16 +432,24 @@ _unary("tanh", "tanh", np.tanh, lambda g, x, out: g * (1.0 - out * out),
        rule=_times_local(lambda b, x, out: b.op("sub", b.const(1.0), b.op("mul", out, out))),
        code=OpCode("np.tanh({0})", "torch.tanh({0})", ("(1 - {out}**2) * {g}",)),
        spellings=_names("tanh", "tanh", "tanh", "\\tanh"))
-# sigmoid is the composition 1 / (1 + e^-x), but keeps a fused form: the composition's backward
-# gives NaN at x = -800 (e^800 overflows), while s (1 - s) gives 0, as PyTorch does.
-_unary("sigmoid", "σ", _sigmoid, lambda g, x, out: g * out * (1.0 - out),
-       lambda t, x, out: t * out * (1.0 - out),
-       lambda x: f"\\sigma({x})", lambda x: f"\\sigma({x})\\,(1 - \\sigma({x}))",
-       rule=_times_local(lambda b, x, out: b.op("mul", out, b.op("sub", b.const(1.0), out))),
-       code=OpCode("1 / (1 + np.exp(-{0}))", "torch.sigmoid({0})",
-                   ("{out} * (1 - {out}) * {g}",)),
-       spellings=Spellings((), ("torch.sigmoid", "torch.nn.functional.sigmoid"),
-                           ("tf.math.sigmoid", "tf.nn.sigmoid"), ("\\sigma",)))
+# sigmoid is the gate of the notes' "modular" backprop: one node with local gradient s (1 - s),
+# or, opened, the circuit 1 / (1 + e^-x) it is made of. Its own numbers stay the fused ones: the
+# composition's backward gives NaN at x = -800 (e^800 overflows), while s (1 - s) gives 0, as
+# PyTorch does.
+register(composite(
+    "sigmoid", 1, "σ",
+    lambda b, x: b.op("div", b.const(1.0), b.op("add", b.const(1.0),
+                                                 b.op("exp", b.op("neg", x[0])))),
+    tex=lambda s: f"\\sigma({s[0]})",
+    local_tex=(lambda s: f"\\sigma({s[0]})\\,(1 - \\sigma({s[0]}))",),
+    forward=_sigmoid,
+    vjp=lambda g, args, out: (g * out * (1.0 - out),),
+    jvp=lambda t, args, out: total(out, None if t[0] is None else t[0] * out * (1.0 - out)),
+    rule=_times_local(lambda b, x, out: b.op("mul", out, b.op("sub", b.const(1.0), out))),
+    code=OpCode("1 / (1 + np.exp(-{0}))", "torch.sigmoid({0})", ("{out} * (1 - {out}) * {g}",)),
+    spellings=Spellings((), ("torch.sigmoid", "torch.nn.functional.sigmoid"),
+                        ("tf.math.sigmoid", "tf.nn.sigmoid"), ("\\sigma",)),
+))
 # relu' as PyTorch's threshold_backward: zero where x <= 0 (so relu'(0) = 0), g elsewhere (NaN too).
 # Its forward-mode rule is the same threshold_backward applied to the tangent.
 _unary("relu", "relu", lambda x: np.maximum(x, 0.0), lambda g, x, out: np.where(x <= 0, 0.0, g),

@@ -807,9 +807,22 @@ def _dim_shape(name: str, dim: int) -> Callable[[Sequence[Shape]], Shape]:
     return shape
 
 
+def _softmax_parts(dim: int) -> Callable[[Builder, Sequence[int]], int]:
+    """What the softmax gate opens into: exp(x - max) / sum exp(x - max) along `dim` (the
+    shift by the maximum is what keeps exp from overflowing; its gradient cancels). A scalar's
+    softmax is the constant 1."""
+    def compose(b: Builder, x: Sequence[int]) -> int:
+        if b.shape(x[0]) == ():
+            return b.const(1.0)
+        shifted = b.op("sub", x[0], b.op("amax", x[0], axis=(dim,), keepdims=True))
+        e = b.op("exp", shifted)
+        return b.op("div", e, b.op("sum", e, axis=(dim,), keepdims=True))
+    return compose
+
+
 def _make_softmax(dim: int) -> Op:
     if dim == -1:
-        return _SOFTMAX
+        return replace(_SOFTMAX, compose=_softmax_parts(-1))
 
     def vjp(g: Array, args: Sequence[Array], out: Array) -> Sequence[Array]:
         return (out * (g - np.sum(g * out, axis=dim, keepdims=True)),)
@@ -828,7 +841,7 @@ def _make_softmax(dim: int) -> Op:
     sub = axis_tex((dim,), "dim")
     return replace(
         _SOFTMAX, shape=_dim_shape("softmax", dim), forward=lambda x: softmax(x, dim),
-        vjp=vjp, jvp=jvp, rule=rule,
+        vjp=vjp, jvp=jvp, rule=rule, compose=_softmax_parts(dim),
         tex=lambda s: f"\\operatorname{{softmax}}{sub}({s[0]})",
         local_tex=(lambda s: _softmax_jacobian(f"\\operatorname{{softmax}}{sub}({s[0]})"),),
         vjp_tex=(lambda s, z: f"d{s[0]} = {z} \\odot (d{z} - \\langle d{z}, {z} "
