@@ -23,13 +23,26 @@ arguments are operands and which are the op's static attributes, and what an ind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import GradtraceError
-from .ops import FUNCTIONS, REGISTRY, AttrError, Op, resolve
-from .parser import Call, Ellipsis_, Expr, Name, Num, Slice, Str, Tuple, Unary
+from .ops import FUNCTIONS, REGISTRY, AttrError, Op, Shape, resolve
+from .parser import (
+    Call,
+    Ellipsis_,
+    Expr,
+    Name,
+    Num,
+    Slice,
+    Str,
+    Subscript,
+    Tuple,
+    Unary,
+    children,
+    walk,
+)
 
 # The module prefixes users write, as the libraries' own documentation spells them.
 _PREFIXES = (
@@ -233,3 +246,55 @@ def index_spec(items: Sequence[Expr | Slice | Ellipsis_], shown: str
                                      "an input holding whole numbers (labels)",
                                      item.start, item.end)
     return tuple(spec), arrays
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How an expression becomes nodes: `order`, its sub-expressions that make a node (children
+    first; literal options and the lists spread into a call's operands left out), and for each
+    call and subscript (by `id`) the op and arguments, or the index, it was read as."""
+
+    order: list[Expr]
+    calls: dict[int, tuple[str, Split]]
+    indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]]
+
+
+def plan(root: Expr, call_op: Callable[[Call], tuple[str, Split] | None]) -> Plan:
+    """Read `root`'s calls (`call_op`: the op a call means and its arguments sorted, or None
+    for a call whose arguments are all operands, as grad's) and subscripts, parents first, so
+    that what is a literal option is known before its children are visited."""
+    order = walk(root)
+    calls: dict[int, tuple[str, Split]] = {}
+    indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]] = {}
+    skipped: set[int] = set()  # literal options, and the `[a, b]` of cat([a, b])
+    literal: set[int] = set()
+    for e in reversed(order):
+        if id(e) in literal:
+            literal.update(id(c) for c in children(e))
+            continue
+        if isinstance(e, Call):
+            found = call_op(e)
+            if found is None:
+                continue
+            calls[id(e)] = found
+            keep = {id(a) for a in found[1].operands}
+            for c in children(e):
+                if isinstance(c, Tuple) and any(id(i) in keep for i in c.items):
+                    skipped.add(id(c))  # spread: its items are the operands
+                    keep.add(id(c))
+            literal.update(id(c) for c in children(e) if id(c) not in keep)
+        elif isinstance(e, Subscript):
+            indexes[id(e)] = items = index_spec(e.items, "an index")
+            keep = {id(a) for a in items[1]} | {id(e.value)}
+            literal.update(id(c) for c in children(e) if id(c) not in keep)
+    skipped |= literal
+    return Plan([e for e in order if id(e) not in skipped], calls, indexes)
+
+
+def inferred(name: str, attrs: dict[str, Any], shapes: Sequence[Shape | None]
+             ) -> dict[str, Any]:
+    """The call's options, with those the op reads off its operands' shapes where the call does
+    not give them (`Op.infer`)."""
+    infer = REGISTRY[name].infer
+    return attrs if infer is None else infer(shapes) | attrs
+

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .calls import Split, index_spec, op_name, split
+from .calls import Split, index_spec, inferred, op_name, plan, split
 from .cancel import CancelToken
 from .codec import NONFINITE
 from .errors import GradtraceError
@@ -62,7 +62,6 @@ from .parser import (
     Subscript,
     Tuple,
     Unary,
-    children,
     walk,
 )
 from .settings import Settings
@@ -402,32 +401,8 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             defs[stmt.function.name], bodies[stmt.function.name] = define(stmt.function, bodies)
             continue
         made: dict[int, int] = {}  # id(ast node) -> graph node
-        order = walk(stmt.expr)
-        # Parents before children: which calls mean which op, and which subtrees are literal
-        # attribute values or static index items (they make no node).
-        calls: dict[int, tuple[str, Split]] = {}
-        indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]] = {}
-        literal: set[int] = set()
-        spread: set[int] = set()  # `[a, b]` in cat([a, b]): its items are the operands
-        for e in reversed(order):
-            if id(e) in literal:
-                literal.update(id(c) for c in children(e))
-                continue
-            if isinstance(e, Call) and e.func != "grad":
-                calls[id(e)] = found = call_op(e)
-                keep = {id(a) for a in found[1].operands}
-                for c in children(e):
-                    if isinstance(c, Tuple) and any(id(i) in keep for i in c.items):
-                        spread.add(id(c))
-                        keep.add(id(c))
-                literal.update(id(c) for c in children(e) if id(c) not in keep)
-            elif isinstance(e, Subscript):
-                indexes[id(e)] = items = index_spec(e.items, "an index")
-                keep = {id(a) for a in items[1]} | {id(e.value)}
-                literal.update(id(c) for c in children(e) if id(c) not in keep)
-        for e in order:
-            if id(e) in literal or id(e) in spread:
-                continue
+        read = plan(stmt.expr, lambda e: None if e.func == "grad" else call_op(e))
+        for e in read.order:
             if isinstance(e, Num):
                 idx = b.add(Node(len(nodes), "const", e.text, e.start, e.end,
                                  const_value=e.value), s0, s1)
@@ -449,7 +424,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                                      "reshape(x, (2, 3))) or the operands of cat and stack; "
                                      "tensors are given as input values", e.start, e.end)
             elif isinstance(e, Subscript):
-                spec, arrays = indexes[id(e)]
+                spec, arrays = read.indexes[id(e)]
                 idx = b.op_node("index", [made[id(e.value)], *(made[id(a)] for a in arrays)],
                                 e.start, e.end, s0, s1, attrs=(("index", spec),))
             else:
@@ -464,15 +439,14 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                                      program.source, s0, s1)
                     made[id(e)] = idx
                     continue
-                name, plan = calls[id(e)]
-                operands = [made[id(a)] for a in plan.operands]
-                attrs = plan.attrs
-                entry = REGISTRY.get(name)
-                if entry is not None and entry.infer is not None:
-                    attrs = entry.infer([b.shape(a) for a in operands]) | attrs
-                idx = b.op_node(name, operands, e.start, e.end, s0, s1,
-                                attrs=tuple(attrs.items()),
-                                defined=defs.get(name) if entry is None else None)
+                name, args = read.calls[id(e)]
+                operands = [made[id(a)] for a in args.operands]
+                if name in REGISTRY:
+                    attrs = inferred(name, args.attrs, [b.shape(a) for a in operands])
+                    idx = b.op_node(name, operands, e.start, e.end, s0, s1,
+                                    attrs=tuple(attrs.items()))
+                else:
+                    idx = b.op_node(name, operands, e.start, e.end, s0, s1, defined=defs[name])
             made[id(e)] = idx
         if stmt.target_items is not None:
             # `y[0] = v`: a new node for y, a copy of the old one with the items set to v.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .calls import index_spec, op_name, split, static
+from .calls import Split, index_spec, inferred, op_name, plan, split, static
 from .errors import GradtraceError
 from .ops import BINARY_OPERATORS, CONSTANTS, REGISTRY, Builder, Op, composite, tex_name
 from .parser import (
@@ -28,8 +28,6 @@ from .parser import (
     Subscript,
     Tuple,
     Unary,
-    children,
-    walk,
 )
 
 
@@ -93,33 +91,18 @@ class _Body:
 
     def expr(self, b: Builder, root: Expr, env: Mapping[str, int]) -> int:
         made: dict[int, int] = {}
-        literal: set[int] = set()
-        spread: set[int] = set()
-        plans: dict[int, Any] = {}
-        order = walk(root)
-        for e in reversed(order):  # parents first: which arguments are literal options
-            if id(e) in literal:
-                literal.update(id(c) for c in children(e))
-                continue
-            if isinstance(e, Call) and e.func not in self.functions:
-                name = op_name(e, e.func in env)
-                if name is None or e.func == "grad":
-                    raise GradtraceError("function", f"unknown function '{e.func}' inside "
-                                         f"{self.f.name}", e.start, e.name_end)
-                plans[id(e)] = plan = (name, split(REGISTRY[name], e, e.func))
-                keep = {id(a) for a in plan[1].operands}
-                for c in children(e):
-                    if isinstance(c, Tuple) and any(id(i) in keep for i in c.items):
-                        spread.add(id(c))
-                        keep.add(id(c))
-                literal.update(id(c) for c in children(e) if id(c) not in keep)
-            elif isinstance(e, Subscript):
-                plans[id(e)] = items = index_spec(e.items, "an index")
-                keep = {id(a) for a in items[1]} | {id(e.value)}
-                literal.update(id(c) for c in children(e) if id(c) not in keep)
-        for e in order:
-            if id(e) in literal or id(e) in spread:
-                continue
+
+        def call_op(e: Call) -> tuple[str, Split] | None:
+            if e.func in self.functions:  # an earlier def: its arguments are all operands
+                return None
+            name = op_name(e, e.func in env)
+            if name is None or e.func == "grad":
+                raise GradtraceError("function", f"unknown function '{e.func}' inside "
+                                     f"{self.f.name}", e.start, e.name_end)
+            return name, split(REGISTRY[name], e, e.func)
+
+        read = plan(root, call_op)
+        for e in read.order:
             if isinstance(e, Num):
                 made[id(e)] = b.const(e.value)
             elif isinstance(e, Name):
@@ -132,7 +115,7 @@ class _Body:
                 raise GradtraceError("value", "a word in quotes or a tuple is an option's value, "
                                      "not a number", e.start, e.end)
             elif isinstance(e, Subscript):
-                spec, arrays = plans[id(e)]
+                spec, arrays = read.indexes[id(e)]
                 made[id(e)] = b.op("index", made[id(e.value)], *(made[id(a)] for a in arrays),
                                    index=spec)
             else:
@@ -143,13 +126,10 @@ class _Body:
                     inner.check_arity(e, len(args))
                     made[id(e)] = inner.compose(b, args)
                     continue
-                name, plan = plans[id(e)]
-                operands = [made[id(a)] for a in plan.operands]
-                attrs = plan.attrs
-                infer = REGISTRY[name].infer
-                if infer is not None:
-                    attrs = infer([b.shape(a) for a in operands]) | attrs
-                made[id(e)] = b.op(name, *operands, **attrs)
+                name, found = read.calls[id(e)]
+                operands = [made[id(a)] for a in found.operands]
+                made[id(e)] = b.op(name, *operands,
+                                   **inferred(name, found.attrs, [b.shape(a) for a in operands]))
         return made[id(root)]
 
     def check_arity(self, e: Call, given: int) -> None:

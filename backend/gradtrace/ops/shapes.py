@@ -123,24 +123,34 @@ def reshape_target(name: str, src: Shape, shape: tuple[int, ...]) -> Shape:
     return tuple(shape)
 
 
-def _make_reshape(shape: tuple[int, ...]) -> Op:
-    src = _shape_src(shape)
+def _relayout(name: str, shape_of: Callable[[Shape], Shape], tex: Callable[[Sequence[str]], str],
+              doc: str, code: OpCode, spellings: Spellings) -> Op:
+    """An op that lays the same numbers out in another shape (reshape, flatten, squeeze,
+    unsqueeze): its VJP, JVP and rule reshape back or forward, its local derivative is 1."""
     return Op(
-        "reshape", 1, "reshape", lambda shapes: reshape_target("reshape", shapes[0], shape),
-        lambda x: np.reshape(x, shape).copy(), _reshape_vjp,
+        name, 1, name, lambda shapes: shape_of(shapes[0]),
+        lambda x: np.reshape(x, shape_of(x.shape)).copy(), _reshape_vjp,
         jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
                                   else np.reshape(t[0], out.shape).copy()),
         rule=_reshape_rule,
-        tex=lambda s: f"\\operatorname{{reshape}}_{{{src}}}({s[0]})",
+        tex=tex,
         local_tex=(lambda s: "\\mathbf{1}",),
         vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; "
                  f"\\operatorname{{shape}}({s[0]}))",),
-        elementwise=False,
-        doc="The same numbers, in row-major order, in another shape (one length may be -1: "
+        elementwise=False, doc=doc, code=code, spellings=spellings,
+    )
+
+
+def _make_reshape(shape: tuple[int, ...]) -> Op:
+    src = _shape_src(shape)
+    return _relayout(
+        "reshape", lambda x: reshape_target("reshape", x, shape),
+        lambda s: f"\\operatorname{{reshape}}_{{{src}}}({s[0]})",
+        "The same numbers, in row-major order, in another shape (one length may be -1: "
         "worked out from the others).",
-        code=OpCode(f"np.reshape({{0}}, {src})", f"torch.reshape({{0}}, {src})",
-                    (_BACK_RESHAPE,), tangent=(f"np.reshape({{g}}, {src})",)),
-        spellings=Spellings(("numpy.reshape",), ("torch.reshape",), ("tf.reshape",)),
+        OpCode(f"np.reshape({{0}}, {src})", f"torch.reshape({{0}}, {src})",
+               (_BACK_RESHAPE,), tangent=(f"np.reshape({{g}}, {src})",)),
+        Spellings(("numpy.reshape",), ("torch.reshape",), ("tf.reshape",)),
     )
 
 
@@ -175,27 +185,16 @@ def _flatten_shape(shape: Shape, start: int, end: int) -> Shape:
 
 
 def _make_flatten(start_dim: int, end_dim: int) -> Op:
-    def forward(x: Array) -> Array:
-        return np.reshape(x, _flatten_shape(x.shape, start_dim, end_dim)).copy()
-
     dims = "" if (start_dim, end_dim) == (0, -1) else f", {start_dim}, {end_dim}"
     sub = "" if (start_dim, end_dim) == (0, -1) else (
         f"_{{\\mathrm{{dims}}\\,{start_dim}..{end_dim}}}")
-    return Op(
-        "flatten", 1, "flatten",
-        lambda shapes: _flatten_shape(shapes[0], start_dim, end_dim), forward, _reshape_vjp,
-        jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
-                                  else np.reshape(t[0], out.shape).copy()),
-        rule=_reshape_rule,
-        tex=lambda s: f"\\operatorname{{flatten}}{sub}({s[0]})",
-        local_tex=(lambda s: "\\mathbf{1}",),
-        vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; "
-                 f"\\operatorname{{shape}}({s[0]}))",),
-        elementwise=False,
-        doc="The axes from start_dim to end_dim (all, by default) as one, as torch.flatten.",
-        code=OpCode(f"flatten({{0}}{dims})", f"torch.flatten({{0}}{dims})", (_BACK_RESHAPE,),
-                    tangent=(f"flatten({{g}}{dims})",), numpy_helper=_FLATTEN_NUMPY),
-        spellings=Spellings((), ("torch.flatten",), ()),
+    return _relayout(
+        "flatten", lambda x: _flatten_shape(x, start_dim, end_dim),
+        lambda s: f"\\operatorname{{flatten}}{sub}({s[0]})",
+        "The axes from start_dim to end_dim (all, by default) as one, as torch.flatten.",
+        OpCode(f"flatten({{0}}{dims})", f"torch.flatten({{0}}{dims})", (_BACK_RESHAPE,),
+               tangent=(f"flatten({{g}}{dims})",), numpy_helper=_FLATTEN_NUMPY),
+        Spellings((), ("torch.flatten",), ()),
     )
 
 
@@ -226,29 +225,18 @@ def _squeeze_shape(shape: Shape, dim: tuple[int, ...] | None) -> Shape:
 
 
 def _make_squeeze(dim: tuple[int, ...] | None) -> Op:
-    def forward(x: Array) -> Array:
-        return np.reshape(x, _squeeze_shape(x.shape, dim)).copy()
-
     arg = "" if dim is None else f", {axis_src(dim)}"
     sub = axis_tex(dim, "dim")
-    return Op(
-        "squeeze", 1, "squeeze", lambda shapes: _squeeze_shape(shapes[0], dim), forward,
-        _reshape_vjp,
-        jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
-                                  else np.reshape(t[0], out.shape).copy()),
-        rule=_reshape_rule,
-        tex=lambda s: f"\\operatorname{{squeeze}}{sub}({s[0]})",
-        local_tex=(lambda s: "\\mathbf{1}",),
-        vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; "
-                 f"\\operatorname{{shape}}({s[0]}))",),
-        elementwise=False,
-        doc="Drops the axes of length 1 (among dim, if given: a named axis of another length "
+    return _relayout(
+        "squeeze", lambda x: _squeeze_shape(x, dim),
+        lambda s: f"\\operatorname{{squeeze}}{sub}({s[0]})",
+        "Drops the axes of length 1 (among dim, if given: a named axis of another length "
         "stays, as torch.squeeze).",
-        code=OpCode(f"squeeze({{0}}{'' if dim is None else f', {dim!r}'})",
+        OpCode(f"squeeze({{0}}{'' if dim is None else f', {dim!r}'})",
                     f"torch.squeeze({{0}}{arg})", (_BACK_RESHAPE,),
                     tangent=(f"squeeze({{g}}{'' if dim is None else f', {dim!r}'})",),
                     numpy_helper=_SQUEEZE_NUMPY),
-        spellings=Spellings(("numpy.squeeze",), ("torch.squeeze",), ("tf.squeeze",)),
+        Spellings(("numpy.squeeze",), ("torch.squeeze",), ("tf.squeeze",)),
     )
 
 
@@ -264,24 +252,13 @@ def _unsqueeze_shape(shape: Shape, dim: int) -> Shape:
 
 
 def _make_unsqueeze(dim: int) -> Op:
-    def forward(x: Array) -> Array:
-        return np.reshape(x, _unsqueeze_shape(x.shape, dim)).copy()
-
-    return Op(
-        "unsqueeze", 1, "unsqueeze", lambda shapes: _unsqueeze_shape(shapes[0], dim), forward,
-        _reshape_vjp,
-        jvp=lambda t, args, out: (np.zeros(out.shape) if t[0] is None
-                                  else np.reshape(t[0], out.shape).copy()),
-        rule=_reshape_rule,
-        tex=lambda s: f"\\operatorname{{unsqueeze}}{axis_tex((dim,), 'dim')}({s[0]})",
-        local_tex=(lambda s: "\\mathbf{1}",),
-        vjp_tex=(lambda s, z: f"d{s[0]} = \\operatorname{{reshape}}(d{z}; "
-                 f"\\operatorname{{shape}}({s[0]}))",),
-        elementwise=False,
-        doc="A new axis of length 1 at dim.",
-        code=OpCode(f"np.expand_dims({{0}}, {dim})", f"torch.unsqueeze({{0}}, {dim})",
-                    (_BACK_RESHAPE,), tangent=(f"np.expand_dims({{g}}, {dim})",)),
-        spellings=Spellings(("numpy.expand_dims",), ("torch.unsqueeze",), ("tf.expand_dims",)),
+    return _relayout(
+        "unsqueeze", lambda x: _unsqueeze_shape(x, dim),
+        lambda s: f"\\operatorname{{unsqueeze}}{axis_tex((dim,), 'dim')}({s[0]})",
+        "A new axis of length 1 at dim.",
+        OpCode(f"np.expand_dims({{0}}, {dim})", f"torch.unsqueeze({{0}}, {dim})",
+               (_BACK_RESHAPE,), tangent=(f"np.expand_dims({{g}}, {dim})",)),
+        Spellings(("numpy.expand_dims",), ("torch.unsqueeze",), ("tf.expand_dims",)),
     )
 
 
