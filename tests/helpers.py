@@ -213,3 +213,22 @@ def check_invariants(record: dict[str, Any]) -> None:
     for name, g in record["gradients"].items():
         (node,) = [n for n in record["nodes"] if n["kind"] == "input" and n["label"] == name]
         assert close(decode(g), decode(node["grad"]), rtol=0.0)
+
+
+def graph_key(graph: Any) -> tuple[str, tuple[str, ...]]:
+    """What a reading computes, independent of node order and of intermediate names: a hash of
+    the output's expression tree (each node by its op, options, constant or input name, and its
+    operands' hashes) and the input names. Two readings of the same maths get the same key."""
+    import hashlib
+
+    keys: list[str] = []
+    for n in graph.nodes:
+        if n.kind == "input":
+            own = f"input|{n.name}"
+        elif n.kind == "const":
+            own = f"const|{float(np.asarray(n.const_value)):.17g}"
+        else:
+            op = n.defined.name if n.defined is not None else n.op
+            own = f"op|{op}|{n.attrs}|" + ",".join(keys[a] for a in n.args)
+        keys.append(hashlib.sha256(own.encode()).hexdigest()[:16])
+    return keys[graph.output], tuple(sorted(graph.inputs))

@@ -21,13 +21,13 @@ CIRCUIT: dict[str, Any] = {"expr": "(x + y) * z", "x": "-2", "y": "5", "z": "-4"
 def tokenizations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every text the parser tokenizes from now on (a parse tokenizes its text once)."""
     seen: list[str] = []
-    real = parser.tokenize
+    real = parser.marked
 
-    def counting(src: str) -> list[parser.Token]:
+    def counting(src: str, max_depth: int = parser.DEFAULT_MAX_DEPTH) -> Any:
         seen.append(src)
-        return real(src)
+        return real(src, max_depth)
 
-    monkeypatch.setattr(parser, "tokenize", counting)
+    monkeypatch.setattr(parser, "marked", counting)
     return seen
 
 

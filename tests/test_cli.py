@@ -84,11 +84,11 @@ def test_bad_expression_shows_a_caret(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_unknown_name_points_at_the_name(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "x * yy + 1", "x=1")
+    code, _, err = run(capsys, "x * yyy + 1", "x=1")
     assert code != 0
     lines = err.splitlines()
-    assert "error (name)" in lines[0] and "'yy'" in lines[0]
-    assert lines[2].index("^") == lines[1].index("yy") and lines[2].count("^") == 2
+    assert "error (name)" in lines[0] and "'yyy'" in lines[0]
+    assert lines[2].index("^") == lines[1].index("yyy") and lines[2].count("^") == 3
 
 
 def test_error_at_the_end_of_input_still_has_a_caret(capsys: pytest.CaptureFixture[str]) -> None:

@@ -367,7 +367,7 @@ def test_huge_broadcast_is_a_limit() -> None:
 
 
 def test_a_bare_statement_before_the_last_is_warned_about() -> None:
-    t = trace("x\n+ y", {"x": 1, "y": 2})  # two statements: the output is +y, x is dropped
+    t = trace("x\ny", {"x": 1, "y": 2})  # two statements: the output is y, x is dropped
     unused = [w for w in t["warnings"] if w["type"] == "unused_statement"]
     assert len(unused) == 1 and (unused[0]["start"], unused[0]["end"]) == (0, 1)
     assert trace("q = x; q + y", {"x": 1, "y": 2})["warnings"] == []

@@ -94,7 +94,7 @@ def compile_program(expr: str, given: Mapping[str, object], settings: Settings
             "limit", f"the expression is {len(expr):,} characters long, more than the limit of "
             f"{settings.max_expr_chars:,}", settings.max_expr_chars, len(expr),
         )
-    program = parse(expr, max_depth=settings.max_depth)
+    program = parse(expr, max_depth=settings.max_depth, given=given)
     return program, build_graph(program, given, settings)
 
 
@@ -123,6 +123,13 @@ def compile_view(expr: str, given: Mapping[str, object], settings: Settings,
             type="unknown_gate", message=f"expand: and {len(unknown) - shown:,} more gates that "
             "are not in this expression", node=None, start=0, end=0))
     return program, view, warnings
+
+
+def reading_warnings(graph: Graph, settings: Settings) -> list[Warning_]:
+    """The warnings of the reading (an assigned name the output does not use, NumPy's reading
+    of np.max(p, 0), ...), as many as settings show."""
+    return [Warning_(type=kind, message=message, node=None, start=a, end=b)
+            for kind, message, a, b in graph.notes[:settings.max_unused_warnings]]
 
 
 def request(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
@@ -159,13 +166,15 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
         check_wrt(graph, req.wrt)
     inputs: dict[str, Array] = {}
     for name, idx in graph.inputs.items():
-        if name not in given:
+        if name not in given and name not in graph.defaults:
             node = graph.nodes[idx]
             raise GradtraceError(
                 "name", f"unknown name '{name}': give it a value, or assign it before use "
                 f"({name} = ...)", node.start, node.end,
             )
-        inputs[name] = parse_value(name, given[name], graph.spans[name], settings)
+        # A value given in the request wins over the one the text gives (a value line).
+        raw = given[name] if name in given else graph.defaults[name]
+        inputs[name] = parse_value(name, raw, graph.spans[name], settings)
     unused = [name for name in given if name not in graph.inputs]
     shown = settings.max_unused_warnings
     warnings = [
@@ -183,12 +192,14 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
                  node=None, start=a, end=b)
         for a, b in graph.unused
     ]
+    warnings += reading_warnings(graph, settings)
     warnings += gate_warnings
     if admit is not None:
         admit(estimate(graph, inputs, settings, check=bool(req.check), hessian=bool(req.hessian)))
     cancel.raise_if_cancelled()
     values = forward(graph, inputs, settings, cancel)
-    seed = make_seed(graph, req.seed, values[graph.output], settings)
+    seed = make_seed(graph, graph.seed_default if req.seed is None else req.seed,
+                     values[graph.output], settings)
     reverse: Result | None = None
     tangents: Tangents | None = None
     if req.mode == "forward":

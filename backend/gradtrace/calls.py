@@ -23,12 +23,13 @@ arguments are operands and which are the op's static attributes, and what an ind
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import GradtraceError
-from .ops import FUNCTIONS, REGISTRY, AttrError, Op, Shape, resolve
+from .ops import BINARY_OPERATORS, FUNCTIONS, REGISTRY, AttrError, Op, Shape, resolve
 from .parser import (
     Call,
     Ellipsis_,
@@ -79,6 +80,48 @@ class _NotStatic:
 
 NOT_STATIC = _NotStatic()
 
+# The shapes of the names where a program is being built (the graph builder sets it), so that
+# `x.shape[0]`, `len(y)` and `x.size(1)` are the numbers they are.
+SHAPES: ContextVar[Callable[[Expr], Shape | None] | None] = ContextVar("SHAPES", default=None)
+
+
+# The numbers of the names that hold one (`y = 0`, `N = X.shape[0]`), where a program is
+# being built: `scores[y]` is then the entry 0, `np.arange(N)` the numbers up to N.
+NUMBERS: ContextVar[Callable[[str], float | None] | None] = ContextVar("NUMBERS", default=None)
+
+
+def _shape_of(e: Expr) -> Shape | None:
+    find = SHAPES.get()
+    return None if find is None else find(e)
+
+
+def _dims(e: Expr) -> Any:
+    """`x.shape[k]`, `x.shape`, `len(x)`, `x.size(k)`: whole numbers read off a shape."""
+    if isinstance(e, Subscript) and isinstance(e.value, Call) and e.value.func == "shape" \
+            and e.value.method and len(e.items) == 1 and isinstance(e.items[0], Expr):
+        shape = _shape_of(e.value.args[0])
+        k = static(e.items[0])
+        if shape is not None and isinstance(k, int) and -len(shape) <= k < len(shape):
+            return shape[k]
+        return NOT_STATIC
+    if isinstance(e, Call) and len(e.args) >= 1 and (
+            (e.func == "shape" and e.method) or (e.func == "len" and not e.method)
+            or (e.func == "size" and e.method)):
+        shape = _shape_of(e.args[0])
+        if shape is None:
+            return NOT_STATIC
+        if e.func == "shape" and len(e.args) == 1:
+            return tuple(shape)
+        if e.func == "len" and len(e.args) == 1 and shape:
+            return shape[0]
+        if e.func == "size":
+            if len(e.args) == 1:
+                return tuple(shape)
+            k = static(e.args[1])
+            if isinstance(k, int) and -len(shape) <= k < len(shape):
+                return shape[k]
+    return NOT_STATIC
+
 
 def static(e: Expr) -> Any:
     """The literal value of an expression (a number, a word, True/False/None, a tuple of those),
@@ -91,15 +134,31 @@ def static(e: Expr) -> Any:
         return -v
     if isinstance(e, Name) and e.id in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[e.id]
+    if isinstance(e, Name) and e.id in ("np.newaxis", "numpy.newaxis"):
+        return None
+    if isinstance(e, Name):
+        find = NUMBERS.get()
+        v = None if find is None else find(e.id)
+        if v is None:
+            return NOT_STATIC
+        return int(v) if float(v).is_integer() else v
     if isinstance(e, Str):
         return e.value
     if isinstance(e, Tuple):
         items = [static(i) for i in e.items]
         return NOT_STATIC if any(i is NOT_STATIC for i in items) else tuple(items)
+    if isinstance(e, Subscript | Call):
+        return _dims(e)
     return NOT_STATIC
 
 
 _REDUCTIONS = {"max": "amax", "min": "amin"}
+# Methods as PyTorch and NumPy spell them that the language names otherwise.
+_METHODS = {"t": "transpose", "mm": "matmul", "view": "reshape", "div": "div", "mul": "mul",
+            "add": "add", "sub": "sub", "neg": "neg", "square": "square"}
+# Methods that give the same numbers (a copy, another dtype, a NumPy array): no node.
+IDENTITY_METHODS = frozenset({"numpy", "item", "detach", "double", "float", "clone", "cpu",
+                              "contiguous", "tolist", "type", "astype", "to"})
 _AXIS_WORDS = frozenset({"axis", "dim", "keepdims", "keepdim"})
 
 
@@ -108,6 +167,10 @@ def op_name(e: Call, is_value: bool) -> str | None:
     why). `is_value`: whether the bare name is a value (an input given, an assigned name)."""
     global _SPELLED
     func = e.func
+    if e.method and func in _METHODS and not is_value:
+        return _METHODS[func]
+    if func == "range" and not is_value:
+        return "arange"  # y_hat[range(len(y_hat)), y]
     dotted = "." in func
     if dotted:
         full = qualified(func)
@@ -123,6 +186,16 @@ def op_name(e: Call, is_value: bool) -> str | None:
             return short
         if full in _SPELLED:
             return _SPELLED[full]
+        if full.startswith(("torch.", "numpy.", "tf.")) and short == "zeros_like":
+            return "zeros_like"
+        if full.startswith("torch.") and short in _METHODS:
+            return _METHODS[short]
+        if full.startswith("tf."):
+            # TensorFlow exports most functions at the top and in tf.math, tf.nn, tf.linalg.
+            rest = full.split(".", 2)[-1] if full.count(".") >= 2 else full[3:]
+            for module in ("tf.math.", "tf.nn.", "tf.linalg.", "tf."):
+                if module + rest in _SPELLED:
+                    return _SPELLED[module + rest]
         if full.startswith(_KNOWN_MODULES) and short in FUNCTIONS:
             return FUNCTIONS[short]
         return None
@@ -155,6 +228,12 @@ def split(op: Op, e: Call, shown: str) -> Split:
         first = args.pop(0)
         assert isinstance(first, Tuple)
         operands.extend(first.items)  # cat([a, b], dim=0)
+    rest = args[op.arity:]
+    if [a.name for a in op.attrs] == ["shape"] and len(rest) > 1:
+        # torch.zeros(2, 3), x.view(-1, 3): the shape given as several numbers.
+        dims = tuple(static(a) for a in rest)
+        if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+            args = [*args[:op.arity], Tuple(tuple(rest), rest[0].start, rest[-1].end)]
     for arg in args:
         # The required operands, then optional ones written as expressions (linear's bias).
         if len(operands) < op.arity or (len(operands) < most and static(arg) is NOT_STATIC):
@@ -169,6 +248,12 @@ def split(op: Op, e: Call, shown: str) -> Split:
         else:
             raise _arity(op, e, shown)
     by_name = {n: a.name for a in op.attrs for n in (a.name, *a.aliases)}
+    for old, new in (("reduction_indices", "axis"), ("keep_dims", "keepdims"),
+                     ("strides", "stride"), ("ddof", "correction")):
+        # TensorFlow's names (tf.nn.conv2d's strides, TensorFlow 1's reduction_indices).
+        if new in by_name and old not in by_name:
+            by_name[old] = by_name[new]
+    choices = {a.name: a.choices for a in op.attrs if getattr(a, "choices", None)}
     for k in e.keywords:
         if k.name in op.operand_names:
             position = op.operand_names.index(k.name)
@@ -177,6 +262,8 @@ def split(op: Op, e: Call, shown: str) -> Split:
                                      "the operands before it first", k.start, k.end)
             operands.append(k.value)
             continue
+        if k.name == "ord" and static(k.value) in (2, None) and op.name == "norm":
+            continue  # np.linalg.norm(x, ord=2): the Euclidean norm, what norm is
         if k.name not in by_name:
             known = ", ".join(a.name for a in op.attrs) or "none"
             raise GradtraceError("function", f"{shown} has no option '{k.name}' (its options: "
@@ -188,9 +275,17 @@ def split(op: Op, e: Call, shown: str) -> Split:
                                  k.value.start, k.value.end)
         if by_name[k.name] in attrs:
             raise GradtraceError("arity", f"{shown}: '{k.name}' is given twice", k.start, k.end)
+        options = choices.get(by_name[k.name])
+        if isinstance(value, str) and ((options and value not in options
+                                        and value.lower() in options)
+                                       or by_name[k.name] == "padding"):
+            value = value.lower()  # padding="VALID", as TensorFlow writes it
         attrs[by_name[k.name]] = value
     if not op.arity <= len(operands) <= most:
         raise _arity(op, e, shown)
+    if "." in e.func and qualified(e.func).startswith("numpy.") and op.name == "var" \
+            and "correction" not in attrs:
+        attrs["correction"] = 0  # NumPy's var divides by n (ddof=0), PyTorch's by n - 1
     if "." in e.func and qualified(e.func).startswith("torch.") and "layout" not in attrs and any(
             a.name == "layout" for a in op.attrs):
         # PyTorch's conv2d, pools and batch_norm take NCHW: pasted PyTorch code means that.
@@ -257,6 +352,8 @@ class Plan:
     order: list[Expr]
     calls: dict[int, tuple[str, Split]]
     indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]]
+    # Numbers read off shapes (`X.shape[0]`, `len(y)`): constants of the program.
+    dims: dict[int, int] = field(default_factory=dict)
 
 
 def plan(root: Expr, call_op: Callable[[Call], tuple[str, Split] | None]) -> Plan:
@@ -268,8 +365,14 @@ def plan(root: Expr, call_op: Callable[[Call], tuple[str, Split] | None]) -> Pla
     indexes: dict[int, tuple[tuple[Any, ...], list[Expr]]] = {}
     skipped: set[int] = set()  # literal options, and the `[a, b]` of cat([a, b])
     literal: set[int] = set()
+    dims: dict[int, Any] = {}
     for e in reversed(order):
         if id(e) in literal:
+            literal.update(id(c) for c in children(e))
+            continue
+        if isinstance(e, Subscript | Call) and (n := _dims(e)) is not NOT_STATIC \
+                and isinstance(n, int):
+            dims[id(e)] = n  # `X.shape[0]`: a number of the program
             literal.update(id(c) for c in children(e))
             continue
         if isinstance(e, Call):
@@ -288,7 +391,7 @@ def plan(root: Expr, call_op: Callable[[Call], tuple[str, Split] | None]) -> Pla
             keep = {id(a) for a in items[1]} | {id(e.value)}
             literal.update(id(c) for c in children(e) if id(c) not in keep)
     skipped |= literal
-    return Plan([e for e in order if id(e) not in skipped], calls, indexes)
+    return Plan([e for e in order if id(e) not in skipped], calls, indexes, dims)
 
 
 def inferred(name: str, attrs: dict[str, Any], shapes: Sequence[Shape | None]
@@ -298,3 +401,107 @@ def inferred(name: str, attrs: dict[str, Any], shapes: Sequence[Shape | None]
     infer = REGISTRY[name].infer
     return attrs if infer is None else infer(shapes) | attrs
 
+
+
+def product(op: str, left: Shape | None, right: Shape | None) -> str:
+    """The op of a binary operator. `·`, the product of maths notation (juxtaposition, \\cdot,
+    ×), is the matrix product between two tensors (`W x`, `x^T y`) and the elementwise one as
+    soon as one side is a number (`2 x`) or a shape is unknown."""
+    if op == "·":
+        tensors = left is not None and right is not None and len(left) >= 1 and len(right) >= 1
+        return "matmul" if tensors else "mul"
+    return BINARY_OPERATORS[op]
+
+
+# What builds a tensor from numbers written out, in each library: `np.array([[1, 2]])`.
+CONSTRUCTORS = frozenset({
+    "numpy.array", "numpy.asarray", "numpy.float64", "numpy.float32", "torch.tensor",
+    "torch.Tensor", "torch.as_tensor", "torch.FloatTensor", "torch.DoubleTensor", "tf.constant",
+    "tf.Variable", "tf.convert_to_tensor", "jax.numpy.array", "jnp.array", "Value",
+})
+
+
+def constructor(func: str) -> bool:
+    """Whether a call of `func` builds a tensor from what it is given (`np.array`, `Value`)."""
+    return func == "Value" or ("." in func and qualified(func) in CONSTRUCTORS)
+
+
+def respelled(name: str, shapes: Sequence[Shape | None]) -> str:
+    """NumPy's `dot` (`X.dot(W)`, `np.dot`) is the matrix product for matrices and a product
+    with a number; only between two vectors is it the op `dot`."""
+    if name == "dot" and len(shapes) == 2 and all(s is not None for s in shapes):
+        ndims = [len(s) for s in shapes if s is not None]
+        if 0 in ndims:
+            return "mul"
+        if ndims != [1, 1]:
+            return "matmul"
+    return name
+
+
+def literal(e: Expr) -> Any:
+    """The numbers of a tensor written out (`[[1, 2], [3, 4]]`, `-2.5`) as nested lists, or
+    NOT_STATIC."""
+    v = static(e)
+
+    def numbers(x: Any) -> bool:
+        if isinstance(x, tuple):
+            return bool(x) and all(numbers(i) for i in x)
+        return isinstance(x, int | float) and not isinstance(x, bool)
+
+    if v is NOT_STATIC or not numbers(v):
+        return NOT_STATIC
+
+    def lists(x: Any) -> Any:
+        return [lists(i) for i in x] if isinstance(x, tuple) else float(x)
+
+    return lists(v)
+
+
+_RESHAPES = frozenset({"reshape", "view"})
+
+
+def value_line(e: Expr, names: Mapping[str, Any] | None = None) -> Any:
+    """The value of a line that gives an input its value, as notebooks write them:
+    `np.array([[0.9, 0.2]])`, `torch.tensor([1., 2.], requires_grad=True).reshape(2, 1)`,
+    `tf.constant(3.0)`, micrograd's `Value(-4.0)`, or a list `[[1, 2], [3, 4]]`. NOT_STATIC for
+    anything else (a number alone, `x = 3`, stays a constant of the program). `names`: values
+    a name may stand for (an output gradient `tf.reshape(dz, ...)` of a value line's dz)."""
+    if isinstance(e, Tuple):
+        return literal(e)
+    if isinstance(e, Name) and names is not None and e.id in names:
+        return names[e.id]
+    if not isinstance(e, Call):
+        return NOT_STATIC
+    if constructor(e.func):
+        return literal(e.args[0]) if len(e.args) == 1 and not e.keywords else NOT_STATIC
+    full = qualified(e.func) if "." in e.func else e.func
+    short = full.rsplit(".", 1)[-1]
+    if e.requires_grad and short in ("ones", "zeros") and full.startswith("torch."):
+        # torch.ones(2, 2, requires_grad=True): an input, its value ones.
+        dims = [static(a) for a in e.args]
+        shape = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple) else tuple(dims)
+        if all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+            import numpy as np  # late: only value lines need it here
+
+            return (np.ones(shape) if short == "ones" else np.zeros(shape)).tolist()
+    if (e.method and short in _RESHAPES) or (not e.method and short == "reshape"
+                                             and full.startswith(_KNOWN_MODULES)):
+        if len(e.args) < 2:
+            return NOT_STATIC
+        base = value_line(e.args[0], names)
+        dims = [static(a) for a in e.args[1:]]
+        if base is NOT_STATIC or NOT_STATIC in dims:
+            return NOT_STATIC
+        shape = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple) else tuple(dims)
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+            return NOT_STATIC
+        import numpy as np  # late: only value lines need it here
+
+        try:
+            return np.reshape(np.asarray(base, dtype=float), shape).tolist()
+        except ValueError:
+            raise GradtraceError("shape", f"cannot reshape {np.size(base)} numbers to "
+                                 f"{shape}", e.start, e.end) from None
+    if e.method and short in ("float", "double", "detach", "clone") and len(e.args) == 1:
+        return value_line(e.args[0], names)
+    return NOT_STATIC

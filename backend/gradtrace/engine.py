@@ -32,7 +32,25 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .calls import Split, index_spec, inferred, op_name, plan, split
+from .calls import (
+    IDENTITY_METHODS,
+    NOT_STATIC,
+    NUMBERS,
+    SHAPES,
+    Split,
+    constructor,
+    index_spec,
+    inferred,
+    literal,
+    op_name,
+    plan,
+    product,
+    qualified,
+    respelled,
+    split,
+    static,
+    value_line,
+)
 from .cancel import CancelToken
 from .codec import NONFINITE
 from .errors import GradtraceError
@@ -52,16 +70,19 @@ from .ops import (
     unbroadcast,
 )
 from .parser import (
+    MODULES,
     Binary,
     Call,
     Expr,
     Name,
     Num,
     Program,
+    Statement,
     Str,
     Subscript,
     Tuple,
     Unary,
+    parse,
     walk,
 )
 from .settings import Settings
@@ -123,6 +144,14 @@ class Graph:
     source: str
     # Statements before the last that assign no name: computed, but nothing can use them.
     unused: list[tuple[int, int]] = field(default_factory=list)
+    # Values the text gives its inputs (value lines, a def's defaults), as JSON-like values; a
+    # value in the request wins.
+    defaults: dict[str, Any] = field(default_factory=dict)
+    # The output gradient the text gives (`L.backward(dz)`, `output_gradients=dz`), if any.
+    seed_default: Any = None
+    # Warnings of the reading: (type, message, start, end): an assigned name the output does
+    # not use, NumPy's reading of np.max(p, 0), ...
+    notes: list[tuple[str, str, int, int]] = field(default_factory=list)
     _structure: str | None = None
 
     @property
@@ -188,6 +217,7 @@ class _Builder:
         self.edges: list[Edge] = []
         self._shapes: list[Shape | None] = []  # of the first nodes, as far as asked
         self.given = given
+        self.defaults: dict[str, object] = {}  # the values the text gives (value lines)
         self.settings = settings
 
     def add(self, node: Node, s0: int, s1: int) -> int:
@@ -204,7 +234,7 @@ class _Builder:
             node = self.nodes[len(self._shapes)]
             shape: Shape | None = None
             if node.kind == "input":
-                shape = raw_shape(self.given.get(node.label))
+                shape = raw_shape(self.given.get(node.label, self.defaults.get(node.label)))
             elif node.kind == "const":
                 shape = ()
             else:
@@ -357,15 +387,26 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             return env[e.id]
         if e.id in inputs:
             return inputs[e.id]
-        if e.id in CONSTANTS and e.id not in given:
-            if e.id not in consts:
-                label = "π" if e.id == "pi" else e.id
-                consts[e.id] = b.add(Node(len(nodes), "const", label, e.start, e.end, name=e.id,
-                                          const_value=CONSTANTS[e.id]), s0, s1)
-            return consts[e.id]
-        if (e.id in FUNCTIONS or e.id == "grad") and e.id not in given:
+        ident = e.id
+        if "." in ident:
+            # math.e, np.pi: the constants; any other dotted name is no value of the program.
+            module, short = ident.split(".", 1)[0], ident.rsplit(".", 1)[1]
+            if module not in MODULES or short not in CONSTANTS:
+                raise GradtraceError("name", f"'{ident}' is not something gradtrace computes "
+                                     "with (a library's attribute)", e.start, e.end)
+            ident = short
+        if ident in CONSTANTS and (ident not in given or ident != e.id) \
+                and ident not in pending:
+            if ident not in consts:
+                label = "π" if ident == "pi" else ident
+                consts[ident] = b.add(Node(len(nodes), "const", label, e.start, e.end,
+                                           name=ident, const_value=CONSTANTS[ident]), s0, s1)
+            return consts[ident]
+        if (e.id in FUNCTIONS or e.id == "grad") and e.id not in given and e.id not in pending:
             raise GradtraceError("name", f"'{e.id}' is a function: call it, as in {e.id}(x)",
                                  e.start, e.end)
+        if e.id in pending:
+            defaults[e.id] = b.defaults[e.id] = pending.pop(e.id)
         inputs[e.id] = b.add(Node(len(nodes), "input", e.id, e.start, e.end, name=e.id,
                                   requires_grad=True), s0, s1)
         spans[e.id] = (e.start, e.end)
@@ -373,6 +414,22 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
 
     def op_node(op: str, args: Sequence[int], e: Expr, s0: int, s1: int) -> int:
         return b.op_node(op, args, e.start, e.end, s0, s1)
+
+    def shape_of(e: Expr) -> Shape | None:
+        """The shape of a name, for `x.shape[0]` (None where unknown)."""
+        if not isinstance(e, Name):
+            return None
+        if e.id in env:
+            return b.shape(env[e.id])
+        if e.id in inputs:
+            return b.shape(inputs[e.id])
+        raw = given.get(e.id, pending.get(e.id))
+        return None if raw is None else raw_shape(raw)
+
+    def number_of(name: str) -> float | None:
+        """The number a name holds when it is a constant (`y = 0`), for `scores[y]`."""
+        node = nodes[env[name]] if name in env else None
+        return node.const_value if node is not None and node.kind == "const" else None
 
     defs: dict[str, Op] = {}  # the program's own functions (`def`)
     bodies: dict[str, Any] = {}
@@ -382,8 +439,37 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
         if e.func in defs and e.func not in env and e.func not in given:
             bodies[e.func].check_arity(e, len(e.args))
             return e.func, Split(list(e.args), {})
+        if constructor(e.func):
+            if len(e.args) == 1 and not e.keywords and literal(e.args[0]) is NOT_STATIC:
+                return SAME, Split([e.args[0]], {})  # tf.constant(X): X itself
+            raise GradtraceError("value", f"{e.func}(...) writes a tensor out inside an "
+                                 "expression: give it a line of its own (J = "
+                                 f"{e.func}(...)), and it is an input with those values",
+                                 e.start, e.end)
+        if e.method and e.func in IDENTITY_METHODS and e.func not in defs:
+            return SAME, Split([e.args[0]], {})  # x.numpy(), x.double(): the same numbers
+        short = qualified(e.func).rsplit(".", 1)[-1]
+        if short in ("zeros_like", "ones_like") and len(e.args) == 1 and not e.keywords:
+            # np.zeros_like(x): zeros of x's shape, known where x's value is.
+            shape = shape_of(e.args[0])
+            if shape is not None:
+                return short[:-5], Split([], {"shape": tuple(shape)})
+        if short == "tensordot":
+            axes = static(e.args[2]) if len(e.args) == 3 else next(
+                (static(k.value) for k in e.keywords if k.name == "axes"), NOT_STATIC)
+            if len(e.args) < 2 or axes != 1:
+                raise GradtraceError("function", "tensordot is read with axes=1 (the matrix "
+                                     "product): write a @ b", e.start, e.end)
+            return "dot", Split(list(e.args[:2]), {})  # the matrix product for matrices
         is_value = e.func in env or e.func in given or e.func in CONSTANTS
         name = op_name(e, is_value)
+        if name in ("amax", "amin") and "." in e.func and short in ("max", "min") \
+                and len(e.args) == 2:
+            what = "maximum" if short == "max" else "minimum"
+            axis = source[e.args[1].start:e.args[1].end]
+            notes.append(("numpy_convention", f"{source[e.start:e.end][:40]} is the {what} over "
+                          f"axis {axis}, as NumPy reads a second argument (a reduction); the "
+                          f"elementwise {what} with {axis} is np.{what}(...)", e.start, e.end))
         if name is None:
             if is_value:
                 # `y(x + 1)` with a value y: most likely a product written as in algebra.
@@ -394,16 +480,33 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             raise _unknown_function(e.func, e.start, e.name_end)
         return name, split(REGISTRY[name], e, e.func)
 
+    source = program.source
+    pending: dict[str, Any] = {}  # values the text gives names (value lines), until first use
+    defaults: dict[str, Any] = {}
+    notes: list[tuple[str, str, int, int]] = []
+    statements = _statements(program, pending, notes)
     result = -1
-    for stmt in program.statements:
+    computed: list[tuple[Statement, int]] = []  # (statement, its node), for the warnings
+    for stmt in statements:
         s0, s1 = stmt.start, stmt.end
         if stmt.function is not None:
             defs[stmt.function.name], bodies[stmt.function.name] = define(stmt.function, bodies)
             continue
+        if _value_of(stmt) is not NOT_STATIC:
+            continue  # a value line: read by _statements
         made: dict[int, int] = {}  # id(ast node) -> graph node
-        read = plan(stmt.expr, lambda e: None if e.func == "grad" else call_op(e))
+        token, numbers = SHAPES.set(shape_of), NUMBERS.set(number_of)
+        try:
+            read = plan(stmt.expr, lambda e: None if e.func == "grad" else call_op(e))
+        finally:
+            SHAPES.reset(token)
+            NUMBERS.reset(numbers)
         for e in read.order:
-            if isinstance(e, Num):
+            if id(e) in read.dims:
+                n = read.dims[id(e)]
+                idx = b.add(Node(len(nodes), "const", str(n), e.start, e.end,
+                                 const_value=float(n)), s0, s1)
+            elif isinstance(e, Num):
                 idx = b.add(Node(len(nodes), "const", e.text, e.start, e.end,
                                  const_value=e.value), s0, s1)
             elif isinstance(e, Name):
@@ -411,11 +514,13 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             elif isinstance(e, Unary):
                 idx = op_node("neg", [made[id(e.operand)]], e, s0, s1)
             elif isinstance(e, Binary):
-                if e.op not in BINARY_OPERATORS:
+                if e.op not in BINARY_OPERATORS and e.op != "·":
                     raise GradtraceError("syntax", f"'{e.op}' is not an operator here",
                                          e.op_start, e.op_end)
-                idx = op_node(BINARY_OPERATORS[e.op], [made[id(e.left)], made[id(e.right)]],
-                              e, s0, s1)
+                left, right = made[id(e.left)], made[id(e.right)]
+                op = product(e.op, b.shape(left), b.shape(right)) if e.op == "·" \
+                    else BINARY_OPERATORS[e.op]
+                idx = op_node(op, [left, right], e, s0, s1)
             elif isinstance(e, Str):
                 raise GradtraceError("value", f"'{e.value[:20]}' in quotes is an option's value "
                                      "(as in padding='same'), not a number", e.start, e.end)
@@ -441,17 +546,30 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                     continue
                 name, args = read.calls[id(e)]
                 operands = [made[id(a)] for a in args.operands]
-                if name in REGISTRY:
+                if name == SAME:
+                    made[id(e)] = operands[0]
+                    continue
+                if name == "dot" and (e.method or "." in e.func):
+                    # NumPy's dot (`X.dot(W)`, `np.dot`) is the matrix product of matrices; the
+                    # language's dot(a, b) stays the dot product of two vectors.
+                    name = respelled(name, [b.shape(a) for a in operands])
+                if name in defs and name == e.func:
+                    # The program's own def (it may share a name with one of the language's:
+                    # the notes define their own sigmoid and conv2d).
+                    idx = b.op_node(name, operands, e.start, e.end, s0, s1, defined=defs[name])
+                else:
                     attrs = inferred(name, args.attrs, [b.shape(a) for a in operands])
                     idx = b.op_node(name, operands, e.start, e.end, s0, s1,
                                     attrs=tuple(attrs.items()))
-                else:
-                    idx = b.op_node(name, operands, e.start, e.end, s0, s1, defined=defs[name])
             made[id(e)] = idx
         if stmt.target_items is not None:
             # `y[0] = v`: a new node for y, a copy of the old one with the items set to v.
             assert stmt.target is not None
-            spec, arrays = index_spec(stmt.target_items, "an index")
+            numbers = NUMBERS.set(number_of)
+            try:
+                spec, arrays = index_spec(stmt.target_items, "an index")
+            finally:
+                NUMBERS.reset(numbers)
             for a in arrays:  # the index arrays of the target are read as any expression
                 for sub in walk(a):
                     if isinstance(sub, Name):
@@ -468,26 +586,155 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                 "setitem", [target, made[id(stmt.expr)], *(made[id(a)] for a in arrays)],
                 stmt.start, stmt.end, s0, s1, attrs=(("index", spec),))
         result = made[id(stmt.expr)]
+        computed.append((stmt, result))
         if stmt.target is not None:
             node = nodes[result]
             if node.kind != "input" and node.name is None:
                 node.name = stmt.target
                 node.label = stmt.target
             env[stmt.target] = result
+            pending.pop(stmt.target, None)
     # A name used only as labels or indices (`s[y]`) is an integer input: it takes no gradient.
     for idx in inputs.values():
         node = nodes[idx]
         uses = [(nodes[b.edges[ei].target], b.edges[ei].arg) for ei in node.out_edges]
         if uses and not any(t.operation.takes_grad(k) for t, k in uses):
             node.requires_grad = False
-    if program.statements[-1].function is not None:
-        f = program.statements[-1].function
-        raise GradtraceError("syntax", f"the program ends with def {f.name}: the last statement "
-                             f"is the output, so call it after, as in {f.name}(x)",
-                             f.start, f.name_end)
-    unused = [(st.start, st.end) for st in program.statements[:-1]
-              if st.target is None and st.function is None]
-    return Graph(nodes, b.edges, result, inputs, spans, program.source, unused), b
+    if not computed:
+        last = statements[-1]
+        if last.function is not None:
+            f = last.function
+            raise GradtraceError("syntax", f"the program ends with def {f.name}, which it calls "
+                                 f"before: the output is the last statement that computes, so "
+                                 f"call it after, as in {f.name}(x)", f.start, f.name_end)
+        raise GradtraceError("syntax", "nothing here computes: these lines only give values "
+                             "(write the formula too, as f = x * y)", 0, len(source))
+    if program.output is not None:
+        # `L.backward()`, `g.gradient(z, x)`: the text names its output.
+        d = program.output
+        if d.text not in env and d.text not in inputs:
+            raise GradtraceError("name", f"'{d.text}' is not computed above this line: the "
+                                 "output must be a name assigned before", d.start, d.end)
+        result = env.get(d.text, inputs.get(d.text, result))
+    seed_default = _seed(program, pending, notes)
+    used = _ancestors(nodes, result)
+    unused = [(st.start, st.end) for st, n in computed
+              if st.target is None and n not in used]
+    named = {st.target for st, n in computed if st.target is not None and n in used}
+    for st, n in computed:
+        if st.target is not None and n not in used and st.target not in named:
+            named.add(st.target)
+            notes.append(("unused_name", f"'{st.target}' is computed but the output does not "
+                          "use it", st.start, st.target_end or st.end))
+    for name in pending:
+        if program.seed is None or program.seed.text != name:
+            at = next((st for st in statements if st.target == name), None)
+            notes.append(("unused_value", f"'{name}' is given a value but the output does not "
+                          "use it", *((at.start, at.target_end) if at else (0, 0))))
+    graph = Graph(nodes, b.edges, result, inputs, spans, source, unused, defaults,
+                  seed_default, notes)
+    return graph, b
+
+
+# A call that is its argument (`tf.constant(X)`): no node of its own.
+SAME = "=same="
+
+
+def _value_of(stmt: Statement) -> Any:
+    """The value a statement gives its name (`x = np.array([...])`, a line `x = -2, y = 5`), or
+    NOT_STATIC when it computes something."""
+    if stmt.target is None or stmt.target_items is not None or stmt.function is not None:
+        return NOT_STATIC
+    if stmt.values_line:
+        v = literal(stmt.expr)
+        if v is NOT_STATIC:
+            raise GradtraceError("value", f"in a line of values, {stmt.target} = takes a number "
+                                 "written out", stmt.expr.start, stmt.expr.end)
+        return v
+    return value_line(stmt.expr)
+
+
+def _called(statements: Sequence[Statement]) -> set[str]:
+    roots: list[Expr] = []
+    for st in statements:
+        roots.append(st.expr)
+        if st.function is not None:
+            roots.extend(s.expr for s in st.function.body)
+    return {e.func for r in roots for e in walk(r) if isinstance(e, Call)}
+
+
+def _statements(program: Program, pending: dict[str, Any],
+                notes: list[tuple[str, str, int, int]]) -> list[Statement]:
+    """The statements to build, the values the text gives recorded in `pending`. A def that
+    is the last statement and is never called is the program itself (the notes' `def f(x, y):
+    ... return d`): its body, its parameters the inputs, their defaults their values."""
+    defined = {st.function.name for st in program.statements if st.function is not None}
+    statements = [st for st in program.statements
+                  if not (st.target is not None and isinstance(st.expr, Name)
+                          and st.expr.id in defined)]  # `loss_func = nll`: another name
+    for st in statements:
+        v = _value_of(st)
+        if v is not NOT_STATIC:
+            pending[st.target or ""] = v
+    computes = [st for st in statements if st.function is None and _value_of(st) is NOT_STATIC]
+    called = _called(statements)
+    last = statements[-1]
+    if not computes and last.function is not None and last.function.name not in called:
+        f = last.function
+        for p in f.params:
+            if p.default is not None:
+                v = literal(p.default)
+                if v is NOT_STATIC:
+                    raise GradtraceError("value", f"the default of '{p.name}' is a number, as in "
+                                         f"{p.name}=3", p.default.start, p.default.end)
+                pending[p.name] = v
+        return [*statements[:-1], *f.body, Statement(None, f.result, f.result.start,
+                                                     f.result.end)]
+    for st in statements:
+        if st.function is not None and st.function.name not in called:
+            notes.append(("unused_def", f"def {st.function.name} is never called, so it is not "
+                          "drawn", st.start, st.function.name_end))
+    return statements
+
+
+def _seed(program: Program, pending: Mapping[str, Any],
+          notes: list[tuple[str, str, int, int]]) -> Any:
+    """The output gradient the text gives: a name with a value line, or a tensor written out."""
+    d = program.seed
+    if d is None:
+        return None
+    if d.text in pending:
+        return pending[d.text]
+    def shape_of(e: Expr) -> Shape | None:
+        return raw_shape(pending[e.id]) if isinstance(e, Name) and e.id in pending else None
+
+    token = SHAPES.set(shape_of)
+    try:
+        (st,) = parse(d.text, given=pending).statements
+        v = literal(st.expr)
+        if v is NOT_STATIC:  # tf.reshape(dz, [1, dz.shape[0], dz.shape[1], 1]) as well
+            v = value_line(st.expr, pending)
+    except (GradtraceError, ValueError):
+        v = NOT_STATIC
+    finally:
+        SHAPES.reset(token)
+    if v is NOT_STATIC:
+        notes.append(("seed_not_read", f"the output gradient '{d.text[:40]}' is not read (it "
+                      "is not a tensor written out, nor a name given one), so ones are used",
+                      d.start, d.end))
+        return None
+    return v
+
+
+def _ancestors(nodes: Sequence[Node], root: int) -> set[int]:
+    seen = {root}
+    stack = [root]
+    while stack:
+        for a in nodes[stack.pop()].args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return seen
 
 
 # ---------------------------------------------------------------------------------------------

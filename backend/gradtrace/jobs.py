@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from . import record as records
-from .analysis import Analysis, analyse, compile_graph, request
+from .analysis import Analysis, analyse, compile_graph, compile_view, reading_warnings, request
 from .cancel import CancelToken, SharedCancelToken
 from .codegen import Lang, generate_code
 from .cost import Budget, Cost, admit, parse
@@ -32,8 +32,9 @@ from .cost import layout as layout_cost
 from .errors import GradtraceError
 from .gates import parse_expand
 from .layout import LayoutCache
+from .readout import reading
 from .render import Format, convert, render_svg
-from .schema import LayoutRequest, TraceRequest
+from .schema import LayoutRequest, ReadResponse, TraceRequest
 from .settings import Settings
 from .standalone import standalone_html
 from .state import ViewState, from_query
@@ -113,6 +114,17 @@ def layout(body: bytes, settings: Settings, *, cancel: CancelToken,
     if not cache.has(graph.structure):
         admit(layout_cost(graph, settings), budget)
     return cache.get_json(graph, settings)
+
+
+def read(body: bytes, settings: Settings, *, cancel: CancelToken,
+         layouts: LayoutCache | None, budget: Budget | None) -> bytes:
+    """POST /api/read: how the text reads (its canonical form, inputs, skipped lines), no pass."""
+    req: LayoutRequest = parse_body(LayoutRequest, body)
+    admit(parse(len(req.expr)), budget)
+    program, graph, warnings = compile_view(req.expr, req.values, settings)
+    warnings += reading_warnings(graph, settings)
+    return json.dumps(ReadResponse(reading=reading(program, graph), warnings=warnings),
+                      allow_nan=False).encode()
 
 
 def expand_of(query: Query) -> list[str]:

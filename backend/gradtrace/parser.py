@@ -44,10 +44,13 @@ expression can be broken over lines. Every AST node keeps its `[start, end)` spa
 
 from __future__ import annotations
 
-import re
+import bisect
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .errors import GradtraceError
+from .lexer import Token, marked
+from .reading import PYTHON_WORDS, Directive, Names, Skipped, names, one_letter, prepare
 
 # Each level of nesting costs the recursive descent up to six Python frames (a call: atom, call,
 # expr, term, unary, power), so 100 levels stay well inside Python's default limit of 1000 frames;
@@ -88,7 +91,9 @@ class Unary:
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    op: str  # one of + - * / @ ^
+    # + - * / @ ^, a comparison, or `·`: the product of maths notation (juxtaposition, \\cdot,
+    # ×), the matrix product between two tensors and `*` otherwise (the graph builder decides).
+    op: str
     left: Expr
     right: Expr
     start: int
@@ -121,6 +126,7 @@ class Call:
     name_end: int
     keywords: tuple[Keyword, ...] = ()
     method: bool = False  # written `a.func(...)`: `a` is args[0]
+    requires_grad: bool = False  # `torch.ones(2, 2, requires_grad=True)`: a leaf of autograd
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,144 +192,22 @@ class Statement:
     target_items: tuple[Expr | Slice | Ellipsis_, ...] | None = None
     # `def f(x): ... return ...`: the function it defines (`expr` is then its result).
     function: FunctionDef | None = None
+    # `x = -2, y = 5`: a line of values (its names are inputs, the numbers their values).
+    values_line: bool = False
+    # `f(x, y) = ...`: the inputs the header declares, in order.
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Program:
     statements: tuple[Statement, ...]
     source: str = field(repr=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# Tokens
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    kind: str  # num, name, str, op, cmp, lparen, rparen, lbracket, rbracket, comma, colon, dot,
-    # ellipsis, assign, sep, end
-    text: str
-    start: int
-    end: int
-
-
-_NUMBER_OK = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
-# A greedy run of characters that could belong to a number: validated against _NUMBER_OK so that
-# `2..3` or `1e` is one clear "malformed number" error rather than a confusing cascade.
-_NUMBER_RUN = re.compile(r"[0-9.]+(?:[eE][+-]?[0-9.]*)?")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_OPS = ("**", "+", "-", "*", "/", "@", "^")
-_BINARY_OPS = frozenset(_OPS)
-
-
-def _describe(ch: str) -> str:
-    if ch.isprintable() and not ch.isspace():
-        return f"'{ch}'"
-    return f"character U+{ord(ch):04X}"
-
-
-# What a student most likely meant by a non-ASCII character copied from notes or slides.
-_ASCII_FOR = {"π": "pi", "²": "^2", "³": "^3", "×": "*", "·": "*", "⋅": "*", "−": "-", "–": "-",
-              "÷": "/", "σ": "sigmoid", "√": "sqrt"}
-
-
-def _non_ascii(ch: str, i: int) -> GradtraceError:
-    hint = f" (write {_ASCII_FOR[ch]})" if ch in _ASCII_FOR else ""
-    return GradtraceError("syntax", f"unexpected {_describe(ch)}{hint}: expressions use ASCII "
-                          "letters, digits and the operators + - * / @ ^", i, i + 1)
-
-
-def tokenize(src: str) -> list[Token]:
-    tokens: list[Token] = []
-    depth = 0
-    i, n = 0, len(src)
-    while i < n:
-        ch = src[i]
-        if ch == "\n" or ch == "\r":
-            prev = tokens[-1] if tokens else None
-            continues = prev is not None and (
-                prev.kind in ("op", "cmp", "lparen", "lbracket", "comma", "assign", "sep", "dot",
-                              "colon")
-            )
-            if depth == 0 and prev is not None and not continues:
-                tokens.append(Token("sep", "\n", i, i + 1))
-            i += 1
-        elif ch in " \t":
-            i += 1
-        elif ch == "#":  # comment to end of line
-            while i < n and src[i] not in "\r\n":
-                i += 1
-        elif ord(ch) > 127:
-            raise _non_ascii(ch, i)
-        elif src.startswith("...", i):
-            tokens.append(Token("ellipsis", "...", i, i + 3))
-            i += 3
-        elif ch == "." and i + 1 < n and (src[i + 1].isalpha() or src[i + 1] == "_") and tokens \
-                and tokens[-1].kind in ("name", "rparen", "rbracket"):
-            # `y.sum()`, `x.T`, `torch.zeros`: an attribute, not a number.
-            tokens.append(Token("dot", ".", i, i + 1))
-            i += 1
-        elif "0" <= ch <= "9" or ch == ".":
-            m = _NUMBER_RUN.match(src, i)
-            assert m is not None
-            text = m.group(0)
-            if ch == "." and len(text) == 1:
-                raise GradtraceError("syntax", "unexpected '.': a number needs a digit after the "
-                                     "point, as in .5", i, i + 1)
-            if not _NUMBER_OK.fullmatch(text):
-                raise GradtraceError("syntax", f"malformed number '{text}'", i, m.end())
-            tokens.append(Token("num", text, i, m.end()))
-            i = m.end()
-        elif ch.isalpha() or ch == "_":
-            m = _NAME.match(src, i)
-            assert m is not None  # ch is an ASCII letter or _
-            tokens.append(Token("name", m.group(0), i, m.end()))
-            i = m.end()
-        elif src.startswith("**", i):
-            tokens.append(Token("op", "^", i, i + 2))
-            i += 2
-        elif ch in "+-*/@^":
-            tokens.append(Token("op", ch, i, i + 1))
-            i += 1
-        elif ch in "([":
-            depth += 1
-            tokens.append(Token("lparen" if ch == "(" else "lbracket", ch, i, i + 1))
-            i += 1
-        elif ch in ")]":
-            depth = max(0, depth - 1)
-            tokens.append(Token("rparen" if ch == ")" else "rbracket", ch, i, i + 1))
-            i += 1
-        elif ch == ",":
-            tokens.append(Token("comma", ch, i, i + 1))
-            i += 1
-        elif ch == ":":
-            tokens.append(Token("colon", ch, i, i + 1))
-            i += 1
-        elif ch in "'\"":
-            close = src.find(ch, i + 1)
-            line_end = min((k for k in (src.find("\n", i), src.find("\r", i)) if k >= 0),
-                           default=n)
-            if close < 0 or close > line_end:
-                raise GradtraceError("syntax", f"unclosed {ch}: a word in quotes needs its closing "
-                                     f"{ch}", i, i + 1)
-            tokens.append(Token("str", src[i + 1:close], i, close + 1))
-            i = close + 1
-        elif src.startswith(("==", "!=", ">=", "<="), i):
-            tokens.append(Token("cmp", src[i:i + 2], i, i + 2))
-            i += 2
-        elif ch in "<>":
-            tokens.append(Token("cmp", ch, i, i + 1))
-            i += 1
-        elif ch == "=":
-            tokens.append(Token("assign", ch, i, i + 1))
-            i += 1
-        elif ch == ";":
-            tokens.append(Token("sep", ch, i, i + 1))
-            i += 1
-        else:
-            raise GradtraceError("syntax", f"unexpected {_describe(ch)}", i, i + 1)
-    tokens.append(Token("end", "", n, n))
-    return tokens
+    # What the reading did besides parsing (reading.py): lines skipped, with why; the output and
+    # its output gradient as the text names them (`L.backward(dz)`); names read as products.
+    skipped: tuple[Skipped, ...] = ()
+    output: Directive | None = None
+    seed: Directive | None = None
+    split: tuple[tuple[int, int], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,12 +215,18 @@ def tokenize(src: str) -> list[Token]:
 
 
 class _Parser:
-    def __init__(self, src: str, max_depth: int) -> None:
+    def __init__(self, src: str, max_depth: int, reading: Names) -> None:
         self.src = src
-        self.tokens = tokenize(src)
+        self.tokens = reading.tokens
         self.pos = 0
         self.depth = 0
         self.max_depth = max_depth
+        self.reading = reading
+        # Statements (by their number, counting separators) that index with subscripts (`x_i`):
+        # their products are elementwise, as index notation means.
+        self.indexed = reading.indexed
+        self.seps = 0
+        self.skipped: list[Skipped] = []  # the equal forms of `a = b = c` not read
 
     # -- helpers ----------------------------------------------------------------------------
     @property
@@ -352,7 +242,12 @@ class _Parser:
     def advance(self) -> Token:
         t = self.tokens[self.pos]
         self.pos += 1
+        if t.kind == "sep":
+            self.seps += 1
         return t
+
+    def peek(self, k: int = 1) -> Token:
+        return self.tokens[min(self.pos + k, len(self.tokens) - 1)]
 
     def enter(self, at: Token) -> None:
         self.depth += 1
@@ -373,9 +268,12 @@ class _Parser:
             return GradtraceError("syntax", f"unexpected end of input: expected {wanted}",
                                   t.start, t.end)
         if t.kind == "sep":
-            what = "end of statement" if t.text == "\n" else "';'"
+            what = "end of statement" if t.text != ";" else "';'"
         elif t.kind == "rparen":
             return GradtraceError("syntax", f"unbalanced ')': expected {wanted}", t.start, t.end)
+        elif t.kind == "rgroup":
+            return GradtraceError("syntax", f"unbalanced '{t.text}': expected {wanted}",
+                                  t.start, t.end)
         else:
             what = f"'{t.text}'"
         return GradtraceError("syntax", f"unexpected {what}: expected {wanted}", t.start, t.end)
@@ -388,51 +286,231 @@ class _Parser:
                 self.advance()
             if self.tok.kind == "end":
                 break
-            stmts.append(self.statement())
+            stmts.extend(self.statements())
             if self.tok.kind == "sep":
                 continue
             if self.tok.kind == "end":
                 break
-            if self.tok.kind in ("rparen", "rbracket"):
+            if self.tok.kind in ("rparen", "rbracket", "rgroup"):
                 ch = self.tok.text
-                opening = "(" if ch == ")" else "["
+                opening = {")": "(", "]": "[", "}": "{"}.get(ch, "(")
                 raise GradtraceError("syntax", f"unbalanced '{ch}': no '{opening}' to close",
                                      self.tok.start, self.tok.end)
             prev, t = self.tokens[self.pos - 1], self.tok
-            if prev.kind in ("num", "name", "rparen") and t.kind in ("num", "name", "lparen"):
-                # `2x`, `x y`, `(x)(y)`: a product written as in algebra.
-                left = "(...)" if prev.kind == "rparen" else prev.text
-                right = "(...)" if t.kind == "lparen" else t.text
-                raise GradtraceError("syntax", f"unexpected '{t.text}': a missing operator? "
-                                     f"Products need a '*', as in {left} * {right}",
+            if prev.kind == "num" and t.kind == "num":
+                raise GradtraceError("syntax", f"unexpected '{t.text}': two numbers in a row; "
+                                     f"to multiply, write {prev.text} * {t.text}",
                                      t.start, t.end)
             raise self.unexpected("an operator, ';' or the end of the expression")
         if not stmts:
             raise GradtraceError("syntax", "the expression is empty", 0, len(self.src))
         return Program(tuple(stmts), self.src)
 
-    def statement(self) -> Statement:
-        t = self.tok
+    def top_level_assigns(self) -> list[int]:
+        """Positions of the '=' of this statement outside brackets (`a = b = c` has two)."""
+        pos = self.pos
+        t = self.tokens[pos]
+        if t.kind == "name" and t.text == "def":
+            return []
+        ends, assigns = self.reading.ends, self.reading.assigns
+        stop = ends[bisect.bisect_right(ends, pos)] if ends and ends[-1] > pos \
+            else len(self.tokens)
+        lo = bisect.bisect_left(assigns, pos)
+        if lo == len(assigns) or assigns[lo] >= stop:
+            return []
+        return assigns[lo:bisect.bisect_left(assigns, stop)]
+
+    def statements(self) -> list[Statement]:
+        """One statement, or the several of one line (`x = -2, y = 5`; `a, b = 1, 2`)."""
+        tokens, pos = self.tokens, self.pos
+        t = tokens[pos]
+        nxt = tokens[pos + 1] if t.kind != "end" else t
+        if t.kind == "name" and nxt.kind == "assign":
+            assigns = self.top_level_assigns()
+            if len(assigns) == 1 and tokens[pos + 2].kind not in ("num", "op"):
+                # The commonest statement, `name = expression`: nothing else to look at.
+                self.pos += 2
+                return [self.assigned(t, t.text, t.end, None)]
+        if t.kind == "name" and nxt.kind == "assign" and self.peek(2).kind in (
+                "num", "op") and self.numbers_line():
+            first = self.tokens[self.pos]
+            self.advance()
+            self.advance()
+            stmt = self.assigned(first, first.text, first.end, None)
+            return [Statement(stmt.target, stmt.expr, stmt.start, stmt.end, stmt.target_end,
+                              values_line=True)]
         if t.kind == "name" and t.text == "def":
             f = self.function()
-            return Statement(None, f.result, f.start, f.end, f.name_end, function=f)
+            return [Statement(None, f.result, f.start, f.end, f.name_end, function=f)]
         if t.kind == "name" and t.text == "return":
             raise GradtraceError("syntax", "'return' outside a function: the last statement is "
                                  "the output", t.start, t.end)
-        if t.kind == "name" and self.tokens[self.pos + 1].kind == "assign":
+        assigns = self.top_level_assigns()
+        if t.kind == "name" and self.peek().kind == "augassign":
+            # `c += 1 + c`: c = c + (1 + c)
+            self.advance()
+            op = self.advance()
+            if self.tok.kind in ("sep", "end"):
+                raise self.unexpected(f"an expression after '{t.text} {op.text}='")
+            right = self.expr()
+            update = Binary(op.text, Name(t.text, t.start, t.end), right, t.start,
+                            self.last_end, op.start, op.end)
+            return [Statement(t.text, update, t.start, self.last_end, t.end)]
+        if t.kind == "name" and self.peek().kind == "comma" and assigns:
+            tuple_targets = self.tuple_assignment(assigns[0])
+            if tuple_targets is not None:
+                return tuple_targets
+        if len(assigns) > 1 and t.kind == "name" and self.peek().kind == "assign" and all(
+                self.tokens[a - 1].kind == "name" and self.tokens[a - 2].kind == "comma"
+                for a in assigns[1:]):
             self.advance()
             self.advance()
-            return self.assigned(t, t.text, t.end, None)
+            return self.values_line(self.assigned(t, t.text, t.end, None))
+        params: tuple[str, ...] = ()
+        if t.kind == "name" and self.peek().kind == "lparen" and assigns:
+            params = self.header(assigns[0])
+        if len(assigns) > 1 or (assigns and (t.kind == "assign" or (t.kind == "num" and
+                                             self.peek().kind == "assign"))):
+            return [self.chain(t, assigns, params)]
+        if params:
+            self.pos = assigns[0] + 1
+            return [self.assigned(t, t.text, t.end, None, params=params)]
+        if t.kind == "name" and self.peek().kind == "assign":
+            self.advance()
+            self.advance()
+            return [self.assigned(t, t.text, t.end, None)]
         e = self.expr()
         if self.tok.kind == "assign":
             if isinstance(e, Subscript) and isinstance(e.value, Name) \
                     and "." not in e.value.id:
                 self.advance()
-                return self.assigned(t, e.value.id, e.end, e.items)
+                return [self.assigned(t, e.value.id, e.end, e.items)]
+            if any(isinstance(sub, Call) for sub in walk(e)):
+                # `\text{softmax}(z)_i = ...`: the left side names the formula; the right
+                # side is read.
+                at = self.advance()
+                self.skipped.append(Skipped(t.start, at.end, "names the formula"))
+                if self.tok.kind in ("sep", "end"):
+                    raise self.unexpected("an expression after '='")
+                e = self.expr()
+                return [Statement(None, e, e.start, self.last_end)]
             raise GradtraceError("syntax", "only a name, or a name with an index, can be "
                                  "assigned to (as in q = x + y, or y[0] = x)",
                                  t.start, self.tok.end)
-        return Statement(None, e, t.start, self.last_end)
+        return [Statement(None, e, t.start, self.last_end)]
+
+    def numbers_line(self) -> bool:
+        """Whether this statement is one of two or more `name = number` on one line separated
+        by ';' (cs231n's `x = -2; y = 5; z = -4`): a line of values, as `x = -2, y = 5` is."""
+        tokens = self.tokens
+        k = self.pos
+        # Back to the start of the physical line: only ';' separators may come before.
+        while k > 0 and tokens[k - 1].kind == "sep" and tokens[k - 1].text == ";":
+            k -= 1
+            j = k - 1
+            while j >= 0 and tokens[j].kind in ("num", "op", "assign", "name"):
+                j -= 1
+            k = j + 1
+        count = 0
+        while True:
+            m = _NUMBER_ASSIGN.match([tk.kind + (tk.text if tk.kind == "op" else "")
+                                      for tk in tokens[k:k + 5]])
+            if m is None:
+                return False
+            count += 1
+            k += m
+            if tokens[k].kind == "sep" and tokens[k].text == ";":
+                k += 1
+                continue
+            return count >= 2 and tokens[k].kind in ("sep", "end")
+
+    def header(self, assign: int) -> tuple[str, ...]:
+        """`f(x, y) = ...`: the declared inputs, or () when the left side is not a header."""
+        tokens = self.tokens
+        k = self.pos + 2
+        out: list[str] = []
+        while k < assign:
+            t = tokens[k]
+            if t.kind == "lgroup" and tokens[k + 1].kind == "name" \
+                    and tokens[k + 2].kind == "rgroup":
+                out.append(tokens[k + 1].text)
+                k += 3
+            elif t.kind == "name":
+                out.append(t.text)
+                k += 1
+            else:
+                return ()
+            if tokens[k].kind == "comma":
+                k += 1
+            elif tokens[k].kind == "rparen" and k + 1 == assign:
+                return tuple(out)
+            else:
+                return ()
+        return ()
+
+    def chain(self, t: Token, assigns: list[int], params: tuple[str, ...]) -> Statement:
+        """`a = b = c`, `f(x) = ... = ...`, `= ...`: equal forms, of which the last is read
+        (the middle ones are listed as skipped by `parse`). A left side that is not a name (as
+        the notes' `0.2 = (1 - 0.73)(0.73)(0.2)`) leaves the last side as an expression."""
+        last = assigns[-1]
+        target = None
+        if t.kind == "name" and (self.peek().kind == "assign" or params):
+            target = t.text
+        start = t.start
+        skip_from = self.tokens[assigns[0] + 1].start if target is not None else t.start
+        if self.tokens[last].start > skip_from:
+            self.skipped.append(Skipped(skip_from, self.tokens[last].end, "is an equal form: "
+                                        "the last one is read"))
+        self.pos = last + 1
+        if self.tok.kind in ("sep", "end"):
+            raise self.unexpected("an expression after '='")
+        e = self.expr()
+        if target is None:
+            return Statement(None, e, e.start, self.last_end)
+        return Statement(target, e, start, self.last_end, t.end, params=params)
+
+    def tuple_assignment(self, assign: int) -> list[Statement] | None:
+        """`a, b = e1, e2`: one statement per name (each right side read before any is
+        assigned, as Python does; here they may not use each other)."""
+        tokens = self.tokens
+        names: list[Token] = []
+        k = self.pos
+        while k < assign:
+            if tokens[k].kind != "name" or tokens[k + 1].kind not in ("comma", "assign"):
+                return None
+            names.append(tokens[k])
+            k += 2
+        if k != assign + 1 or len(names) < 2:
+            return None
+        self.pos = assign + 1
+        values: list[Expr] = []
+        while True:
+            if self.tok.kind in ("sep", "end"):
+                raise self.unexpected("a value for each name before '='")
+            values.append(self.expr())
+            if self.tok.kind != "comma":
+                break
+            self.advance()
+        if len(values) != len(names):
+            raise GradtraceError("syntax", f"{len(names)} names are assigned {len(values)} "
+                                 "values: give one value per name", names[0].start,
+                                 self.last_end)
+        return [Statement(n.text, v, n.start, v.end, n.end) for n, v in zip(names, values,
+                                                                             strict=True)]
+
+    def values_line(self, first: Statement) -> list[Statement]:
+        """`x = -2, y = 5, z = -4`: a line of values."""
+        out = [first]
+        while self.tok.kind == "comma":
+            self.advance()
+            t = self.tok
+            if t.kind != "name" or self.peek().kind != "assign":
+                raise self.unexpected("name = value after ','")
+            self.advance()
+            self.advance()
+            out.append(self.assigned(t, t.text, t.end, None))
+        return [Statement(s.target, s.expr, s.start, s.end, s.target_end, values_line=True)
+                for s in out]
 
     def function(self) -> FunctionDef:
         """`def name(params): statements... return expr`, from its 'def'."""
@@ -482,17 +560,22 @@ class _Parser:
                 if self.tok.kind in ("sep", "end"):
                     raise self.unexpected("an expression after 'return'")
                 result = self.expr()
+                if self.tok.kind == "comma":
+                    raise GradtraceError("syntax", f"def {name.text} returns several values: "
+                                         "gradtrace follows one output, so return one (or "
+                                         "trace each in turn)", t.start, self.tok.end)
                 return FunctionDef(name.text, tuple(params), tuple(body), result, d.start,
                                    self.last_end, name.end)
             if t.kind == "name" and t.text == "def":
                 raise GradtraceError("syntax", "a def inside a def: define functions one after "
                                      "the other", t.start, t.end)
-            body.append(self.statement())
+            body.extend(self.statements())
             if self.tok.kind not in ("sep", "end"):
                 raise self.unexpected("the end of the statement")
 
     def assigned(self, t: Token, target: str, target_end: int,
-                 items: tuple[Expr | Slice | Ellipsis_, ...] | None) -> Statement:
+                 items: tuple[Expr | Slice | Ellipsis_, ...] | None,
+                 params: tuple[str, ...] = ()) -> Statement:
         """The right-hand side of `target = ...` (the '=' consumed)."""
         if self.tok.kind in ("sep", "end"):
             shown = self.src[t.start:target_end]
@@ -501,7 +584,7 @@ class _Parser:
         if self.tok.kind == "assign":
             raise GradtraceError("syntax", "'=' can only follow a name at the start of a "
                                  "statement", self.tok.start, self.tok.end)
-        return Statement(target, e, t.start, self.last_end, target_end, items)
+        return Statement(target, e, t.start, self.last_end, target_end, items, params=params)
 
     # A binary node spans from the first token of its left operand to the last token of its right
     # one (parentheses around an operand included); the operands keep their own spans.
@@ -527,20 +610,61 @@ class _Parser:
             left = Binary(op.text, left, right, start, self.last_end, op.start, op.end)
         return left
 
+    def juxtaposed(self) -> bool:
+        """Whether the next token starts an operand written right after another: a product
+        (`2x`, `x y`, `(a+b)(b+1)`), read as maths notation reads it."""
+        t = self.tok
+        kind = t.kind
+        if kind == "name":
+            return t.text not in PYTHON_WORDS
+        if kind == "num":
+            return self.tokens[self.pos - 1].kind != "num"
+        return kind in ("lparen", "lgroup", "bigop", "lbracket")
+
+    def product(self, left: Expr, right: Expr) -> str:
+        """The op of a product written as maths writes it: `·` (by the shapes: W x is the
+        matrix product), or `*` between two factors written with index subscripts (`w_i x_i`,
+        `σ(x_i)(1 - σ(x_i))`: index notation means elementwise)."""
+        if self.seps in self.indexed:
+            a, b = self._indexes(left), self._indexes(right)
+            if a and b:
+                if a != b:
+                    # x_{ik} y_{kj}: a sum over a shared index, which elementwise would misread.
+                    raise GradtraceError(
+                        "syntax", "index notation with different indices on the two factors "
+                        f"({''.join(sorted(a))} and {''.join(sorted(b))}): write the matrix "
+                        "product with @ (x @ y), or the sum with sum(..., axis=...)",
+                        left.start, right.end)
+                return "*"
+        return "·"
+
+    def _indexes(self, e: Expr) -> set[str]:
+        """The index letters of the subscripts in `e` (`x_{ik}`: i and k)."""
+        dropped = self.reading.dropped
+        return {c for sub in walk(e) if isinstance(sub, Name) and sub.start in dropped
+                for c in dropped[sub.start]}
+
     def term(self) -> Expr:
         start = self.tok.start
         left = self.unary()
-        while self.tok.kind == "op" and self.tok.text in "*/@":
-            op = self.advance()
-            right = self.operand_after(op, self.unary)
-            left = Binary(op.text, left, right, start, self.last_end, op.start, op.end)
-        return left
+        while True:
+            t = self.tok
+            if t.kind == "op" and t.text in "*/@·":
+                op = self.advance()
+                right = self.operand_after(op, self.unary)
+                text = self.product(left, right) if op.text == "·" else op.text
+                left = Binary(text, left, right, start, self.last_end, op.start, op.end)
+            elif t.kind in _OPERAND_STARTS and self.juxtaposed():
+                right = self.power()
+                left = Binary(self.product(left, right), left, right, start, self.last_end,
+                              t.start, t.start)
+            else:
+                return left
 
     def operand_after(self, op: Token, rule: object) -> Expr:
         t = self.tok
-        if t.kind in ("end", "sep", "rparen", "rbracket", "comma", "assign", "cmp", "colon") or (
-            t.kind == "op" and t.text not in "+-"
-        ):
+        if t.kind in ("end", "sep", "rparen", "rbracket", "rgroup", "comma", "assign", "cmp",
+                      "colon") or (t.kind == "op" and t.text not in "+-"):
             shown = "**" if self.src[op.start:op.end] == "**" else op.text
             if t.kind in ("op", "cmp"):
                 raise GradtraceError("syntax", f"expected an operand after '{shown}', "
@@ -557,6 +681,13 @@ class _Parser:
             self.advance()
             self.enter(t)
             operand = self.operand_after(t, self.unary)
+            while self.juxtaposed():
+                # `-2x`, `-kx`: the minus of the product, as maths reads it (`-2*x` typed
+                # stays (-2)*x, as Python reads it).
+                at = self.tok
+                right = self.power()
+                operand = Binary(self.product(operand, right), operand, right, operand.start,
+                                 self.last_end, at.start, at.start)
             self.leave()
             if t.text == "+":
                 return operand
@@ -591,7 +722,9 @@ class _Parser:
         start = self.tok.start
         e = self.atom()
         while True:
-            t = self.tok
+            t = self.tokens[self.pos]
+            if t.kind not in _POSTFIX:
+                return e
             if t.kind == "lbracket" and (isinstance(e, Name | Call | Subscript)
                                          or self.tokens[self.pos - 1].kind == "rparen"):
                 self.advance()
@@ -599,6 +732,9 @@ class _Parser:
                 items = self.items(t)
                 self.leave()
                 e = Subscript(e, items, start, self.last_end)
+            elif t.kind == "tr":
+                self.advance()
+                e = Call("transpose", (e,), start, t.end, t.end, method=True)
             elif t.kind == "dot":
                 self.advance()
                 name = self.tok
@@ -615,6 +751,8 @@ class _Parser:
                              call.keywords, method=True)
                 elif name.text == "T":
                     e = Call("transpose", (e,), start, name.end, name.end, method=True)
+                elif name.text == "shape":  # x.shape[0]: a number read off the shape
+                    e = Call("shape", (e,), start, name.end, name.end, method=True)
                 else:
                     raise GradtraceError("syntax", f"unknown attribute '.{name.text}': the "
                                          "attributes are .T and methods such as .sum()",
@@ -659,6 +797,38 @@ class _Parser:
                                      lb.end)
             raise self.unexpected("',', ':' or ']' in the index")
 
+    def applied(self, fn: Token) -> Expr:
+        """The operand of a function written without parentheses (`sin x`, `log 2x`, `∑ x_i`):
+        the product that follows, up to an operator other than a product, or the next
+        function's name (`sin x cos y` is sin(x)·cos(y)); `sin x^2` is sin(x^2)."""
+        self.enter(fn)
+        start = self.tok.start
+        signed = self.tok.kind == "op" and self.tok.text in "+-"
+        arg = self.unary() if signed else self.power()
+        while True:
+            t = self.tok
+            if t.kind == "op" and t.text == "·":
+                self.advance()
+                right = self.operand_after(t, self.power)
+                arg = Binary(self.product(arg, right), arg, right, start, self.last_end,
+                             t.start, t.end)
+            elif self.juxtaposed() and not (
+                    fn.kind != "bigop" and t.kind == "name" and t.text in self.reading.functions):
+                right = self.power()
+                arg = Binary(self.product(arg, right), arg, right, start, self.last_end,
+                             t.start, t.start)
+            else:
+                break
+        self.leave()
+        return arg
+
+    def calls(self, name: str) -> bool:
+        """Whether `name` followed by '(' is a call rather than a product: a function, or a
+        name of several letters that holds no value (an unknown function, which the graph
+        builder names as such); `x(y + 1)` with a value x is a product."""
+        r = self.reading
+        return name in r.functions or (name not in r.values and not one_letter(name))
+
     def atom(self) -> Expr:
         t = self.tok
         if t.kind == "num":
@@ -667,21 +837,46 @@ class _Parser:
         if t.kind == "str":
             self.advance()
             return Str(t.text, t.start, t.end)
-        if t.kind == "name":
+        if t.kind == "bigop":
             self.advance()
-            if self.tok.kind == "lparen":
-                return self.call(t)
-            return Name(t.text, t.start, t.end)
-        if t.kind in ("lparen", "lbracket"):
-            close = "rparen" if t.kind == "lparen" else "rbracket"
-            ch, cch = ("(", ")") if t.kind == "lparen" else ("[", "]")
+            if not self.juxtaposed() and not (self.tok.kind == "op" and self.tok.text in "+-"):
+                raise self.unexpected(f"what to sum after '{self.src[t.start:t.end]}'")
+            arg = self.applied(t)
+            return Call(t.text, (arg,), t.start, self.last_end, t.end)
+        if t.kind == "name":
+            self.pos += 1  # (a name is no separator: advance() need not count it)
+            power = None
+            nxt = self.tokens[self.pos]
+            if nxt.kind == "fpow":  # \sin^2 x: sin(x)^2
+                power = self.advance()
+                nxt = self.tokens[self.pos]
+            if nxt.kind == "lparen" and (self.calls(t.text) or "." in t.text):
+                e: Expr = self.call(t)
+            elif t.text in self.reading.functions and self.juxtaposed():
+                arg = self.applied(t)
+                e = Call(t.text, (arg,), t.start, self.last_end, t.end)
+            else:
+                name = Name(t.text, t.start, t.end)
+                if power is not None:  # \sigma^2 with no argument: sigma, squared
+                    exponent = Num(float(power.text), power.text, power.start, power.end)
+                    return Binary("^", name, exponent, t.start, power.end, power.start,
+                                  power.end)
+                return name
+            if power is not None:
+                exponent = Num(float(power.text), power.text, power.start, power.end)
+                e = Binary("^", e, exponent, t.start, self.last_end, power.start, power.end)
+            return e
+        if t.kind in ("lparen", "lbracket", "lgroup"):
+            close = {"lparen": "rparen", "lbracket": "rbracket", "lgroup": "rgroup"}[t.kind]
+            ch = t.text
+            cch = {"(": ")", "[": "]", "{": "}"}.get(ch, ")")
             self.advance()
             self.enter(t)
             if self.tok.kind == close:
-                what = "parentheses" if ch == "(" else "brackets"
+                what = {"(": "parentheses", "[": "brackets"}.get(ch, "braces")
                 raise GradtraceError("syntax", f"empty {what}", t.start, self.tok.end)
             items = [self.expr()]
-            while self.tok.kind == "comma":
+            while self.tok.kind == "comma" and t.kind != "lgroup":
                 self.advance()
                 if self.tok.kind == close:  # a trailing comma: `(2,)`
                     break
@@ -694,16 +889,23 @@ class _Parser:
                 raise self.unexpected(f"'{cch}' or an operator")
             trailing = self.tokens[self.pos - 1].kind == "comma"
             self.advance()
-            if len(items) == 1 and not trailing:
+            literal = isinstance(items[0], Num | Tuple) or (
+                isinstance(items[0], Unary) and isinstance(items[0].operand, Num))
+            if len(items) == 1 and not trailing and not (t.kind == "lbracket" and literal):
+                # One expression in brackets groups, as parentheses do; `[5]` and `[[1, 2]]`
+                # are lists (a tensor written out).
                 return items[0]
             return Tuple(tuple(items), t.start, self.last_end)
-        if t.kind in ("rparen", "rbracket"):
-            other = "(" if t.text == ")" else "["
+        if t.kind in ("rparen", "rbracket", "rgroup"):
+            other = {")": "(", "]": "["}.get(t.text, "{")
             raise GradtraceError("syntax", f"unbalanced '{t.text}': no '{other}' to close",
                                  t.start, t.end)
         if t.kind == "op":
             raise GradtraceError("syntax", f"'{t.text}' needs an operand before it",
                                  t.start, t.end)
+        if t.kind == "tr":
+            raise GradtraceError("syntax", "a transpose needs what it transposes before it, "
+                                 "as in W^T", t.start, t.end)
         raise self.unexpected("a number, a name or '('")
 
     def call(self, name: Token) -> Call:
@@ -711,6 +913,7 @@ class _Parser:
         self.enter(lp)
         args: list[Expr] = []
         keywords: list[Keyword] = []
+        grad = False
         if self.tok.kind != "rparen":
             while True:
                 if self.tok.kind in ("comma", "rparen"):
@@ -719,12 +922,16 @@ class _Parser:
                     raise GradtraceError("syntax", f"missing an argument of {name.text}() before "
                                          f"'{self.tok.text}'", self.tok.start, self.tok.end)
                 t = self.tok
-                if t.kind == "name" and self.tokens[self.pos + 1].kind == "assign":
+                if t.kind == "name" and self.peek().kind == "assign":
                     self.advance()
                     self.advance()
                     if self.tok.kind in ("comma", "rparen"):
                         raise self.unexpected(f"a value after '{t.text}='")
-                    keywords.append(Keyword(t.text, self.expr(), t.start, self.last_end))
+                    if t.text in IGNORED_KEYWORDS:
+                        grad = grad or (t.text == "requires_grad" and self.tok.text == "True")
+                        self.skip_argument()
+                    else:
+                        keywords.append(Keyword(t.text, self.expr(), t.start, self.last_end))
                 elif keywords:
                     raise GradtraceError("syntax", "an argument without a name cannot follow "
                                          "named ones (as in sum(x, axis=0))", t.start,
@@ -744,18 +951,70 @@ class _Parser:
             raise self.unexpected(f"',' or ')' in the call of {name.text}()")
         rp = self.advance()
         self.leave()
-        return Call(name.text, tuple(args), name.start, rp.end, name.end, tuple(keywords))
+        return Call(name.text, tuple(args), name.start, rp.end, name.end, tuple(keywords),
+                    requires_grad=grad)
+
+    def skip_argument(self) -> None:
+        """Past a keyword argument gradtrace has no use for (`dtype=torch.float64`)."""
+        depth = 0
+        while True:
+            t = self.tok
+            if t.kind in ("end", "sep"):
+                return
+            if depth == 0 and t.kind in ("comma", "rparen"):
+                return
+            if t.kind in ("lparen", "lbracket", "lgroup"):
+                depth += 1
+            elif t.kind in ("rparen", "rbracket", "rgroup"):
+                depth -= 1
+            self.advance()
 
 
-def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Program:
-    """Parse a program; raise `GradtraceError` with the span of the first problem."""
-    parser = _Parser(src, max_depth)
+_OPERAND_STARTS = frozenset({"num", "name", "lparen", "lgroup", "bigop", "lbracket"})
+_POSTFIX = frozenset({"lbracket", "tr", "dot"})
+
+
+class _NumberAssign:
+    """`name = number` or `name = -number` at the start of a list of token kinds: its length."""
+
+    @staticmethod
+    def match(kinds: list[str]) -> int | None:
+        if kinds[:2] != ["name", "assign"]:
+            return None
+        if kinds[2:3] == ["num"]:
+            return 3
+        if kinds[2:4] == ["op-", "num"]:
+            return 4
+        return None
+
+
+_NUMBER_ASSIGN = _NumberAssign()
+
+
+# Keyword arguments that say how a library stores a tensor, not what is computed: read past.
+IGNORED_KEYWORDS = frozenset({"dtype", "requires_grad", "device", "name", "copy", "order",
+                              "trainable", "layout_hint"})
+
+
+def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH, given: Collection[str] = ()) -> Program:
+    """Parse a program in any notation it is pasted in; raise `GradtraceError` with the span of
+    the first problem. `given`: the names that have values (a name given a value is never cut
+    into a product of letters)."""
+    from .ops import CONSTANTS, FUNCTIONS  # the language's names are the registry's
+
+    prep = prepare(src)
+    tokens, marks = marked(prep.text, max_depth)
+    reading = names(tokens, given, FUNCTIONS.keys() | {"grad"}, MODULES, CONSTANTS, marks)
+    parser = _Parser(src, max_depth, reading)
     try:
-        return parser.program()
+        program = parser.program()
     except RecursionError:
         # Only reachable when max_depth is set above what Python's stack allows.
         t = parser.tok
         raise GradtraceError("limit", "expression nested too deeply", t.start, t.end) from None
+    skipped = sorted([*prep.skipped, *parser.skipped], key=lambda k: k.start)
+    return Program(program.statements, src, tuple(skipped), prep.output, prep.seed,
+                   tuple(reading.split))
 
 
 def children(e: Expr) -> list[Expr]:

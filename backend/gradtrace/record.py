@@ -41,6 +41,7 @@ from .hessian import hessian as second_derivatives
 from .hessian import is_symmetric
 from .jacobian import edge_jacobian, jacobian_size
 from .ops import GATE_TEXT, Array, fmt_shape, tex_name, vjp_tex
+from .readout import reading
 from .schema import (
     Check,
     EdgeOut,
@@ -48,6 +49,7 @@ from .schema import (
     GateOut,
     Hessian,
     NodeOut,
+    Reading,
     Step,
     Term,
     TraceResponse,
@@ -269,7 +271,15 @@ def _record(a: Analysis, nodes: list[NodeOut], edges: list[EdgeOut], backward: l
         structure=graph.structure,
         cost=_cost(graph, a.values),
         warnings=[*a.warnings, *warnings],
+        reading=_reading(a),
     )
+
+
+def _reading(a: Analysis) -> Reading:
+    """How the text was read, with the shapes of the values (LaTeX writes ⊙ for an
+    elementwise product of tensors)."""
+    shapes = {i: v.shape for i, v in enumerate(base_values(a.graph, a.values))}
+    return reading(a.program, a.graph, shapes)
 
 
 def _reverse_record(a: Analysis) -> TraceResponse:

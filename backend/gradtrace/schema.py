@@ -244,6 +244,47 @@ class Hessian(TypedDict):
 
 
 @with_config(_RECORD)
+class Skip(TypedDict):
+    start: int
+    end: int
+    reason: Annotated[str, Field(description="Why the line is skipped (`prints`).")]
+
+
+@with_config(_RECORD)
+class InputRead(TypedDict):
+    name: str
+    value: Annotated[Tensor | None, Field(
+        description="The value the text gives it (a value line `x = np.array(...)`, a def's "
+        "default), used unless the request gives one; null if the text gives none.")]
+    labels: Annotated[bool, Field(description="Used only as labels or indices: no gradient.")]
+    start: int
+    end: int
+
+
+@with_config(_RECORD)
+class Reading(TypedDict):
+    """How the text was read (README, "Pasting from a lecture")."""
+
+    canonical: Annotated[str, Field(
+        description="The program as gradtrace read it, in its own language.")]
+    latex: Annotated[str, Field(description="The same program in LaTeX.")]
+    differs: Annotated[bool, Field(
+        description="The reading is not the text as typed (a product written by juxtaposition, "
+        "LaTeX, a library's spelling, a skipped line): the app shows it as \"read as\".")]
+    inputs: Annotated[list[InputRead], Field(description="The inputs, in order of first use.")]
+    seed: Annotated[Tensor | None, Field(
+        description="The output gradient the text gives (`L.backward(dz)`, "
+        "`output_gradients=dz`), used unless the request gives one.")]
+    skipped: Annotated[list[Skip], Field(description="Lines that compute nothing, with why.")]
+
+
+@with_config(_RECORD)
+class ReadResponse(TypedDict):
+    reading: Reading
+    warnings: list[Warning_]
+
+
+@with_config(_RECORD)
 class TraceResponse(TypedDict):
     expr: str
     mode: Literal["reverse", "forward"]
@@ -271,6 +312,7 @@ class TraceResponse(TypedDict):
     cost: Annotated[dict[str, str], Field(
         description="What a full gradient costs in each mode (keys reverse, forward).")]
     warnings: list[Warning_]
+    reading: Reading
     check: NotRequired[Annotated[Check | Unavailable, Field(
         description="With check: true, the numeric gradient check, or why it could not be made "
         "(`error`, e.g. over max_check_work). Absent otherwise.")]]

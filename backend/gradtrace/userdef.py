@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .calls import Split, index_spec, inferred, op_name, plan, split, static
+from .calls import SHAPES, Split, index_spec, inferred, op_name, plan, product, split, static
 from .errors import GradtraceError
-from .ops import BINARY_OPERATORS, CONSTANTS, REGISTRY, Builder, Op, composite, tex_name
+from .ops import CONSTANTS, REGISTRY, Builder, Op, composite, tex_name
 from .parser import (
     Binary,
     Call,
@@ -29,6 +29,8 @@ from .parser import (
     Tuple,
     Unary,
 )
+
+_ONES = (1,) * 8  # a stand-in shape, where only which ops a body makes is asked
 
 
 def _defaults(f: FunctionDef) -> list[float | None]:
@@ -101,16 +103,30 @@ class _Body:
                                      f"{self.f.name}", e.start, e.name_end)
             return name, split(REGISTRY[name], e, e.func)
 
-        read = plan(root, call_op)
+        def shape_of(e: Expr) -> Any:
+            if not isinstance(e, Name) or e.id not in env:
+                return None
+            if not getattr(b, "shapes_known", True):
+                return _ONES  # which ops the body is made of does not depend on the numbers
+            return b.shape(env[e.id])
+
+        token = SHAPES.set(shape_of)
+        try:
+            read = plan(root, call_op)
+        finally:
+            SHAPES.reset(token)
         for e in read.order:
-            if isinstance(e, Num):
+            if id(e) in read.dims:
+                made[id(e)] = b.const(float(read.dims[id(e)]))
+            elif isinstance(e, Num):
                 made[id(e)] = b.const(e.value)
             elif isinstance(e, Name):
                 made[id(e)] = self.name(b, e, env)
             elif isinstance(e, Unary):
                 made[id(e)] = b.op("neg", made[id(e.operand)])
             elif isinstance(e, Binary):
-                made[id(e)] = b.op(BINARY_OPERATORS[e.op], made[id(e.left)], made[id(e.right)])
+                left, right = made[id(e.left)], made[id(e.right)]
+                made[id(e)] = b.op(product(e.op, b.shape(left), b.shape(right)), left, right)
             elif isinstance(e, Str | Tuple):
                 raise GradtraceError("value", "a word in quotes or a tuple is an option's value, "
                                      "not a number", e.start, e.end)
@@ -143,8 +159,8 @@ class _Body:
 
 def define(f: FunctionDef, functions: Mapping[str, _Body]) -> tuple[Op, _Body]:
     """The op of a def, and its body (for the defs after it)."""
-    if f.name in REGISTRY or f.name == "grad":
-        raise GradtraceError("name", f"'{f.name}' is a function of the language already: give "
+    if f.name == "grad":
+        raise GradtraceError("name", "'grad' is a function of the language already: give "
                              "yours another name", f.start, f.name_end)
     body = _Body(f, functions)
     least = sum(1 for d in body.defaults if d is None)

@@ -64,6 +64,16 @@ export type HessianRecord = Decoded<Schemas["Hessian"]>;
  * its error (over a limit; a non-scalar output for the Hessian). Test with `isUnavailable`.
  */
 export type Unavailable = Schemas["Unavailable"];
+/** How the server read the text (LaTeX, maths, pasted NumPy/PyTorch/TensorFlow): the program in
+ * gradtrace's own language, its inputs with the values the text gives them, the output gradient
+ * the text gives, the lines it skipped. */
+export type Reading = Decoded<Schemas["Reading"]>;
+/** One input of a reading: `value` is the text's value for it (null: the text gives none). */
+export type InputRead = Reading["inputs"][number];
+/** A line the reading skipped (it computes nothing), with why; the span is into `expr`. */
+export type SkippedLine = Reading["skipped"][number];
+/** The answer of POST /api/read, decoded. */
+export type ReadAnswer = { reading: Reading; warnings: TraceWarning[] };
 /** The answer of POST /api/trace, decoded. */
 export type Trace = Omit<Decoded<Schemas["TraceResponse"]>, "edges" | "backward"> & {
   edges: TraceEdge[];
@@ -207,6 +217,29 @@ function decodeCheck(c: Schemas["Check"] | Unavailable): GradCheck | Unavailable
   return { ...c, inputs };
 }
 
+/** A reading as it travels: the values the text gives may be non-finite spellings. */
+export type WireReading = Schemas["Reading"];
+
+export function decodeReading(r: WireReading): Reading {
+  return {
+    ...r,
+    inputs: r.inputs.map((i) => ({ ...i, value: decodeMaybe(i.value) })),
+    seed: decodeMaybe(r.seed),
+    skipped: r.skipped.map((k) => ({ ...k })),
+  };
+}
+
+/** The reading of a record from before readings: the text as typed, its input nodes the inputs
+ * (in the order of the forward pass), with no value from the text. */
+function readAsTyped(raw: Pick<WireTrace, "expr" | "nodes" | "forward">): Reading {
+  const byId = new Map((raw.nodes ?? []).map((n) => [n.id, n]));
+  const inputs = (raw.forward ?? [])
+    .map((id) => byId.get(id))
+    .filter((n) => n?.kind === "input" && n.name)
+    .map((n) => ({ name: n!.name!, value: null, labels: n!.labels ?? false, start: n!.start, end: n!.end }));
+  return { canonical: raw.expr, latex: "", differs: false, inputs, seed: null, skipped: [] };
+}
+
 /** The answer of POST /api/trace as it travels (numbers may be non-finite spellings). */
 export type WireTrace = Schemas["TraceResponse"];
 
@@ -215,9 +248,10 @@ export type WireTrace = Schemas["TraceResponse"];
  * decoded trace is also a valid wire trace, so decoding twice is harmless.
  */
 export function decodeTrace(raw: WireTrace): Trace {
-  const { tangent, derivative, check, hessian, ...rest } = raw;
+  const { tangent, derivative, check, hessian, reading, ...rest } = raw;
   return {
     ...rest,
+    reading: reading ? decodeReading(reading) : readAsTyped(raw),
     value: decodeTensor(raw.value),
     seed: decodeTensor(raw.seed),
     gradients: decodeRecord(raw.gradients ?? {}),
@@ -343,6 +377,15 @@ export async function fetchTrace(
     if (forward.tangent !== undefined && forward.tangent !== null) body.tangent = encodeTensor(forward.tangent);
   }
   return decodeTrace(await post<WireTrace>("/api/trace", body, signal));
+}
+
+/** How the server reads `expr` (POST /api/read): no pass is run, so it is cheap. Of `values` only
+ * the names and shapes matter (a name given a value is never split into a product; a tensor's
+ * juxtaposition is the matrix product); the values the text gives are in the answer. */
+export async function fetchRead(expr: string, values: Values, signal?: AbortSignal): Promise<ReadAnswer> {
+  const body: Schemas["LayoutRequest"] = { expr, values: encodeValues(values) };
+  const raw = await post<Schemas["ReadResponse"]>("/api/read", body, signal);
+  return { reading: decodeReading(raw.reading), warnings: raw.warnings ?? [] };
 }
 
 export async function fetchLayout(expr: string, values: Values, signal?: AbortSignal, expand: readonly string[] = []): Promise<Layout> {

@@ -3,7 +3,7 @@
 
 import { sliceSpan } from "./spans";
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
-import { formatNumber, formatShape, formatShort, isScalar } from "./format";
+import { formatNumber, formatShape, formatShort, isScalar, plainTensor } from "./format";
 import { jacobianNote, jacobianProductTex, jacobianTex } from "./jacobian-view";
 import { labelRole, labelsSentence, nodeLabel, nodeWhat } from "./node-words";
 import { opInfo } from "./ops";
@@ -307,6 +307,14 @@ export function gateNotes(trace: Trace, node: TraceNode, toggles = true): string
   return notes;
 }
 
+/** What starts the backward pass: the seed, and where it comes from when the text gave it
+ * (`L.backward(dz)`, `output_gradients=dz`) and the trace used it. */
+export function seedWords(trace: Pick<Trace, "seed" | "reading">): string {
+  const fromText = trace.reading?.seed;
+  const used = fromText !== null && fromText !== undefined && plainTensor(fromText) === plainTensor(trace.seed);
+  return used ? "the seed: the output gradient the text gives" : "the seed";
+}
+
 export function explainStep(trace: Trace, st: StepState, toggles = true): Explanation {
   const byId = new Map(trace.nodes.map((n) => [n.id, n]));
   const node = st.current ? byId.get(st.current) : undefined;
@@ -330,7 +338,7 @@ export function explainStep(trace: Trace, st: StepState, toggles = true): Explan
   const lines: string[] = [];
   const terms = step.terms;
   if (node.id === trace.output) {
-    lines.push(`${frac(L, L)} = ${valueTex(step.upstream)}\\quad\\text{(the seed)}`);
+    lines.push(`${frac(L, L)} = ${valueTex(step.upstream)}\\quad\\text{(${seedWords(trace)})}`);
   } else if (terms.length > 1) {
     const allScalar = terms.every((t) => isScalar(t.value)) && isScalar(step.upstream);
     const parts = terms.map((t) => valueTex(t.value, true)).join(" + ");

@@ -2,7 +2,7 @@
 // (store.ts), from which the controls and the URL are derived. No logic of its own beyond that.
 
 import "./styles.css";
-import { ApiError, fetchPresets, type Preset, type Trace } from "./api";
+import { ApiError, fetchPresets, type Preset, type Reading, type Trace } from "./api";
 import { CheckPanel } from "./check-panel";
 import { CodePanel } from "./code-panel";
 import { blurAfterChange, isTypingTarget } from "./controls";
@@ -10,7 +10,8 @@ import { download, graphSvg, svgToPng } from "./export";
 import { ExprInput } from "./expr-input";
 import { HessianPanel } from "./hessian-panel";
 import { PresetsGallery } from "./presets";
-import { Session, type SessionResult } from "./session";
+import { ReadingView } from "./reading-view";
+import { Session, textValues, type SessionResult } from "./session";
 import { SharePanel } from "./share";
 import { Stage, startStep } from "./stage";
 import { inputNamesOf, stepState, totalSteps } from "./steps";
@@ -20,7 +21,7 @@ import { followUrl, queryOf, stateFromUrl, Store, urlState, type ViewState } fro
 import { htmlEl, setText } from "./svg";
 import { applyTheme, DEFAULT_THEME, isTheme, savedTheme, themeSelect } from "./theme";
 import { decodeQuery, stepSpec } from "./url-state";
-import { ValuesPanel } from "./values-panel";
+import { ValuesPanel, type LabelRole } from "./values-panel";
 
 const embed = document.body.classList.contains("embed");
 const url = decodeQuery(location.search || location.hash);
@@ -41,6 +42,8 @@ themeSelect(headerRight, state().theme, (theme) => store.update({ theme }));
 const main = htmlEl("main", { class: "layout" }, app);
 const side = htmlEl("aside", { class: "side" }, main);
 const exprInput = new ExprInput(side);
+// How the text was read ("read as", the lines skipped), right under the box it was typed in.
+const readingView = new ReadingView(side);
 const warnings = htmlEl("div", { class: "warnings", "data-testid": "warnings" }, side);
 const valuesPanel = new ValuesPanel(side, store);
 const checkPanel = new CheckPanel(side);
@@ -169,13 +172,40 @@ function showWrt(trace: Trace): void {
   wrtSelect.value = wrt && names.includes(wrt) ? wrt : names[0] ?? "";
 }
 
+/** The value fields are the reading's inputs, in its order, with the values the text gives. Which
+ * hold labels: the trace's word for the inputs it has (labels, or a where's condition), else the
+ * reading's. */
+function showInputs(reading: Reading, trace: Trace | null): void {
+  const roles = trace ? labelInputs(trace) : new Map<string, LabelRole>();
+  const traced = new Set(trace ? inputNamesOf(trace) : []);
+  const labels = new Map<string, LabelRole>();
+  for (const input of reading.inputs) {
+    const role = traced.has(input.name) ? roles.get(input.name) : input.labels ? "labels" : undefined;
+    if (role) labels.set(input.name, role);
+  }
+  const names = reading.inputs.map((i) => i.name);
+  valuesPanel.setNames(names, labels, textValues(reading));
+  store.update({ inputs: names });
+}
+
+/** A new reading, before its trace: the fields and "read as" follow the text at once (null: the
+ * text could not be read; the error follows). */
+function onReading(reading: Reading | null, expr: string): void {
+  if (reading === null) {
+    readingView.setStale();
+    return;
+  }
+  readingView.show(reading, expr);
+  showInputs(reading, stage.trace);
+}
+
 function onResult(r: SessionResult): void {
   const { trace } = r;
   exprInput.setError(null);
-  const names = inputNamesOf(trace);
-  valuesPanel.setNames(names, labelInputs(trace));
+  readingView.show(trace.reading, trace.expr);
+  showInputs(trace.reading, trace);
   // The input forward mode took is the one in use (the first, if none or a missing one was asked).
-  store.update({ inputs: names, ...(trace.mode === "forward" && trace.wrt ? { wrt: trace.wrt } : {}) });
+  if (trace.mode === "forward" && trace.wrt) store.update({ wrt: trace.wrt });
   const before = stage.trace;
   let index = stage.step;
   const fresh = r.structureChanged || stage.graph.structure === null;
@@ -198,7 +228,9 @@ function onResult(r: SessionResult): void {
   apiError = null;
   showProblems();
   setText(layoutNote, r.fallback ? "(simple layout: the server could not lay this graph out)" : "");
-  warnings.replaceChildren(...trace.warnings.map((w) => htmlEl("p", { class: "warning" }, undefined, w.message)));
+  // The server's words (an unused name or value, NumPy's reading of np.max(p, 0), a def never
+  // called, an output gradient it could not read...).
+  warnings.replaceChildren(...trace.warnings.map((w) => htmlEl("p", { class: "warning", "data-type": w.type }, undefined, w.message)));
   showWrt(trace);
   checkPanel.show(trace);
   hessianPanel.show(trace);
@@ -235,6 +267,7 @@ function onError(err: ApiError): void {
 function onEmpty(): void {
   exprInput.setError(null);
   stage.clear();
+  readingView.clear();
   apiError = null;
   showProblems();
   setText(layoutNote, "");
@@ -244,6 +277,7 @@ function onEmpty(): void {
   store.update({ step: undefined, inputs: [] });
 }
 
+session.onReading = onReading;
 session.onResult = onResult;
 session.onError = onError;
 session.onEmpty = onEmpty;
@@ -300,6 +334,7 @@ presets.onPick = (p: Preset) => {
   clearUrlErrors();
   pendingStep = "end";
   side.scrollTop = 0;
+  session.keepValues(); // the example's values are given, even where its text gives others
   retrace({ expr: p.expr, values: { ...state().values, ...p.values }, seed: p.seed ?? null, expand: [] });
 };
 if (!embed) {

@@ -1,10 +1,20 @@
 // The request flow: what the store (store.ts) asks for in (the expression, values, seed, mode,
-// the extra parts and the gates opened); a trace and its layout out. One request
+// the extra parts and the gates opened); a reading, a trace and its layout out. One request
 // at a time, the newest state sent as soon as the previous answer is in (so a dragged slider
-// never queues stale work); layouts fetched only when the structure changes, and cached;
-// unknown names get a default value, written into the store.
+// never queues stale work); layouts fetched only when the structure changes, and cached.
+//
+// The inputs are the server's reading of the text (POST /api/read), never guessed here: pasted
+// LaTeX has words (`frac`, `left`) that are no inputs, and a value sent for a name changes the
+// reading (a name given a value is never split into a product: `wx` would stop being w·x). So
+// the reading is asked for with the values the person gave only (not the defaults written here),
+// and then: an input the text gives a value (`X = np.array(...)`) uses it unless the person gave
+// one; any other input without a value gets the default, written into the store.
 
-import { ApiError, fetchLayout, fetchTrace, valueOf, valuesOf, type Layout, type Tensor, type Trace, type Values } from "./api";
+import {
+  ApiError, encodeTensor, fetchLayout, fetchRead, fetchTrace, valueOf, valuesOf,
+  type Layout, type Reading, type Tensor, type Trace, type Values,
+} from "./api";
+import { shapeOf } from "./format";
 import { inputNames } from "./expr-syntax";
 import { labelInputs } from "./node-words";
 import { fallbackLayout } from "./layout-fallback";
@@ -24,6 +34,9 @@ export interface SessionResult {
 export interface Api {
   trace: typeof fetchTrace;
   layout: typeof fetchLayout;
+  /** Without it (or from a server without /api/read), the inputs are the names the input box
+   * finds (expr-syntax.ts), as before readings. */
+  read?: typeof fetchRead;
 }
 
 /** The input forward mode differentiates by: the one asked for if the expression has it, else
@@ -38,12 +51,41 @@ function olderServer(err: ApiError): ApiError {
   return new ApiError("mode", `this server does not do forward mode yet (${err.message})`, 0, 0, err.status);
 }
 
+/** What of `values` the reading depends on: the names and the shapes. */
+function shapesKey(values: Values): string {
+  return JSON.stringify(Object.keys(values).sort().map((n) => [n, shapeOf(values[n])]));
+}
+
+/** A value as text, to tell whether the text's value for a name changed. */
+function valueKey(t: Tensor): string {
+  return JSON.stringify(encodeTensor(t));
+}
+
+/** The values the text gives, by name. */
+export function textValues(reading: Reading | null): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const i of reading?.inputs ?? []) if (i.value !== null) out.set(i.name, i.value);
+  return out;
+}
+
 export class Session {
   // A check or Hessian that cannot be made (over its own limit, a vector output) comes inside the
   // record as `{error}`: the trace is shown all the same, and the panel says why.
   trace: Trace | null = null;
   layout: Layout | null = null;
   structure: string | null = null;
+  /** The reading of the expression last read (null: none yet, or the text could not be read). */
+  reading: Reading | null = null;
+  /** What the reading was asked for with (expression, the given values' names and shapes). */
+  private readKey: string | null = null;
+  /** The server has no /api/read: the input box's names, as before readings. */
+  private noRead = false;
+  /** The defaults this session wrote into the store, by name: a value the person did not give,
+   * so it is never sent to be read and never wins over the text's value. */
+  private defaults = new Map<string, Tensor>();
+  /** The text's values of the last reading, by name (as text); null: take the store's values as
+   * they are at the next reading (the URL's, a preset's). */
+  private textSeen: Map<string, string> | null = null;
   private layouts = new Map<string, { layout: Layout; fallback: boolean }>();
   private busy = false;
   private dirty = false;
@@ -51,11 +93,14 @@ export class Session {
   onError: (e: ApiError) => void = () => {};
   /** The expression is empty: there is nothing to trace, and nothing is wrong. */
   onEmpty: () => void = () => {};
+  /** A new reading of `expr` (before its trace); null: the text could not be read (the error
+   * follows by onError). */
+  onReading: (r: Reading | null, expr: string) => void = () => {};
 
   /** What to trace is read from `store` (the view's state) at each request. */
   constructor(
     readonly store: Store,
-    private readonly api: Api = { trace: fetchTrace, layout: fetchLayout },
+    private readonly api: Api = { trace: fetchTrace, layout: fetchLayout, read: fetchRead },
   ) {}
 
 
@@ -75,20 +120,112 @@ export class Session {
     });
   }
 
-  /** The values of the expression's names; a name with none gets the default, in the store. */
-  private values(expr: string): Values {
-    const names = inputNames(expr);
-    const have = this.store.state.values;
-    const missing = names.filter((n) => !Object.hasOwn(have, n));
-    if (missing.length) {
-      this.store.update({ values: valuesOf([...Object.entries(have), ...missing.map((n): [string, Tensor] => [n, DEFAULT_SCALAR])]) });
+  /** The values the store holds for `name` that the person gave (not a default of ours). */
+  private given(name: string): Tensor | undefined {
+    const v = valueOf(this.store.state.values, name);
+    if (v === undefined) return undefined;
+    const d = this.defaults.get(name);
+    return d !== undefined && d === v ? undefined : v;
+  }
+
+  /** The store's values the person gave (the defaults written here left out). */
+  private givenValues(): Values {
+    const out = valuesOf();
+    for (const name of Object.keys(this.store.state.values)) {
+      const v = this.given(name);
+      if (v !== undefined) out[name] = v;
     }
+    return out;
+  }
+
+  /** Write defaults for `names` into the store, and remember they are ours. */
+  private putDefaults(names: readonly string[]): void {
+    if (!names.length) return;
+    for (const n of names) this.defaults.set(n, DEFAULT_SCALAR);
+    this.store.update({ values: valuesOf([...Object.entries(this.store.state.values), ...names.map((n): [string, Tensor] => [n, DEFAULT_SCALAR])]) });
+  }
+
+  /** The store's values of the next reading are kept as they are, even for names whose value the
+   * text gives (a preset's values, a link's). */
+  keepValues(): void {
+    this.textSeen = null;
+  }
+
+  /**
+   * The text gave a name a value it did not give it at the last reading (a paste, an edited value
+   * line): the text is the newest word, so the store's value for it goes (a value typed for an
+   * earlier expression, a default of ours). Returns whether the store changed.
+   */
+  private takeTextValues(reading: Reading): boolean {
+    const now = new Map([...textValues(reading)].map(([n, v]) => [n, valueKey(v)]));
+    const seen = this.textSeen;
+    this.textSeen = now;
+    const values = this.store.state.values;
+    const drop = [...now]
+      .filter(([n, v]) => Object.hasOwn(values, n) && (seen === null ? this.given(n) === undefined : seen.get(n) !== v))
+      .map(([n]) => n);
+    if (!drop.length) return false;
+    for (const n of drop) this.defaults.delete(n);
+    this.store.update({ values: valuesOf(Object.entries(values).filter(([n]) => !drop.includes(n))) });
+    return true;
+  }
+
+  /** The reading of `expr` (asked for once per expression and given names and shapes), or null
+   * from a server that does not read. Throws the server's ApiError for a text it cannot read. */
+  private async readingOf(expr: string): Promise<Reading | null> {
+    const read = this.api.read;
+    if (!read || this.noRead) return null;
+    // Twice at most: the store's values change only when the text gives new ones, and a
+    // reading asked again with the values that are left gives the same text values.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const given = this.givenValues();
+      const key = `${expr}\u0000${shapesKey(given)}`;
+      if (key === this.readKey && this.reading) return this.reading;
+      let reading: Reading;
+      try {
+        reading = (await read(expr, given)).reading;
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
+          this.noRead = true;
+          return null;
+        }
+        this.reading = null;
+        this.readKey = null;
+        throw err;
+      }
+      this.reading = reading;
+      this.readKey = key;
+      if (!this.takeTextValues(reading)) break;
+    }
+    if (!this.dirty) this.onReading(this.reading, expr);
+    return this.reading;
+  }
+
+  /** The values to trace `reading`'s inputs with: the person's, else the text's (sent as nothing:
+   * the server uses it), else the default (written into the store). */
+  private valuesOf(reading: Reading): Values {
+    const out = valuesOf();
+    const missing: string[] = [];
+    for (const input of reading.inputs) {
+      const mine = input.value === null ? valueOf(this.store.state.values, input.name) : this.given(input.name);
+      if (mine !== undefined) out[input.name] = mine;
+      else if (input.value === null) missing.push(input.name);
+    }
+    this.putDefaults(missing);
+    for (const n of missing) out[n] = DEFAULT_SCALAR;
+    return out;
+  }
+
+  /** Without a reading: the names the input box finds, with defaults for those with no value. */
+  private guessedValues(expr: string): Values {
+    const names = inputNames(expr);
+    this.putDefaults(names.filter((n) => !Object.hasOwn(this.store.state.values, n)));
     return valuesFor(names, new Map(Object.entries(this.store.state.values)));
   }
 
-  /** The expression's inputs, but for those the last trace showed to hold labels (forward
-   * mode cannot go along them). */
-  private differentiable(expr: string): string[] {
+  /** The expression's inputs, but for those that hold labels (forward mode cannot go along them). */
+  private differentiable(expr: string, reading: Reading | null): string[] {
+    if (reading) return reading.inputs.filter((i) => !i.labels).map((i) => i.name);
     const labels = this.trace ? labelInputs(this.trace) : new Map<string, string>();
     return inputNames(expr).filter((n) => !labels.has(n));
   }
@@ -100,15 +237,27 @@ export class Session {
       this.trace = null;
       this.layout = null;
       this.structure = null;
+      this.reading = null;
+      this.readKey = null;
       this.onEmpty();
       return;
     }
-    let values = this.values(expr);
+    let reading: Reading | null;
+    try {
+      reading = await this.readingOf(expr);
+    } catch (err) {
+      if (!this.dirty) {
+        this.onReading(null, expr);
+        this.onError(err instanceof ApiError ? err : new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
+      }
+      return;
+    }
+    let values = reading ? this.valuesOf(reading) : this.guessedValues(expr);
     let trace: Trace | null = null;
     for (let attempt = 0; attempt < 8 && trace === null; attempt++) {
       try {
         const forward =
-          mode === "forward" ? { wrt: forwardWrt(wantWrt, this.differentiable(expr)), tangent } : null;
+          mode === "forward" ? { wrt: forwardWrt(wantWrt, this.differentiable(expr, reading)), tangent } : null;
         trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian, expand);
       } catch (err) {
         if (!(err instanceof ApiError)) {
@@ -116,8 +265,9 @@ export class Session {
           return;
         }
         const name = unknownName(expr, err);
-        if (name !== null && !Object.hasOwn(values, name)) {
-          if (!Object.hasOwn(this.store.state.values, name)) this.store.setValue(name, DEFAULT_SCALAR);
+        // A name the reading did not list (a server from before readings): the default, and again.
+        if (name !== null && !Object.hasOwn(values, name) && !textValues(reading).has(name)) {
+          this.putDefaults(Object.hasOwn(this.store.state.values, name) ? [] : [name]);
           values = valuesOf([...Object.entries(values), [name, valueOf(this.store.state.values, name) ?? DEFAULT_SCALAR]]);
           continue;
         }

@@ -1,9 +1,12 @@
 // The values panel: one editor per input name, created and removed as names appear and
 // disappear; a number field and a slider for scalars, a small grid for vectors and matrices.
 // The values live in the store (store.ts), which the panel reads and writes: it keeps no copy.
-// Values typed for a name are kept when it disappears, and come back with it.
+// Values typed for a name are kept when it disappears, and come back with it. An input whose
+// value the text gives (`X = np.array(...)`, pasted) shows that value, marked "from the text",
+// and is not in the store until it is edited here; then the value typed wins (and goes into the
+// URL), and "use the text's value" takes it back out.
 
-import type { Tensor } from "./api";
+import { valuesOf, type Tensor } from "./api";
 import type { Store } from "./store";
 import { formatShape, parseNumber, shapeOf } from "./format";
 import { htmlEl } from "./svg";
@@ -18,6 +21,8 @@ interface Editor {
   shapeKey: string;
   /** The value the fields show (to tell a change from elsewhere from one typed here). */
   shown?: Tensor;
+  /** Say where the value comes from (the text, or typed over the text's). */
+  mark(): void;
   /** Refresh the fields from the store (not the one being typed in). */
   refresh(except?: EventTarget | null): void;
 }
@@ -34,6 +39,8 @@ export class ValuesPanel {
   /** The inputs that hold labels (or a where's condition), by name: their editors say so, and
    * a label's slider steps through whole numbers. */
   private labels = new Map<string, LabelRole>();
+  /** The values the text gives, by name (shown where the store has none). */
+  private fromText = new Map<string, Tensor>();
   onChange: (name: string) => void = () => {};
 
   constructor(parent: HTMLElement, private readonly store: Store) {
@@ -46,8 +53,10 @@ export class ValuesPanel {
     });
   }
 
-  /** Show editors for exactly these names, in this order; `labels` says which hold labels. */
-  setNames(names: string[], labels: ReadonlyMap<string, LabelRole> = new Map()): void {
+  /** Show editors for exactly these names, in this order; `labels` says which hold labels,
+   * `fromText` the values the text gives. */
+  setNames(names: string[], labels: ReadonlyMap<string, LabelRole> = new Map(), fromText: ReadonlyMap<string, Tensor> = new Map()): void {
+    this.fromText = new Map(fromText);
     // An editor whose name became (or stopped being) labels is made afresh.
     const changed = this.names.filter((n) => names.includes(n) && this.editors.has(n) && this.labels.get(n) !== labels.get(n));
     this.labels = new Map(labels);
@@ -63,17 +72,26 @@ export class ValuesPanel {
     const inPlace = order.length === this.list.children.length && order.every((e, i) => this.list.children[i] === e);
     if (!inPlace) for (const e of order) this.list.appendChild(e);
     this.names = [...names];
+    this.sync(); // a value the text gives may have changed
   }
 
-  /** The store's value of `name` (undefined if it has none). */
+  /** The store's value of `name`, else the text's (undefined if neither has one). */
   value(name: string): Tensor | undefined {
     const values = this.store.state.values;
-    return Object.hasOwn(values, name) ? values[name] : undefined;
+    return Object.hasOwn(values, name) ? values[name] : this.fromText.get(name);
+  }
+
+  /** Where the value of `name` comes from. */
+  private source(name: string): "typed" | "text" | "over-text" {
+    const stored = Object.hasOwn(this.store.state.values, name);
+    if (!this.fromText.has(name)) return "typed";
+    return stored ? "over-text" : "text";
   }
 
   /** Show what the store holds now, where it changed elsewhere (a preset, the URL). */
   private sync(): void {
     for (const [name, ed] of this.editors) {
+      ed.mark();
       const t = this.value(name);
       if (t === undefined || t === ed.shown) continue;
       if (ed.shapeKey !== shapeOf(t).join("x")) this.rebuild(name);
@@ -93,6 +111,7 @@ export class ValuesPanel {
     if (ed) ed.shown = t; // so that the store's echo does not rewrite the field being typed in
     this.store.setValue(name, t);
     ed?.refresh(source);
+    ed?.mark();
     this.onChange(name);
   }
 
@@ -124,8 +143,25 @@ export class ValuesPanel {
       el.setAttribute("data-labels", role);
       htmlEl("p", { class: "value-labels", "data-testid": `labels-${name}` }, el, labelsPhrase(role));
     }
-    if (shape.length === 0) return this.scalarEditor(name, el);
-    return this.tensorEditor(name, el, shape);
+    // Where the value comes from: the text (pasted value lines), or typed over the text's.
+    const origin = htmlEl("p", { class: "value-origin" }, el);
+    const fromText = htmlEl("span", { class: "from-text", "data-testid": `from-text-${name}`, title: "the text gives this value; edit it to use another" }, origin, "from the text");
+    const useText = htmlEl("button", { type: "button", class: "use-text", "data-testid": `use-text-${name}`, title: `forget the value typed for ${name} and use the one the text gives` }, origin, "use the text's value");
+    useText.addEventListener("click", () => {
+      const values = Object.entries(this.store.state.values).filter(([n]) => n !== name);
+      this.store.update({ values: valuesOf(values) }); // sync() shows the text's value
+      this.onChange(name);
+    });
+    const ed = shape.length === 0 ? this.scalarEditor(name, el) : this.tensorEditor(name, el, shape);
+    ed.mark = () => {
+      const src = this.source(name);
+      origin.hidden = src === "typed";
+      fromText.hidden = src !== "text";
+      useText.hidden = src !== "over-text";
+      el.classList.toggle("value-from-text", src === "text");
+    };
+    ed.mark();
+    return ed;
   }
 
   /** A slider's range: labels step through whole numbers from 0; other values as usual. */
@@ -156,6 +192,7 @@ export class ValuesPanel {
     const ed: Editor = {
       el,
       shapeKey: "",
+      mark: () => {},
       refresh: (except) => {
         const x = this.value(name) ?? 1;
         ed.shown = x;
@@ -232,6 +269,7 @@ export class ValuesPanel {
     const ed: Editor = {
       el,
       shapeKey: shape.join("x"),
+      mark: () => {},
       refresh: (except) => {
         const t = this.value(name);
         if (t === undefined) return;

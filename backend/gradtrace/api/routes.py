@@ -23,6 +23,7 @@ from ..schema import (
     LayoutRequest,
     LayoutResponse,
     Preset,
+    ReadResponse,
     TraceRequest,
     TraceResponse,
 )
@@ -93,6 +94,17 @@ async def post_layout(request: Request) -> Response:
     state = request.app.state
     body = await request.body()
     data = await state.lanes.run(jobs.layout, body, state.settings, size=len(body))
+    return Response(data, media_type="application/json")
+
+
+@router.post("/read", response_model=ReadResponse, responses=ERRORS,
+             openapi_extra=_body(LayoutRequest))
+async def post_read(request: Request) -> Response:
+    """How the text reads: the program in gradtrace's own language and in LaTeX, its inputs with
+    the values the text gives them, the lines skipped (README, "Pasting from a lecture")."""
+    state = request.app.state
+    body = await request.body()
+    data = await state.lanes.run(jobs.read, body, state.settings, size=len(body))
     return Response(data, media_type="application/json")
 
 

@@ -775,6 +775,10 @@ def _composite_rule(compose: Compose) -> Rule:
 class _Parts:
     """A `Builder` that only notes which ops a composition is made of."""
 
+    # Shapes are not known here: a composition that reads them (a def's `x.shape[0]`) is given
+    # ones, which choose the same ops.
+    shapes_known = False
+
     def __init__(self) -> None:
         self.ops: list[Op] = []
 

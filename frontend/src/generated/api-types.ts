@@ -107,6 +107,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Read
+         * @description How the text reads: the program in gradtrace's own language and in LaTeX, its inputs with
+         *     the values the text gives them, the lines skipped (README, "Pasting from a lecture").
+         */
+        post: operations["post_read_api_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/standalone.html": {
         parameters: {
             query?: never;
@@ -391,6 +412,25 @@ export interface components {
              */
             verdict: "pass" | "fail" | "kink" | "nonfinite";
         };
+        /** InputRead */
+        InputRead: {
+            /** End */
+            end: number;
+            /**
+             * Labels
+             * @description Used only as labels or indices: no gradient.
+             */
+            labels: boolean;
+            /** Name */
+            name: string;
+            /** Start */
+            start: number;
+            /**
+             * Value
+             * @description The value the text gives it (a value line `x = np.array(...)`, a def's default), used unless the request gives one; null if the text gives none.
+             */
+            value: number | ("Infinity" | "-Infinity" | "NaN") | unknown[] | null;
+        };
         /** LayoutRequest */
         LayoutRequest: {
             /**
@@ -548,6 +588,60 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** ReadResponse */
+        ReadResponse: {
+            reading: components["schemas"]["Reading"];
+            /** Warnings */
+            warnings: components["schemas"]["Warning_"][];
+        };
+        /**
+         * Reading
+         * @description How the text was read (README, "Pasting from a lecture").
+         */
+        Reading: {
+            /**
+             * Canonical
+             * @description The program as gradtrace read it, in its own language.
+             */
+            canonical: string;
+            /**
+             * Differs
+             * @description The reading is not the text as typed (a product written by juxtaposition, LaTeX, a library's spelling, a skipped line): the app shows it as "read as".
+             */
+            differs: boolean;
+            /**
+             * Inputs
+             * @description The inputs, in order of first use.
+             */
+            inputs: components["schemas"]["InputRead"][];
+            /**
+             * Latex
+             * @description The same program in LaTeX.
+             */
+            latex: string;
+            /**
+             * Seed
+             * @description The output gradient the text gives (`L.backward(dz)`, `output_gradients=dz`), used unless the request gives one.
+             */
+            seed: number | ("Infinity" | "-Infinity" | "NaN") | unknown[] | null;
+            /**
+             * Skipped
+             * @description Lines that compute nothing, with why.
+             */
+            skipped: components["schemas"]["Skip"][];
+        };
+        /** Skip */
+        Skip: {
+            /** End */
+            end: number;
+            /**
+             * Reason
+             * @description Why the line is skipped (`prints`).
+             */
+            reason: string;
+            /** Start */
+            start: number;
+        };
         /** Step */
         Step: {
             /** Edges */
@@ -686,6 +780,7 @@ export interface components {
             open_gates: components["schemas"]["GateOut"][];
             /** Output */
             output: string;
+            reading: components["schemas"]["Reading"];
             /** Seed */
             seed: number | ("Infinity" | "-Infinity" | "NaN") | unknown[];
             /** Shape */
@@ -981,6 +1076,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Preset"][];
+                };
+            };
+        };
+    };
+    post_read_api_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LayoutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadResponse"];
+                };
+            };
+            /** @description Bad input: the span says where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request did not arrive in time. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is not of the documented form. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Overloaded: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -1,0 +1,57 @@
+"""How a program was read, for the record and `POST /api/read`: its canonical form and LaTeX
+(printer.py), its inputs with the values the text gives them, the output gradient the text
+gives, and the lines skipped. The app shows "read as ..." from it, and makes its value fields
+from `inputs` (so that what the value fields ask for is what the server read)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+
+from .codec import encode
+from .engine import Graph
+from .errors import GradtraceError
+from .gates import base_graph
+from .ops import Shape
+from .parser import Program
+from .printer import program_text
+from .schema import InputRead, Reading, Skip
+
+_SPACE = re.compile(r"\s+|;|#[^\n]*")
+
+
+def _squash(text: str) -> str:
+    """The text without what does not change its reading (spaces, separators, comments)."""
+    return _SPACE.sub("", text.replace("**", "^"))
+
+
+def reading(program: Program, graph: Graph, shapes: Mapping[int, Shape] | None = None
+            ) -> Reading:
+    """The reading of `program`, whose (view) graph is `graph`; `shapes` by node index of the
+    collapsed graph, where known (LaTeX writes an elementwise product of tensors as ⊙)."""
+    base = base_graph(graph)
+    try:
+        canonical = program_text(base, "canonical", shapes)
+    except (ValueError, GradtraceError):
+        canonical = program.source  # a program the printer cannot write (it read as typed)
+    try:
+        latex = program_text(base, "latex", shapes)
+    except (ValueError, GradtraceError):
+        latex = ""
+    inputs = [
+        InputRead(name=name, value=encode(np.asarray(graph.defaults[name], dtype=np.float64))
+                  if name in graph.defaults else None, labels=not base.nodes[i].requires_grad,
+                  start=graph.spans[name][0], end=graph.spans[name][1])
+        for name, i in base.inputs.items()
+    ]
+    return Reading(
+        canonical=canonical,
+        latex=latex,
+        differs=_squash(canonical) != _squash(program.source),
+        inputs=inputs,
+        seed=None if graph.seed_default is None
+        else encode(np.asarray(graph.seed_default, dtype=np.float64)),
+        skipped=[Skip(start=s.start, end=s.end, reason=s.reason) for s in program.skipped],
+    )
