@@ -404,3 +404,16 @@ def test_a_lone_surrogate_is_a_400_pointing_at_it(client: TestClient, body: dict
         assert where in err["message"] and "surrogate" in err["message"]
         if where == "expression":
             assert body["expr"][err["start"]:err["end"]] == "\ud800"
+
+
+def test_read_says_how_the_text_reads_without_tracing(client: TestClient) -> None:
+    src = "X = np.array([[0.9, 0.2, 0.7]])\nprint(X.shape)\nh = relu(X @ W1)\nL = sum(h)"
+    r = client.post("/api/read", json={"expr": src, "values": {}})
+    assert r.status_code == 200
+    reading = r.json()["reading"]
+    assert reading["canonical"] == "h = relu(X @ W1)\nL = sum(h)"
+    assert [(i["name"], i["value"]) for i in reading["inputs"]] == [
+        ("X", [[0.9, 0.2, 0.7]]), ("W1", None)]
+    assert [s["reason"] for s in reading["skipped"]] == ["prints"]
+    bad = client.post("/api/read", json={"expr": r"\frac{1}{y+", "values": {}})
+    assert bad.status_code == 400 and bad.json()["error"]["start"] == 8

@@ -333,7 +333,7 @@ def test_graph_nodes_carry_the_spans() -> None:
     ("conv2d(x, w, padding='same)", "syntax", "'", "unclosed '"),
     ("x + y = 2", "syntax", "x + y =", "or a name with an index"),
     ("max(,x)", "syntax", ",", "missing an argument of max()"),
-    ("x‖", "syntax", "‖", "write norm(x)"),
+    ("x ∛ y", "syntax", "∛", "write x^(1/3)"),
     ("∂f", "syntax", "∂", "partial derivative"),
     ("x٣", "syntax", "٣", "maths as it comes"),
     ("é", "syntax", "é", "maths as it comes"),

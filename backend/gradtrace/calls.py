@@ -23,6 +23,7 @@ arguments are operands and which are the op's static attributes, and what an ind
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -203,7 +204,10 @@ def op_name(e: Call, is_value: bool) -> str | None:
         return None
     name = FUNCTIONS[func]
     if func in _REDUCTIONS and _REDUCTIONS[func] in REGISTRY and (
-            len(e.args) == 1 or any(k.name in _AXIS_WORDS for k in e.keywords)):
+            len(e.args) == 1 or any(k.name in _AXIS_WORDS for k in e.keywords)
+            or (e.method and len(e.args) == 2 and static(e.args[1]) is not NOT_STATIC)):
+        # max(X), max(X, axis=0), and the method x.max(1) as NumPy and PyTorch read it (over
+        # axis 1); max(a, b) of two operands is elementwise.
         return _REDUCTIONS[func]
     return name
 
@@ -460,6 +464,14 @@ def literal(e: Expr) -> Any:
 _RESHAPES = frozenset({"reshape", "view"})
 
 
+def _filled(shape: tuple[int, ...], v: float) -> Any:
+    """Nested lists of `shape` holding v."""
+    out: Any = v
+    for d in reversed(shape):
+        out = [out] * d if not isinstance(out, list) else [list(out) for _ in range(d)]
+    return out
+
+
 def value_line(e: Expr, names: Mapping[str, Any] | None = None) -> Any:
     """The value of a line that gives an input its value, as notebooks write them:
     `np.array([[0.9, 0.2]])`, `torch.tensor([1., 2.], requires_grad=True).reshape(2, 1)`,
@@ -481,9 +493,14 @@ def value_line(e: Expr, names: Mapping[str, Any] | None = None) -> Any:
         dims = [static(a) for a in e.args]
         shape = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple) else tuple(dims)
         if all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
-            import numpy as np  # late: only value lines need it here
+            from .settings import get_settings  # late: only value lines need them here
 
-            return (np.ones(shape) if short == "ones" else np.zeros(shape)).tolist()
+            limit = get_settings().max_tensor_elements
+            if any(d < 0 for d in shape) or math.prod(shape) > limit:
+                raise GradtraceError("limit", f"{short}{shape}: a value has at most "
+                                     f"{limit:,} numbers, none of its sizes negative",
+                                     e.start, e.end)
+            return _filled(shape, 1.0 if short == "ones" else 0.0)
     if (e.method and short in _RESHAPES) or (not e.method and short == "reshape"
                                              and full.startswith(_KNOWN_MODULES)):
         if len(e.args) < 2:

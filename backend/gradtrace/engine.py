@@ -183,6 +183,10 @@ _COMMON = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "max",
 
 
 def _unknown_function(name: str, start: int, end: int) -> GradtraceError:
+    if ".random." in name or name.rsplit(".", 1)[-1] in ("rand", "randn", "normal", "uniform"):
+        return GradtraceError("function", f"{name} draws random numbers: gradtrace needs the "
+                              "values written out (give them in the value fields, or as "
+                              "np.array([...]))", start, end)
     close = difflib.get_close_matches(name.rsplit(".", 1)[-1], list(LANGUAGE_FUNCTIONS), n=1)
     # Without a close match, the commonest functions tell the student what there is.
     common = [f for f in _COMMON if f in LANGUAGE_FUNCTIONS]
@@ -487,6 +491,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
     statements = _statements(program, pending, notes)
     result = -1
     computed: list[tuple[Statement, int]] = []  # (statement, its node), for the warnings
+    declared: list[str] = []  # the inputs `f(x, y) = ...` declares, in order
     for stmt in statements:
         s0, s1 = stmt.start, stmt.end
         if stmt.function is not None:
@@ -495,6 +500,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
         if _value_of(stmt) is not NOT_STATIC:
             continue  # a value line: read by _statements
         made: dict[int, int] = {}  # id(ast node) -> graph node
+        declared.extend(p for p in stmt.params if p not in declared)
         token, numbers = SHAPES.set(shape_of), NUMBERS.set(number_of)
         try:
             read = plan(stmt.expr, lambda e: None if e.func == "grad" else call_op(e))
@@ -631,6 +637,10 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             at = next((st for st in statements if st.target == name), None)
             notes.append(("unused_value", f"'{name}' is given a value but the output does not "
                           "use it", *((at.start, at.target_end) if at else (0, 0))))
+    if declared:
+        # `f(x, y) = ...` declares its inputs: they come in that order (value fields, the
+        # Hessian's rows), then any others.
+        inputs = {**{p: inputs[p] for p in declared if p in inputs}, **inputs}
     graph = Graph(nodes, b.edges, result, inputs, spans, source, unused, defaults,
                   seed_default, notes)
     return graph, b
@@ -672,10 +682,18 @@ def _statements(program: Program, pending: dict[str, Any],
     statements = [st for st in program.statements
                   if not (st.target is not None and isinstance(st.expr, Name)
                           and st.expr.id in defined)]  # `loss_func = nll`: another name
+    given_by: dict[str, Statement] = {}
     for st in statements:
         v = _value_of(st)
         if v is not NOT_STATIC:
-            pending[st.target or ""] = v
+            name = st.target or ""
+            if name in given_by:
+                # Two values for one name would both be read as the last: refused.
+                raise GradtraceError("value", f"'{name}' is given a value twice, here and on "
+                                     "a line above: give each value its own name",
+                                     st.start, st.target_end or st.end)
+            given_by[name] = st
+            pending[name] = v
     computes = [st for st in statements if st.function is None and _value_of(st) is NOT_STATIC]
     called = _called(statements)
     last = statements[-1]
@@ -688,6 +706,11 @@ def _statements(program: Program, pending: dict[str, Any],
                     raise GradtraceError("value", f"the default of '{p.name}' is a number, as in "
                                          f"{p.name}=3", p.default.start, p.default.end)
                 pending[p.name] = v
+        for st in statements[:-1]:
+            if st.function is not None and st.function.name not in called:
+                notes.append(("unused_def", f"def {st.function.name} is never called, so it is "
+                              "not drawn (the last def is the program)", st.start,
+                              st.function.name_end))
         return [*statements[:-1], *f.body, Statement(None, f.result, f.result.start,
                                                      f.result.end)]
     for st in statements:

@@ -73,8 +73,10 @@ _FRACTIONS = {"½": ("1", "2"), "⅓": ("1", "3"), "¼": ("1", "4"), "¾": ("3",
 # Accents, combining (y + U+0302) or precomposed: a name with a suffix, as \hat{y} is y_hat.
 _ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde"}
 _ACCENTED = {"ŷ": ("y", "hat"), "ȳ": ("y", "bar"), "x̄": ("x", "bar")}
-_SPACES = frozenset("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b"
-                    "\u202f\u205f\u3000\ufeff")
+# Spaces of another width, as PDFs and slides have them. Invisible ones (zero-width, the BOM)
+# are not among them: inside a name they would split it without anyone seeing why.
+_SPACES = frozenset("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                    "\u202f\u205f\u3000")
 _UNICODE_OPS = {"·": ("op", "·"), "⋅": ("op", "·"), "∙": ("op", "·"), "×": ("op", "·"),
                 "⊙": ("op", "*"), "∘": ("op", "*"), "−": ("op", "-"), "–": ("op", "-"),
                 "—": ("op", "-"), "÷": ("op", "/"), "∕": ("op", "/"), "≤": ("cmp", "<="),
@@ -90,7 +92,7 @@ _NOT_READ = {
     "∫": "an integral: gradtrace computes with finite sums, as sum(x)",
 }
 # What a student most likely meant by a character with no reading.
-_HINTS = {"‖": "norm(x)", "∛": "x^(1/3)", "±": "+ or -"}
+_HINTS = {"∛": "x^(1/3)", "±": "+ or -"}
 
 # LaTeX: the commands that name a function of the language.
 _LATEX_FUNCTIONS = {
@@ -187,6 +189,9 @@ class _Lexer:
 
     # -- the main loop ----------------------------------------------------------------------
     def run(self, i: int, n: int) -> None:
+        # The commonest tokens (names, operators, brackets, '=') are appended here directly, for
+        # speed: where emit() would note them in `marks` (names, '=' outside brackets), so do
+        # these lines; the two must stay in step.
         src = self.src
         tokens = self.tokens
         marks = self.marks
@@ -198,13 +203,13 @@ class _Lexer:
                 self.newline(i, n)
                 i += 1
             elif ch == "_" and tokens and tokens[-1].kind in ("rparen", "rbracket", "rgroup"):
-                # `[\sigma(x)]_i`, `f(x)_i`: the entry i of a formula, elementwise: read away.
-                i = self.limits(i, n)
+                i = self.bracket_subscript(i, n)
             elif (ch.isalpha() and ch < "\x80") or ch == "_":
                 m = _NAME.match(src, i, n)
                 assert m is not None
                 text, end = m.group(0), m.end()
-                if text == "sum" and src.startswith((" (", "  (", " ["), end):
+                if text == "sum" and src.startswith((" (", "  (", " ["), end) and not (
+                        tokens and tokens[-1].kind == "dot") and not self.arguments(end, n):
                     # `sum (y - t)^2` with a space: the sum of what follows, as ∑ (y - t)^2;
                     # `sum(x)` is a call.
                     self.emit("bigop", "sum", i, end)
@@ -275,6 +280,12 @@ class _Lexer:
                     self.emit("cmp", ch, i, i + 1)
                     i += 1
             elif ch in "'\"":
+                if ch == "'" and tokens and tokens[-1].kind == "name" \
+                        and tokens[-1].end == i and src.startswith(("'(", "' (", "'="), i):
+                    raise GradtraceError("syntax", f"{tokens[-1].text}' is a derivative "
+                                         "written with a prime: gradtrace works derivatives "
+                                         "out itself, so give it the function", tokens[-1].start,
+                                         i + 1)
                 i = self.string(ch, i, n)
             elif ch == "\\":
                 i = self.command(i, n)
@@ -309,8 +320,32 @@ class _Lexer:
             j += 1
         if j < n and src[j] in _CONTINUES and not src.startswith(("**=", "*=", "+=", "-=", "/="),
                                                                      j):
-            return
+            seps = self.marks.seps
+            first = self.tokens[seps[-1]].end if seps else 0
+            if src[j] not in "-−" or self.indent(j) > self.indent(first):
+                return
+            # A line that starts with a minus, indented no more than its statement's first
+            # line, is a statement of its own (`-log(p)`), as in Python; `+ b`, `* b` can only
+            # continue.
         self.emit("sep", "\n", i, i + 1)
+
+    def arguments(self, i: int, n: int) -> bool:
+        """Whether the brackets after position i hold a comma at their own level (a call's
+        arguments, `sum (X, 0)`), or nothing."""
+        src = self.src
+        j = self.skip_spaces(i, n)
+        depth = 0
+        for k in range(j, n):
+            c = src[k]
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth -= 1
+                if depth == 0:
+                    return k == j + 1
+            elif c == "," and depth == 1:
+                return True
+        return False
 
     def ends_formula(self, i: int, n: int) -> bool:
         """Whether only spaces, `$` or a LaTeX line break follow up to the end of the line: a
@@ -326,20 +361,31 @@ class _Lexer:
             or src.startswith("\\end", i) or src.startswith("\\]", i)
 
     def bar(self, i: int) -> int:
-        """`|x|` is abs(x): a bar after an operand closes, elsewhere opens."""
+        """`|x|` is abs(x) and `||w||` norm(w): a bar after an operand closes, elsewhere
+        opens."""
+        width = 2 if self.src.startswith("||", i) else 1
         prev = self.tokens[-1] if self.tokens else None
         closes = self.bars > 0 and prev is not None and prev.kind in (
             "num", "name", "rparen", "rgroup", "rbracket", "tr")
         if closes:
             self.bars -= 1
             self.depth = max(0, self.depth - 1)
-            self.emit("rparen", ")", i, i + 1)
+            self.emit("rparen", ")", i, i + width)
         else:
             self.bars += 1
             self.depth += 1
-            self.emit("name", "abs", i, i + 1, whole=True)
-            self.emit("lparen", "(", i, i + 1)
-        return i + 1
+            self.emit("name", "abs" if width == 1 else "norm", i, i + width, whole=True)
+            self.emit("lparen", "(", i, i + width)
+        return i + width
+
+    def indent(self, i: int) -> int:
+        """The indentation of the line that holds position i."""
+        src = self.src
+        start = src.rfind("\n", 0, i) + 1
+        k = start
+        while k < len(src) and src[k] in " \t":
+            k += 1
+        return k - start
 
     def number(self, i: int, n: int) -> int:
         m = _NUMBER_RUN.match(self.src, i, n)
@@ -431,8 +477,9 @@ class _Lexer:
                         self.emit("rbracket", "]", close, close + 1)
                         return close + 1
                     if not _SUBSCRIPT.fullmatch(inner.replace(" ", "").replace(",", "")):
+                        shown = src[j:close + 1][:30]
                         raise GradtraceError(
-                            "syntax", f"a subscript gradtrace cannot read: '{src[j:close + 1]}' "
+                            "syntax", f"a subscript gradtrace cannot read: '{shown}' "
                             "(a subscript is part of a name, as x_{1} or W_{ij}; an index into "
                             "a tensor is written x[i])", start, close + 1)
                     text += inner.replace(" ", "").replace(",", "")
@@ -471,16 +518,19 @@ class _Lexer:
         """The index of the `}` matching the `{` at `open_at`."""
         depth = 0
         src = self.src
-        for k in range(open_at, n):
+        k = open_at
+        while k < n:
             c = src[k]
             if c == "\\":
+                k += 2  # an escaped character (\{, \}) or a line break (\\\\)
                 continue
-            if c == "{" and (k == 0 or src[k - 1] != "\\"):
+            if c == "{":
                 depth += 1
-            elif c == "}" and (k == 0 or src[k - 1] != "\\"):
+            elif c == "}":
                 depth -= 1
                 if depth == 0:
                     return k
+            k += 1
         raise GradtraceError("syntax", "'{' has no matching '}'", open_at, open_at + 1)
 
     def argument(self, i: int, n: int, what: str, at: tuple[int, int]) -> tuple[int, int, int]:
@@ -530,7 +580,7 @@ class _Lexer:
         if cmd == "\\":
             self.emit("sep", "\\\\", i, end)
             return end
-        if cmd in _IGNORED or cmd in (",", ";", "!", ":", " "):
+        if cmd in _IGNORED:
             return end
         if cmd in ("{", "}"):
             return self.brace(cmd, i, end)
@@ -542,6 +592,13 @@ class _Lexer:
         if cmd in _FRACS:
             a0, a1, j = self.argument(end, n, f"\\{cmd}", at)
             b0, b1, k = self.argument(j, n, f"\\{cmd}", at)
+            if re.fullmatch(r"\s*(?:d|\\mathrm\{d\}|d\^\{?2\}?)\s*(?:[A-Za-z]\w*)?\s*",
+                            src[a0:a1]) and re.match(r"\s*(?:d|\\mathrm\{d\})\s*[A-Za-z]",
+                                                     src[b0:b1]):
+                # d/dx: a derivative, an error where it is read (a chain's left side is not:
+                # `\frac{d}{dx} σ(x) = σ(x)(1 - σ(x))` reads the formula on the right).
+                self.emit("deriv", f"\\{cmd}{{{src[a0:a1]}}}{{{src[b0:b1]}}}", i, k)
+                return k
             self.emit("lgroup", "{", i, end)
             self.group(a0, a1, (i, end))
             self.emit("op", "/", i, end)
@@ -577,7 +634,7 @@ class _Lexer:
             j = end
             while j < n and src[j] == " ":
                 j += 1
-            if cmd in ("bf", "rm", "it", "cal") and (j >= n or src[j] != "{"):
+            if cmd == "bf" and (j >= n or src[j] != "{"):
                 return end  # {\bf x}: a font switch
             a0, a1, k = self.argument(end, n, f"\\{cmd}", at)
             word = src[a0:a1].strip()
@@ -676,25 +733,59 @@ class _Lexer:
         return m.end()
 
     def limits(self, i: int, n: int) -> int:
-        """The limits written under and over `\\sum`, `\\max`: `_i`, `_{i=1}^{N}`, `_{j \\neq
-        y_i}`. The sum is over the whole tensor; the limits are only read past."""
+        """The limits written under and over `\\sum`, `\\max`: `_i`, `_{i=1}^{N}`. The sum is
+        over the whole tensor; the limits are read past. A limit that leaves entries out
+        (`_{j \\neq y_i}`) would change the sum: refused, with how to write it."""
         src = self.src
         for mark in "_^":
-            j = i
-            while j < n and src[j] == " ":
-                j += 1
+            j = self.skip_spaces(i, n)
+            if src.startswith(("\\limits", "\\nolimits"), j):
+                j = self.skip_spaces(j + (7 if src.startswith("\\limits", j) else 9), n)
+                i = j
             if j < n and src[j] == mark:
-                j += 1
-                while j < n and src[j] == " ":
-                    j += 1
-                if j < n and src[j] == "{":
-                    i = self.closing(j, n) + 1
-                elif j < n and src[j] == "\\":
-                    m = re.compile(r"\\[A-Za-z]+").match(src, j)
-                    i = m.end() if m else j + 1
-                elif j < n:
-                    i = j + 1
+                a, b, after = self.script(j + 1, n)
+                if re.search(r"\\neq?\b|≠|!=|\\notin", src[a:b]):
+                    raise GradtraceError(
+                        "syntax", f"a sum that leaves entries out ({src[j:after][:30]}): "
+                        "gradtrace sums over the whole tensor; subtract what is left out (as "
+                        "sum(max(0, s - s[y] + 1)) - 1 for cs231n's SVM loss)", j, after)
+                i = after
         return i
+
+    def skip_spaces(self, i: int, n: int) -> int:
+        while i < n and self.src[i] == " ":
+            i += 1
+        return i
+
+    def script(self, j: int, n: int) -> tuple[int, int, int]:
+        """A sub- or superscript after its `_` or `^`: `{...}`, one letter or digit, or a
+        command. Returns the span of its text and where it ends."""
+        src = self.src
+        j = self.skip_spaces(j, n)
+        if j < n and src[j] == "{":
+            close = self.closing(j, n)
+            return j + 1, close, close + 1
+        if j < n and src[j] == "\\":
+            m = re.compile(r"\\[A-Za-z]+").match(src, j)
+            if m is not None:
+                return j, m.end(), m.end()
+        if j < n and src[j].isalnum():
+            return j, j + 1, j + 1
+        raise GradtraceError("syntax", "a sub- or superscript needs what it is after '_' or "
+                             "'^', as in x_i or x^{2}", j - 1, min(j + 1, n))
+
+    def bracket_subscript(self, i: int, n: int) -> int:
+        """`[\\sigma(x)]_i`, `(W x)_i`: the entry i of a formula, elementwise, is the formula
+        (the index is read away; a power after it stays). Another subscript after a bracket
+        (`\\|w\\|_2`, a norm's order) is refused: it changes what is computed."""
+        a, b, after = self.script(i + 1, n)
+        text = self.src[a:b].replace(" ", "").replace(",", "")
+        if not re.fullmatch(r"[ijklmn]{1,2}", text):
+            raise GradtraceError("syntax", f"a subscript after a bracket ('_{text[:20]}'): "
+                                 "gradtrace reads an index (i, j, k) there, which it reads "
+                                 "away; for a norm write norm(x), or sum(abs(x)) for the 1-norm",
+                                 i, after)
+        return after
 
     def delimiter(self, size: str, i: int, end: int, n: int) -> int:
         src = self.src
@@ -806,8 +897,7 @@ class _Lexer:
         if ch in _SPACES:
             return i + 1
         if ch in _GREEK_CHARS:
-            word = _GREEK_CHARS[ch]
-            return self.name("pi" if ch == "π" else word, i, i + 1, n, whole=True)
+            return self.name(_GREEK_CHARS[ch], i, i + 1, n, whole=True)
         if ch == "π":
             return self.name("pi", i, i + 1, n, whole=True)
         if ch in _ACCENTED:
@@ -848,6 +938,8 @@ class _Lexer:
             else:
                 self.emit(kind, text, i, i + 1)
             return i + 1
+        if ch == "‖":
+            return self.norm_bar(i)
         if ch == "√":
             self.emit("name", "sqrt", i, i + 1, whole=True)
             return i + 1
@@ -865,6 +957,21 @@ class _Lexer:
                              "letters, digits, the operators + - * / @ ^, and maths as it comes "
                              "from LaTeX or slides (× · − ² √ ∑ π σ)", i, i + 1)
 
+    def norm_bar(self, i: int) -> int:
+        """`‖w‖`, as PDFs write the norm."""
+        prev = self.tokens[-1] if self.tokens else None
+        if self.bars > 0 and prev is not None and prev.kind in ("num", "name", "rparen",
+                                                              "rgroup", "rbracket", "tr"):
+            self.bars -= 1
+            self.depth = max(0, self.depth - 1)
+            self.emit("rparen", ")", i, i + 1)
+        else:
+            self.bars += 1
+            self.depth += 1
+            self.emit("name", "norm", i, i + 1, whole=True)
+            self.emit("lparen", "(", i, i + 1)
+        return i + 1
+
     def string_unicode(self, i: int, n: int, quotes: str) -> int:
         src = self.src
         j = i + 1
@@ -878,6 +985,10 @@ class _Lexer:
 
 
 _LATEX_FUNCTION_NAMES = frozenset(_LATEX_FUNCTIONS.values())
+# Every character beyond ASCII that has a reading (the rest are refused, pointing at them).
+UNICODE_READ = frozenset((*_SPACES, *_GREEK_CHARS, "π", *_SUPERSCRIPTS, "⁻", *_SUBSCRIPTS,
+                          *_FRACTIONS, *_ACCENTS, *_ACCENTED, *_UNICODE_OPS, "√", "∑", "Σ", "‖",
+                          "‘", "’", "“", "”"))
 # Words written with \mathrm or \text that are functions of the language, read in lower case.
 _KNOWN_WORDS = frozenset({"relu", "softmax", "sigmoid", "tanh", "exp", "log", "max", "min",
                           "sum", "mean", "abs", "sign", "softplus", "gelu", "elu", "mse"})

@@ -45,12 +45,21 @@ expression can be broken over lines. Every AST node keeps its `[start, end)` spa
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from .errors import GradtraceError
 from .lexer import Token, marked
-from .reading import PYTHON_WORDS, Directive, Names, Skipped, names, one_letter, prepare
+from .reading import (
+    PYTHON_WORDS,
+    Directive,
+    Names,
+    Skipped,
+    header_params,
+    names,
+    one_letter,
+    prepare,
+)
 
 # Each level of nesting costs the recursive descent up to six Python frames (a call: atom, call,
 # expr, term, unary, power), so 100 levels stay well inside Python's default limit of 1000 frames;
@@ -227,6 +236,7 @@ class _Parser:
         self.indexed = reading.indexed
         self.seps = 0
         self.skipped: list[Skipped] = []  # the equal forms of `a = b = c` not read
+        self.stop: int | None = None  # where a statement followed by values on its line ends
 
     # -- helpers ----------------------------------------------------------------------------
     @property
@@ -309,6 +319,8 @@ class _Parser:
     def top_level_assigns(self) -> list[int]:
         """Positions of the '=' of this statement outside brackets (`a = b = c` has two)."""
         pos = self.pos
+        if self.stop is not None:
+            return [a for a in self.reading.assigns if pos <= a < self.stop]
         t = self.tokens[pos]
         if t.kind == "name" and t.text == "def":
             return []
@@ -346,6 +358,21 @@ class _Parser:
             raise GradtraceError("syntax", "'return' outside a function: the last statement is "
                                  "the output", t.start, t.end)
         assigns = self.top_level_assigns()
+        later = [a for a in assigns[1:] if tokens[a - 1].kind == "name"
+                 and tokens[a - 2].kind == "comma"]
+        if later and not (t.kind == "name" and nxt.kind == "assign" and len(later) ==
+                          len(assigns) - 1) and not (t.kind == "name" and nxt.kind == "comma"):
+            # `f(x) = 2x, x = 3`: a formula, then its values on the same line.
+            self.stop = later[0] - 2
+            formula = self.statements()
+            self.stop = None
+            if self.tok.kind != "comma":
+                raise self.unexpected("',' before the values")
+            self.advance()
+            t = self.tok
+            self.advance()
+            self.advance()
+            return [*formula, *self.values_line(self.assigned(t, t.text, t.end, None))]
         if t.kind == "name" and self.peek().kind == "augassign":
             # `c += 1 + c`: c = c + (1 + c)
             self.advance()
@@ -369,9 +396,9 @@ class _Parser:
         params: tuple[str, ...] = ()
         if t.kind == "name" and self.peek().kind == "lparen" and assigns:
             params = self.header(assigns[0])
-        if len(assigns) > 1 or (assigns and (t.kind == "assign" or (t.kind == "num" and
-                                             self.peek().kind == "assign"))):
-            return [self.chain(t, assigns, params)]
+        if len(assigns) > 1 or (assigns and (t.kind in ("assign", "deriv") or (
+                t.kind == "num" and self.peek().kind == "assign"))):
+            return self.chain(t, assigns, params)
         if params:
             self.pos = assigns[0] + 1
             return [self.assigned(t, t.text, t.end, None, params=params)]
@@ -413,8 +440,8 @@ class _Parser:
             k = j + 1
         count = 0
         while True:
-            m = _NUMBER_ASSIGN.match([tk.kind + (tk.text if tk.kind == "op" else "")
-                                      for tk in tokens[k:k + 5]])
+            m = _number_assign([tk.kind + (tk.text if tk.kind == "op" else "")
+                                for tk in tokens[k:k + 5]])
             if m is None:
                 return False
             count += 1
@@ -426,29 +453,11 @@ class _Parser:
 
     def header(self, assign: int) -> tuple[str, ...]:
         """`f(x, y) = ...`: the declared inputs, or () when the left side is not a header."""
-        tokens = self.tokens
-        k = self.pos + 2
-        out: list[str] = []
-        while k < assign:
-            t = tokens[k]
-            if t.kind == "lgroup" and tokens[k + 1].kind == "name" \
-                    and tokens[k + 2].kind == "rgroup":
-                out.append(tokens[k + 1].text)
-                k += 3
-            elif t.kind == "name":
-                out.append(t.text)
-                k += 1
-            else:
-                return ()
-            if tokens[k].kind == "comma":
-                k += 1
-            elif tokens[k].kind == "rparen" and k + 1 == assign:
-                return tuple(out)
-            else:
-                return ()
-        return ()
+        found = header_params(self.tokens, self.pos)
+        return tuple(found) if found is not None and self.tokens[assign - 1].kind == "rparen" \
+            else ()
 
-    def chain(self, t: Token, assigns: list[int], params: tuple[str, ...]) -> Statement:
+    def chain(self, t: Token, assigns: list[int], params: tuple[str, ...]) -> list[Statement]:
         """`a = b = c`, `f(x) = ... = ...`, `= ...`: equal forms, of which the last is read
         (the middle ones are listed as skipped by `parse`). A left side that is not a name (as
         the notes' `0.2 = (1 - 0.73)(0.73)(0.2)`) leaves the last side as an expression."""
@@ -457,6 +466,17 @@ class _Parser:
         if t.kind == "name" and (self.peek().kind == "assign" or params):
             target = t.text
         start = t.start
+        tokens = self.tokens
+        if target is not None and not params and all(
+                tokens[a + 1].kind == "name" and tokens[a + 2].kind == "assign"
+                for a in assigns[:-1]):
+            # `a = b = x * 2`: Python's chained assignment, every name the value.
+            self.pos = last + 1
+            if self.tok.kind in ("sep", "end"):
+                raise self.unexpected("an expression after '='")
+            e = self.expr()
+            names = [t, *(tokens[a + 1] for a in assigns[:-1])]
+            return [Statement(n.text, e, n.start, self.last_end, n.end) for n in names]
         skip_from = self.tokens[assigns[0] + 1].start if target is not None else t.start
         if self.tokens[last].start > skip_from:
             self.skipped.append(Skipped(skip_from, self.tokens[last].end, "is an equal form: "
@@ -466,8 +486,8 @@ class _Parser:
             raise self.unexpected("an expression after '='")
         e = self.expr()
         if target is None:
-            return Statement(None, e, e.start, self.last_end)
-        return Statement(target, e, start, self.last_end, t.end, params=params)
+            return [Statement(None, e, e.start, self.last_end)]
+        return [Statement(target, e, start, self.last_end, t.end, params=params)]
 
     def tuple_assignment(self, assign: int) -> list[Statement] | None:
         """`a, b = e1, e2`: one statement per name (each right side read before any is
@@ -619,7 +639,7 @@ class _Parser:
             return t.text not in PYTHON_WORDS
         if kind == "num":
             return self.tokens[self.pos - 1].kind != "num"
-        return kind in ("lparen", "lgroup", "bigop", "lbracket")
+        return kind in ("lparen", "lgroup", "bigop", "lbracket", "deriv")
 
     def product(self, left: Expr, right: Expr) -> str:
         """The op of a product written as maths writes it: `·` (by the shapes: W x is the
@@ -661,7 +681,7 @@ class _Parser:
             else:
                 return left
 
-    def operand_after(self, op: Token, rule: object) -> Expr:
+    def operand_after(self, op: Token, rule: Callable[[], Expr]) -> Expr:
         t = self.tok
         if t.kind in ("end", "sep", "rparen", "rbracket", "rgroup", "comma", "assign", "cmp",
                       "colon") or (t.kind == "op" and t.text not in "+-"):
@@ -671,9 +691,7 @@ class _Parser:
                                      f"found '{t.text}'", op.start, t.end)
             raise GradtraceError("syntax", f"expected an operand after '{shown}'",
                                  op.start, op.end)
-        assert callable(rule)
-        result: Expr = rule()
-        return result
+        return rule()
 
     def unary(self) -> Expr:
         t = self.tok
@@ -906,6 +924,10 @@ class _Parser:
         if t.kind == "tr":
             raise GradtraceError("syntax", "a transpose needs what it transposes before it, "
                                  "as in W^T", t.start, t.end)
+        if t.kind == "deriv":
+            raise GradtraceError("syntax", f"{t.text[:30]} is a derivative: gradtrace works "
+                                 "derivatives out itself, so give it the function", t.start,
+                                 t.end)
         raise self.unexpected("a number, a name or '('")
 
     def call(self, name: Token) -> Call:
@@ -970,25 +992,20 @@ class _Parser:
             self.advance()
 
 
-_OPERAND_STARTS = frozenset({"num", "name", "lparen", "lgroup", "bigop", "lbracket"})
+_OPERAND_STARTS = frozenset({"num", "name", "lparen", "lgroup", "bigop", "lbracket",
+                             "deriv"})
 _POSTFIX = frozenset({"lbracket", "tr", "dot"})
 
 
-class _NumberAssign:
-    """`name = number` or `name = -number` at the start of a list of token kinds: its length."""
-
-    @staticmethod
-    def match(kinds: list[str]) -> int | None:
-        if kinds[:2] != ["name", "assign"]:
-            return None
-        if kinds[2:3] == ["num"]:
-            return 3
-        if kinds[2:4] == ["op-", "num"]:
-            return 4
+def _number_assign(kinds: list[str]) -> int | None:
+    """The length of `name = number` or `name = -number` at the start of token kinds, or None."""
+    if kinds[:2] != ["name", "assign"]:
         return None
-
-
-_NUMBER_ASSIGN = _NumberAssign()
+    if kinds[2:3] == ["num"]:
+        return 3
+    if kinds[2:4] == ["op-", "num"]:
+        return 4
+    return None
 
 
 # Keyword arguments that say how a library stores a tensor, not what is computed: read past.
@@ -1005,6 +1022,10 @@ def parse(src: str, max_depth: int = DEFAULT_MAX_DEPTH, given: Collection[str] =
     prep = prepare(src)
     tokens, marks = marked(prep.text, max_depth)
     reading = names(tokens, given, FUNCTIONS.keys() | {"grad"}, MODULES, CONSTANTS, marks)
+    if prep.skipped and all(t.kind in ("sep", "end") for t in reading.tokens):
+        raise GradtraceError("syntax", f"every line here is skipped ({prep.skipped[0].reason}, "
+                             "...): nothing computes, so there is nothing to trace",
+                             prep.skipped[0].start, prep.skipped[-1].end)
     parser = _Parser(src, max_depth, reading)
     try:
         program = parser.program()

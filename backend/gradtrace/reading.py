@@ -74,6 +74,10 @@ _SIMPLE_SKIPS: tuple[tuple[re.Pattern[str], str], ...] = (
      "tells the library what to record (gradtrace records everything)"),
     (re.compile(r"[A-Za-z_]\w*(?:\.\w+)+\s*=[^=]"), "sets an attribute"),
 )
+# The rules that name a statement (import, print, assert, with, pass): a line that assigns
+# that word as a name (`print = x + 1`) is no such statement.
+_STATEMENT_WORDS = frozenset(p for p, _ in _SIMPLE_SKIPS[:6])
+_ASSIGNS_NAME = re.compile(r"\w+\s*=[^=]")
 # Lines that point at the output (and its output gradient) and are skipped.
 _GRADIENT = re.compile(r"(?:[\w\s,\[\]]+=\s*)?(?:\w+\.gradient|tf\.gradients|"
                        r"torch\.autograd\.grad)\s*\((.*)\)\s*(?:\[\s*\d+\s*\])?\s*(?:#.*)?$",
@@ -209,8 +213,10 @@ def _classify(body: str, at: int, prep: Prepared, blank: Callable[[int, int, str
         blank(at, end, "shows a gradient the library computed (gradtrace shows it in the "
               "trace)")
         return
+    assigns_name = _ASSIGNS_NAME.match(body) is not None
     for pattern, reason in _SIMPLE_SKIPS:
-        if pattern.match(body):
+        if pattern.match(body) and not (assigns_name and pattern in _STATEMENT_WORDS):
+            # (`print = lambda * np` assigns a name: it is not a print)
             blank(at, end, reason)
             return
     if _READS_GRAD.search(body):
@@ -325,9 +331,6 @@ _INDEX_SUBSCRIPT = re.compile(r"([A-Za-z][A-Za-z0-9_]*?)_([ijklmn]{1,2})")
 _LABEL_SUBSCRIPT = re.compile(r"([A-Za-z][A-Za-z0-9]*)_([A-Za-z][A-Za-z0-9]*)")
 _OPENING = frozenset({"lparen", "lbracket", "lgroup"})
 _CLOSING = frozenset({"rparen", "rbracket", "rgroup"})
-# Tokens that can start an operand: after a function's name they are its argument, after a
-# value a product.
-OPERAND_START = frozenset({"num", "name", "lgroup", "bigop", "lbracket"})
 
 
 def one_letter(name: str) -> bool:
@@ -414,7 +417,7 @@ def _words(tokens: list[Token], m: Marks) -> tuple[set[str], set[str], set[str]]
             start = m.ends[e] + 1 if e >= 0 else 0
             if start + 1 < n and tokens[start].kind == "name" \
                     and tokens[start + 1].kind == "lparen":
-                header = _header(tokens, start)
+                header = header_params(tokens, start)
                 if header is not None:
                     assigned.add(tokens[start].text)
                     # `\sigma(x_i) = ...`: the parameter is x, elementwise.
@@ -423,7 +426,7 @@ def _words(tokens: list[Token], m: Marks) -> tuple[set[str], set[str], set[str]]
     return assigned, params, defs
 
 
-def _header(tokens: list[Token], k: int) -> list[str] | None:
+def header_params(tokens: list[Token], k: int) -> list[str] | None:
     """`f(x, y) = ...` at tokens[k]: the parameter names, or None if it is not a header."""
     j = k + 2
     names: list[str] = []
@@ -494,7 +497,8 @@ def names(tokens: list[Token], given: Collection[str], functions: Collection[str
         if nxt is not None and nxt.kind in ("assign", "augassign") and k + 1 not in assign_at:
             continue  # a keyword argument's name
         if text == "sigma" and "sigma" not in callable_ and nxt is not None and (
-                nxt.kind in ("lparen", *OPERAND_START)):
+                nxt.kind in ("lparen", "lgroup")):
+            # σ(z), \sigma\left(z\right): the sigmoid; σ alone is a value (σ ε, σ²).
             out[k] = Token("name", "sigmoid", t.start, t.end, True)
             continue
         g = _INDEX_SUBSCRIPT.fullmatch(text)
