@@ -8,38 +8,37 @@ operand after '^'", "unbalanced '('"), nesting past a limit is a clean error ins
 RecursionError, and long flat chains (`x + x + ... + x`) are loops, never recursion.
 
 Grammar, loosest first (`^` binds tighter than unary minus, so `-x^2` is `-(x^2)`; the exponent
-may carry its own sign, so `e^-x` is `e^(-x)`; `^` is right-associative, `**` is the same):
+may carry its own sign, so `e^-x` is `e^(-x)`; `^` is right-associative, `**` is the same). The
+tokens come from every notation a lecturer pastes (lexer.py: LaTeX and Unicode become these
+tokens, with their spans in the typed text), after the line pass and the name pass (reading.py):
 
-    program  := stmt ((';' | newline) stmt)*
-    stmt     := target '=' expr | expr | def
+    program  := stmt ((';' | newline | '\\\\') stmt)*
+    stmt     := target '=' expr | expr | def | NAME op'=' expr          (c += 1: c = c + 1)
+              | NAME '(' NAME, ... ')' '=' expr                     (a header: f(x, y) = ...)
+              | [target '='] form '=' ... '=' expr                  (equal forms: the last read)
+              | NAME '=' value (',' NAME '=' value)*                 (a line of values)
+              | NAME, NAME, ... '=' expr, expr, ...                   (a tuple of targets)
     def      := 'def' NAME '(' [param (',' param)*] ')' ':' (stmt sep)* 'return' expr
     param    := NAME | NAME '=' expr                  (a default value: a number)
     target   := NAME | NAME '[' items ']'              (y[0] = ...: a functional assignment)
     expr     := sum (('>' | '<' | '>=' | '<=' | '==' | '!=') sum)?
     sum      := term (('+' | '-') term)*
-    term     := unary (('*' | '/' | '@') unary)*
-    unary    := ('-' | '+') unary | power
+    term     := unary (('*' | '/' | '@' | '·') unary | power)*      (power alone: juxtaposed)
+    unary    := ('-' | '+') unary power* | power                    (-2x is -(2x))
     power    := postfix (('^' | '**') exponent)?
     exponent := ('-' | '+') exponent | power
-    postfix  := atom ('[' items ']' | '.' NAME | '.' NAME '(' args ')')*
-    atom     := NUMBER | STRING | NAME | NAME '(' args ')' | '(' expr ')' | '(' expr ',' ... ')'
-              | '[' expr (',' expr)* ']'
+    postfix  := atom ('[' items ']' | '.' NAME | '.' NAME '(' args ')' | 'ᵀ')*
+    atom     := NUMBER | STRING | NAME | NAME '(' args ')' | FUNCTION product | BIGOP product
+              | '(' expr ')' | '{' expr '}' | '(' expr ',' ... ')' | '[' expr (',' expr)* ']'
+    product  := (unary | power) (['·'] power)*        (sin x y is sin(x·y); it stops before
+                                                        the next function's name)
     args     := [arg (',' arg)*]        arg   := expr | NAME '=' expr
     items    := item (',' item)*        item  := expr | [expr] ':' [expr] [':' [expr]] | '...'
 
-A `def` is a function of the program: its body is the statements up to its `return` (indentation
-is not needed, as the `return` ends it), and each call of it draws as one gate that opens into the
-body's nodes.
+A product written by juxtaposition (`2x`, `(a+b)(b+1)`, `x(y+1)` with x no function) is the op
+`·`, which the graph builder makes the matrix product between two tensors and `*` otherwise;
+between two factors that carry index subscripts (`w_i x_i`) it is `*`.
 
-`a.name(...)` is a method call, the function `name` with `a` as its first argument (`y.sum()`),
-and `a.T` is its transpose; after a module's name (`np`, `torch`, `F`, `tf`, ...) the dots make
-one dotted function name (`torch.nn.functional.relu`), which the graph builder looks up in the
-ops' spellings. A tuple in parentheses, or a list in brackets, is a static value for an op's
-attribute (`reshape(x, (2, 3))`) or the operands of an op that takes several (`cat([a, b])`); a
-bracket with one expression and no comma only groups, as a parenthesis does.
-
-Newlines separate statements only outside parentheses and not right after an operator, so a long
-expression can be broken over lines. Every AST node keeps its `[start, end)` span in the text.
 """
 
 from __future__ import annotations
