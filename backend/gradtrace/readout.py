@@ -5,6 +5,8 @@ from `inputs` (so that what the value fields ask for is what the server read).""
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 from collections.abc import Mapping
 
@@ -14,6 +16,7 @@ from .codec import encode
 from .engine import Graph
 from .errors import GradtraceError
 from .gates import base_graph
+from .lru import BoundedLRU
 from .ops import Shape
 from .parser import Program
 from .printer import program_text
@@ -27,10 +30,28 @@ def _squash(text: str) -> str:
     return _SPACE.sub("", text.replace("**", "^"))
 
 
+# Readings already written, by what they depend on (the text, the graph's structure, the
+# shapes): a slider dragged sends the same text with other values, and the printer's work is
+# then done once. Bounded by the total length of the texts held.
+_CACHE: BoundedLRU[Reading] = BoundedLRU(
+    max_entries=512, max_size=8 << 20,
+    size=lambda r: len(r["canonical"]) + len(r["latex"]) + 64 * len(r["inputs"]))
+
+
 def reading(program: Program, graph: Graph, shapes: Mapping[int, Shape] | None = None
             ) -> Reading:
     """The reading of `program`, whose (view) graph is `graph`; `shapes` by node index of the
     collapsed graph, where known (LaTeX writes an elementwise product of tensors as ⊙)."""
+    key = hashlib.sha256(repr((program.source, graph.structure, sorted((shapes or {}).items()),
+                               sorted(graph.defaults.items()))).encode()).hexdigest()
+    found = _CACHE.get(key)
+    if found is None:
+        found = _reading(program, graph, shapes)
+        _CACHE.put(key, found)
+    return copy.deepcopy(found)  # the record is a caller's to change
+
+
+def _reading(program: Program, graph: Graph, shapes: Mapping[int, Shape] | None) -> Reading:
     base = base_graph(graph)
     try:
         canonical = program_text(base, "canonical", shapes)
