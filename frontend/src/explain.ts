@@ -312,7 +312,7 @@ export function gateNotes(trace: Trace, node: TraceNode, toggles = true): string
 export function seedWords(trace: Pick<Trace, "seed" | "reading">): string {
   const fromText = trace.reading?.seed;
   const used = fromText !== null && fromText !== undefined && plainTensor(fromText) === plainTensor(trace.seed);
-  return used ? "the seed: the output gradient the text gives" : "the seed";
+  return used ? "the output gradient the text gives" : "the seed";
 }
 
 export function explainStep(trace: Trace, st: StepState, toggles = true): Explanation {

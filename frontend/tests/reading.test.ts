@@ -213,10 +213,10 @@ describe("a reading as the app shows it", () => {
     const t: Trace = { ...circuit(), seed: 2 };
     expect(seedWords(t)).toBe("the seed");
     const given = decodeTrace({ ...(t as object), reading: { ...reading([]), seed: 2 } } as never);
-    expect(seedWords(given)).toBe("the seed: the output gradient the text gives");
+    expect(seedWords(given)).toBe("the output gradient the text gives");
     // Another seed asked for (in the URL) wins over the text's: then it is just the seed.
     expect(seedWords({ ...given, seed: 3 })).toBe("the seed");
     const first = explainStep(given, stepState(given, given.forward.length));
-    expect(first.lines[0]).toContain("\\text{(the seed: the output gradient the text gives)}");
+    expect(first.lines[0]).toContain("\\text{(the output gradient the text gives)}");
   });
 });
