@@ -380,11 +380,14 @@ def _marks(tokens: list[Token]) -> Marks:
     return m
 
 
-def _words(tokens: list[Token], m: Marks) -> tuple[set[str], set[str], set[str]]:
-    """Assigned names, parameters (of defs and headers), def names."""
+def _words(tokens: list[Token], m: Marks
+           ) -> tuple[set[str], set[str], set[str], dict[str, tuple[list[str], int]]]:
+    """Assigned names, parameters (of defs and headers), def names, and the headers
+    (`f(x, y) = ...`: f -> its parameters and where the header is)."""
     assigned: set[str] = set()
     params: set[str] = set()
     defs: set[str] = set()
+    headers: dict[str, tuple[list[str], int]] = {}
     n = len(tokens)
     for k in m.defs:
         if k + 1 < n and tokens[k + 1].kind == "name":
@@ -420,10 +423,42 @@ def _words(tokens: list[Token], m: Marks) -> tuple[set[str], set[str], set[str]]
                 header = header_params(tokens, start)
                 if header is not None:
                     assigned.add(tokens[start].text)
+                    headers[tokens[start].text] = (header, start)
                     # `\sigma(x_i) = ...`: the parameter is x, elementwise.
                     params.update(m2.group(1) if (m2 := _INDEX_SUBSCRIPT.fullmatch(p)) else p
                                   for p in header)
-    return assigned, params, defs
+    return assigned, params, defs, headers
+
+
+def _header_use(tokens: list[Token], k: int, params: list[str],
+                grows: dict[int, list[Token]]) -> None:
+    """`h(x)` after a header `h(x) = 2x`: the formula's value, h itself (the parentheses are
+    read away). With other arguments (`h(3)`) it would be a product h·3 no one means: refused."""
+    j, depth = k + 1, 0
+    args: list[str] = []
+    while j < len(tokens):
+        u = tokens[j]
+        if u.kind in _OPENING:
+            depth += 1
+        elif u.kind in _CLOSING:
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth == 1 and u.kind == "name":
+            args.append(u.text)
+        elif depth == 1 and u.kind != "comma":
+            args.append("")
+        j += 1
+    name = tokens[k]
+    if args != params:
+        end = tokens[min(j, len(tokens) - 1)].end
+        raise GradtraceError("syntax", f"{name.text}(...) uses the formula {name.text} named by "
+                             f"its header with other arguments: a header names one formula of "
+                             f"its inputs; to call it with others write def {name.text}("
+                             f"{', '.join(params)}): return ...", name.start, end)
+    grows[k] = [name]
+    for i in range(k + 1, j + 1):
+        grows[i] = []
 
 
 def header_params(tokens: list[Token], k: int) -> list[str] | None:
@@ -465,7 +500,7 @@ def names(tokens: list[Token], given: Collection[str], functions: Collection[str
                 and tokens[k - 2].kind == "lgroup"))]
         marks = None
     m = marks if marks is not None else _marks(tokens)
-    assigned, params, defs = _words(tokens, m)
+    assigned, params, defs, headers = _words(tokens, m)
     values = assigned | params | set(given)
     words = values | defs
     callable_ = (set(functions) | defs) - values
@@ -483,6 +518,10 @@ def names(tokens: list[Token], given: Collection[str], functions: Collection[str
     for k in m.names:
         t = tokens[k]
         text = t.text
+        if text in headers and k != headers[text][1] and k + 1 < n \
+                and tokens[k + 1].kind == "lparen":
+            _header_use(tokens, k, headers[text][0], grows)
+            continue
         if text in plain:
             continue
         prev = tokens[k - 1] if k > 0 else None
