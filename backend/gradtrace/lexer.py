@@ -144,6 +144,8 @@ class Marks:
     seps: list[int] = field(default_factory=list)  # statement separators
     ends: list[int] = field(default_factory=list)  # separators, ':' outside brackets, the end
     defs: list[int] = field(default_factory=list)  # the word `def`
+    # `(W x)_i`: the end of the bracket -> (the index of the next token, the index letters).
+    bracket_indexes: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 _MARKED = frozenset({"name", "sep", "assign", "augassign", "colon"})
@@ -780,7 +782,10 @@ class _Lexer:
         (`\\|w\\|_2`, a norm's order) is refused: it changes what is computed."""
         a, b, after = self.script(i + 1, n)
         text = self.src[a:b].replace(" ", "").replace(",", "")
-        if not re.fullmatch(r"[ijklmn]{1,2}", text):
+        if re.fullmatch(r"[ijklmn]{1,2}", text):
+            # Noted, so that a product of two such entries is elementwise, as x_i y_i is.
+            self.marks.bracket_indexes[self.tokens[-1].end] = (len(self.tokens), text)
+        else:
             raise GradtraceError("syntax", f"a subscript after a bracket ('_{text[:20]}'): "
                                  "gradtrace reads an index (i, j, k) there, which it reads "
                                  "away; for a norm write norm(x), or sum(abs(x)) for the 1-norm",

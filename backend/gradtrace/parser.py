@@ -659,9 +659,12 @@ class _Parser:
 
     def _indexes(self, e: Expr) -> set[str]:
         """The index letters of the subscripts in `e` (`x_{ik}`: i and k)."""
-        dropped = self.reading.dropped
-        return {c for sub in walk(e) if isinstance(sub, Name) and sub.start in dropped
-                for c in dropped[sub.start]}
+        dropped, ends = self.reading.dropped, self.reading.dropped_ends
+        out = {c for sub in walk(e) if isinstance(sub, Name) and sub.start in dropped
+               for c in dropped[sub.start]}
+        if ends:  # `σ(z)_i`: an entry of a bracket
+            out |= {c for sub in walk(e) if sub.end in ends for c in ends[sub.end]}
+        return out
 
     def term(self) -> Expr:
         start = self.tok.start

@@ -353,6 +353,8 @@ class Names:
     # and where those names start.
     indexed: set[int] = field(default_factory=set)
     dropped: dict[int, str] = field(default_factory=dict)  # start -> its index letters
+    # `(W x)_i`: where such a bracket ends -> its index letters.
+    dropped_ends: dict[int, str] = field(default_factory=dict)
 
 
 def _marks(tokens: list[Token]) -> Marks:
@@ -563,6 +565,11 @@ def names(tokens: list[Token], given: Collection[str], functions: Collection[str
                 continue
         elif text != "sigma" and text != "T":
             plain.add(text)
+    if m.bracket_indexes:
+        seps_at = [tokens[k].start for k in m.seps]
+        for end, (_, letters) in m.bracket_indexes.items():
+            result.dropped_ends[end] = letters
+            result.indexed.add(bisect.bisect_left(seps_at, end))
     if grows:
         # Rare (a formula's `wx`, `x^T`): the list is made again, and where things are with it.
         old = out
@@ -576,5 +583,7 @@ def names(tokens: list[Token], given: Collection[str], functions: Collection[str
         dropped_at = {t.start for t in out if t.kind == "name"} & set(result.dropped)
         result.indexed = {bisect.bisect_left(again.seps, k) for k, t in enumerate(out)
                           if t.kind == "name" and t.start in dropped_at}
+        seps_at = [out[k].start for k in again.seps]
+        result.indexed |= {bisect.bisect_left(seps_at, end) for end in result.dropped_ends}
         result.tokens, result.assigns, result.ends = out, again.assigns, again.ends
     return result
