@@ -396,6 +396,9 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
             # math.e, np.pi: the constants; any other dotted name is no value of the program.
             module, short = ident.split(".", 1)[0], ident.rsplit(".", 1)[1]
             if module not in MODULES or short not in CONSTANTS:
+                if op_name(Call(ident, (), e.start, e.end, e.end), False) is not None:
+                    raise GradtraceError("name", f"'{ident}' is a function: call it, as in "
+                                         f"{ident}(x)", e.start, e.end)
                 raise GradtraceError("name", f"'{ident}' is not something gradtrace computes "
                                      "with (a library's attribute)", e.start, e.end)
             ident = short
