@@ -491,7 +491,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
     pending: dict[str, Any] = {}  # values the text gives names (value lines), until first use
     defaults: dict[str, Any] = {}
     notes: list[tuple[str, str, int, int]] = []
-    statements = _statements(program, pending, notes)
+    statements, value_lines = _statements(program, pending, notes)
     result = -1
     computed: list[tuple[Statement, int]] = []  # (statement, its node), for the warnings
     declared: list[str] = []  # the inputs `f(x, y) = ...` declares, in order
@@ -500,7 +500,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
         if stmt.function is not None:
             defs[stmt.function.name], bodies[stmt.function.name] = define(stmt.function, bodies)
             continue
-        if _value_of(stmt) is not NOT_STATIC:
+        if id(stmt) in value_lines:
             continue  # a value line: read by _statements
         made: dict[int, int] = {}  # id(ast node) -> graph node
         declared.extend(p for p in stmt.params if p not in declared)
@@ -677,8 +677,9 @@ def _called(statements: Sequence[Statement]) -> set[str]:
 
 
 def _statements(program: Program, pending: dict[str, Any],
-                notes: list[tuple[str, str, int, int]]) -> list[Statement]:
-    """The statements to build, the values the text gives recorded in `pending`. A def that
+                notes: list[tuple[str, str, int, int]]) -> tuple[list[Statement], set[int]]:
+    """The statements to build, and which of them (by id) are value lines, the values they give
+    recorded in `pending`. A def that
     is the last statement and is never called is the program itself (the notes' `def f(x, y):
     ... return d`): its body, its parameters the inputs, their defaults their values."""
     defined = {st.function.name for st in program.statements if st.function is not None}
@@ -686,9 +687,11 @@ def _statements(program: Program, pending: dict[str, Any],
                   if not (st.target is not None and isinstance(st.expr, Name)
                           and st.expr.id in defined)]  # `loss_func = nll`: another name
     given_by: dict[str, Statement] = {}
+    value_lines: set[int] = set()  # id() of the statements that give a value
     for st in statements:
         v = _value_of(st)
         if v is not NOT_STATIC:
+            value_lines.add(id(st))
             name = st.target or ""
             if name in given_by:
                 # Two values for one name would both be read as the last: refused.
@@ -697,7 +700,7 @@ def _statements(program: Program, pending: dict[str, Any],
                                      st.start, st.target_end or st.end)
             given_by[name] = st
             pending[name] = v
-    computes = [st for st in statements if st.function is None and _value_of(st) is NOT_STATIC]
+    computes = [st for st in statements if st.function is None and id(st) not in value_lines]
     called = _called(statements)
     last = statements[-1]
     if not computes and last.function is not None and last.function.name not in called:
@@ -715,12 +718,12 @@ def _statements(program: Program, pending: dict[str, Any],
                               "not drawn (the last def is the program)", st.start,
                               st.function.name_end))
         return [*statements[:-1], *f.body, Statement(None, f.result, f.result.start,
-                                                     f.result.end)]
+                                                     f.result.end)], value_lines
     for st in statements:
         if st.function is not None and st.function.name not in called:
             notes.append(("unused_def", f"def {st.function.name} is never called, so it is not "
                           "drawn", st.start, st.function.name_end))
-    return statements
+    return statements, value_lines
 
 
 def _seed(program: Program, pending: Mapping[str, Any],

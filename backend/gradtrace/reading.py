@@ -53,13 +53,18 @@ class Prepared:
 # -- lines ----------------------------------------------------------------------------------
 
 _PROMPT = re.compile(r"(?:In|Out)\s*\[[\s\d]*\]:\s?")
-_SIMPLE_SKIPS: tuple[tuple[re.Pattern[str], str], ...] = (
+# Statements named by their first word: a line that assigns that word as a name
+# (`print = x + 1`) is no such statement.
+_STATEMENT_SKIPS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:import|from)\s+[\w.]+"), "imports a library"),
     (re.compile(r"print\s*\(|print\s"), "prints"),
     (re.compile(r"assert\b"), "checks a result"),
     (re.compile(r"with\b.*:\s*(?:#.*)?$", re.S), "opens a with-block (the lines in it are read)"),
     (re.compile(r"[%!]"), "is a notebook command"),
     (re.compile(r"(?:pass|break|continue)\s*(?:#.*)?$"), "does nothing"),
+)
+# Calls and set-ups that compute nothing of the program.
+_CALL_SKIPS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"@[\w.]+"), "is a decorator"),
     (re.compile(r"(?:np\.random\.seed|torch\.manual_seed|tf\.random\.set_seed|random\.seed)\s*\("),
      "sets a random seed"),
@@ -74,9 +79,6 @@ _SIMPLE_SKIPS: tuple[tuple[re.Pattern[str], str], ...] = (
      "tells the library what to record (gradtrace records everything)"),
     (re.compile(r"[A-Za-z_]\w*(?:\.\w+)+\s*=[^=]"), "sets an attribute"),
 )
-# The rules that name a statement (import, print, assert, with, pass): a line that assigns
-# that word as a name (`print = x + 1`) is no such statement.
-_STATEMENT_WORDS = frozenset(p for p, _ in _SIMPLE_SKIPS[:6])
 _ASSIGNS_NAME = re.compile(r"\w+\s*=[^=]")
 # Lines that point at the output (and its output gradient) and are skipped.
 _GRADIENT = re.compile(r"(?:[\w\s,\[\]]+=\s*)?(?:\w+\.gradient|tf\.gradients|"
@@ -213,10 +215,9 @@ def _classify(body: str, at: int, prep: Prepared, blank: Callable[[int, int, str
         blank(at, end, "shows a gradient the library computed (gradtrace shows it in the "
               "trace)")
         return
-    assigns_name = _ASSIGNS_NAME.match(body) is not None
-    for pattern, reason in _SIMPLE_SKIPS:
-        if pattern.match(body) and not (assigns_name and pattern in _STATEMENT_WORDS):
-            # (`print = lambda * np` assigns a name: it is not a print)
+    rules = _CALL_SKIPS if _ASSIGNS_NAME.match(body) else _STATEMENT_SKIPS + _CALL_SKIPS
+    for pattern, reason in rules:
+        if pattern.match(body):
             blank(at, end, reason)
             return
     if _READS_GRAD.search(body):
