@@ -83,11 +83,11 @@ def test_bad_expression_shows_a_caret(capsys: pytest.CaptureFixture[str]) -> Non
     assert caret.index("^") == text.index("* *") and caret.strip() == "^^^"  # under "* *"
 
 
-def test_unknown_name_points_at_the_name(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "x * yyy + 1", "x=1")
+def test_unknown_function_points_at_the_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "x * yyy(x) + 1", "x=1")
     assert code != 0
     lines = err.splitlines()
-    assert "error (name)" in lines[0] and "'yyy'" in lines[0]
+    assert "error (function)" in lines[0] and "'yyy'" in lines[0]
     assert lines[2].index("^") == lines[1].index("yyy") and lines[2].count("^") == 3
 
 

@@ -189,20 +189,24 @@ def test_value_for_an_assigned_name_is_unused() -> None:
     assert [w["type"] for w in record["warnings"]] == ["unused_value"]
 
 
-def test_missing_value_is_a_name_error_with_span() -> None:
+def test_a_value_not_given_is_drawn_and_said_so() -> None:
+    # A scalar no one gives starts at 1 (infer.py), and the reading says where it came from.
     src = "(x + y) * zeta"
-    with pytest.raises(GradtraceError) as info:
-        trace(src, {"x": 1, "y": 2})
-    err = info.value
-    assert err.type == "name" and "'zeta'" in err.message
-    assert src[err.start:err.end] == "zeta"
+    t = trace(src, {"x": 1, "y": 2})
+    assert t["value"] == 3
+    zeta = {i["name"]: i for i in t["reading"]["inputs"]}["zeta"]
+    assert (zeta["source"], zeta["shape"], zeta["drawn"]) == ("drawn", [], 1)
+    assert src[zeta["start"]:zeta["end"]] == "zeta"
 
 
 def test_name_used_before_its_assignment_is_an_input() -> None:
     src = "r = q * 2; q = x; r"
-    with pytest.raises(GradtraceError) as info:
-        trace(src, {"x": 1})
-    assert info.value.type == "name" and src[info.value.start:info.value.end] == "q"
+    t = trace(src, {"x": 1})
+    assert [(i["name"], i["source"]) for i in t["reading"]["inputs"]] == [
+        ("q", "drawn"), ("x", "request")]
+    # Its assignment later is computed for nothing, and said to be.
+    assert [(w["type"], src[w["start"]:w["end"]]) for w in t["warnings"]] == [
+        ("unused_name", "q")]
 
 
 # ---------------------------------------------------------------------------------------------

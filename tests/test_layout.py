@@ -12,7 +12,10 @@ from gradtrace.analysis import compile_graph
 from gradtrace.engine import Graph, Node
 from gradtrace.layout import (
     LABEL_BOX,
+    LABEL_GAP,
+    choose_direction,
     compute_layout,
+    extent,
     layered_layout,
     place_labels,
     run_dot,
@@ -92,3 +95,65 @@ def test_dot_uses_our_ids_and_escapes_labels() -> None:
     data = run_dot(source, 5.0)
     names = sorted(o["name"] for o in data["objects"])
     assert names == ["n0", "n1"]  # no node smuggled in through the label
+
+
+# ---------------------------------------------------------------------------------------------
+# Direction: down (top to bottom) or right (left to right), chosen to fit the screen
+
+
+@pytest.mark.parametrize("engine", ["dot", "layered"])
+def test_each_direction_flows_its_way(engine: str) -> None:
+    graph = compile_graph("c = a + b; d = c * e; f = exp(d)", {}, get_settings())
+    for direction, axis in (("right", "x"), ("down", "y")):
+        lay = (compute_layout(graph, get_settings(), direction) if engine == "dot"
+               else layered_layout(graph, direction))
+        assert lay["direction"] == direction
+        for e in graph.edges:
+            a, b = lay["nodes"][graph.nodes[e.source].id], lay["nodes"][graph.nodes[e.target].id]
+            assert a[axis] < b[axis], (direction, e)
+        place_labels(lay)
+        for e in lay["edges"].values():
+            assert len(e["label"]) == 2 and len(e["local"]) == 2
+
+
+def test_auto_draws_a_deep_chain_down_on_a_phone_and_across_on_a_projector() -> None:
+    deep = compile_graph("; ".join(f"h{i + 1} = relu(h{i} @ W{i})" for i in range(4)),
+                         {}, get_settings())
+    assert choose_direction(deep, 390 / 500) == "down"
+    assert choose_direction(deep, 1920 / 900) == "right"
+    # One op of many inputs: a row of inputs above it fits a wide screen, a column of them
+    # beside it a tall one.
+    wide = compile_graph(f"cat({', '.join(f'x{i}' for i in range(12))})", {}, get_settings())
+    w, h = extent(wide, "down")
+    assert w > h and choose_direction(wide, 3.0) == "down"
+    assert choose_direction(wide, 0.3) == "right"
+
+
+def test_layouts_are_cached_by_structure_and_direction(client: Any) -> None:
+    body = {"expr": "(x + y) * z", "values": {"x": 1, "y": 2, "z": 3}}
+    right = client.post("/api/layout", json={**body, "direction": "right"}).json()
+    down = client.post("/api/layout", json={**body, "direction": "down"}).json()
+    assert (right["direction"], down["direction"]) == ("right", "down")
+    assert right["nodes"] != down["nodes"]
+    auto = client.post("/api/layout", json={**body, "aspect": 0.4}).json()
+    assert auto["direction"] == "down" and auto["nodes"] == down["nodes"]
+    r = client.post("/api/layout", json={**body, "direction": "up"})
+    assert r.status_code == 422
+
+
+def test_labels_drawn_down_sit_beside_the_wire_clear_of_nodes() -> None:
+    # Drawn down, a label's box starts LABEL_GAP right of its point: it must clear the nodes.
+    lay = layout_of("q = x + y; f = q * z")
+    graph = compile_graph("q = x + y; f = q * z", {}, get_settings())
+    down = compute_layout(graph, get_settings(), "down")
+    for e in down["edges"].values():
+        x, y = e["label"]
+        box = (x + LABEL_GAP, y - LABEL_BOX[1] / 2, x + LABEL_GAP + LABEL_BOX[0],
+               y + LABEL_BOX[1] / 2)
+        for n in down["nodes"].values():
+            nb = (n["x"] - n["w"] / 2, n["y"] - n["h"] / 2, n["x"] + n["w"] / 2,
+                  n["y"] + n["h"] / 2)
+            overlap = max(0, min(box[2], nb[2]) - max(box[0], nb[0])) * \
+                max(0, min(box[3], nb[3]) - max(box[1], nb[1]))
+            assert overlap == 0, (e, n)
+    assert lay["direction"] in ("right", "down")

@@ -29,6 +29,13 @@ def texts(svg: str) -> list[str]:
     return [t.text or "" for t in root.iter(f"{SVG_NS}text")]
 
 
+def caption_of(svg: str) -> str:
+    """The step's caption under the graph (above the colour key)."""
+    root = ET.fromstring(svg)
+    return next(t.text or "" for t in root.iter(f"{SVG_NS}text")
+                if t.get("class") == "step-label")
+
+
 def picture(client: TestClient, fmt: str, **params: str) -> bytes:
     r = client.get(f"/api/picture.{fmt}?" + urlencode({**CIRCUIT, **params}))
     assert r.status_code == 200, r.text
@@ -212,7 +219,7 @@ def test_forward_mode_svg_shows_each_tangent_from_its_step(client: TestClient,
             assert shown[i] == format_number(e["tangent"], 3)
         # No gradients in forward mode; the step label says the mode.
         assert labels_by_class(svg, "edge-grad") == {}
-        caption = texts(svg)[-1]
+        caption = caption_of(svg)
         assert caption.startswith(f"forward {k}/{len(order)} · forward mode along {wrt}")
         # The current node says its own tangent (or sums the tangents that feed it).
         current = order[k - 1]
@@ -250,7 +257,7 @@ def test_forward_mode_picture_follows_the_direction(client: TestClient) -> None:
     svg = picture(client, "svg", expr="x * y", x="2", y="3", mode="forward", wrt="x",
                   tangent="2").decode()
     assert labels_by_class(svg, "out-tangent") == {"": "6"}
-    assert texts(svg)[-1].endswith("∂f/∂x · 2 = 6")
+    assert caption_of(svg).endswith("∂f/∂x · 2 = 6")
 
 
 def test_forward_mode_pictures_in_png_and_pdf(client: TestClient) -> None:
@@ -342,7 +349,7 @@ def test_cli_render_forward_mode(tmp_path: Path) -> None:
     files = sorted(frames.iterdir())
     assert len(files) == 5  # forward steps only
     last = files[-1].read_text()
-    assert texts(last)[-1] == "forward 5/5 · forward mode along z · ∂f/∂z = 3"
+    assert caption_of(last) == "forward 5/5 · forward mode along z · ∂f/∂z = 3"
     assert labels_by_class(last, "out-tangent") == {"": "3"}
     out = tmp_path / "one.png"
     subprocess.run([*base, "--mode", "forward", "--wrt", "x", "--tangent", "2", "--step", "f3",

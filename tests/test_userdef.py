@@ -132,4 +132,5 @@ def test_a_def_never_called_is_the_program() -> None:
     t = trace("def f(x, w=3):\n    p = x * w\n    return p", {"x": 2})
     assert t["value"] == 6.0 and t["gradients"] == {"x": 3.0, "w": 2.0}
     assert t["reading"]["inputs"][1] == {"name": "w", "value": 3.0, "labels": False,
-                                         "start": 27, "end": 28}
+                                         "start": 27, "end": 28, "shape": [],
+                                         "source": "text", "drawn": None}

@@ -37,6 +37,7 @@ from .engine import (
 )
 from .errors import GradtraceError
 from .gates import open_gates
+from .infer import Supplied, supply
 from .ops import Array
 from .parser import Program, parse
 from .schema import TraceRequest, Warning_
@@ -60,6 +61,8 @@ class Analysis:
     tangents: Tangents | None  # forward mode: tangents along `request.wrt`
     warnings: list[Warning_] = field(default_factory=list)
     cancel: CancelToken = field(default_factory=CancelToken)
+    # Where each input's value came from (the request, the text, drawn), with its shape.
+    supplied: dict[str, Supplied] = field(default_factory=dict)
 
     @property
     def output(self) -> Array:
@@ -135,14 +138,14 @@ def reading_warnings(graph: Graph, settings: Settings) -> list[Warning_]:
 def request(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
             mode: str = "reverse", wrt: str | None = None, tangent: object = None,
             check: bool = False, hessian: bool = False,
-            expand: Iterable[str] = ()) -> TraceRequest:
+            expand: Iterable[str] = (), rng: int = 0) -> TraceRequest:
     """A request from Python arguments, unvalidated: `analyse` checks it with the errors (and
     spans) the API gives."""
     # `mode` is not narrowed here: a wrong one gets analyse's error with its span.
     return TraceRequest.model_construct(
         expr=expr, values=dict(values or {}), seed=seed, mode=cast(Mode, mode), wrt=wrt,
         tangent=tangent, check=check, hessian=hessian,
-        expand=[expand] if isinstance(expand, str) else list(expand))
+        expand=[expand] if isinstance(expand, str) else list(expand), rng=rng)
 
 
 def analyse(req: TraceRequest, settings: Settings | None = None,
@@ -164,17 +167,16 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
     if req.mode == "forward":
         _encodable(req.wrt or "", "wrt (the input to differentiate along)")
         check_wrt(graph, req.wrt)
+    # Inputs neither the request nor the text gives get a shape that fits the ops, and a value.
+    supplied = supply(graph, given, req.rng, settings.max_tensor_elements, req.seed)
     inputs: dict[str, Array] = {}
-    for name, idx in graph.inputs.items():
-        if name not in given and name not in graph.defaults:
-            node = graph.nodes[idx]
-            raise GradtraceError(
-                "name", f"unknown name '{name}': give it a value, or assign it before use "
-                f"({name} = ...)", node.start, node.end,
-            )
-        # A value given in the request wins over the one the text gives (a value line).
-        raw = given[name] if name in given else graph.defaults[name]
-        inputs[name] = parse_value(name, raw, graph.spans[name], settings)
+    for name, s in supplied.items():
+        if s.drawn is not None:
+            inputs[name] = s.drawn
+        else:
+            # A value given in the request wins over the one the text gives (a value line).
+            raw = given[name] if name in given else graph.defaults[name]
+            inputs[name] = parse_value(name, raw, graph.spans[name], settings)
     unused = [name for name in given if name not in graph.inputs]
     shown = settings.max_unused_warnings
     warnings = [
@@ -210,4 +212,4 @@ def analyse(req: TraceRequest, settings: Settings | None = None,
         cancel.raise_if_cancelled()
         reverse = backward(graph, values, seed)
     return Analysis(req, settings, program, graph, inputs, values, seed, reverse, tangents,
-                    warnings, cancel)
+                    warnings, cancel, supplied)

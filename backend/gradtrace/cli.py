@@ -14,7 +14,7 @@ import numpy as np
 
 from .codec import decode
 from .errors import GradtraceError
-from .layout import compute_layout
+from .layout import choose_direction, compute_layout
 from .render import Format, convert, render_svg, step_view
 from .settings import get_settings
 from .trace import trace
@@ -169,7 +169,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         t = trace(args.expr, values, seed, settings, mode=args.mode, wrt=args.wrt,
                   tangent=_parse_tangent(args.tangent))
         assert t.analysis is not None
-        layout = compute_layout(t.analysis.graph, settings)
+        layout = compute_layout(t.analysis.graph, settings,
+                                args.dir or choose_direction(t.analysis.graph, 16 / 9))
         if not args.all_steps:
             out.write_bytes(convert(render_svg(t, layout, args.step, args.theme), fmt,
                                     args.scale, settings.max_picture_pixels,
@@ -247,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=["svg", "png", "pdf"], help="with --all-steps")
     r.add_argument("--theme", default="light", choices=["light", "dark", "projector"])
     r.add_argument("--scale", type=float, default=1.0, help="PNG/PDF scale factor")
+    r.add_argument("--dir", choices=["down", "right"], default=None,
+                   help="draw the graph top to bottom or left to right (default: the one that "
+                   "fits a 16:9 slide)")
     r.add_argument("--seed", help="output gradient (JSON)")
     r.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
                    help="forward: draw the tangents along one input (--wrt), forward steps only")

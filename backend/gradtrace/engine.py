@@ -54,6 +54,7 @@ from .calls import (
 from .cancel import CancelToken
 from .codec import NONFINITE
 from .errors import GradtraceError
+from .lexer import GREEK
 from .ops import (
     BINARY_OPERATORS,
     CONSTANTS,
@@ -211,6 +212,17 @@ def raw_shape(raw: object) -> Shape | None:
     return tuple(shape)
 
 
+# Capital letters that name counts or a loss in the notes, not matrices: N examples of D
+# features, C classes, M, T steps; L a loss (L_i, one per example).
+COUNTS = frozenset("NDCMTL")
+
+
+def capitalised(name: str) -> bool:
+    """X, W1, W_2, K: a matrix by the notes' convention (not `Loss`, a word; not N, a count)."""
+    head = name.split("_")[0].rstrip("0123456789")
+    return len(head) == 1 and head.isupper() and head not in COUNTS
+
+
 class _Builder:
     """Appends nodes and edges to a graph under construction. `shape(n)` is node n's static shape
     (from the shapes of the given values; None where unknown), for `grad`'s sum-back decisions:
@@ -250,6 +262,47 @@ class _Builder:
                         shape = node.operation.shape([a for a in arg_shapes if a is not None])
             self._shapes.append(shape)
         return self._shapes[n]
+
+    def convention(self, n: int) -> Literal["matrix", "row", "free"] | None:
+        """For a node whose shape is not known yet (an input no value is given for, to be
+        inferred: infer.py), what the notes' convention makes it: a capitalised name a matrix
+        (`capitalised`), a transposed letter a row (θᵀ), another name free, a Greek letter a
+        number (None, as for known shapes). An op on such nodes is a matrix if one of them is
+        (σ(X W₁)), except that a row times something is a number (θᵀx)."""
+        node = self.nodes[n]
+        if self.shape(n) is not None or node.kind == "const":
+            return None
+        if node.kind == "input":
+            if capitalised(node.label):
+                return "matrix"
+            return None if node.label.split("_")[0] in GREEK else "free"
+        found = {self.convention(a) for a in node.args}
+        if node.op == "transpose" and len(node.args) == 1 and \
+                self.nodes[node.args[0]].kind == "input":
+            return "row"
+        if "matrix" in found:
+            return "matrix"
+        if node.op == "matmul":
+            return None
+        return "row" if "row" in found else "free" if "free" in found else None
+
+    def by_convention(self, left: int, right: int) -> bool:
+        """Whether a product of these two nodes is the matrix product by the notes' convention
+        (when a shape is not known): one side a matrix by convention, the other a tensor or free
+        (`W x`, `x^T y`, `XW`, `np.dot(X, W)`)."""
+        ls, rs = self.shape(left), self.shape(right)
+        if ls is not None and rs is not None:
+            return False
+        cl, cr = self.convention(left), self.convention(right)
+        return bool({"matrix", "row"} & {cl, cr}) and \
+            (cl is not None or (ls is not None and len(ls) >= 1)) and \
+            (cr is not None or (rs is not None and len(rs) >= 1))
+
+    def product(self, left: int, right: int) -> str:
+        """`·` between two nodes (calls.product), by convention where shapes are not known."""
+        if self.by_convention(left, right):
+            return "matmul"
+        return product("·", self.shape(left), self.shape(right))
 
     def op_node(self, op: str, args: Sequence[int], start: int, end: int, s0: int, s1: int,
                 origin: str | None = None, attrs: Attrs = (), defined: Op | None = None) -> int:
@@ -527,8 +580,7 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                     raise GradtraceError("syntax", f"'{e.op}' is not an operator here",
                                          e.op_start, e.op_end)
                 left, right = made[id(e.left)], made[id(e.right)]
-                op = product(e.op, b.shape(left), b.shape(right)) if e.op == "·" \
-                    else BINARY_OPERATORS[e.op]
+                op = b.product(left, right) if e.op == "·" else BINARY_OPERATORS[e.op]
                 idx = op_node(op, [left, right], e, s0, s1)
             elif isinstance(e, Str):
                 raise GradtraceError("value", f"'{e.value[:20]}' in quotes is an option's value "
@@ -561,7 +613,9 @@ def _build(program: Program, given: Mapping[str, object], settings: Settings
                 if name == "dot" and (e.method or "." in e.func):
                     # NumPy's dot (`X.dot(W)`, `np.dot`) is the matrix product of matrices; the
                     # language's dot(a, b) stays the dot product of two vectors.
-                    name = respelled(name, [b.shape(a) for a in operands])
+                    name = "matmul" if name == "dot" and len(operands) == 2 and \
+                        b.by_convention(*operands) else \
+                        respelled(name, [b.shape(a) for a in operands])
                 if name in defs and name == e.func:
                     # The program's own def (it may share a name with one of the language's:
                     # the notes define their own sigmoid and conv2d).

@@ -29,12 +29,14 @@ from .cancel import CancelToken, SharedCancelToken
 from .codegen import Lang, generate_code
 from .cost import Budget, Cost, admit, parse
 from .cost import layout as layout_cost
+from .engine import Graph
 from .errors import GradtraceError
 from .gates import parse_expand
-from .layout import LayoutCache
+from .infer import supply
+from .layout import Direction, LayoutCache, choose_direction
 from .readout import reading
 from .render import Format, convert, render_svg
-from .schema import LayoutRequest, ReadResponse, TraceRequest
+from .schema import LayoutRequest, ReadRequest, ReadResponse, TraceRequest
 from .settings import Settings
 from .standalone import standalone_html
 from .state import ViewState, from_query
@@ -111,20 +113,23 @@ def layout(body: bytes, settings: Settings, *, cancel: CancelToken,
     admit(parse(len(req.expr)), budget)
     cache = _layouts(layouts, settings)
     graph = compile_graph(req.expr, req.values, settings, req.expand)
-    if not cache.has(graph.structure):
+    direction = (choose_direction(graph, req.aspect) if req.direction == "auto"
+                 else req.direction)
+    if not cache.has(graph.structure, direction):
         admit(layout_cost(graph, settings), budget)
-    return cache.get_json(graph, settings)
+    return cache.get_json(graph, settings, direction)
 
 
 def read(body: bytes, settings: Settings, *, cancel: CancelToken,
          layouts: LayoutCache | None, budget: Budget | None) -> bytes:
     """POST /api/read: how the text reads (its canonical form, inputs, skipped lines), no pass."""
-    req: LayoutRequest = parse_body(LayoutRequest, body)
+    req: ReadRequest = parse_body(ReadRequest, body)
     admit(parse(len(req.expr)), budget)
     program, graph, warnings = compile_view(req.expr, req.values, settings)
     warnings += reading_warnings(graph, settings)
-    return json.dumps(ReadResponse(reading=reading(program, graph), warnings=warnings),
-                      allow_nan=False).encode()
+    supplied = supply(graph, req.values, req.rng, settings.max_tensor_elements)
+    return json.dumps(ReadResponse(reading=reading(program, graph, supplied),
+                                   warnings=warnings), allow_nan=False).encode()
 
 
 def expand_of(query: Query) -> list[str]:
@@ -139,8 +144,21 @@ def analyse_view(state: ViewState, settings: Settings, cancel: CancelToken,
     gates of `expand` opened); `fits` is shown its cost before any pass."""
     admit(parse(len(state.expr)), budget)  # before reading the expression
     req = request(state.expr, state.values, state.seed, state.mode, state.wrt, state.tangent,
-                  expand=expand)
+                  expand=expand, rng=state.rng)
     return analyse(req, settings, cancel, fits)
+
+
+def _direction(graph: Graph, state: ViewState) -> Direction:
+    """The URL's `dir`, else the direction that fits a 16:9 picture or slide."""
+    return state.dir or choose_direction(graph, 16 / 9)
+
+
+def _cached(cache: LayoutCache, structure: str, state: ViewState) -> bool:
+    """Whether the view's layout is cached (without `dir`, the direction is chosen from the
+    graph, not known yet: both must be)."""
+    if state.dir is not None:
+        return cache.has(structure, state.dir)
+    return cache.has(structure, "right") and cache.has(structure, "down")
 
 
 def picture(query: Query, fmt: Format, settings: Settings, *, cancel: CancelToken,
@@ -150,10 +168,11 @@ def picture(query: Query, fmt: Format, settings: Settings, *, cancel: CancelToke
     state = from_query(query)
 
     def fits(c: Cost) -> None:
-        admit(c.picture(fmt, state.scale, cache.has(c.structure)), budget)
+        admit(c.picture(fmt, state.scale, _cached(cache, c.structure, state)), budget)
 
     a = analyse_view(state, settings, cancel, fits, budget, expand_of(query))
-    svg = render_svg(records.build(a), cache.get(a.graph, settings), state.step, state.theme)
+    layout = cache.get(a.graph, settings, _direction(a.graph, state))
+    svg = render_svg(records.build(a), layout, state.step, state.theme)
     data = svg.encode() if fmt == "svg" else convert(
         svg, fmt, state.scale, settings.max_picture_pixels, settings.picture_timeout_s)
     return bounded(data, state.expr, settings)
@@ -166,12 +185,13 @@ def standalone(query: Query, settings: Settings, *, cancel: CancelToken,
     state = from_query(query)
 
     def fits(c: Cost) -> None:
-        admit(c.standalone(cache.has(c.structure)), budget)
+        admit(c.standalone(_cached(cache, c.structure, state)), budget)
 
     # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
     a = analyse_view(state, settings, cancel, fits, budget, expand_of(query))
-    page = standalone_html(records.build(a), cache.get(a.graph, settings), state.step,
-                           state.theme, settings)
+    page = standalone_html(records.build(a), cache.get(a.graph, settings,
+                                                       _direction(a.graph, state)),
+                           state.step, state.theme, settings)
     return bounded(page.encode(), state.expr, settings)
 
 

@@ -35,7 +35,7 @@ import math
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import graphviz
 import orjson
@@ -46,6 +46,12 @@ from .lru import BoundedLRU
 from .settings import Settings
 
 Point = tuple[float, float]
+Direction = Literal["down", "right"]
+
+# The spacing of each direction, in inches. Across (left to right) each wire carries its value
+# above it and its gradient below it, so ranks are far apart; down (top to bottom) the labels
+# sit beside the wire, so nodes of one rank are far apart instead.
+SPACING: dict[str, tuple[float, float]] = {"right": (0.6, 2.0), "down": (1.5, 0.9)}
 
 
 class LayoutTimeout(Exception):
@@ -83,10 +89,11 @@ def cluster_label(op: str) -> str:
     return f"⊖ {op}  "
 
 
-def to_dot(graph: Graph) -> str:
+def to_dot(graph: Graph, direction: Direction = "right") -> str:
     g = graphviz.Digraph("gradtrace")
-    # Wide rank gaps: each wire carries a value above it and a gradient below it.
-    g.attr(rankdir="LR", nodesep="0.6", ranksep="2.0", splines="spline", margin="0.1")
+    nodesep, ranksep = SPACING[direction]
+    g.attr(rankdir="LR" if direction == "right" else "TB", nodesep=f"{nodesep:g}",
+           ranksep=f"{ranksep:g}", splines="spline", margin="0.1")
     g.attr("node", fixedsize="true", fontsize="14")
     g.attr("edge", arrowsize="0.7")
     gates = gates_of(graph)
@@ -170,6 +177,37 @@ def ranks(graph: Graph) -> list[int]:
     return rank
 
 
+def extent(graph: Graph, direction: Direction) -> tuple[float, float]:
+    """About the width and height (inches) of the drawing in `direction`, from the layers alone
+    (`ranks`): the widest layer across, the layers along."""
+    rank = ranks(graph)
+    lo = min(rank, default=0)
+    along = (max(rank, default=0) - lo) + 1
+    per_layer: dict[int, list[tuple[float, float]]] = {}
+    for n in graph.nodes:
+        per_layer.setdefault(rank[n.index], []).append(node_size(n.kind, n.label))
+    nodesep, ranksep = SPACING[direction]
+    if direction == "right":
+        width = along * (ranksep + max((w for ws in per_layer.values() for w, _ in ws),
+                                        default=0.6))
+        height = max((sum(h + nodesep for _, h in ws) for ws in per_layer.values()), default=1)
+    else:
+        width = max((sum(w + nodesep for w, _ in ws) for ws in per_layer.values()), default=1)
+        height = along * (ranksep + 0.62)
+    return width, height
+
+
+def choose_direction(graph: Graph, aspect: float) -> Direction:
+    """The direction whose drawing, fitted into a space `aspect` times as wide as high, is drawn
+    the largest (a deep chain goes down on a phone and across on a projector)."""
+
+    def scale(d: Direction) -> float:
+        w, h = extent(graph, d)
+        return min(aspect / max(w, 1e-9), 1 / max(h, 1e-9))
+
+    return "down" if scale("down") > scale("right") * 1.1 else "right"
+
+
 def dot_work(graph: Graph) -> int:
     """Nodes plus the virtual nodes `dot` adds along edges that skip ranks: its problem size."""
     rank = ranks(graph)
@@ -177,11 +215,13 @@ def dot_work(graph: Graph) -> int:
                                   for e in graph.edges)
 
 
-def layered_layout(graph: Graph) -> dict[str, Any]:
-    """A left-to-right layered drawing in linear time per sweep, for graphs too big for `dot`.
+def layered_layout(graph: Graph, direction: Direction = "right") -> dict[str, Any]:
+    """A layered drawing in linear time per sweep, for graphs too big for `dot`, left to right
+    or top to bottom.
 
     Layers from `ranks`; within a layer nodes are ordered by the barycentre of their operands'
-    positions (two sweeps), then edges are drawn as horizontal-tangent cubic curves.
+    positions (two sweeps), then edges are drawn as cubic curves leaving and entering along the
+    direction. Worked out in (along, across) coordinates, then laid out as (x, y) or (y, x).
     """
     rank = ranks(graph)
     lo = min(rank, default=0)
@@ -198,43 +238,58 @@ def layered_layout(graph: Graph) -> dict[str, Any]:
             layer.sort(key=lambda i: pos[i])
             for k, i in enumerate(layer):
                 pos[i] = float(k)
-    sizes = [node_size(n.kind, n.label) for n in graph.nodes]
-    gap_x, gap_y = 140.0, 44.0
-    tallest = max((h for _, h in sizes), default=0.5) * 72
+    right = direction == "right"
+    # (along, across) size of each node, in points.
+    sizes = [(w * 72, h * 72) if right else (h * 72, w * 72)
+             for w, h in (node_size(n.kind, n.label) for n in graph.nodes)]
+    gap_along, gap_across = (140.0, 44.0) if right else (64.0, 110.0)
+    thickest = max((c for _, c in sizes), default=36.0)
     rows = max((len(layer) for layer in layers), default=1)
-    height = rows * (tallest + gap_y) + gap_y
+    span = rows * (thickest + gap_across) + gap_across
     nodes: dict[str, dict[str, Any]] = {}
-    x = 10.0
+    at = 10.0
     for layer in layers:
-        width = max((sizes[i][0] * 72 for i in layer), default=0.0)
-        top = (height - len(layer) * (tallest + gap_y)) / 2 + gap_y / 2
+        depth = max((sizes[i][0] for i in layer), default=0.0)
+        first = (span - len(layer) * (thickest + gap_across)) / 2 + gap_across / 2
         for k, i in enumerate(layer):
-            w, h = sizes[i]
             n = graph.nodes[i]
-            y = top + k * (tallest + gap_y) + tallest / 2
-            nodes[n.id] = {"x": _r(x + width / 2), "y": _r(y), "w": _r(w * 72), "h": _r(h * 72),
+            u, v = at + depth / 2, first + k * (thickest + gap_across) + thickest / 2
+            w, h = node_size(n.kind, n.label)
+            x, y = (u, v) if right else (v, u)
+            nodes[n.id] = {"x": _r(x), "y": _r(y), "w": _r(w * 72), "h": _r(h * 72),
                            "shape": "ellipse" if n.kind == "op" else "box"}
-        x += width + gap_x
+        at += depth + gap_along
+
+    def xy(u: float, v: float) -> Point:
+        return (u, v) if right else (v, u)
+
     edges: dict[str, dict[str, Any]] = {}
     for e in graph.edges:
         a, b = nodes[graph.nodes[e.source].id], nodes[graph.nodes[e.target].id]
-        p0 = (a["x"] + a["w"] / 2, a["y"])
-        tip = (b["x"] - b["w"] / 2, b["y"])
+        (au, av), (bu, bv) = xy(a["x"], a["y"]), xy(b["x"], b["y"])
+        a_half = (a["w"] if right else a["h"]) / 2
+        b_half = (b["w"] if right else b["h"]) / 2
+        p0 = (au + a_half, av)
+        tip = (bu - b_half, bv)
         p3 = (tip[0] - 7.0, tip[1])
-        dx = max(20.0, (p3[0] - p0[0]) / 2)
-        p1, p2 = (p0[0] + dx, p0[1]), (p3[0] - dx, p3[1])
-        mid = _bezier([p0, p1, p2, p3], 0.5)
+        du = max(20.0, (p3[0] - p0[0]) / 2)
+        p1, p2 = (p0[0] + du, p0[1]), (p3[0] - du, p3[1])
+        q = [xy(*p) for p in (p0, p1, p2, p3)]
+        mid = _bezier(q, 0.5)
+        t = xy(*tip)
         edges[e.id] = {
-            "path": f"M{_r(p0[0])},{_r(p0[1])} C{_r(p1[0])},{_r(p1[1])} "
-                    f"{_r(p2[0])},{_r(p2[1])} {_r(p3[0])},{_r(p3[1])}",
-            "arrow": [_r(p3[0]), _r(p3[1]), _r(tip[0]), _r(tip[1])],
+            "path": f"M{_r(q[0][0])},{_r(q[0][1])} C{_r(q[1][0])},{_r(q[1][1])} "
+                    f"{_r(q[2][0])},{_r(q[2][1])} {_r(q[3][0])},{_r(q[3][1])}",
+            "arrow": [_r(q[3][0]), _r(q[3][1]), _r(t[0]), _r(t[1])],
             "mid": [_r(mid[0]), _r(mid[1])],
             "source": graph.nodes[e.source].id,
             "target": graph.nodes[e.target].id,
         }
-    return {"structure": graph.structure, "engine": "layered", "width": _r(x - gap_x + 10),
+    length = at - gap_along + 10
+    width, height = (length, span) if right else (span, length)
+    return {"structure": graph.structure, "engine": "layered", "width": _r(width),
             "height": _r(height), "nodes": nodes, "edges": edges,
-            "clusters": _boxed_clusters(graph, nodes)}
+            "clusters": _boxed_clusters(graph, nodes), "direction": direction}
 
 
 def _boxed_clusters(graph: Graph, nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -263,6 +318,7 @@ def _boxed_clusters(graph: Graph, nodes: dict[str, dict[str, Any]]) -> dict[str,
 # it, each up to about 7 characters of the graph font (−0.0026); and the local derivative's box.
 LABEL_BOX = (70.0, 42.0)
 LOCAL_BOX = (52.0, 20.0)
+LABEL_GAP = 6.0  # drawn down: from the wire to the labels' left edge
 FRACTIONS = (0.4, 0.5, 0.3, 0.6, 0.22, 0.7, 0.15, 0.8)
 LOCAL_FRACTIONS = (0.72, 0.8, 0.64, 0.86)
 
@@ -335,7 +391,9 @@ class _Boxes:
 
 def place_labels(layout: dict[str, Any], limit: int = 2_500) -> None:
     """Give each edge a `label` point (value above, gradient below) and a `local` point (the
-    local derivative), chosen along the wire so that they clear the nodes and each other.
+    local derivative), chosen along the wire so that they clear the nodes and each other. Drawn
+    down (top to bottom), the labels sit to the right of their point on the wire (their box
+    starts LABEL_GAP to its right), not across the wire.
 
     Greedy: each edge takes the first of a few fractions along its path (40% first, as wires into
     one node are apart there) whose boxes overlap nothing placed so far, or else the one that
@@ -353,6 +411,7 @@ def place_labels(layout: dict[str, Any], limit: int = 2_500) -> None:
                    top + CLUSTER_TITLE * 1.6))
     edges = layout["edges"]
     search = len(edges) <= limit
+    beside = layout.get("direction") == "down"
 
     def choose(samples: list[Point], lengths: list[float], fractions: tuple[float, ...],
                box: tuple[float, float]) -> Point:
@@ -360,7 +419,8 @@ def place_labels(layout: dict[str, Any], limit: int = 2_500) -> None:
         best: tuple[float, Point, Box] | None = None
         for f in fractions if search else fractions[:1]:
             x, y = _at(samples, f, lengths)
-            rect = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            rect = ((x + LABEL_GAP, y - h / 2, x + LABEL_GAP + w, y + h / 2) if beside
+                    else (x - w / 2, y - h / 2, x + w / 2, y + h / 2))
             covered = boxes.covered(rect) if search else 0.0
             if best is None or covered < best[0]:
                 best = (covered, (x, y), rect)
@@ -380,27 +440,29 @@ def place_labels(layout: dict[str, Any], limit: int = 2_500) -> None:
         e["local"] = [_r(x), _r(y)]
 
 
-def compute_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
+def compute_layout(graph: Graph, settings: Settings, direction: Direction = "right"
+                   ) -> dict[str, Any]:
     """The layout; its `provisional` flag says it stands in for a dot run that failed or ran out
     of time (say under load), so that it is not kept in the cache for good."""
     provisional = False
     if dot_work(graph) > settings.dot_max_work:
-        layout = layered_layout(graph)
+        layout = layered_layout(graph, direction)
     else:
         try:
-            layout = dot_layout(graph, settings)
+            layout = dot_layout(graph, settings, direction)
         except (LayoutTimeout, DotFailed) as exc:
             log.warning("layered layout instead of dot: %s", exc)
-            layout, provisional = layered_layout(graph), True
+            layout, provisional = layered_layout(graph, direction), True
     place_labels(layout)
     layout["provisional"] = provisional
     return layout
 
 
-def dot_layout(graph: Graph, settings: Settings) -> dict[str, Any]:
-    data = run_dot(to_dot(graph), settings.layout_timeout_s)
+def dot_layout(graph: Graph, settings: Settings, direction: Direction = "right"
+               ) -> dict[str, Any]:
+    data = run_dot(to_dot(graph, direction), settings.layout_timeout_s)
     try:
-        return _read_dot(graph, data)
+        return _read_dot(graph, data) | {"direction": direction}
     except (KeyError, ValueError, IndexError, TypeError, AttributeError) as exc:
         # dot exited 0 but wrote something else than a layout of this graph.
         raise DotFailed(f"dot's output is not a layout of the graph: {exc!r}"[:300]) from None
@@ -486,23 +548,25 @@ class LayoutCache:
     def misses(self) -> int:
         return self.cache.misses
 
-    def has(self, structure: str) -> bool:
+    def has(self, structure: str, direction: Direction = "right") -> bool:
         """Whether `get` would answer a graph of this structure key from the cache."""
-        cached = self.cache.peek(structure)
+        cached = self.cache.peek(f"{direction}:{structure}")
         return cached is not None and cached[1] > self.clock()
 
-    def get_json(self, graph: Graph, settings: Settings) -> bytes:
+    def get_json(self, graph: Graph, settings: Settings, direction: Direction = "right"
+                 ) -> bytes:
         """The layout as JSON (what POST /api/layout answers)."""
-        key = graph.structure
+        key = f"{direction}:{graph.structure}"
         cached = self.cache.get(key)
         if cached is not None and cached[1] > self.clock():
             return cached[0]
-        result = compute_layout(graph, settings)
+        result = compute_layout(graph, settings, direction)
         expires = self.clock() + self.provisional_s if result["provisional"] else math.inf
         data = orjson.dumps(result)
         self.cache.put(key, (data, expires))
         return data
 
-    def get(self, graph: Graph, settings: Settings) -> dict[str, Any]:
-        layout: dict[str, Any] = orjson.loads(self.get_json(graph, settings))
+    def get(self, graph: Graph, settings: Settings, direction: Direction = "right"
+            ) -> dict[str, Any]:
+        layout: dict[str, Any] = orjson.loads(self.get_json(graph, settings, direction))
         return layout

@@ -16,6 +16,7 @@ from .codec import encode
 from .engine import Graph
 from .errors import GradtraceError
 from .gates import base_graph
+from .infer import Supplied
 from .lru import BoundedLRU
 from .ops import Shape
 from .parser import Program
@@ -38,17 +39,24 @@ _CACHE: BoundedLRU[Reading] = BoundedLRU(
     size=lambda r: len(r["canonical"]) + len(r["latex"]) + 64 * len(r["inputs"]))
 
 
-def reading(program: Program, graph: Graph, shapes: Mapping[int, Shape] | None = None
-            ) -> Reading:
-    """The reading of `program`, whose (view) graph is `graph`; `shapes` by node index of the
-    collapsed graph, where known (LaTeX writes an elementwise product of tensors as ⊙)."""
+def reading(program: Program, graph: Graph, supplied: Mapping[str, Supplied],
+            shapes: Mapping[int, Shape] | None = None) -> Reading:
+    """The reading of `program`, whose (view) graph is `graph`, its inputs `supplied` as
+    infer.supply says; `shapes` by node index of the collapsed graph, where known (LaTeX writes
+    an elementwise product of tensors as ⊙)."""
     key = hashlib.sha256(repr((program.source, graph.structure, sorted((shapes or {}).items()),
                                sorted(graph.defaults.items()))).encode()).hexdigest()
     found = _CACHE.get(key)
     if found is None:
         found = _reading(program, graph, shapes)
         _CACHE.put(key, found)
-    return copy.deepcopy(found)  # the record is a caller's to change
+    out = copy.deepcopy(found)  # the record is a caller's to change
+    for entry in out["inputs"]:
+        s = supplied[entry["name"]]
+        entry["shape"] = list(s.shape)
+        entry["source"] = s.source
+        entry["drawn"] = None if s.drawn is None else encode(s.drawn)
+    return out
 
 
 def _reading(program: Program, graph: Graph, shapes: Mapping[int, Shape] | None) -> Reading:
@@ -62,9 +70,11 @@ def _reading(program: Program, graph: Graph, shapes: Mapping[int, Shape] | None)
     except (ValueError, GradtraceError):
         latex = ""
     inputs = [
+        # shape, source and drawn depend on the request: `reading` sets them.
         InputRead(name=name, value=encode(np.asarray(graph.defaults[name], dtype=np.float64))
                   if name in graph.defaults else None, labels=not base.nodes[i].requires_grad,
-                  start=graph.spans[name][0], end=graph.spans[name][1])
+                  start=graph.spans[name][0], end=graph.spans[name][1], shape=[],
+                  source="text", drawn=None)
         for name, i in base.inputs.items()
     ]
     return Reading(

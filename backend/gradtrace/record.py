@@ -279,7 +279,7 @@ def _reading(a: Analysis) -> Reading:
     """How the text was read, with the shapes of the values (LaTeX writes ⊙ for an
     elementwise product of tensors)."""
     shapes = {i: v.shape for i, v in enumerate(base_values(a.graph, a.values))}
-    return reading(a.program, a.graph, shapes)
+    return reading(a.program, a.graph, a.supplied, shapes)
 
 
 def _reverse_record(a: Analysis) -> TraceResponse:

@@ -35,7 +35,7 @@ from xml.sax import saxutils
 
 from .codec import decode_number
 from .errors import GradtraceError
-from .layout import CLUSTER_TITLE
+from .layout import CLUSTER_TITLE, LABEL_GAP
 from .ops import REGISTRY
 
 Format = Literal["svg", "png", "pdf"]
@@ -334,6 +334,8 @@ def _style(theme: dict[str, str | float]) -> str:
 .edge.feeding:not(.tangented) .wire {{ stroke-dasharray: 2 5; }}
 .node.tangented.current .node-shape {{ stroke: {t['tangent']}; }}
 .step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
+.key-words {{ fill: {t['muted']}; font-family: {SANS}; }}
+.key .edge-value, .key .edge-grad, .key .edge-local, .key .edge-tangent {{ stroke: none; }}
 .gate-box {{ fill: {t['panel']}; stroke: {t['muted']}; stroke-width: 1.2px;
   stroke-dasharray: 6 4; }}
 .gate-title {{ fill: {t['muted']}; font-weight: 700; font-size: {CLUSTER_TITLE:g}px;
@@ -401,6 +403,8 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             f'{escape(str(c["label"]))}</text></g>')
     edges_svg: list[str] = []
     labels: list[str] = []
+    beside = layout.get("direction") == "down"
+    anchor = "start" if beside else "middle"
     for e in trace["edges"]:
         geo = layout["edges"].get(e["id"])
         if geo is None:
@@ -422,20 +426,24 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             'marker-end="url(#gt-arrow)"/></g>'
         )
         mx, my = geo["label"]
+        if beside:  # drawn down: the labels to the right of the wire
+            mx += LABEL_GAP
         edge = quoteattr(e["id"])
         if valued:
-            labels.append(text(mx, my - 5, "edge-value", format_short(src["value"]), data=edge))
+            labels.append(text(mx, my - 5, "edge-value", format_short(src["value"]),
+                               anchor=anchor, data=edge))
         if grad_known:
             labels.append(text(mx, my + 5 + cap, "edge-grad", format_short(e["downstream"]),
-                               data=edge))
+                               anchor=anchor, data=edge))
         if tangent_known:
             # Forward mode: the edge's part of its target's tangent, where the gradient goes.
             labels.append(text(mx, my + 5 + cap, "edge-tangent", format_short(e["tangent"]),
-                               data=edge))
+                               anchor=anchor, data=edge))
         if (e["id"] in view.sending or e["id"] in view.feeding) and e["local"] is not None:
             lx, ly = geo["local"]
-            labels.append(text(lx, ly - 5, "edge-local", "×" + format_number(e["local"], 3),
-                               size=0.85, data=edge))
+            labels.append(text(lx + (LABEL_GAP if beside else 0), ly - 5, "edge-local",
+                               "×" + format_number(e["local"], 3), anchor=anchor, size=0.85,
+                               data=edge))
     nodes_svg: list[str] = []
     steps_by_node = {s["node"]: s for s in trace["backward"]}
     tangent_parts: dict[str, list[Any]] = {}  # forward mode: the tangents into each node
@@ -509,9 +517,10 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     pad = 12.0
     x0, y0 = extent.x0 - pad, extent.y0 - pad
     width = extent.x1 - extent.x0 + 2 * pad
-    # Room for the step label under everything, and for its width.
-    width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16)
-    height = extent.y1 - extent.y0 + 2 * pad + graph_font * 1.4
+    # Room for the step label and the colour key under everything, and for their width.
+    key, key_width = _key(forward_mode, graph_font)
+    width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16, key_width + 16)
+    height = extent.y1 - extent.y0 + 2 * pad + graph_font * 2.9
     out[0] = (
         '<svg xmlns="http://www.w3.org/2000/svg" '
         f'width="{_f(width)}" height="{_f(height)}" '
@@ -525,10 +534,49 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             '<g class="gates">', *clusters_svg, "</g>",
             '<g class="edges">', *edges_svg, "</g>", '<g class="nodes">', *nodes_svg, "</g>",
             '<g class="labels">', *labels, "</g>", "</g>",
-            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8)}" class="step-label">'
-            f"{escape(caption)}</text>",
+            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8 - graph_font * 1.5)}" '
+            f'class="step-label">{escape(caption)}</text>',
+            f'<g class="key" transform="translate({_f(x0 + 8)},{_f(y0 + height - 8)})">'
+            f"{key}</g>",
             "</svg>"]
     return "\n".join(out)
+
+
+# The colour key, as the app's (frontend/src/colour-key.ts) says it: what each colour and line
+# of the picture means. (class of the sample, its text, the words after it)
+KEY = (
+    ("edge-value", "1.5", "value"),
+    ("edge-grad", "−4", "gradient"),
+    ("edge-local", "×2", "local derivative"),
+    ("sending", "", "gradient sent on this step"),
+    ("arriving", "", "upstream gradient it received"),
+)
+KEY_FORWARD = (
+    ("edge-value", "1.5", "value"),
+    ("edge-tangent", "0.5", "tangent (derivative along the input)"),
+    ("edge-local", "×2", "local derivative"),
+)
+
+
+def _key(forward_mode: bool, font: float) -> tuple[str, float]:
+    """The key as one line of SVG (its baseline at y=0), and its estimated width."""
+    parts: list[str] = []
+    x = 0.0
+    em = font * 0.85
+    for cls, sample, words in KEY_FORWARD if forward_mode else KEY:
+        if sample:
+            parts.append(f'<text x="{_f(x)}" y="0" class="{cls}" style="font-size:{em:.1f}px">'
+                         f"{escape(sample)}</text>")
+            x += 0.6 * em * len(sample) + 6
+        else:
+            # A short stretch of wire, drawn as the edges of that kind are.
+            parts.append(f'<g class="edge {cls}"><line x1="{_f(x)}" y1="{_f(-em * 0.35)}" '
+                         f'x2="{_f(x + 28)}" y2="{_f(-em * 0.35)}" class="wire"/></g>')
+            x += 34
+        parts.append(f'<text x="{_f(x)}" y="0" class="key-words" style="font-size:{em:.1f}px">'
+                     f"{escape(words)}</text>")
+        x += 0.55 * em * len(words) + 18
+    return "".join(parts), x
 
 
 class PictureUnavailable(RuntimeError):

@@ -31,6 +31,14 @@ EXPAND_DOC = (
     "part opens the gates it lies in. Ids that name no gate are ignored, with a warning.")
 
 
+RNG_DOC = (
+    "The random draw of the values of inputs that neither `values` nor the text gives. Such an "
+    "input gets the shape the ops need (inferred: a scalar unless an op needs more; a "
+    "capitalised name such as X or W1 prefers a matrix) and a value: 1 for a scalar, 0 for "
+    "labels, else numbers from a standard normal distribution drawn by generator `rng` for that "
+    "input, rounded to 2 decimals. `reading.inputs` says what each input got.")
+
+
 class TraceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +69,7 @@ class TraceRequest(BaseModel):
         "`hessian` holds the error).")
     expand: list[str] = Field(default_factory=list, examples=[["g3", "g3.2"]],
                               description=EXPAND_DOC)
+    rng: int = Field(default=0, ge=0, le=999_999_999, strict=True, description=RNG_DOC)
 
 
 class LayoutRequest(BaseModel):
@@ -73,6 +82,23 @@ class LayoutRequest(BaseModel):
         "shapes, where an opened gate's composition depends on them).",
     )
     expand: list[str] = Field(default_factory=list, examples=[["g3"]], description=EXPAND_DOC)
+    direction: Literal["auto", "down", "right"] = Field(
+        default="auto",
+        description="down: inputs at the top, the output at the bottom; right: inputs on the "
+        "left; auto: the one whose drawing best fits `aspect`.")
+    aspect: float = Field(
+        default=16 / 9, gt=0.05, lt=20,
+        description="auto: the width over the height of the space the graph is drawn in.")
+
+
+class ReadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expr: str
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The values typed so far: their shapes pin the shapes inferred for the rest.")
+    rng: int = Field(default=0, ge=0, le=999_999_999, strict=True, description=RNG_DOC)
 
 
 # The record and its parts are TypedDicts: the record is built as plain dicts (no per-object cost
@@ -259,6 +285,15 @@ class InputRead(TypedDict):
     labels: Annotated[bool, Field(description="Used only as labels or indices: no gradient.")]
     start: int
     end: int
+    shape: Annotated[list[int], Field(
+        description="The shape the trace gives it: its value's (the request's, else the "
+        "text's), else the one inferred from the ops.")]
+    source: Annotated[Literal["request", "text", "drawn"], Field(
+        description="Where its value comes from: the request's values, the text, or drawn "
+        "(`rng`): then `drawn` holds it.")]
+    drawn: Annotated[Tensor | None, Field(
+        description="The value drawn for it when neither the request nor the text gives one "
+        "(see `rng`); null otherwise.")]
 
 
 @with_config(_RECORD)
@@ -362,6 +397,8 @@ class LayoutResponse(BaseModel):
     clusters: dict[str, ClusterBox] = Field(
         description="Per opened gate (by its id), the box around its parts; {} with every gate "
         "closed.")
+    direction: Literal["down", "right"] = Field(
+        description="The direction drawn: down (inputs at the top) or right (inputs on the left).")
 
 
 class Health(BaseModel):

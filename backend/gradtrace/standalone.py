@@ -74,13 +74,14 @@ def _script_text(js: str) -> str:
 
 def _default_layout(trace_record: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     """The layout of a record that `trace()` made (it keeps its analysis): no second parse."""
-    from .layout import compute_layout
+    from .layout import choose_direction, compute_layout
 
     analysis = getattr(trace_record, "analysis", None)
     if analysis is None:
         raise ValueError("give the layout (the /api/layout answer) with a record that did not "
                          "come from gradtrace.trace()")
-    layout: dict[str, Any] = compute_layout(analysis.graph, settings)
+    layout: dict[str, Any] = compute_layout(analysis.graph, settings,
+                                            choose_direction(analysis.graph, 16 / 9))
     return layout
 
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from .errors import GradtraceError
 
@@ -56,6 +56,8 @@ class ViewState:
     mode: Mode = "reverse"
     wrt: str | None = None
     tangent: Any = None
+    rng: int = 0
+    dir: Literal["down", "right"] | None = None
 
 
 def _json(name: str, text: str, what: str) -> Any:
@@ -100,5 +102,15 @@ def from_query(items: Iterable[tuple[str, str]]) -> ViewState:
     # so that a URL and a POST /api/trace body get the same answers.
     tangent = (_json("tangent", params["tangent"], "the direction")
                if "tangent" in params else None)
+    rng = 0
+    if "rng" in params:
+        text = params["rng"].strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            raise GradtraceError("value", f"rng must be a whole number: {text[:20]!r}")
+        rng = int(text)
+    direction = params.get("dir")
+    if direction not in (None, "down", "right"):
+        raise GradtraceError("value", f"unknown direction {direction[:20]!r}: use down or right")
     return ViewState(params["expr"], values, seed, params.get("step"),
-                     params.get("theme", "light"), scale, mode, params.get("wrt"), tangent)
+                     params.get("theme", "light"), scale, mode, params.get("wrt"), tangent, rng,
+                     cast(Literal["down", "right"] | None, direction))

@@ -40,7 +40,7 @@ def record_of(a: Analysis) -> Trace:
 def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = None,
           settings: Settings | None = None, mode: Mode = "reverse", wrt: str | None = None,
           tangent: object = None, check: bool = False, hessian: bool = False,
-          expand: Iterable[str] = ()) -> Trace:
+          expand: Iterable[str] = (), rng: int = 0) -> Trace:
     """Trace `expr` with `values` (numbers or nested lists) and output gradient `seed`.
 
     `mode="forward"` traces forward-mode differentiation instead: the tangents along the input
@@ -56,7 +56,10 @@ def trace(expr: str, values: Mapping[str, object] | None = None, seed: object = 
     `expand` names the gates to open into their parts (`["g3", "g3.2"]`, gates.py), as the
     URL's `expand=`; all are closed by default.
 
+    Inputs that neither `values` nor the text gives get a shape that fits the ops and a value
+    (infer.py): 1 for a scalar, else normal numbers drawn by generator `rng`.
+
     Raises `GradtraceError` (with the span in `expr`) for any problem with the input.
     """
-    req = request(expr, values, seed, mode, wrt, tangent, check, hessian, expand)
+    req = request(expr, values, seed, mode, wrt, tangent, check, hessian, expand, rng)
     return record_of(analyse(req, settings))

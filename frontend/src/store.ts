@@ -6,7 +6,7 @@
 import { encodeNumber, valueOf, valuesOf, type Mode, type Tensor, type Values } from "./api";
 import { sortGates } from "./gates";
 import { isTheme, type Theme } from "./theme";
-import { encodeQuery, type UrlState } from "./url-state";
+import { encodeQuery, type Direction, type UrlState } from "./url-state";
 
 export const DEFAULT_EXPR = "(x + y) * z";
 export const DEFAULT_VALUES: Values = { x: -2, y: 5, z: -4 };
@@ -37,6 +37,10 @@ export interface ViewState {
   hessian: boolean;
   /** The gates opened into their parts, by id (gates.ts), in the server's order. */
   expand: string[];
+  /** The random draw of the values neither typed nor in the text (the server draws them). */
+  rng: number;
+  /** The graph's direction as chosen with the toggle; null: the one that fits the stage. */
+  dir: Direction | null;
 }
 
 export type Listener = (next: Readonly<ViewState>, prev: Readonly<ViewState>, changed: ReadonlySet<keyof ViewState>) => void;
@@ -60,6 +64,8 @@ export function stateFromUrl(url: UrlState, otherTheme: Theme): ViewState {
     check: url.check === true,
     hessian: url.hessian === true,
     expand: sortGates(url.expand ?? []),
+    rng: url.rng ?? 0,
+    dir: url.dir ?? null,
   };
 }
 
@@ -86,6 +92,8 @@ export function urlState(s: Readonly<ViewState>): UrlState {
     check: s.check || undefined,
     hessian: s.hessian || undefined,
     expand: s.expand.length ? s.expand : undefined,
+    rng: s.rng || undefined,
+    dir: s.dir ?? undefined,
   };
 }
 

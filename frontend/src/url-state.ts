@@ -19,6 +19,8 @@ import { parseExpand } from "./gates";
 export const RESERVED: ReadonlySet<string> = new Set(urlParams.params.map((p) => p.name));
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+export type Direction = "down" | "right";
+
 export interface UrlState {
   expr?: string;
   values?: Values;
@@ -39,6 +41,10 @@ export interface UrlState {
   hessian?: boolean;
   /** The gates opened into their parts (ids: g3, g3.2). */
   expand?: string[];
+  /** The random draw of the values neither typed nor in the text (a whole number; 0 if absent). */
+  rng?: number;
+  /** The graph's direction: down (top to bottom) or right (left to right); absent: fit the screen. */
+  dir?: Direction;
   /** What in the URL could not be read (a malformed value, an unknown step), as messages. */
   errors?: string[];
 }
@@ -109,6 +115,12 @@ export function decodeQuery(search: string): UrlState {
   // Gates the expression may not have (any more) are the server's to warn about.
   const expand = parseExpand(p.getAll("expand").join(","));
   if (expand.length) out.expand = expand;
+  const rng = p.get("rng");
+  if (rng !== null && /^\d{1,9}$/.test(rng.trim())) out.rng = Number(rng.trim());
+  else if (rng !== null) errors.push(`'rng' in the URL is not a whole number: '${rng.slice(0, 40)}'`);
+  const dir = p.get("dir");
+  if (dir === "down" || dir === "right") out.dir = dir;
+  else if (dir !== null) errors.push(`unknown direction '${dir.slice(0, 40)}': use down or right`);
   if (errors.length) out.errors = errors;
   return out;
 }
@@ -129,6 +141,8 @@ export function encodeQuery(s: UrlState): string {
   if (s.check) p.set("check", "1");
   if (s.hessian) p.set("hessian", "1");
   if (s.expand?.length) p.set("expand", s.expand.join(","));
+  if (s.rng) p.set("rng", String(s.rng));
+  if (s.dir !== undefined) p.set("dir", s.dir);
   if (s.theme !== undefined) p.set("theme", s.theme);
   if (s.hide?.length) p.set("hide", s.hide.join(","));
   if (s.autoplay) p.set("autoplay", "1");

@@ -21,6 +21,8 @@ const full: ViewState = {
   check: true,
   hessian: true,
   expand: ["g3", "g3.2"],
+  rng: 7,
+  dir: "down",
 };
 
 /** The state a query gives back (the inputs are the names whose values it carries). */
@@ -38,7 +40,7 @@ describe("the URL, derived from the store's state", () => {
     expect(back(queryOf(plain))).toEqual({ ...plain, theme: "dark" });
   });
   it("writes the defaults as nothing, and forward mode's fields only in forward mode", () => {
-    const s: ViewState = { ...full, seed: null, hide: [], autoplay: false, speed: undefined, mode: "reverse", check: false, hessian: false, expand: [] };
+    const s: ViewState = { ...full, seed: null, hide: [], autoplay: false, speed: undefined, mode: "reverse", check: false, hessian: false, expand: [], rng: 0, dir: null };
     const q = new URLSearchParams(queryOf(s));
     expect([...q.keys()].sort()).toEqual(["expr", "lang", "step", "theme", "x", "z"]);
   });

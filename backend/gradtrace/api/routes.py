@@ -23,6 +23,7 @@ from ..schema import (
     LayoutRequest,
     LayoutResponse,
     Preset,
+    ReadRequest,
     ReadResponse,
     TraceRequest,
     TraceResponse,
@@ -47,7 +48,7 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
         "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
 
 
-BODY_MODELS: list[type[BaseModel]] = [TraceRequest, LayoutRequest]
+BODY_MODELS: list[type[BaseModel]] = [TraceRequest, LayoutRequest, ReadRequest]
 
 
 @router.get("/health", response_model=Health)
@@ -98,7 +99,7 @@ async def post_layout(request: Request) -> Response:
 
 
 @router.post("/read", response_model=ReadResponse, responses=ERRORS,
-             openapi_extra=_body(LayoutRequest))
+             openapi_extra=_body(ReadRequest))
 async def post_read(request: Request) -> Response:
     """How the text reads: the program in gradtrace's own language and in LaTeX, its inputs with
     the values the text gives them, the lines skipped (README, "Pasting from a lecture")."""

@@ -414,6 +414,11 @@ export interface components {
         };
         /** InputRead */
         InputRead: {
+            /**
+             * Drawn
+             * @description The value drawn for it when neither the request nor the text gives one (see `rng`); null otherwise.
+             */
+            drawn: number | ("Infinity" | "-Infinity" | "NaN") | unknown[] | null;
             /** End */
             end: number;
             /**
@@ -423,6 +428,17 @@ export interface components {
             labels: boolean;
             /** Name */
             name: string;
+            /**
+             * Shape
+             * @description The shape the trace gives it: its value's (the request's, else the text's), else the one inferred from the ops.
+             */
+            shape: number[];
+            /**
+             * Source
+             * @description Where its value comes from: the request's values, the text, or drawn (`rng`): then `drawn` holds it.
+             * @enum {string}
+             */
+            source: "request" | "text" | "drawn";
             /** Start */
             start: number;
             /**
@@ -433,6 +449,19 @@ export interface components {
         };
         /** LayoutRequest */
         LayoutRequest: {
+            /**
+             * Aspect
+             * @description auto: the width over the height of the space the graph is drawn in.
+             * @default 1.7777777777777777
+             */
+            aspect: number;
+            /**
+             * Direction
+             * @description down: inputs at the top, the output at the bottom; right: inputs on the left; auto: the one whose drawing best fits `aspect`.
+             * @default auto
+             * @enum {string}
+             */
+            direction: "auto" | "down" | "right";
             /**
              * Expand
              * @description Gates to open into their parts (gates.py): a composite op (square, ...) is one node, a closed gate with its own local derivative, unless its id is listed here. `g<k>` is the gate that is node n<k> with every gate closed; `<gate>.<p>` is part p (the p-th op of its composition, from 1) of an opened gate, when that part is a composite itself. Opening a part opens the gates it lies in. Ids that name no gate are ignored, with a warning.
@@ -460,6 +489,12 @@ export interface components {
             clusters: {
                 [key: string]: components["schemas"]["ClusterBox"];
             };
+            /**
+             * Direction
+             * @description The direction drawn: down (inputs at the top) or right (inputs on the left).
+             * @enum {string}
+             */
+            direction: "down" | "right";
             /** Edges */
             edges: {
                 [key: string]: components["schemas"]["EdgePath"];
@@ -588,6 +623,24 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** ReadRequest */
+        ReadRequest: {
+            /** Expr */
+            expr: string;
+            /**
+             * Rng
+             * @description The random draw of the values of inputs that neither `values` nor the text gives. Such an input gets the shape the ops need (inferred: a scalar unless an op needs more; a capitalised name such as X or W1 prefers a matrix) and a value: 1 for a scalar, 0 for labels, else numbers from a standard normal distribution drawn by generator `rng` for that input, rounded to 2 decimals. `reading.inputs` says what each input got.
+             * @default 0
+             */
+            rng: number;
+            /**
+             * Values
+             * @description The values typed so far: their shapes pin the shapes inferred for the rest.
+             */
+            values?: {
+                [key: string]: unknown;
+            };
+        };
         /** ReadResponse */
         ReadResponse: {
             reading: components["schemas"]["Reading"];
@@ -698,6 +751,12 @@ export interface components {
              * @enum {string}
              */
             mode: "reverse" | "forward";
+            /**
+             * Rng
+             * @description The random draw of the values of inputs that neither `values` nor the text gives. Such an input gets the shape the ops need (inferred: a scalar unless an op needs more; a capitalised name such as X or W1 prefers a matrix) and a value: 1 for a scalar, 0 for labels, else numbers from a standard normal distribution drawn by generator `rng` for that input, rounded to 2 decimals. `reading.inputs` says what each input got.
+             * @default 0
+             */
+            rng: number;
             /**
              * Seed
              * @description Output gradient; defaults to ones.
@@ -1089,7 +1148,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LayoutRequest"];
+                "application/json": components["schemas"]["ReadRequest"];
             };
         };
         responses: {
