@@ -57,3 +57,9 @@ class BoundedLRU(Generic[V]):
             ):
                 _, evicted = self._data.popitem(last=False)
                 self.size -= self._measure(evicted)
+
+    def clear(self) -> None:
+        """Forget every entry (benchmarks measure a first request this way)."""
+        with self._lock:
+            self._data.clear()
+            self.size = 0
