@@ -13,6 +13,7 @@ from gradtrace.engine import Graph, Node
 from gradtrace.layout import (
     LABEL_BOX,
     LABEL_GAP,
+    Direction,
     choose_direction,
     compute_layout,
     extent,
@@ -104,7 +105,8 @@ def test_dot_uses_our_ids_and_escapes_labels() -> None:
 @pytest.mark.parametrize("engine", ["dot", "layered"])
 def test_each_direction_flows_its_way(engine: str) -> None:
     graph = compile_graph("c = a + b; d = c * e; f = exp(d)", {}, get_settings())
-    for direction, axis in (("right", "x"), ("down", "y")):
+    directions: tuple[tuple[Direction, str], ...] = (("right", "x"), ("down", "y"))
+    for direction, axis in directions:
         lay = (compute_layout(graph, get_settings(), direction) if engine == "dot"
                else layered_layout(graph, direction))
         assert lay["direction"] == direction

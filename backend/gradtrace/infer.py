@@ -128,8 +128,7 @@ class _Solver:
         feeding = self.ancestors(n)[:3]
         if not feeding:
             return []
-        dims = [d for a in self.graph.nodes[n].args if base[a] is not None
-                for d in base[a] or ()]  # type: ignore[union-attr]
+        dims = [d for a in self.graph.nodes[n].args for d in base[a] or ()]
         dims += [d for i in feeding for d in self.shapes.get(i, ())]
 
         def score(assign: Mapping[int, tuple[int, Shape]], got: list[Shape | None]
@@ -154,39 +153,38 @@ class _Solver:
                 ok = ok and got[n] == self.target
             return got if ok else None
 
-        best: tuple[tuple[int, int, int], dict[int, tuple[int, Shape]]] | None = None
+        # The best assignment found so far, with its score (a list: `search` replaces it).
+        best: list[tuple[tuple[int, int, int], dict[int, tuple[int, Shape]]]] = []
 
         def search(assigns: Iterable[dict[int, tuple[int, Shape]]]) -> None:
             # `assigns` come in order of preference: past the first level of preference that
             # has an answer, none can do better.
-            nonlocal best
             for assign in assigns:
-                if self.budget <= 0 or (best is not None and
-                                        sum(p for p, _ in assign.values()) > best[0][0]):
+                if self.budget <= 0 or (best and
+                                        sum(p for p, _ in assign.values()) > best[0][0][0]):
                     return
                 got = attempt(assign)
                 if got is not None:
                     s = score(assign, got)
-                    if best is None or s < best[0]:
-                        best = (s, assign)
+                    if not best or s < best[0][0]:
+                        best[:] = [(s, assign)]
 
         ranked = {i: self.candidates(i, dims) for i in feeding}
         for i in feeding:
             search({i: c} for c in ranked[i])
-            if best is not None:
+            if best:
                 break  # the input used last fixes it alone
-        if best is None:
-            for i, j in itertools.combinations(feeding, 2):
-                pairs = sorted(itertools.product(ranked[i][:PAIR_CANDIDATES],
-                                                 ranked[j][:PAIR_CANDIDATES]),
-                               key=lambda ab: ab[0][0] + ab[1][0])
-                search({i: a, j: b} for a, b in pairs)
-                if best is not None:
-                    break
-        if best is None:
+        for i, j in itertools.combinations(feeding, 2):
+            if best:
+                break
+            pairs = sorted(itertools.product(ranked[i][:PAIR_CANDIDATES],
+                                             ranked[j][:PAIR_CANDIDATES]),
+                           key=lambda ab: ab[0][0] + ab[1][0])
+            search({i: a, j: b} for a, b in pairs)
+        if not best:
             return []
-        self.shapes.update({i: s for i, (_, s) in best[1].items()})
-        return list(best[1])
+        self.shapes.update({i: s for i, (_, s) in best[0][1].items()})
+        return list(best[0][1])
 
     def run(self) -> None:
         last = len(self.graph.nodes) - 1
