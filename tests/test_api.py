@@ -17,6 +17,7 @@ from gradtrace import trace
 from .helpers import check_invariants
 
 CIRCUIT: dict[str, Any] = {"expr": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}
+CIRCUIT_QUERY = {"expr": "(x + y) * z", "x": "-2", "y": "5", "z": "-4"}
 
 
 def as_json(obj: Any) -> Any:
@@ -417,3 +418,31 @@ def test_read_says_how_the_text_reads_without_tracing(client: TestClient) -> Non
     assert [s["reason"] for s in reading["skipped"]] == ["prints"]
     bad = client.post("/api/read", json={"expr": r"\frac{1}{y+", "values": {}})
     assert bad.status_code == 400 and bad.json()["error"]["start"] == 8
+
+
+def test_the_offline_file_of_a_view_too_long_for_a_link(client: TestClient) -> None:
+    """POST /api/standalone.html takes the page's query as a form body: a view whose values make
+    a link longer than a request's head may be (h11 refuses heads over 16 KiB) still downloads,
+    the same file as the GET of a short query."""
+    import re
+    from urllib.parse import urlencode
+
+    big = [[round(i * 0.37 + j * 0.011, 3) for j in range(40)] for i in range(40)]
+    query = urlencode({"expr": "L = sum(A * A)", "A": json.dumps(big), "step": "b1"})
+    assert len(query) > 15_000
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    page = client.post("/api/standalone.html", content=query, headers=form)
+    assert page.status_code == 200
+    assert page.headers["content-disposition"] == 'attachment; filename="gradtrace.html"'
+    m = re.search(r'id="gradtrace-data">(.*?)</script>', page.text, re.S)
+    assert m is not None
+    data = json.loads(m.group(1))
+    assert data["trace"]["nodes"][0]["value"] == big and data["step"] == "b1"
+    small = urlencode({**CIRCUIT_QUERY, "step": "b2"})
+    assert client.post("/api/standalone.html", content=small, headers=form).content == \
+        client.get("/api/standalone.html?" + small).content
+    # Not a query: a clear 400, pointing nowhere in an expression there is none of.
+    bad = client.post("/api/standalone.html", content=b"\xff\xfe", headers=form)
+    assert bad.status_code == 400 and "form body" in bad.json()["error"]["message"]
+    none = client.post("/api/standalone.html", content=b"x=1", headers=form)
+    assert none.status_code == 400 and "expr" in none.json()["error"]["message"]
