@@ -154,11 +154,16 @@ def test_cli_render_one_step_and_all_steps(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no backward step 30" in bad.stderr
 
 
-def test_a_tensor_label_shows_its_shape_in_brackets_never_as_a_number(client: TestClient) -> None:
+def test_a_tensor_label_shows_its_numbers_or_its_shape_never_a_bare_number(
+        client: TestClient) -> None:
+    # A short vector is written out; a longer one is its shape in words.
     query = {"expr": "(x + y) * z", "x": "[-2, 1, 1]", "y": "5", "z": "-4", "step": "end"}
     shown = texts(client.get("/api/picture.svg?" + urlencode(query)).text)
-    assert "⟨3⟩" in shown
-    assert "3" not in shown  # the old label: a 3-vector drawn as the number 3
+    assert "[−2, 1, 1]" in shown
+    query["x"] = "[-2, 1, 1, 4]"
+    shown = texts(client.get("/api/picture.svg?" + urlencode(query)).text)
+    assert "4-vector" in shown
+    assert "4" not in shown  # the old label: a 4-vector drawn as the number 4
 
 
 def test_the_pages_forward_mode_parameters_are_not_taken_for_values(client: TestClient) -> None:

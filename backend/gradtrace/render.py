@@ -134,21 +134,45 @@ def _shape(t: Any) -> list[int]:
     return shape
 
 
+# A vector (or a 1×n, n×1 matrix) of at most this many numbers is written out on the graph.
+SHORT_VECTOR = 3
+
+
+def _flat(t: Any) -> list[Any]:
+    return [y for x in t for y in _flat(x)] if isinstance(t, list) else [t]
+
+
+def shape_words(shape: list[int]) -> str:
+    """A shape where a tensor's numbers do not fit, never readable as a value: 2×3, 5-vector."""
+    if not shape:
+        return "scalar"
+    if len(shape) == 1:
+        return f"{shape[0]}-vector"
+    return "×".join(str(d) for d in shape)
+
+
 def format_short(t: Any, max_elements: int = 1, sig: int = 3) -> str:
-    """A label on the graph: the number, a tiny tensor in full, or else its shape in angle
-    brackets (⟨3⟩, ⟨2×3⟩), so that a shape never reads as a number."""
+    """A label on the graph (as frontend/src/format.ts formatShort; tests/vectors/format.json):
+    the number; a tensor of at most `max_elements` numbers in full; a vector (or 1×n, n×1) of at
+    most SHORT_VECTOR numbers as one flat list, to 2 significant digits; else its shape in
+    words (2×3, 5-vector)."""
     if t is None:
         return ""
     if not isinstance(t, list):
         return format_number(t, sig)
     shape = _shape(t)
-    if math.prod(shape) <= max_elements:
+    n = math.prod(shape)
+    fits = n <= max_elements
+    if sum(1 for d in shape if d != 1) <= 1 and (fits or n <= SHORT_VECTOR):
+        s = sig if fits else min(sig, 2)
+        return "[" + ", ".join(format_number(x, s) for x in _flat(t)) + "]"
+    if fits:
         def nested(x: Any) -> str:
             if isinstance(x, list):
                 return "[" + ", ".join(nested(i) for i in x) + "]"
             return format_number(x, sig)
         return nested(t)
-    return "⟨" + "×".join(str(d) for d in shape) + "⟩"
+    return shape_words(shape)
 
 
 def _is_scalar(t: Any) -> bool:
