@@ -10,8 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from gradtrace import trace
-from gradtrace.ops import GATE_TEXT
-from gradtrace.record import tex_name
+from gradtrace.ops import GATE_TEXT, tex_name
 from gradtrace.schema import RECORD
 
 from .conftest import SEEDS

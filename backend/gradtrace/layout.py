@@ -43,6 +43,7 @@ import orjson
 from .engine import Graph
 from .gates import gates_of
 from .lru import BoundedLRU
+from .naming import shown_names
 from .settings import Settings
 
 Point = tuple[float, float]
@@ -74,6 +75,12 @@ def node_size(kind: str, label: str) -> tuple[float, float]:
     return max(0.6, 0.15 * chars + 0.35), 0.5
 
 
+def sizes(graph: Graph) -> list[tuple[float, float]]:
+    """Each node's size, for the name it is drawn with (naming.py: `h1`, `a`, `x[0]`)."""
+    names = shown_names(graph, gates_of(graph).groups)
+    return [node_size(n.kind, names[n.index].text) for n in graph.nodes]
+
+
 def cluster_name(gate: str) -> str:
     """A gate's cluster in the DOT source (`cluster_` makes it a box; `g3.2` -> `cluster_g3_2`)."""
     return "cluster_" + gate.replace(".", "_")
@@ -102,8 +109,9 @@ def to_dot(graph: Graph, direction: Direction = "right") -> str:
         boxes[gate.id].attr(label=graphviz.escape(cluster_label(gate.op)), labeljust="l",
                             labelloc="t", fontsize=f"{CLUSTER_TITLE:g}", style="rounded,dashed",
                             margin="10")
+    size = sizes(graph)
     for n in graph.nodes:
-        w, h = node_size(n.kind, n.label)
+        w, h = size[n.index]
         shape = "ellipse" if n.kind == "op" else "box"
         group = gates.groups[n.index] if gates.opened else None
         (boxes[group] if group is not None else g).node(
@@ -184,8 +192,9 @@ def extent(graph: Graph, direction: Direction) -> tuple[float, float]:
     lo = min(rank, default=0)
     along = (max(rank, default=0) - lo) + 1
     per_layer: dict[int, list[tuple[float, float]]] = {}
+    size = sizes(graph)
     for n in graph.nodes:
-        per_layer.setdefault(rank[n.index], []).append(node_size(n.kind, n.label))
+        per_layer.setdefault(rank[n.index], []).append(size[n.index])
     nodesep, ranksep = SPACING[direction]
     if direction == "right":
         width = along * (ranksep + max((w for ws in per_layer.values() for w, _ in ws),
@@ -239,22 +248,22 @@ def layered_layout(graph: Graph, direction: Direction = "right") -> dict[str, An
             for k, i in enumerate(layer):
                 pos[i] = float(k)
     right = direction == "right"
+    inches = sizes(graph)
     # (along, across) size of each node, in points.
-    sizes = [(w * 72, h * 72) if right else (h * 72, w * 72)
-             for w, h in (node_size(n.kind, n.label) for n in graph.nodes)]
+    extents = [(w * 72, h * 72) if right else (h * 72, w * 72) for w, h in inches]
     gap_along, gap_across = (140.0, 44.0) if right else (64.0, 110.0)
-    thickest = max((c for _, c in sizes), default=36.0)
+    thickest = max((c for _, c in extents), default=36.0)
     rows = max((len(layer) for layer in layers), default=1)
     span = rows * (thickest + gap_across) + gap_across
     nodes: dict[str, dict[str, Any]] = {}
     at = 10.0
     for layer in layers:
-        depth = max((sizes[i][0] for i in layer), default=0.0)
+        depth = max((extents[i][0] for i in layer), default=0.0)
         first = (span - len(layer) * (thickest + gap_across)) / 2 + gap_across / 2
         for k, i in enumerate(layer):
             n = graph.nodes[i]
             u, v = at + depth / 2, first + k * (thickest + gap_across) + thickest / 2
-            w, h = node_size(n.kind, n.label)
+            w, h = inches[i]
             x, y = (u, v) if right else (v, u)
             nodes[n.id] = {"x": _r(x), "y": _r(y), "w": _r(w * 72), "h": _r(h * 72),
                            "shape": "ellipse" if n.kind == "op" else "box"}

@@ -24,7 +24,7 @@ place (`{"error": {...}}`), so that a client can show the trace and say why the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -40,7 +40,8 @@ from .gates import Gates, base_graph, base_values, gates_of
 from .hessian import hessian as second_derivatives
 from .hessian import is_symmetric
 from .jacobian import edge_jacobian, jacobian_size
-from .ops import GATE_TEXT, Array, fmt_shape, tex_name, vjp_tex
+from .naming import Shown, shown_names
+from .ops import GATE_TEXT, Array, fmt_shape, vjp_tex
 from .readout import reading
 from .schema import (
     Check,
@@ -61,39 +62,19 @@ from .schema import (
 # LaTeX symbols for formulas
 
 
-class _Symbols:
-    """A LaTeX symbol per node: its name if it has one, else a placeholder letter no name uses."""
-
-    def __init__(self, graph: Graph) -> None:
-        used = {n.name for n in graph.nodes if n.name}
-        self.free = [c for c in "uvwpqrstabcdfghk" if c not in used]
-        # Chosen once here: looking through every node for each edge made a trace O(n^2).
-        self.out_sym = next((c for c in "zyfoghk" if c not in used), "z_{out}")
-
-    def of(self, node: Node, fallback: int) -> str:
-        if node.name:
-            return tex_name(node.name)
-        if node.kind == "const":
-            return node.label
-        return self.free[fallback % len(self.free)] if self.free else f"u_{{{fallback}}}"
-
-    def out(self, node: Node) -> str:
-        if node.name:
-            return tex_name(node.name)
-        return self.out_sym
-
-
 # ---------------------------------------------------------------------------------------------
 # Nodes, edges, steps
 
 
-def _node(node: Node, value: Array, grad: Any, gates: Gates) -> NodeOut:
+def _node(node: Node, value: Array, grad: Any, gates: Gates, shown: Shown) -> NodeOut:
     return NodeOut(
         id=node.id,
         kind=node.kind,
         op=node.op,
         label=node.label,
         name=node.name,
+        display=shown.text,
+        display_tex=shown.tex,
         value=encode(value),
         grad=grad,
         shape=list(value.shape),
@@ -109,15 +90,14 @@ def _node(node: Node, value: Array, grad: Any, gates: Gates) -> NodeOut:
     )
 
 
-def _edges(graph: Graph, res: Result) -> list[EdgeOut]:
-    syms = _Symbols(graph)
+def _edges(graph: Graph, res: Result, names: Sequence[Shown]) -> list[EdgeOut]:
     out: list[EdgeOut] = []
     for e in graph.edges:
         target = graph.nodes[e.target]
         op = target.operation
-        operands = [graph.nodes[a] for a in target.args]
-        s = [syms.of(n, k) for k, n in enumerate(operands)]
-        z = syms.out(target)
+        # Formulas in the nodes' own names (naming.py), as the graph and the explanation say.
+        s = [names[a].tex for a in target.args]
+        z = names[target.index].tex
         formula = (
             f"\\frac{{\\partial\\,({op.tex(s)})}}{{\\partial {s[e.arg]}}} = "
             # An op with a variable number of operands repeats its last formula, as its code
@@ -290,15 +270,17 @@ def _reverse_record(a: Analysis) -> TraceResponse:
         _first_nonfinite(graph, list(a.values), graph.nodes, "forward pass"),
         _first_nonfinite(graph, res.grads, list(reversed(graph.nodes)), "backward pass"),
     ) if w is not None]
-    edges = _edges(graph, res)
+    gates = gates_of(graph)
+    names = shown_names(graph, gates.groups)
+    edges = _edges(graph, res, names)
     _add_jacobians(graph, res, edges, a.settings.max_jacobian_entries)
     # Each gradient is encoded once and the same data shared by the node, its step and
     # `gradients` (a tensor's tolist() is most of the record's cost).
     grads = [encode(g) for g in res.grads]
-    gates = gates_of(graph)
     return _record(
         a,
-        nodes=[_node(n, a.values[n.index], grads[n.index], gates) for n in graph.nodes],
+        nodes=[_node(n, a.values[n.index], grads[n.index], gates, names[n.index])
+               for n in graph.nodes],
         edges=edges,
         backward=_steps(graph, res, edges, grads),
         gradients={name: grads[graph.inputs[name]] for name in graph.differentiable},
@@ -316,11 +298,12 @@ def _forward_record(a: Analysis, tan: Tangents) -> TraceResponse:
         _first_nonfinite(graph, list(a.values), graph.nodes, "forward pass"),
         _first_nonfinite(graph, tan.tangents, graph.nodes, "tangent (forward mode)"),
     ) if w is not None]
-    edges = _edges(graph, res)
+    gates = gates_of(graph)
+    names = shown_names(graph, gates.groups)
+    edges = _edges(graph, res, names)
     for e, rec in zip(graph.edges, edges, strict=True):
         rec["tangent"] = encode(tan.contributions[e.index])
-    gates = gates_of(graph)
-    nodes = [_node(n, a.values[n.index], None, gates) for n in graph.nodes]
+    nodes = [_node(n, a.values[n.index], None, gates, names[n.index]) for n in graph.nodes]
     for n, rec_n in zip(graph.nodes, nodes, strict=True):
         rec_n["tangent"] = encode(tan.tangents[n.index])
     record = _record(a, nodes=nodes, edges=edges, backward=[], gradients={}, warnings=warnings)

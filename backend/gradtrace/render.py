@@ -493,14 +493,16 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             shape = (f'<rect x="{_f(-w / 2)}" y="{_f(-h / 2)}" width="{_f(w)}" height="{_f(h)}" '
                      'rx="6" class="node-shape"/>')
         tag = ""
-        if named and n["op"]:
+        # The op's symbol above an op node drawn by its name (not above an indexing drawn as it
+        # is written, `x[1]`, which says it).
+        if n["op"] and not (n["op"] == "index" and n["display"].endswith("]")):
             tag = (f'<text y="{_f(-h / 2 - 5)}" class="node-op" text-anchor="middle">'
                    f'{escape(_symbol(n["op"]))}</text>')
         nodes_svg.append(
             f'<g class="{" ".join(classes)}" data-node-id={quoteattr(n["id"])} '
             f'transform="translate({_f(x)},{_f(y)})">{shape}'
             f'<text class="node-label" text-anchor="middle" y="{_f(node_font * 0.36)}">'
-            f'{escape(n["label"])}</text>{tag}</g>'
+            f'{escape(n["display"])}</text>{tag}</g>'
         )
         extent.add(x - w / 2, y - h / 2 - (node_font if tag else 0))
         extent.add(x + w / 2, y + h / 2)

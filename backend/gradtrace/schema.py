@@ -128,6 +128,12 @@ class NodeOut(TypedDict):
     op: str | None
     label: str
     name: str | None
+    display: Annotated[str, Field(
+        description="The node's one name, on the graph and in the text (naming.py): the user's "
+        "name (primed for a name's later values: y′), an input's, a constant's number, an "
+        "indexing as written (x[1]), the unnamed output's f, else a letter "
+        "(a, b, c, g, ...). The formulas of the record are written in these names.")]
+    display_tex: Annotated[str, Field(description="The same name in LaTeX.")]
     value: Tensor
     grad: Tensor | None
     shape: list[int]

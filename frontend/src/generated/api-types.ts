@@ -542,6 +542,16 @@ export interface components {
         };
         /** NodeOut */
         NodeOut: {
+            /**
+             * Display
+             * @description The node's one name, on the graph and in the text (naming.py): the user's name (primed for a name's later values: y′), an input's, a constant's number, an indexing as written (x[1]), the unnamed output's f, else a letter (a, b, c, g, ...). The formulas of the record are written in these names.
+             */
+            display: string;
+            /**
+             * Display Tex
+             * @description The same name in LaTeX.
+             */
+            display_tex: string;
             /** End */
             end: number;
             /** Fanout */
