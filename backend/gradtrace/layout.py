@@ -367,7 +367,7 @@ def _overlap(a: Box, b: Box) -> float:
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
-class _Boxes:
+class Boxes:
     """Placed boxes in a grid of cells, so that a new box is compared with its neighbours only:
     placing a graph's labels is then linear in its edges, not quadratic (a 400-edge graph took
     1.3 s). Sums run over boxes in the order they were placed, as a plain list's would."""
@@ -409,7 +409,7 @@ def place_labels(layout: dict[str, Any], limit: int = 2_500) -> None:
     overlaps least. Both the browser and the pictures draw labels at these points, so they agree.
     Past `limit` edges the first choice is taken without the search.
     """
-    boxes = _Boxes()
+    boxes = Boxes()
     for n in layout["nodes"].values():
         boxes.add((n["x"] - n["w"] / 2, n["y"] - n["h"] / 2, n["x"] + n["w"] / 2,
                    n["y"] + n["h"] / 2))

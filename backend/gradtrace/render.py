@@ -35,7 +35,7 @@ from xml.sax import saxutils
 
 from .codec import decode_number
 from .errors import GradtraceError
-from .layout import CLUSTER_TITLE, LABEL_GAP
+from .layout import CLUSTER_TITLE, LABEL_GAP, Boxes
 from .ops import REGISTRY
 
 Format = Literal["svg", "png", "pdf"]
@@ -429,6 +429,24 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     labels: list[str] = []
     beside = layout.get("direction") == "down"
     anchor = "start" if beside else "middle"
+    # The nodes' boxes: a short vector written out ([0.1, 0.2, 0.7]) is drawn only where it
+    # clears them; else its shape in words, as the app does.
+    node_boxes = Boxes()
+    for geo_n in layout["nodes"].values():
+        node_boxes.add((geo_n["x"] - geo_n["w"] / 2, geo_n["y"] - geo_n["h"] / 2,
+                        geo_n["x"] + geo_n["w"] / 2, geo_n["y"] + geo_n["h"] / 2))
+
+    def fitted(t: Any, x: float, y: float) -> str:
+        """The label of tensor `t` with its baseline at (x, y): written out where that clears
+        every node, else its shape in words."""
+        label = format_short(t)
+        if not label.startswith("[") or not isinstance(t, list):
+            return label
+        width = 0.6 * graph_font * len(label)
+        left = x if beside else x - width / 2
+        if node_boxes.covered((left, y - graph_font, left + width, y + 0.25 * graph_font)):
+            return shape_words(_shape(t))
+        return label
     for e in trace["edges"]:
         geo = layout["edges"].get(e["id"])
         if geo is None:
@@ -454,15 +472,17 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             mx += LABEL_GAP
         edge = quoteattr(e["id"])
         if valued:
-            labels.append(text(mx, my - 5, "edge-value", format_short(src["value"]),
+            labels.append(text(mx, my - 5, "edge-value", fitted(src["value"], mx, my - 5),
                                anchor=anchor, data=edge))
         if grad_known:
-            labels.append(text(mx, my + 5 + cap, "edge-grad", format_short(e["downstream"]),
-                               anchor=anchor, data=edge))
+            labels.append(text(mx, my + 5 + cap, "edge-grad",
+                               fitted(e["downstream"], mx, my + 5 + cap), anchor=anchor,
+                               data=edge))
         if tangent_known:
             # Forward mode: the edge's part of its target's tangent, where the gradient goes.
-            labels.append(text(mx, my + 5 + cap, "edge-tangent", format_short(e["tangent"]),
-                               anchor=anchor, data=edge))
+            labels.append(text(mx, my + 5 + cap, "edge-tangent",
+                               fitted(e["tangent"], mx, my + 5 + cap), anchor=anchor,
+                               data=edge))
         if (e["id"] in view.sending or e["id"] in view.feeding) and e["local"] is not None:
             lx, ly = geo["local"]
             labels.append(text(lx + (LABEL_GAP if beside else 0), ly - 5, "edge-local",
