@@ -189,9 +189,14 @@ def standalone(query: Query, settings: Settings, *, cancel: CancelToken,
 
     # A forward-mode view (`mode=forward&wrt=x`) gives a file that steps forward mode.
     a = analyse_view(state, settings, cancel, fits, budget, expand_of(query))
-    page = standalone_html(records.build(a), cache.get(a.graph, settings,
-                                                       _direction(a.graph, state)),
-                           state.step, state.theme, settings)
+    # With `dir` the file keeps that direction; without, it holds both and fits its window.
+    if state.dir is not None:
+        page = standalone_html(records.build(a), cache.get(a.graph, settings, state.dir),
+                               state.step, state.theme, settings)
+    else:
+        page = standalone_html(records.build(a), None, state.step, state.theme, settings,
+                               layouts={d: cache.get(a.graph, settings, d)
+                                        for d in ("down", "right")})
     return bounded(page.encode(), state.expr, settings)
 
 

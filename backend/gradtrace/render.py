@@ -358,8 +358,8 @@ def _style(theme: dict[str, str | float]) -> str:
 .edge.feeding:not(.tangented) .wire {{ stroke-dasharray: 2 5; }}
 .node.tangented.current .node-shape {{ stroke: {t['tangent']}; }}
 .step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
-.key-words {{ fill: {t['muted']}; font-family: {SANS}; }}
-.key .edge-value, .key .edge-grad, .key .edge-local, .key .edge-tangent {{ stroke: none; }}
+.key-words {{ fill: {t['muted']}; font-family: {SANS}; font-size: {gf * 0.85:.1f}px; }}
+.key-sample {{ font-weight: 700; font-family: {MONO}; font-size: {gf * 0.85:.1f}px; }}
 .gate-box {{ fill: {t['panel']}; stroke: {t['muted']}; stroke-width: 1.2px;
   stroke-dasharray: 6 4; }}
 .gate-title {{ fill: {t['muted']}; font-weight: 700; font-size: {CLUSTER_TITLE:g}px;
@@ -563,10 +563,13 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     pad = 12.0
     x0, y0 = extent.x0 - pad, extent.y0 - pad
     width = extent.x1 - extent.x0 + 2 * pad
-    # Room for the step label and the colour key under everything, and for their width.
-    key, key_width = _key(forward_mode, graph_font)
-    width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16, key_width + 16)
-    height = extent.y1 - extent.y0 + 2 * pad + graph_font * 2.9
+    # Room for the step label and the colour key under everything (the key in rows no wider
+    # than the graph, or 600 px), and for their width.
+    width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16)
+    key, key_width, key_rows = _key(_key_forward(wrt) if forward_mode else KEY, colours,
+                                    graph_font, max(width - 16, 600.0))
+    width = max(width, key_width + 16)
+    height = extent.y1 - extent.y0 + 2 * pad + graph_font * (1.4 + 1.5 * key_rows)
     out[0] = (
         '<svg xmlns="http://www.w3.org/2000/svg" '
         f'width="{_f(width)}" height="{_f(height)}" '
@@ -580,49 +583,71 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             '<g class="gates">', *clusters_svg, "</g>",
             '<g class="edges">', *edges_svg, "</g>", '<g class="nodes">', *nodes_svg, "</g>",
             '<g class="labels">', *labels, "</g>", "</g>",
-            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8 - graph_font * 1.5)}" '
+            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8 - graph_font * 1.5 * key_rows)}" '
             f'class="step-label">{escape(caption)}</text>',
-            f'<g class="key" transform="translate({_f(x0 + 8)},{_f(y0 + height - 8)})">'
-            f"{key}</g>",
+            f'<g class="key" transform="translate({_f(x0 + 8)},'
+            f'{_f(y0 + height - 8 - graph_font * 1.5 * (key_rows - 1))})">{key}</g>',
             "</svg>"]
     return "\n".join(out)
 
 
-# The colour key, as the app's (frontend/src/colour-key.ts) says it: what each colour and line
-# of the picture means. (class of the sample, its text, the words after it)
+# The colour key, as the app's (frontend/src/colour-key.ts) says it: what each colour, outline
+# and line of the picture means. (kind, colour of the sample, sample text, the words after it)
 KEY = (
-    ("edge-value", "1.5", "value"),
-    ("edge-grad", "−4", "gradient"),
-    ("edge-local", "×2", "local derivative"),
-    ("sending", "", "gradient sent on this step"),
-    ("arriving", "", "upstream gradient it received"),
-)
-KEY_FORWARD = (
-    ("edge-value", "1.5", "value"),
-    ("edge-tangent", "0.5", "tangent (derivative along the input)"),
-    ("edge-local", "×2", "local derivative"),
+    ("text", "value", "0.73", "value (forward pass)"),
+    ("text", "grad", "0.2", "gradient (backward pass)"),
+    ("text", "local", "×2", "local derivative"),
+    ("node", "current", "", "this step's node"),
+    ("wire", "grad", "", "gradient sent back this step (local × upstream)"),
+    ("dashed", "grad", "", "upstream gradient arriving at the node"),
 )
 
 
-def _key(forward_mode: bool, font: float) -> tuple[str, float]:
-    """The key as one line of SVG (its baseline at y=0), and its estimated width."""
+def _key_forward(wrt: str) -> tuple[tuple[str, str, str, str], ...]:
+    return (
+        ("text", "value", "0.73", "value"),
+        ("text", "tangent", "0.2", f"tangent: d/d{wrt}, how it moves with {wrt}"),
+        ("text", "local", "×2", "local derivative"),
+        ("node", "tangent", "", "this step's node"),
+        ("wire", "tangent", "", "tangents flowing into it"),
+    )
+
+
+def _key(entries: tuple[tuple[str, str, str, str], ...], colours: dict[str, str | float],
+         font: float, width: float) -> tuple[str, float, int]:
+    """The key as SVG, in rows no wider than `width` (each entry whole), the first row's
+    baseline at y=0: the SVG, its width and its number of rows. Its samples have classes of
+    their own (key-*), so that nothing reads them as the graph's labels."""
     parts: list[str] = []
-    x = 0.0
+    x, row, widest = 0.0, 0, 0.0
     em = font * 0.85
-    for cls, sample, words in KEY_FORWARD if forward_mode else KEY:
-        if sample:
-            parts.append(f'<text x="{_f(x)}" y="0" class="{cls}" style="font-size:{em:.1f}px">'
+    step = font * 1.5
+    for kind, colour, sample, words in entries:
+        size = (0.6 * em * len(sample) + 6 if kind == "text" else em * 1.1 + 6
+                if kind == "node" else 34) + 0.55 * em * len(words)
+        if x > 0 and x + size > width:
+            x, row = 0.0, row + 1
+        y = row * step
+        c = colours[colour]
+        if kind == "text":
+            parts.append(f'<text x="{_f(x)}" y="{_f(y)}" class="key-sample" fill="{c}">'
                          f"{escape(sample)}</text>")
             x += 0.6 * em * len(sample) + 6
+        elif kind == "node":
+            parts.append(f'<rect x="{_f(x)}" y="{_f(y - em * 0.9)}" width="{_f(em * 1.1)}" '
+                         f'height="{_f(em * 1.1)}" rx="3" fill="none" stroke="{c}" '
+                         'stroke-width="3"/>')
+            x += em * 1.1 + 6
         else:
-            # A short stretch of wire, drawn as the edges of that kind are.
-            parts.append(f'<g class="edge {cls}"><line x1="{_f(x)}" y1="{_f(-em * 0.35)}" '
-                         f'x2="{_f(x + 28)}" y2="{_f(-em * 0.35)}" class="wire"/></g>')
+            dash = ' stroke-dasharray="9 6"' if kind == "dashed" else ""
+            parts.append(f'<line x1="{_f(x)}" y1="{_f(y - em * 0.35)}" x2="{_f(x + 28)}" '
+                         f'y2="{_f(y - em * 0.35)}" stroke="{c}" stroke-width="3"{dash}/>')
             x += 34
-        parts.append(f'<text x="{_f(x)}" y="0" class="key-words" style="font-size:{em:.1f}px">'
-                     f"{escape(words)}</text>")
-        x += 0.55 * em * len(words) + 18
-    return "".join(parts), x
+        parts.append(f'<text x="{_f(x)}" y="{_f(y)}" class="key-words">{escape(words)}</text>')
+        x += 0.55 * em * len(words)
+        widest = max(widest, x)
+        x += 18
+    return "".join(parts), widest, row + 1
 
 
 class PictureUnavailable(RuntimeError):

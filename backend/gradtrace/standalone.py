@@ -72,26 +72,27 @@ def _script_text(js: str) -> str:
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def _default_layout(trace_record: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-    """The layout of a record that `trace()` made (it keeps its analysis): no second parse."""
-    from .layout import choose_direction, compute_layout
+def _default_layouts(trace_record: Mapping[str, Any], settings: Settings
+                     ) -> dict[str, dict[str, Any]]:
+    """Both layouts of a record that `trace()` made (it keeps its analysis): no second parse."""
+    from .layout import compute_layout
 
     analysis = getattr(trace_record, "analysis", None)
     if analysis is None:
         raise ValueError("give the layout (the /api/layout answer) with a record that did not "
                          "come from gradtrace.trace()")
-    layout: dict[str, Any] = compute_layout(analysis.graph, settings,
-                                            choose_direction(analysis.graph, 16 / 9))
-    return layout
+    return {d: compute_layout(analysis.graph, settings, d) for d in ("down", "right")}
 
 
 def standalone_html(trace_record: Mapping[str, Any], layout: dict[str, Any] | None = None,
                     step: str | None = None, theme: str = "light",
-                    settings: Settings | None = None) -> str:
+                    settings: Settings | None = None,
+                    layouts: Mapping[str, dict[str, Any]] | None = None) -> str:
     """The page for `trace_record` (a `gradtrace.trace(...)` record, reverse or forward mode)
-    drawn with `layout` (its `/api/layout` answer; computed when None, for a record that
-    `trace()` made), opened at `step` (`f2`,
-    `b3`, `start`, `end`; None: the end) in `theme` (light, dark, projector).
+    drawn with `layout` (its `/api/layout` answer), or with `layouts` (one per direction, down
+    and right: the file then draws the one that fits its window, and its toggle switches);
+    both computed when neither is given, for a record that `trace()` made. Opened at `step`
+    (`f2`, `b3`, `start`, `end`; None: the end) in `theme` (light, dark, projector).
 
     Raises `GradtraceError` for an unknown step or theme, `StandaloneUnavailable` when the
     frontend is not built."""
@@ -101,9 +102,17 @@ def standalone_html(trace_record: Mapping[str, Any], layout: dict[str, Any] | No
     if step is not None:
         step_index(trace_record, step)  # an unknown step is an error here, as for pictures
     js, css = load_bundle(settings)
+    if layout is None and layouts is None:
+        layouts = _default_layouts(trace_record, settings)
     if layout is None:
-        layout = _default_layout(trace_record, settings)
-    data = _script_json({"trace": trace_record, "layout": layout, "step": step, "theme": theme})
+        assert layouts is not None
+        # The one a 16:9 screen takes: the file's first drawing, before it measures its window.
+        layout = layouts.get("right") or next(iter(layouts.values()))
+    page: dict[str, Any] = {"trace": trace_record, "layout": layout, "step": step,
+                            "theme": theme}
+    if layouts:
+        page["layouts"] = dict(layouts)
+    data = _script_json(page)
     script = _script_text(js)
     style = css.replace("</style", "<\\/style")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
