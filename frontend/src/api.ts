@@ -223,7 +223,7 @@ export type WireReading = Schemas["Reading"];
 export function decodeReading(r: WireReading): Reading {
   return {
     ...r,
-    inputs: r.inputs.map((i) => ({ ...i, value: decodeMaybe(i.value) })),
+    inputs: r.inputs.map((i) => ({ ...i, value: decodeMaybe(i.value), drawn: decodeMaybe(i.drawn) })),
     seed: decodeMaybe(r.seed),
     skipped: r.skipped.map((k) => ({ ...k })),
   };
@@ -236,7 +236,7 @@ function readAsTyped(raw: Pick<WireTrace, "expr" | "nodes" | "forward">): Readin
   const inputs = (raw.forward ?? [])
     .map((id) => byId.get(id))
     .filter((n) => n?.kind === "input" && n.name)
-    .map((n) => ({ name: n!.name!, value: null, labels: n!.labels ?? false, start: n!.start, end: n!.end }));
+    .map((n) => ({ name: n!.name!, value: null, labels: n!.labels ?? false, start: n!.start, end: n!.end, shape: n!.shape, source: "request" as const, drawn: null }));
   return { canonical: raw.expr, latex: "", differs: false, inputs, seed: null, skipped: [] };
 }
 
@@ -363,6 +363,7 @@ export async function fetchTrace(
   check = false,
   hessian = false,
   expand: readonly string[] = [],
+  rng = 0,
 ): Promise<Trace> {
   const body: Partial<TraceRequest> & Pick<TraceRequest, "expr" | "values"> = { expr, values: encodeValues(values) };
   // Sent only when asked for: without them the request is exactly what it always was.
@@ -370,6 +371,7 @@ export async function fetchTrace(
   if (hessian) body.hessian = true;
   if (expand.length) body.expand = [...expand];
   if (seed !== null) body.seed = encodeTensor(seed);
+  if (rng) body.rng = rng;
   // Reverse mode sends no `mode` at all: the request is exactly what it always was.
   if (forward) {
     body.mode = "forward";
@@ -382,15 +384,30 @@ export async function fetchTrace(
 /** How the server reads `expr` (POST /api/read): no pass is run, so it is cheap. Of `values` only
  * the names and shapes matter (a name given a value is never split into a product; a tensor's
  * juxtaposition is the matrix product); the values the text gives are in the answer. */
-export async function fetchRead(expr: string, values: Values, signal?: AbortSignal): Promise<ReadAnswer> {
-  const body: Schemas["LayoutRequest"] = { expr, values: encodeValues(values) };
+export async function fetchRead(expr: string, values: Values, signal?: AbortSignal, rng = 0): Promise<ReadAnswer> {
+  const body: Schemas["ReadRequest"] = { expr, values: encodeValues(values), rng };
   const raw = await post<Schemas["ReadResponse"]>("/api/read", body, signal);
   return { reading: decodeReading(raw.reading), warnings: raw.warnings ?? [] };
 }
 
-export async function fetchLayout(expr: string, values: Values, signal?: AbortSignal, expand: readonly string[] = []): Promise<Layout> {
-  const body: Partial<Schemas["LayoutRequest"]> & Pick<Schemas["LayoutRequest"], "expr" | "values"> = { expr, values: encodeValues(values) };
+/** How the graph is to be drawn: `direction` down (top to bottom), right (left to right), or auto
+ * (the server picks the one whose drawing best fits `aspect`, the width over the height of the
+ * space it is drawn in). */
+export interface LayoutShape {
+  direction: "auto" | "down" | "right";
+  aspect: number;
+}
+
+export async function fetchLayout(
+  expr: string, values: Values, signal?: AbortSignal, expand: readonly string[] = [], shape?: LayoutShape,
+): Promise<Layout> {
+  const body: Record<string, unknown> = { expr, values: encodeValues(values) };
   if (expand.length) body.expand = [...expand];
+  if (shape) {
+    body.direction = shape.direction;
+    // The server takes 0.05 < aspect < 20; a hidden stage (0 high) asks for the default shape.
+    if (Number.isFinite(shape.aspect) && shape.aspect > 0) body.aspect = Math.round(Math.min(19.9, Math.max(0.06, shape.aspect)) * 1000) / 1000;
+  }
   return post<Layout>("/api/layout", body, signal);
 }
 

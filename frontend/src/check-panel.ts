@@ -58,9 +58,15 @@ export function checkRows(check: GradCheck): CheckRow[] {
 /** The summary line above the table. */
 export function checkSummary(check: GradCheck): string {
   const n = Object.keys(check.inputs).length;
-  const what = check.mode === "forward" ? "the derivative along the tangent" : `${n === 1 ? "the gradient" : `all ${n} gradients`} of ⟨seed, f⟩`;
+  const what = check.mode === "forward" ? "the derivative along the tangent" : n === 1 ? "the gradient" : `all ${n} gradients`;
   const verdict = check.passed ? "agree with" : "do not all agree with";
   return `${check.passed ? "✓" : "✗"} ${what[0].toUpperCase()}${what.slice(1)}: analytic values ${verdict} central finite differences (${check.evaluations} forward passes, tolerance ${formatNumber(check.tolerance, 2, "-")}).`;
+}
+
+/** What is differentiated, in the page's words: the server's `L = <seed, f(x)>` says "output
+ * gradient" where it says seed (the vector the backward pass starts from). */
+export function checkOf(check: Pick<GradCheck, "of">): string {
+  return check.of.replace(/\bseed\b/g, "output gradient").replace(/</g, "⟨").replace(/>/g, "⟩");
 }
 
 export class CheckPanel extends TogglePanel {
@@ -94,6 +100,6 @@ export class CheckPanel extends TogglePanel {
       htmlEl("td", { class: "mark", title: r.label, "aria-label": r.label }, tr, r.mark);
     }
     for (const note of check.notes) htmlEl("p", { class: "note check-note" }, this.body, note);
-    htmlEl("p", { class: "note check-method" }, this.body, `${check.of}: ${check.method}.`);
+    htmlEl("p", { class: "note check-method" }, this.body, `${checkOf(check)}: ${check.method}.`);
   }
 }

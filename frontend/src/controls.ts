@@ -1,5 +1,7 @@
 // Step controls: first / previous / play / next / last, speed, a scrubber over the forward then
-// backward steps, and the keys Left/Right, Space, Home/End (not while typing in a field).
+// backward steps, and the keys Left/Right, Space, Home/End (not while typing in a field). Each
+// control keeps its place and size at every step (the label is as wide as its longest text, the
+// play button as wide as "pause"): a button pressed again and again stays under the pointer.
 
 import { htmlEl, setText } from "./svg";
 
@@ -23,8 +25,9 @@ export function isTypingTarget(el: EventTarget | null): boolean {
   return false;
 }
 
-/** What a focused element is, as far as the step keys care. */
-export type FocusKind = "typing" | "range" | "button" | "other";
+/** What a focused element is, as far as the step keys care: "scroll" is a focused panel that
+ * scrolls sideways (a wide formula). */
+export type FocusKind = "typing" | "range" | "button" | "scroll" | "other";
 
 /** Keys a focused element of this kind handles itself (the step keys leave them alone). */
 export function ownsKey(kind: FocusKind, key: string): boolean {
@@ -33,6 +36,8 @@ export function ownsKey(kind: FocusKind, key: string): boolean {
   if (kind === "range") return /^(Arrow(Left|Right|Up|Down)|Home|End|Page(Up|Down))$/.test(key);
   // A focused button (or checkbox, link) is pressed with Space and Enter.
   if (kind === "button") return key === " " || key === "Enter";
+  // A panel focused to scroll it sideways scrolls with the arrows and Home/End.
+  if (kind === "scroll") return /^(Arrow(Left|Right|Up|Down)|Home|End)$/.test(key);
   return false;
 }
 
@@ -43,12 +48,22 @@ export function focusKind(el: EventTarget | null): FocusKind {
   if (el instanceof HTMLButtonElement || el instanceof HTMLAnchorElement || el.tagName === "SUMMARY") return "button";
   if (el instanceof HTMLInputElement) return "button"; // checkbox, radio, button, submit
   if (el.getAttribute("role") === "button") return "button";
+  if (el.tabIndex >= 0 && el.scrollWidth > el.clientWidth + 1) return "scroll";
   return "other";
 }
 
 /** After a choice in a <select> (theme, speed), give the keys back to the steps. */
 export function blurAfterChange(sel: HTMLSelectElement): void {
   sel.addEventListener("change", () => sel.blur());
+}
+
+/** The characters of the longest step label ("backward 12/12") of a trace with `total` steps,
+ * `forwardSteps` of them forward (steps.ts's stepLabel). */
+export function stepWidthChars(total: number, forwardSteps: number): number {
+  const backward = Math.max(0, total - forwardSteps);
+  const f = forwardSteps > 0 ? `forward ${forwardSteps}/${forwardSteps}`.length : 0;
+  const b = backward > 0 ? `backward ${backward}/${backward}`.length : 0;
+  return Math.max(f, b, 1);
 }
 
 export class StepControls {
@@ -111,6 +126,10 @@ export class StepControls {
     const f = total > 1 ? ((forwardSteps - 0.5) / (total - 1)) * 100 : 100;
     this.scrub.style.setProperty("--split", `${Math.max(0, Math.min(100, f))}%`);
     setText(this.label, label);
+    // As wide as the longest label of this trace, so that nothing moves as the text changes.
+    // (Half a character over: a bold glyph may be a hair wider than the "0" a ch is.)
+    const chars = `${stepWidthChars(total, forwardSteps) + 0.5}ch`;
+    if (this.label.style.minWidth !== chars) this.label.style.minWidth = chars;
     if (index >= total - 1) this.stop();
   }
 

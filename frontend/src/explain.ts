@@ -1,139 +1,172 @@
 // What the explain panel says about a step, as LaTeX and plain sentences. Pure: the panel module
-// renders it with KaTeX.
+// renders it with KaTeX (and draws the tensors too large for a formula as heatmaps).
+//
+// Every node is called by its one name, the record's (the user's, or a letter the server gave:
+// node-words.ts), as on the graph; the record's formulas are written in these names.
+// A tensor step writes its numbers: the upstream gradient, then for each operand the VJP rule
+// with the names (from the registry's templates, src/generated/ops.json) and the same rule with
+// the actual matrices put in, = the downstream gradient.
 
 import { sliceSpan } from "./spans";
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
-import { formatNumber, formatShape, formatShort, isScalar, plainTensor } from "./format";
+import { formatNumber, formatShape, formatShort, isScalar, plainTensor, shapeOf } from "./format";
 import { jacobianNote, jacobianProductTex, jacobianTex } from "./jacobian-view";
-import { labelRole, labelsSentence, nodeLabel, nodeWhat } from "./node-words";
+import { labelRole, labelsSentence, nodeFormula, nodeLabel, nodeName, nodeWhat, texText } from "./node-words";
 import { opInfo } from "./ops";
 import { nodeIndex, type StepState } from "./steps";
+import { fitsFormula, texNumber, tensorTex } from "./tensor-tex";
+import { edgeRule, elementwiseLocal, operandsOf, orientations, substituteRule, type EdgeRule } from "./vjp-rule";
+
+export { texText } from "./node-words";
+export { texNumber } from "./tensor-tex";
+export { autoSizeParens, edgeRule, elementwiseLocal, substituteRule } from "./vjp-rule";
+
+/** Tensors too large for a formula, drawn side by side as heatmaps: each with its label in LaTeX
+ * and its name in plain text (the heatmap's readout: dW1[1, 0] = ...). */
+export interface TensorRow {
+  tensors: { label: string; name: string; value: Tensor }[];
+}
+
+/** A part of the explanation shown folded (a details element): its summary, then lines and notes. */
+export interface Folded {
+  summary: string;
+  lines: string[];
+  notes: string[];
+}
 
 export interface Explanation {
   title: string;
-  /** Display-math lines, in order. */
-  lines: string[];
+  /** Display-math lines (LaTeX), and rows of tensors too large for a formula, in order. */
+  lines: (string | TensorRow)[];
   /** Plain sentences: the gate pattern, notes. */
   notes: string[];
   /** Forward mode: what a full gradient costs in each mode, one sentence each. */
   cost?: string[];
+  /** Asides shown folded: the dense Jacobian a VJP never forms. */
+  folded?: Folded[];
 }
 
-// How the registry's op symbols (a node's label; src/generated/ops.json) are typeset: a table of
-// characters, not of ops. Others are written as text.
-const SYMBOL_TEX: Record<string, string> = {
-  "×": "\\times",
-  "÷": "\\div",
-  "−": "-",
-  "+": "+",
-  "@": "@",
-  "^": "(\\cdot)^{\\cdot}", // not \wedge, which reads as logical and
-  "·": "\\cdot",
-  "σ": "\\sigma",
-  "Σ": "\\Sigma",
-  "√": "\\surd",
-};
-
-/** Escape text for \text{...}. */
-export function texText(s: string): string {
-  return s.replace(/[\\{}$&#^_%~]/g, (c) => {
-    if (c === "\\") return "\\textbackslash{}";
-    if (c === "^") return "\\textasciicircum{}";
-    if (c === "~") return "\\textasciitilde{}";
-    return `\\${c}`;
-  });
+export function isTensorRow(line: string | TensorRow): line is TensorRow {
+  return typeof line !== "string";
 }
 
-/** A name as math: x, W_{1}, w_{0}, \mathrm{pred}. */
-export function texName(name: string): string {
-  const m = /^([A-Za-z]+)_?(\d+)$/.exec(name);
-  if (m) return `${texName(m[1])}_{${m[2]}}`;
-  if (/^[A-Za-z]$/.test(name)) return name;
-  return `\\mathrm{${texText(name)}}`;
-}
-
-/** A number in LaTeX (4 significant digits); in parentheses when negative and `paren`. */
-export function texNumber(x: number, paren = false): string {
-  let s = formatNumber(x, 4, "-");
-  if (s === "∞") s = "\\infty";
-  if (s === "-∞") s = "-\\infty";
-  s = s.replace(/e(-?\d+)$/, "\\times 10^{$1}");
-  return paren && (x < 0 || s.includes("\\times")) ? `(${s})` : s;
-}
-
-/** How a node is called in formulas: its name, its constant, or its op (numbered if ambiguous). */
+/** How a node is called in formulas: its one name (node-words.ts `nodeName`), as LaTeX. */
 export function nodeTex(trace: Trace, node: TraceNode): string {
-  if (node.name) return texName(node.name);
-  if (node.id === trace.output) return "L";
-  return opTex(trace, node);
-}
-
-/** A node by its op: [+], or [×]_{4} when several unnamed nodes share the symbol. */
-function opTex(trace: Trace, node: TraceNode): string {
-  if (node.name) return texName(node.name);
-  if (node.kind === "const") return isScalar(node.value) ? texNumber(node.value) : texText(node.label);
-  // An indexing is called as it is written, x[1] (its op's symbol alone, [ ], says nothing).
-  if (node.op === "index") {
-    const src = sliceSpan(trace.expr, node.start, node.end).replace(/\s+/g, " ");
-    if (src.length <= 16) return `\\texttt{${texText(src)}}`;
-  }
-  // A symbol of several words keeps its spaces (math mode would drop them).
-  const sym = SYMBOL_TEX[node.label] ?? `\\mathrm{${texText(node.label).replace(/ /g, "\\ ")}}`;
-  const same = trace.nodes.filter((n) => !n.name && n.kind === "op" && n.label === node.label);
-  const num = node.id.replace(/^\D+/, "");
-  return same.length > 1 ? `[${sym}]_{${num}}` : `[${sym}]`;
+  return nodeName(trace, node).tex;
 }
 
 function frac(top: string, bottom: string): string {
   return `\\frac{\\partial ${top}}{\\partial ${bottom}}`;
 }
 
-function valueTex(t: Tensor, paren = false): string {
-  return isScalar(t) ? texNumber(t, paren) : `\\langle ${formatShape(shapeOfTensor(t))}\\rangle`;
+/** A value in a formula: a number, or its matrix; null when too large for one. */
+function valueTex(t: Tensor, paren = false): string | null {
+  return tensorTex(t, "row", false, paren);
 }
 
-function shapeOfTensor(t: Tensor): number[] {
-  const s: number[] = [];
-  let c: Tensor = t;
-  while (Array.isArray(c)) {
-    s.push(c.length);
-    if (!c.length) break;
-    c = c[0];
-  }
-  return s;
+function outputNode(trace: Trace): TraceNode | undefined {
+  return nodeIndex(trace).get(trace.output);
 }
 
-function outputTex(trace: Trace): string {
-  const out = trace.nodes.find((n) => n.id === trace.output);
-  return out?.name ? texName(out.name) : "L";
+/** "d" before a name: dh, dW_{1}, d\mathrm{out}. */
+function d(name: string): string {
+  return `d${name}`;
 }
 
-function edgeLine(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor, L: string): string[] {
-  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+/** A node's gradient's name: dh (text) and dh (LaTeX). */
+function gradName(trace: Trace, node: TraceNode): { tex: string; text: string } {
+  const n = nodeName(trace, node);
+  return { tex: d(n.tex), text: `d${n.text}` };
+}
+
+function tensorEdgeLines(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor, rule: EdgeRule): (string | TensorRow)[] {
+  const byId = nodeIndex(trace);
   const src = byId.get(e.source);
+  const down = e.downstream;
+  if (!src || down === null) return [rule.local];
+  const S = nodeTex(trace, src);
+  const lines: (string | TensorRow)[] = [];
+  lines.push(rule.vjp ?? `${d(S)} = ${rule.local}`);
+  const args = operandsOf(trace, node);
+  const orient = orientations(node, args);
+  const so = orient.arg[e.arg] ?? "row";
+  const downTex = tensorTex(down, so, false, false);
+  if (rule.info?.elementwise && rule.localOnly !== null) {
+    // dx = dz ⊙ local, with the numbers; summed back over the axes a broadcast added.
+    const local = elementwiseLocal(e, upstream, node.shape);
+    const upTex = tensorTex(upstream, "row", false, true);
+    const localTex = local === null ? null : tensorTex(local, "row", false, true);
+    const symbolic = /[+-]/.test(rule.localOnly.replace(/^-/, "")) ? `\\left(${rule.localOnly}\\right)` : rule.localOnly;
+    if (upTex !== null && downTex !== null) {
+      const product = `${upTex} \\odot ${localTex ?? symbolic}`;
+      lines.push(numbersLine(d(S), e.broadcast ? `\\textstyle\\sum_{\\text{broadcast axes}}\\left(${product}\\right)` : product, downTex));
+      return lines;
+    }
+    // (The upstream gradient is the step's first line.)
+    const localItem: HeatItem[] = local === null ? [] : [[{ tex: "\\text{local}", text: "local" }, local]];
+    lines.push(heatRow([...localItem, [gradName(trace, src), down]]));
+    return lines;
+  }
+  const numbers = rule.template
+    ? substituteRule(rule.template, { up: upstream, out: node.value, args: args.map((a) => a.value) }, orient)
+    : null;
+  // The tensors the rule reads besides the upstream gradient: the operands it names, the output.
+  const template = rule.template ?? "";
+  // (An operand only in shape(#k#) is read for its shape alone.)
+  const rhs = template.slice(template.indexOf(" = ") + 3).replace(/\\operatorname\{shape\}\(#\d+#\)/g, "");
+  const read: HeatItem[] = [];
+  args.forEach((a, k) => {
+    if (rhs.includes(`#${k}#`) && !isScalar(a.value)) read.push([nodeName(trace, a), a.value]);
+  });
+  if (rhs.replace(/d#z#/g, "").includes("#z#")) read.push([nodeName(trace, node), node.value]);
+  if (numbers !== null && downTex !== null) {
+    lines.push(numbersLine(d(S), numbers, downTex));
+    return lines;
+  }
+  // The rule has no form with numbers (a hat, an exponent over a matrix): its result alone.
+  if (downTex !== null && fitsFormula(upstream) && read.every(([, t]) => fitsFormula(t))) {
+    lines.push(`${d(S)} = ${downTex}`);
+    return lines;
+  }
+  // Too large for a formula: the tensors the rule reads, and what it gives, as heatmaps.
+  lines.push(heatRow([...read, [gradName(trace, src), down]]));
+  return lines;
+}
+
+type HeatItem = readonly [{ tex: string; text: string }, Tensor];
+
+// Matrices side by side with more columns than this in all put the result on a line of its own.
+const WIDE_COLUMNS = 9;
+
+/** `lhs = rule with numbers = result`, in one line; where the matrices are wide (a phone, a
+ * projector's large type), the result under the rule, aligned at "=". */
+export function numbersLine(lhs: string, rule: string, result: string): string {
+  const columns = [...`${rule} ${result}`.matchAll(/\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}/g)]
+    .map((m) => m[1].split("\\\\")[0].split("&").length)
+    .reduce((a, b) => a + b, 0);
+  if (columns <= WIDE_COLUMNS) return `${lhs} = ${rule} = ${result}`;
+  return `\\begin{aligned}${lhs} &= ${rule}\\\\ &= ${result}\\end{aligned}`;
+}
+
+function heatRow(items: readonly HeatItem[]): TensorRow {
+  return { tensors: items.map(([n, value]) => ({ label: n.tex, name: n.text, value })) };
+}
+
+
+function edgeLines(trace: Trace, node: TraceNode, e: TraceEdge, upstream: Tensor, L: string): (string | TensorRow)[] {
+  const src = nodeIndex(trace).get(e.source);
   if (!src) return [];
-  // The local derivative names the op itself (for an unnamed output, L would read as circular).
-  const Nl = opTex(trace, node);
+  const rule = edgeRule(trace, node, e);
   const N = nodeTex(trace, node);
   const S = nodeTex(trace, src);
-  if (src.kind === "const") return [`${e.local_formula}\\quad\\text{(a constant: no gradient flows on)}`];
+  if (src.kind === "const") return [`${rule.local}\\quad\\text{(a constant: no gradient flows on)}`];
   if (e.local !== null && isScalar(upstream) && isScalar(e.downstream ?? null)) {
-    const chain = `${frac(L, S)} = ${frac(Nl, S)}\\cdot${frac(L, N)} = ${texNumber(e.local, true)}\\cdot${texNumber(upstream, true)} = ${texNumber(e.downstream as number)}`;
+    const chain = `${frac(L, S)} = ${frac(N, S)}\\cdot${frac(L, N)} = ${texNumber(e.local, true)}\\cdot${texNumber(upstream, true)} = ${texNumber(e.downstream as number)}`;
     // A gate's local derivative is what its step teaches: a line of its own, before the numbers.
-    if (node.gate_id) return [`\\text{gate: }${e.local_formula}`, chain];
-    return [`${chain}\\qquad\\left(${e.local_formula}\\right)`];
+    if (node.gate_id) return [`\\text{gate: }${rule.local}`, chain];
+    return [`${chain}\\qquad\\left(${rule.local}\\right)`];
   }
-  const lines = [e.local_formula];
-  const down = e.downstream;
-  lines.push(
-    `${S}: ${formatShape(src.shape)},\\quad ${N}: ${formatShape(node.shape)}` +
-      `\\quad\\Rightarrow\\quad ${frac(L, S)}: ${down === null ? "" : formatShape(shapeOfTensor(down))}`,
-  );
-  if (e.vjp_formula) lines.push(`\\text{VJP: }${e.vjp_formula}`);
-  // Beside the VJP, the explicit Jacobian it applies, where it is small enough to show.
-  const J = jacobianTex(e, N, S);
-  if (J) lines.push(J, jacobianProductTex(N, S));
-  return lines;
+  return tensorEdgeLines(trace, node, e, upstream, rule);
 }
 
 /**
@@ -173,14 +206,8 @@ export function plugNumbers(tex: string, v: readonly number[]): string {
 
 /** The output's name in forward mode's formulas: its own name, or f. */
 function forwardOutputName(trace: Trace): string {
-  const out = trace.nodes.find((n) => n.id === trace.output);
-  return out?.name ?? "f";
-}
-
-/** How a node is called in forward mode's formulas (an unnamed output is f, not the loss L). */
-function forwardTex(trace: Trace, node: TraceNode): string {
-  if (node.id === trace.output && !node.name) return "f";
-  return nodeTex(trace, node);
+  const out = outputNode(trace);
+  return out ? nodeLabel(trace, out) : "f";
 }
 
 function dfrac(top: string, bottom: string): string {
@@ -209,32 +236,46 @@ function chainForward(lhs: string, symbolic: string, rest: string, terms: number
   return `\\begin{aligned}${lhs} &= ${symbolic}\\\\ &= ${rest}\\end{aligned}`;
 }
 
-/** Forward mode: a node's value, then its tangent by the chain rule forward, with numbers. */
-/** A forward step's first line: the node's value, with its operands' values plugged in. */
-function valueLine(trace: Trace, node: TraceNode, N: string): { what: string; lines: string[] } {
-  const src = sliceSpan(trace.expr, node.start, node.end).replace(/\s+/g, " ");
-  const what = nodeWhat(trace, node);
+/** `lhs = value`: the value's number or matrix, or (too large) its shape and a heatmap after. */
+function withValue(lhs: string, t: Tensor, label: { tex: string; text: string }): (string | TensorRow)[] {
+  const tex = valueTex(t);
+  if (tex !== null) return [`${lhs} = ${tex}`];
+  return [`${lhs}\\quad\\text{(${formatShape(shapeOf(t))}, below)}`, heatRow([[label, t]])];
+}
+
+/** A forward step's first lines: the node's value, from what it computes with its operands by
+ * name, and their values plugged in where they are numbers. */
+function valueLines(trace: Trace, node: TraceNode, N: string): (string | TensorRow)[] {
+  const formula = nodeFormula(trace, node) ?? sliceSpan(trace.expr, node.start, node.end).replace(/\s+/g, " ");
+  const name = nodeName(trace, node);
+  if (node.kind === "const") return [`${N}\\quad\\text{(a constant)}`];
+  if (node.kind !== "op") return withValue(N, node.value, name);
+  // An index assignment is its statement, then the whole tensor it leaves: y[0] = b ⇒ y = [5, 0].
+  if (node.op === "setitem") return withValue(`\\texttt{${texText(formula)}}\\ \\Rightarrow\\ ${N}`, node.value, name);
+  // An indexing named as written (x[1]) is its value.
+  if (formula === name.text) return withValue(N, node.value, name);
   const plugged = pluggedIn(trace, node);
-  const lines =
-    node.kind === "op"
-      ? [`${N} = \\texttt{${texText(src)}} = ${plugged ? `${plugged} = ` : ""}${valueTex(node.value)}`]
-      : [`${N} = ${valueTex(node.value)}`];
-  return { what, lines };
+  const same = plugged !== null && isScalar(node.value) && plugged === texNumber(node.value);
+  const lhs = `${N} = \\texttt{${texText(formula)}}${plugged && !same ? ` = ${plugged}` : ""}`;
+  return withValue(lhs, node.value, name);
 }
 
 function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanation {
-  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const byId = nodeIndex(trace);
   const wrt = trace.wrt ?? "";
-  const X = texName(wrt);
-  const N = forwardTex(trace, node);
-  const { what, lines } = valueLine(trace, node, N);
+  // The input's name in formulas, as the record writes it.
+  const wrtNode = trace.nodes.find((n) => n.kind === "input" && n.name === wrt);
+  const X = wrtNode ? nodeTex(trace, wrtNode) : `\\text{${texText(wrt)}}`;
+  const N = nodeTex(trace, node);
+  const what = nodeWhat(trace, node);
+  const lines = valueLines(trace, node, N);
   const notes: string[] = [];
   const tangent = node.tangent ?? null;
-  const tangentTex = (t: Tensor | null): string => (t === null ? "0" : valueTex(t));
+  const tangentTex = (t: Tensor | null): string => (t === null ? "0" : (valueTex(t) ?? `\\text{${formatShape(shapeOf(t))}}`));
   if (node.kind === "input" && node.name === wrt) {
     const seed = trace.tangent;
-    lines.push(`${dfrac(N, X)} = ${tangentTex(tangent)}\\quad\\text{(the seed: the direction of ${texText(wrt)})}`);
-    if (seed !== undefined && seed !== null && !isScalar(seed)) notes.push(`The tangent of ${wrt} is the direction given, shape ${formatShape(shapeOfTensor(seed))}.`);
+    lines.push(`${dfrac(N, X)} = ${tangentTex(tangent)}\\quad\\text{(the direction of ${texText(wrt)})}`);
+    if (seed !== undefined && seed !== null && !isScalar(seed)) notes.push(`The tangent of ${wrt} is the direction given, ${formatShape(shapeOf(seed))}.`);
   } else if (node.kind === "input") {
     lines.push(`${dfrac(N, X)} = 0\\quad\\text{(another input: it does not depend on ${texText(wrt)})}`);
     const role = labelRole(trace, node);
@@ -246,11 +287,10 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
       .filter((e) => e.target === node.id)
       .sort((a, b) => a.arg - b.arg)
       .filter((e) => byId.get(e.source)?.kind !== "const");
-    const Nl = opTex(trace, node);
     const symbolic = ins
       .map((e) => {
         const s = byId.get(e.source);
-        return s ? `${frac(Nl, forwardTex(trace, s))}\\cdot${dfrac(forwardTex(trace, s), X)}` : "";
+        return s ? `${frac(N, nodeTex(trace, s))}\\cdot${dfrac(nodeTex(trace, s), X)}` : "";
       })
       .join(" + ");
     // With numbers where every term is a number: local × source tangent, or just 0 where the
@@ -274,15 +314,14 @@ function explainForward(trace: Trace, st: StepState, node: TraceNode): Explanati
     } else {
       // Tensors: each term a Jacobian-vector product (never a dense Jacobian), summed.
       lines.push(chainForward(dfrac(N, X), symbolic, tangentTex(tangent), ins.length));
-      for (const e of ins) lines.push(e.local_formula);
+      for (const e of ins) lines.push(edgeRule(trace, node, e).local);
     }
     if (tangent === null) notes.push(`${nodeLabel(trace, node)} does not depend on ${wrt}: its tangent is 0.`);
   }
   if (node.id === trace.output) {
-    const d = derivativeText(trace);
-    if (d) notes.push(`The output's derivative: ${d}, from one forward pass for ${wrt}.`);
+    const dtext = derivativeText(trace);
+    if (dtext) notes.push(`The output's derivative: ${dtext}, from one forward pass for ${wrt}.`);
   }
-  if (!isScalar(node.value) && node.kind !== "input") notes.push(`${nodeLabel(trace, node)} has shape ${formatShape(node.shape)}.`);
   return { title: `${st.label}: ${what}`, lines, notes, cost: costSentences(trace) };
 }
 
@@ -307,16 +346,40 @@ export function gateNotes(trace: Trace, node: TraceNode, toggles = true): string
   return notes;
 }
 
-/** What starts the backward pass: the seed, and where it comes from when the text gave it
- * (`L.backward(dz)`, `output_gradients=dz`) and the trace used it. */
+/** What starts the backward pass: the output gradient, and where it comes from when the text gave
+ * it (`L.backward(dz)`, `output_gradients=dz`) and the trace used it. */
 export function seedWords(trace: Pick<Trace, "seed" | "reading">): string {
   const fromText = trace.reading?.seed;
   const used = fromText !== null && fromText !== undefined && plainTensor(fromText) === plainTensor(trace.seed);
-  return used ? "the output gradient the text gives" : "the seed";
+  return used ? "the output gradient the text gives" : "the output gradient";
+}
+
+/** The first line of a backward step: the gradient arriving at the node (a sum over its uses). */
+function upstreamLines(trace: Trace, node: TraceNode, upstream: Tensor, terms: readonly { value: Tensor }[], L: string, scalarOut: boolean): (string | TensorRow)[] {
+  const N = nodeTex(trace, node);
+  const isOut = node.id === trace.output;
+  if (isScalar(upstream)) {
+    if (isOut) return [`${frac(L, L)} = ${texNumber(upstream)}\\quad\\text{(${seedWords(trace)})}`];
+    if (terms.length > 1 && terms.every((t) => isScalar(t.value))) {
+      return [`${frac(L, N)} = ${terms.map((t) => texNumber(t.value as number, true)).join(" + ")} = ${texNumber(upstream)}`];
+    }
+    return [`${frac(L, N)} = ${texNumber(upstream)}\\quad\\text{(upstream)}`];
+  }
+  // A tensor: dN, the gradient of the (scalar) output with respect to N, in the VJP's notation.
+  const lhs = scalarOut && !isOut ? `${d(N)} = ${frac(L, N)}` : d(N);
+  const why = isOut ? seedWords(trace) : terms.length > 1 ? `the sum over its ${terms.length} uses` : "upstream";
+  const up = valueTex(upstream);
+  if (terms.length > 1) {
+    const parts = terms.map((t) => valueTex(t.value, true));
+    if (up !== null && parts.every((p) => p !== null)) return [numbersLine(lhs, parts.join(" + "), up)];
+    return [`${lhs} = \\textstyle\\sum_{\\text{${terms.length} uses}}\\quad\\text{(below)}`, heatRow([...terms.map((t, k): HeatItem => [{ tex: `\\text{use ${k + 1}}`, text: `use ${k + 1}` }, t.value]), [gradName(trace, node), upstream]])];
+  }
+  if (up !== null) return [`${lhs} = ${up}\\quad\\text{(${why})}`];
+  return [`${lhs}\\quad\\text{(${why}, ${formatShape(shapeOf(upstream))}, below)}`, heatRow([[gradName(trace, node), upstream]])];
 }
 
 export function explainStep(trace: Trace, st: StepState, toggles = true): Explanation {
-  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const byId = nodeIndex(trace);
   const node = st.current ? byId.get(st.current) : undefined;
   if (!node) return { title: st.label, lines: [], notes: [] };
   if (trace.mode === "forward") {
@@ -325,32 +388,20 @@ export function explainStep(trace: Trace, st: StepState, toggles = true): Explan
   }
   const N = nodeTex(trace, node);
   const notes: string[] = gateNotes(trace, node, toggles);
+  const title = `${st.label}: ${nodeWhat(trace, node)}`;
   if (st.phase === "forward") {
-    const { what, lines } = valueLine(trace, node, N);
+    const lines = valueLines(trace, node, N);
     const role = labelRole(trace, node);
     if (role) notes.push(labelsSentence(node.label, role));
-    if (!isScalar(node.value)) notes.push(`${nodeLabel(trace, node)} has shape ${formatShape(node.shape)}.`);
-    return { title: `${st.label}: ${what}`, lines, notes };
+    return { title, lines, notes };
   }
   const step = st.backward;
   if (!step) return { title: st.label, lines: [], notes: [] };
-  const L = outputTex(trace);
-  const lines: string[] = [];
-  const terms = step.terms;
-  if (node.id === trace.output) {
-    lines.push(`${frac(L, L)} = ${valueTex(step.upstream)}\\quad\\text{(${seedWords(trace)})}`);
-  } else if (terms.length > 1) {
-    const allScalar = terms.every((t) => isScalar(t.value)) && isScalar(step.upstream);
-    const parts = terms.map((t) => valueTex(t.value, true)).join(" + ");
-    lines.push(
-      allScalar
-        ? `${frac(L, N)} = ${parts} = ${valueTex(step.upstream)}`
-        : `${frac(L, N)} = \\textstyle\\sum_{\\text{${terms.length} uses}} = ${valueTex(step.upstream)}`,
-    );
-  } else {
-    lines.push(`${frac(L, N)} = ${valueTex(step.upstream)}\\quad\\text{(upstream)}`);
-  }
-  for (const e of step.edges) lines.push(...edgeLine(trace, node, e, step.upstream, L));
+  const out = outputNode(trace);
+  const L = out ? nodeTex(trace, out) : "f";
+  const scalarOut = out ? isScalar(out.value) : true;
+  const lines = upstreamLines(trace, node, step.upstream, step.terms, L, scalarOut);
+  for (const e of step.edges) lines.push(...edgeLines(trace, node, e, step.upstream, L));
   // An operand of labels gets no edge of the step: say so, rather than leave it unexplained.
   for (const e of trace.edges.filter((x) => x.target === node.id)) {
     const src = byId.get(e.source);
@@ -359,16 +410,40 @@ export function explainStep(trace: Trace, st: StepState, toggles = true): Explan
   }
   const gate = node.gate ? trace.gates[node.gate] : undefined;
   if (gate) notes.push(gate);
-  if (terms.length > 1 && node.gate !== "sums" && trace.gates.sums) notes.push(trace.gates.sums);
+  if (step.terms.length > 1 && node.gate !== "sums" && trace.gates.sums) notes.push(trace.gates.sums);
   if (node.kind === "input") {
-    const out = trace.nodes.find((n) => n.id === trace.output);
-    notes.push(`An input: ∂${out?.name ?? "L"}/∂${node.label} is complete, the sum of all it received.`);
+    notes.push(`An input: ∂${out ? nodeLabel(trace, out) : "f"}/∂${nodeLabel(trace, node)} is complete, the sum of all it received.`);
   }
-  const dense = step.edges.find((e) => e.jacobian_size !== undefined);
-  const src = dense ? byId.get(dense.source) : undefined;
-  const why = dense && src ? jacobianNote(dense, nodeLabel(trace, node), nodeLabel(trace, src)) : null;
-  if (why) notes.push(why);
-  if (step.edges.some((e) => e.broadcast))
-    notes.push("Broadcast: the gradient is summed back over the broadcast axes.");
-  return { title: `${st.label}: ${nodeWhat(trace, node)}`, lines, notes };
+  if (step.edges.some((e) => e.broadcast)) notes.push("Broadcast: the gradient is summed back over the broadcast axes.");
+  const folded = jacobianFolds(trace, node, step.edges);
+  return { title, lines, notes, ...(folded.length ? { folded } : {}) };
+}
+
+/** The dense Jacobian of the step's tensor edges, folded (a details element, closed): the matrix
+ * where the server built it (small), and why the engine never forms it. Folded, the long reason
+ * (a 34 GB matrix) is not repeated on the screen at every tensor step. */
+const MIN_FOLDED_JACOBIAN = 4;
+
+function jacobianFolds(trace: Trace, node: TraceNode, edges: readonly TraceEdge[]): Folded[] {
+  const byId = nodeIndex(trace);
+  const out: Folded[] = [];
+  for (const e of edges) {
+    // A Jacobian of 1 to 3 entries is the local derivative itself (or a row of it): nothing to add.
+    if (e.jacobian_size === undefined || e.jacobian_size < MIN_FOLDED_JACOBIAN) continue;
+    const src = byId.get(e.source);
+    if (!src) continue;
+    const N = nodeTex(trace, node);
+    const S = nodeTex(trace, src);
+    const n = nodeLabel(trace, node);
+    const s = nodeLabel(trace, src);
+    const J = jacobianTex(e, N, S);
+    const count = e.jacobian_size.toLocaleString("en-US");
+    const note = jacobianNote(e, n, s);
+    out.push({
+      summary: `The dense Jacobian ∂${n}/∂${s}: ${count} ${e.jacobian_size === 1 ? "entry" : "entries"}, never formed`,
+      lines: J ? [J, jacobianProductTex(N, S)] : [],
+      notes: note ? [note] : [],
+    });
+  }
+  return out;
 }

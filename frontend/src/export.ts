@@ -1,14 +1,28 @@
 // A static picture of the current step, for slides: the graph as a standalone SVG (styles
-// inlined from the current theme) or as a PNG rendered from it.
+// inlined from the current theme), with the colour key under it, or as a PNG rendered from it.
+
+import type { Trace } from "./api";
+import { keyEntries, keySvg, type KeyColour } from "./colour-key";
 
 const PROPS = [
   "fill", "stroke", "stroke-width", "stroke-dasharray", "stroke-linejoin", "paint-order",
   "font-family", "font-size", "font-weight", "font-style", "visibility", "opacity",
-  "dominant-baseline", "text-anchor",
+  "dominant-baseline", "text-anchor", "display",
 ];
 
-/** The graph as standalone SVG text: the whole graph, the step's labels, the theme's colours. */
-export function graphSvg(svg: SVGSVGElement, width: number, height: number, pad = { left: 24, right: 110, top: 40, bottom: 46 }): string {
+/** The picture's part of the graph: a box in graph units, and how many pixels a unit is. */
+export interface PictureBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  scale: number;
+}
+
+/** The graph as standalone SVG text: the part of the graph `box` frames (the fitted view), the
+ * step's labels as placed on screen, the theme's colours; with `key` (the trace shown), the colour
+ * key under it. */
+export function graphSvg(svg: SVGSVGElement, box: PictureBox, key: Pick<Trace, "mode" | "wrt" | "nodes"> | null = null): string {
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const src = svg.querySelectorAll("*");
   const dst = clone.querySelectorAll("*");
@@ -17,24 +31,38 @@ export function graphSvg(svg: SVGSVGElement, width: number, height: number, pad 
     const out = dst[i] as SVGElement;
     const style = PROPS.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(";");
     out.setAttribute("style", style);
+    // The moving dots of the step's animation are no part of a still picture.
+    if (el.classList.contains("pulses")) out.setAttribute("data-drop", "");
     out.removeAttribute("class");
   });
-  clone.querySelector(".pulses")?.remove();
+  clone.querySelectorAll("[data-drop]").forEach((el) => el.remove());
   clone.querySelectorAll("title").forEach((t) => t.remove());
-  const viewport = clone.querySelector("g");
-  const vp = clone.querySelector("defs + g") ?? viewport;
+  const vp = clone.querySelector("defs + g") ?? clone.querySelector("g");
   vp?.removeAttribute("transform");
-  const w = width + pad.left + pad.right;
-  const h = height + pad.top + pad.bottom;
+  const root = getComputedStyle(document.documentElement);
+  const colour = (c: KeyColour | "bg" | "fg"): string => root.getPropertyValue(`--${c}`).trim() || "#000";
+  // The key, in rows under the graph, at the size the page shows it.
+  const keySize = parseFloat(root.getPropertyValue("--base")) || 15;
+  let keyHeight = 0;
+  if (key) {
+    const extras = { constants: key.nodes.some((n) => n.kind === "const"), labels: key.nodes.some((n) => n.labels === true) };
+    const k = keySvg(keyEntries(key.mode ?? "reverse", key.wrt ?? null, extras), box.x + 8 / box.scale, box.y + box.h, box.w - 16 / box.scale,
+      colour, { sans: root.getPropertyValue("--font"), mono: root.getPropertyValue("--mono") }, keySize / box.scale);
+    keyHeight = k.height + 8 / box.scale;
+    clone.appendChild(k.g);
+  }
+  const w = box.w;
+  const h = box.h + keyHeight;
   clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  clone.setAttribute("viewBox", `${-pad.left} ${-pad.top} ${w} ${h}`);
-  clone.setAttribute("width", String(Math.round(w)));
-  clone.setAttribute("height", String(Math.round(h)));
+  clone.setAttribute("viewBox", `${box.x} ${box.y} ${w} ${h}`);
+  clone.setAttribute("width", String(Math.round(w * box.scale)));
+  clone.setAttribute("height", String(Math.round(h * box.scale)));
+  clone.removeAttribute("style");
   const bg = getComputedStyle(document.body).backgroundColor;
   clone.setAttribute("style", `background:${bg}`);
   const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-  rect.setAttribute("x", String(-pad.left));
-  rect.setAttribute("y", String(-pad.top));
+  rect.setAttribute("x", String(box.x));
+  rect.setAttribute("y", String(box.y));
   rect.setAttribute("width", String(w));
   rect.setAttribute("height", String(h));
   rect.setAttribute("fill", bg);

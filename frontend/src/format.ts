@@ -70,17 +70,41 @@ export function formatTensor(t: Tensor, sig = 4, minus = MINUS): string {
   return `[${t.map((x) => formatTensor(x, sig, minus)).join(", ")}]`;
 }
 
+/** A vector (1-D) of at most this many numbers is listed on the graph, [0.1, 0.2, 0.7], where a
+ * longer tensor shows its shape. */
+export const SHORT_VECTOR = 3;
+
+/** Whether a shape is a vector in all but name: 1-D, or 1×n, n×1 (at most one axis longer than 1). */
+export function isVectorShape(shape: readonly number[]): boolean {
+  return shape.filter((d) => d !== 1).length <= 1;
+}
+
+/** A shape where a tensor's numbers do not fit, as the notes write it, and never readable as a
+ * value: "2×3" for a matrix, "5-vector" for a vector of 5 (a bare "5" on a wire would read as
+ * the number 5). */
+export function shapeWords(shape: readonly number[]): string {
+  if (shape.length === 0) return "scalar";
+  if (shape.length === 1) return `${shape[0]}-vector`;
+  return shape.join("×");
+}
+
 /**
- * Short text for a label on the graph: the number for a scalar, the whole tensor when it has at
- * most `maxElements` elements, otherwise its shape in angle brackets (⟨3⟩, ⟨2×3⟩), so that a
- * shape is never read as a number.
+ * Short text for a label on the graph: the number for a scalar; the whole tensor when it has at
+ * most `maxElements` elements; a vector (or a 1×n, n×1 matrix) of at most SHORT_VECTOR numbers as
+ * one flat list of 2 significant digits, [0.53, 0.54]; otherwise its shape in words (2×3,
+ * 5-vector), so that a shape is never read as a number.
  */
 export function formatShort(t: Tensor | null | undefined, maxElements = 3, sig = 3): string {
   if (t === null || t === undefined) return "";
   if (!Array.isArray(t)) return formatNumber(t, sig);
   const shape = shapeOf(t);
-  if (sizeOf(shape) <= maxElements) return formatTensor(t, sig);
-  return `\u27e8${formatShape(shape)}\u27e9`;
+  const n = sizeOf(shape);
+  const fits = n <= maxElements;
+  if (isVectorShape(shape) && (fits || n <= SHORT_VECTOR)) {
+    return `[${flatten(t).map((x) => formatNumber(x, fits ? sig : Math.min(sig, 2))).join(", ")}]`;
+  }
+  if (fits) return formatTensor(t, sig);
+  return shapeWords(shape);
 }
 
 /** Exact text of a value for data attributes: a plain number, or JSON for tensors. */
@@ -114,19 +138,50 @@ export function maxAbs(t: Tensor): number {
 const NEG = [0, 114, 178]; // Okabe-Ito blue
 const POS = [213, 94, 0]; // Okabe-Ito vermillion
 
-/** A diverging heat colour: blue for negative, white for 0, vermillion for positive. */
-export function heatColor(x: number, scale: number): string {
-  if (!Number.isFinite(x)) return "rgb(128, 128, 128)";
-  const t = Math.max(-1, Math.min(1, x / scale));
+/** The heat colour's channels: a diverging ramp, blue for negative, white for 0, vermillion for
+ * positive, by x / scale (clamped to [-1, 1]); grey for a number that is not finite. */
+export function heatRgb(x: number, scale: number): [number, number, number] {
+  if (!Number.isFinite(x)) return [128, 128, 128];
+  const t = Math.max(-1, Math.min(1, x / (scale || 1)));
   const c = t < 0 ? NEG : POS;
   const a = Math.abs(t);
   const mix = (i: number): number => Math.round(255 + (c[i] - 255) * a);
-  return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`;
+  return [mix(0), mix(1), mix(2)];
 }
 
-/** Text colour readable on heatColor(x, scale). */
+/** A diverging heat colour: blue for negative, white for 0, vermillion for positive. */
+export function heatColor(x: number, scale: number): string {
+  const [r, g, b] = heatRgb(x, scale);
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/** WCAG relative luminance of an sRGB colour (channels 0..255). */
+export function luminance(rgb: readonly number[]): number {
+  const lin = (c: number): number => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
+}
+
+/** WCAG contrast ratio of two colours (1..21). */
+export function contrast(a: readonly number[], b: readonly number[]): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** "#rrggbb" as channels. */
+export function hexRgb(hex: string): [number, number, number] {
+  const h = hex.replace("#", "");
+  const full = h.length === 3 ? [...h].map((c) => c + c).join("") : h;
+  return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+/** Text colour on heatColor(x, scale): black or white, whichever contrasts more (at least 4.58:1
+ * on every colour, the least of max(contrast with black, contrast with white)). */
 export function heatTextColor(x: number, scale: number): string {
-  return Number.isFinite(x) && Math.abs(x / scale) > 0.55 ? "#fff" : "#111";
+  const bg = heatRgb(x, scale);
+  return contrast(bg, [0, 0, 0]) >= contrast(bg, [255, 255, 255]) ? "#000" : "#fff";
 }
 
 /** Parse a number the way a person types it: also "−3" (Unicode minus), "1e-3", " 2 ". */

@@ -1,37 +1,72 @@
-// The graph view: the server's layout drawn as SVG, with forward values (above the wire) and
-// gradients (below) on the edges as in the cs231n circuit diagrams; pan (drag), zoom (wheel),
-// fit to the window. Built once per structure; a step or a value change only updates text and
-// classes, so nodes never move. In forward mode, tangents take the gradients' place (below the
-// wire, in their own colour): each edge's contribution, and the output's derivative.
+// The graph view: the server's layout drawn as SVG, with forward values and gradients on the edges
+// as in the cs231n circuit diagrams (drawn left to right: the value above the wire, the gradient
+// below; drawn down: both beside the wire, value over gradient); pan (drag), zoom (wheel, or two
+// fingers), fit to the window. Built once per structure; a step or a value change only updates
+// text and classes, so nodes never move. In forward mode, tangents take the gradients' place (in
+// their own colour): each edge's contribution, and the output's derivative.
+// Text stays legible: it never shows smaller than the theme's --min-label on screen. A graph
+// fitted small grows its text (and its nodes, up to twice, to hold their names) rather than
+// shrink it; then the labels are packed so that none overlaps another, a node, or the edge of the
+// view: each tries its server-placed point, then other points along its wire, and the least
+// important (away from the current step) give way and are hidden (their node's tooltip and the
+// panels still have them).
 // Gates (gates.ts): a node that is a closed gate carries a small ⊕ that opens it into its parts;
 // an opened gate's parts sit in a dashed box titled "⊖ <op>", which closes it again (both are
 // buttons: click, or Enter/Space once focused). Without a handler (the offline file) the boxes
 // are drawn and titled, with no controls.
 
-import type { Layout, LayoutCluster, Tensor, Trace, TraceEdge, TraceNode } from "./api";
-import { formatNumber, formatShort, isScalar, plainTensor } from "./format";
+import type { Layout, LayoutCluster, LayoutEdge, LayoutNode, Tensor, Trace, TraceEdge, TraceNode } from "./api";
+import { formatNumber, formatShort, isScalar, plainTensor, shapeOf, shapeWords } from "./format";
 import { labelRole, labelsPhrase, nodeLabel, nodeWhat, opTag } from "./node-words";
 import { nodeIndex, type StepState } from "./steps";
 import { setText, svgEl, toggle } from "./svg";
+
+/** A point; as a label's anchor, a third number spreads the value and the gradient apart
+ * (graph units): lifted clear of the nodes beside the wire, a long label may reach past the
+ * wire's ends. */
+type Point = [number, number, number?];
+
+export type Direction = "down" | "right";
+
+/** The direction a layout is drawn in (a layout from before directions is drawn across). */
+export function layoutDirection(l: object): Direction {
+  return (l as { direction?: unknown }).direction === "down" ? "down" : "right";
+}
 
 interface NodeEls {
   g: SVGGElement;
   title: SVGTitleElement;
   what: string;
   shape: SVGElement;
+  label: SVGTextElement;
+  /** The op above a named node, or the role above an input of labels. */
+  tag: SVGTextElement | null;
+  opener: SVGGElement | null;
+  /** The ⊕'s inner group, scaled with the text (as far as the node is large). */
+  openerSize: SVGGElement | null;
   sum: SVGTextElement;
-  /** Where the sum is centred: under the node, or as little to the right as keeps it in view. */
-  sumX: number;
+  box: LayoutNode;
+  /** How much the node is drawn larger than laid out (to hold its name legibly), and at most. */
+  grow: number;
+  maxGrow: number;
   out?: { value: SVGTextElement; grad: SVGTextElement; tangent: SVGTextElement };
 }
 
 interface EdgeEls {
   g: SVGGElement;
   path: SVGPathElement;
+  tip: SVGLineElement;
+  l: LayoutEdge;
+  target: string;
+  /** The target's growth the arrowhead was placed for. */
+  tipGrow: number;
   value: SVGTextElement;
   grad: SVGTextElement;
   tangent: SVGTextElement;
   local: SVGTextElement;
+  /** Where the labels may go, best first (computed when first needed). */
+  anchors: Point[] | null;
+  localAnchors: Point[] | null;
 }
 
 /** Zeros of a value's shape: the tangent of a node that does not depend on wrt. */
@@ -45,7 +80,185 @@ export function tangentOf(n: Pick<TraceNode, "tangent" | "value">): Tensor {
 }
 
 const MIN_LABEL_PX = 13;
+/** Room around the laid-out graph (graph units at the normal text size; it grows with the text):
+ * the output's labels to its right, op names above the top row. */
 const PAD = { left: 24, right: 110, top: 40, bottom: 46 };
+/** The most a graph is enlarged to fill the view. */
+const MAX_SCALE = 3;
+/** Past this growth of the labels (a huge graph fitted to the window) they would bury the
+ * drawing: they come back on zooming in. */
+const LABELS_OFF = 3.5;
+/** The most a node is drawn larger than laid out. */
+const MAX_GROW = 2;
+/** Points along a wire its labels try after the server's (the server tries them in this order). */
+const FRACTIONS = [0.4, 0.5, 0.3, 0.6, 0.22, 0.7, 0.15, 0.8];
+const LOCAL_FRACTIONS = [0.72, 0.8, 0.64, 0.86, 0.55];
+/** Drawn down: from the wire to its labels. */
+const BESIDE = 6;
+
+// ---- packing labels (pure) ----
+
+/** A text's measured box: its size, and where it sits relative to the point the text is drawn at. */
+interface Measure {
+  w: number;
+  h: number;
+  dx: number;
+  dy: number;
+}
+
+/** Before measuring: about a 15 px line, its baseline 3/4 down. */
+const NO_MEASURE: Measure = { w: 0, h: 18, dx: 0, dy: -14 };
+
+/** A box in graph units: left, top, right, bottom. */
+export type Box = [number, number, number, number];
+
+export function overlaps(a: Box, b: Box): boolean {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+export function inside(a: Box, bounds: Box): boolean {
+  return a[0] >= bounds[0] && a[1] >= bounds[1] && a[2] <= bounds[2] && a[3] <= bounds[3];
+}
+
+/** Placed boxes in a grid of cells, so that a new box is compared with its neighbours only. */
+export class BoxGrid {
+  private readonly cells = new Map<string, Box[]>();
+  constructor(private readonly cell = 96) {}
+
+  private keys(b: Box): string[] {
+    const c = this.cell;
+    const out: string[] = [];
+    for (let i = Math.floor(b[0] / c); i <= Math.floor(b[2] / c); i++)
+      for (let j = Math.floor(b[1] / c); j <= Math.floor(b[3] / c); j++) out.push(`${i},${j}`);
+    return out;
+  }
+
+  add(b: Box): void {
+    for (const k of this.keys(b)) {
+      const list = this.cells.get(k);
+      if (list) list.push(b);
+      else this.cells.set(k, [b]);
+    }
+  }
+
+  hits(b: Box): boolean {
+    for (const k of this.keys(b)) for (const o of this.cells.get(k) ?? []) if (overlaps(b, o)) return true;
+    return false;
+  }
+}
+
+/** A text to place: its measured size and where its box sits relative to the point it is drawn
+ * at (its x, y attributes), and where it is drawn for an anchor point; `shortW`: the width of a
+ * shorter text that may stand in for it (a tensor's shape for its numbers). */
+export interface LabelPart {
+  w: number;
+  h: number;
+  dx: number;
+  dy: number;
+  at: (p: Point) => Point;
+  shortW?: number;
+}
+
+/** Where a part goes: the point to draw it at, and whether as its shorter text. */
+export interface Placed {
+  at: Point;
+  short: boolean;
+}
+
+/** Texts placed together at one anchor (a wire's value and gradient), tried at each anchor in
+ * turn; with no room for all, the `primary` part alone, the rest hidden. */
+export interface LabelGroup {
+  parts: LabelPart[];
+  anchors: () => Point[];
+  primary: number;
+}
+
+export function partBox(p: LabelPart, at: Point, gap = 0, short = false): Box {
+  // The shorter text is anchored alike (middle, start or end): its box scales about the point.
+  const f = short && p.shortW !== undefined ? p.shortW / Math.max(p.w, 1e-9) : 1;
+  const x = at[0] + p.dx * f;
+  const y = at[1] + p.dy;
+  return [x - gap, y - gap, x + p.w * f + gap, y + p.h + gap];
+}
+
+/**
+ * Place the groups in order (the most important first): each at the first anchor where all its
+ * parts clear the obstacles and the parts placed before, and stay inside `bounds`; else all its
+ * parts in their shorter texts; else its primary part alone (in full, then short); else nothing.
+ * Returns, per group and part, where to draw it (null: hidden). Boxes keep `gap` apart.
+ */
+export function packLabels(groups: readonly LabelGroup[], obstacles: readonly Box[], bounds: Box, gap = 1.5): (Placed | null)[][] {
+  const grid = new BoxGrid();
+  for (const o of obstacles) grid.add(o);
+  const fits = (parts: readonly LabelPart[], a: Point, short: boolean): Box[] | null => {
+    const boxes: Box[] = [];
+    for (const p of parts) {
+      const at = p.at(a);
+      const s = short && p.shortW !== undefined;
+      if (!inside(partBox(p, at, 0, s), bounds)) return null;
+      const b = partBox(p, at, gap, s);
+      if (grid.hits(b) || boxes.some((o) => overlaps(o, b))) return null;
+      boxes.push(b);
+    }
+    return boxes;
+  };
+  return groups.map((g) => {
+    const out: (Placed | null)[] = g.parts.map(() => null);
+    const all = g.parts.map((_, i) => i);
+    const shortens = (which: number[]): boolean => which.some((i) => g.parts[i].shortW !== undefined);
+    // Anchors come in tiers by how far they spread the parts apart (their third number): each
+    // tier in full, then short, before the next spreads them further.
+    const anchors = g.anchors();
+    const tiers = [...new Set(anchors.map((a) => a[2] ?? 0))].map((t) => anchors.filter((a) => (a[2] ?? 0) === t));
+    const tries: [number[], boolean, Point[]][] = [];
+    for (const tier of tiers) {
+      tries.push([all, false, tier]);
+      if (shortens(all)) tries.push([all, true, tier]);
+    }
+    if (g.parts.length > 1) {
+      tries.push([[g.primary], false, anchors]);
+      if (shortens([g.primary])) tries.push([[g.primary], true, anchors]);
+    }
+    for (const [which, short, tier] of tries) {
+      const parts = which.map((i) => g.parts[i]);
+      for (const a of tier) {
+        const boxes = fits(parts, a, short);
+        if (!boxes) continue;
+        boxes.forEach((b) => grid.add(b));
+        which.forEach((i) => (out[i] = { at: g.parts[i].at(a), short: short && g.parts[i].shortW !== undefined }));
+        return out;
+      }
+    }
+    return out;
+  });
+}
+
+/** How much larger than laid out each node may be drawn before it meets another node: for two
+ * boxes whose centres are dx, dy apart, both grown by g, they stay apart while g·(w1+w2)/2 ≤ dx
+ * or g·(h1+h2)/2 ≤ dy. Capped at `cap`; a large graph (over `limit` nodes) is not grown. */
+export function growLimits(nodes: readonly LayoutNode[], cap = MAX_GROW, limit = 400): number[] {
+  const out = nodes.map(() => (nodes.length > limit ? 1 : cap));
+  if (nodes.length > limit) return out;
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) {
+      const a = nodes[i];
+      const b = nodes[j];
+      const gx = Math.abs(a.x - b.x) / ((a.w + b.w) / 2);
+      const gy = Math.abs(a.y - b.y) / ((a.h + b.h) / 2);
+      // Keep a little air between them (8%).
+      const g = Math.max(1, Math.max(gx, gy) * 0.92);
+      if (g < out[i]) out[i] = g;
+      if (g < out[j]) out[j] = g;
+    }
+  }
+  return out;
+}
+
+/** The font size (graph units) at which `chars` characters of a node's name fit inside its
+ * shape of w × h: about 0.62 em a character of the monospace font, within 80% of the width. */
+export function nodeRoom(w: number, h: number, chars: number): number {
+  return Math.min(h * 0.62, (w * 0.8) / Math.max(1, chars * 0.62));
+}
 
 function reducedMotion(): boolean {
   return typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -58,11 +271,25 @@ export class GraphView {
   private nodes = new Map<string, NodeEls>();
   private edges = new Map<string, EdgeEls>();
   private layout: Layout | null = null;
+  private dir: Direction = "right";
   private view = { x: 0, y: 0, k: 1 };
+  /** The fitted view's extent in graph units: labels stay inside it. */
+  private bounds: Box = [-Infinity, -Infinity, Infinity, Infinity];
+  private fittedScale = 1;
+  /** The text sizes (graph units) the drawing was last sized for. */
+  private sized = { floor: 0, node: 0, base: 15 };
+  /** The output's labels' longest text, in ems: room kept right of the graph for it. */
+  private outEms = 0;
+  private labelsOff = false;
+  private packQueued = false;
   private userMoved = false;
   private lastCurrent: string | null = null;
+  private state: StepState | null = null;
   /** Exact texts of values and gradients for data attributes, computed once per trace. */
   private texts = new Map<string, string>();
+  /** The labels' full texts and their shorter stand-ins (a tensor's shape for its numbers). */
+  private full = new Map<SVGTextElement, string>();
+  private short = new Map<SVGTextElement, string>();
   private textsOf: Trace | null = null;
   /** The gates' buttons and titles, grown with the labels when the graph is shown small. */
   private scaled: SVGGElement[] = [];
@@ -91,14 +318,38 @@ export class GraphView {
     return this.layout?.structure ?? null;
   }
 
+  /** The layout drawn (null: none yet). */
+  get drawn(): Layout | null {
+    return this.layout;
+  }
+
+  /** What the fitted view shows, in graph units, and its scale (px a unit): a picture of it
+   * shows the graph as fitted, with its labels where they are. */
+  pictureBox(): { x: number; y: number; w: number; h: number; scale: number } | null {
+    if (!this.layout || !Number.isFinite(this.bounds[0])) return null;
+    const [x0, y0, x1, y1] = this.bounds;
+    return { x: x0 - 1, y: y0 - 1, w: x1 - x0 + 2, h: y1 - y0 + 2, scale: this.fittedScale };
+  }
+
+  /** The direction the graph is drawn in. */
+  get direction(): Direction {
+    return this.dir;
+  }
+
   /** Build the drawing for a new structure (a new layout). */
   setGraph(layout: Layout, trace: Trace): void {
     this.layout = layout;
+    this.dir = layoutDirection(layout);
+    this.svg.setAttribute("data-direction", this.dir);
     this.viewport.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
     this.scaled = [];
     this.lastCurrent = null;
+    this.state = null;
+    this.sized = { floor: 0, node: 0, base: 15 };
+    this.full.clear();
+    this.short.clear();
     const gateLayer = svgEl("g", { class: "gates" }, this.viewport);
     const edgeLayer = svgEl("g", { class: "edges" }, this.viewport);
     const nodeLayer = svgEl("g", { class: "nodes" }, this.viewport);
@@ -117,59 +368,133 @@ export class GraphView {
       if (byId.get(e.source)?.labels) els.g.classList.add("from-labels");
       this.edges.set(e.id, els);
     }
+    const drawn: TraceNode[] = [];
     for (const n of trace.nodes) {
       const l = layout.nodes[n.id];
       if (!l) continue;
+      drawn.push(n);
       this.nodes.set(n.id, this.drawNode(n, trace, l, nodeLayer, labelLayer));
     }
+    this.outEms = this.measureOutput(trace);
+    const limits = growLimits(drawn.map((n) => layout.nodes[n.id]));
+    drawn.forEach((n, i) => {
+      const els = this.nodes.get(n.id);
+      if (els) els.maxGrow = limits[i];
+    });
     this.userMoved = false;
     this.fit();
   }
 
-  private drawEdge(e: TraceEdge, l: Layout["edges"][string], edgeLayer: SVGGElement, labelLayer: SVGGElement): EdgeEls {
-    const g = svgEl("g", { class: "edge", "data-edge-id": e.id }, edgeLayer);
-    const path = svgEl("path", { d: l.path, class: "wire", id: `gt-wire-${e.id}` }, g);
-    // The arrowhead: from the path's last point to the tip.
-    svgEl("line", {
-      x1: l.arrow[0], y1: l.arrow[1], x2: l.arrow[2], y2: l.arrow[3], class: "wire-tip", "marker-end": "url(#gt-arrow)",
-    }, g);
-    // Labels go where the server placed them (clear of nodes and of each other): the value above
-    // the wire, the gradient below it (cs231n); the local derivative at its own point. Without
-    // those points (the browser's fallback layout), 40% along the wire, where wires into one
-    // node are still apart.
-    const at = (f: number, fallback: [number, number]): [number, number] => {
-      try {
-        const len = path.getTotalLength();
-        if (len > 0) {
-          const p = path.getPointAtLength(len * f);
-          return [p.x, p.y];
-        }
-      } catch {
-        /* no geometry */
+  /** The longest text the output's labels will show (its value, gradient, tangent), in ems of
+   * their font (0 when not measurable). */
+  private measureOutput(trace: Trace): number {
+    const out = this.nodes.get(trace.output)?.out;
+    const n = nodeIndex(trace).get(trace.output);
+    if (!out || !n) return 0;
+    const texts = [formatShort(n.value, 1), n.grad !== null ? formatShort(n.grad, 1) : "", n.tangent != null ? formatShort(n.tangent, 1) : ""];
+    let ems = 0;
+    try {
+      const size = parseFloat(getComputedStyle(out.value).fontSize) || 15;
+      for (const t of texts) {
+        if (!t) continue;
+        out.value.textContent = t;
+        ems = Math.max(ems, out.value.getComputedTextLength() / size);
       }
-      return fallback;
-    };
-    const [mx, my] = l.label ?? at(0.4, l.mid);
-    const value = svgEl("text", { x: mx, y: my - 5, class: "edge-value", "text-anchor": "middle", "data-edge": e.id }, labelLayer);
-    const grad = svgEl("text", { x: mx, y: my + 5, class: "edge-grad", "text-anchor": "middle", "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
-    const tangent = svgEl("text", { x: mx, y: my + 5, class: "edge-tangent", "text-anchor": "middle", "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
-    let localAt: [number, number] | null = l.local ?? null;
-    if (!localAt) {
-      let length = 0;
-      try {
-        length = path.getTotalLength();
-      } catch {
-        /* no geometry */
-      }
-      // On a short wire there is no room for a third label: the explain panel has the local.
-      if (length >= 110) localAt = at(0.74, [l.arrow[0], l.arrow[1]]);
+    } catch {
+      /* not rendered */
     }
-    const local = svgEl("text", { x: localAt?.[0] ?? mx, y: (localAt?.[1] ?? my) - 5, class: "edge-local", "text-anchor": "middle" }, labelLayer);
-    if (!localAt) local.setAttribute("visibility", "hidden");
-    return { g, path, value, grad, tangent, local };
+    out.value.textContent = "";
+    return ems;
   }
 
-  private drawNode(n: TraceNode, trace: Trace, l: Layout["nodes"][string], nodeLayer: SVGGElement, labelLayer: SVGGElement): NodeEls {
+  private drawEdge(e: TraceEdge, l: LayoutEdge, edgeLayer: SVGGElement, labelLayer: SVGGElement): EdgeEls {
+    const g = svgEl("g", { class: "edge", "data-edge-id": e.id }, edgeLayer);
+    const path = svgEl("path", { d: l.path, class: "wire", id: `gt-wire-${e.id}` }, g);
+    // The arrowhead: from the path's last point to the tip (moved out when the target is drawn
+    // larger).
+    const tip = svgEl("line", {
+      x1: l.arrow[0], y1: l.arrow[1], x2: l.arrow[2], y2: l.arrow[3], class: "wire-tip", "marker-end": "url(#gt-arrow)",
+    }, g);
+    // Labels start where the server placed them (clear of nodes and of each other; without those
+    // points, the browser's fallback layout, 40% along the wire); packLabels moves them on.
+    const down = this.dir === "down";
+    const anchor = down ? "start" : "middle";
+    const value = svgEl("text", { class: "edge-value", "text-anchor": anchor, "data-edge": e.id }, labelLayer);
+    const grad = svgEl("text", { class: "edge-grad", "text-anchor": anchor, "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
+    const tangent = svgEl("text", { class: "edge-tangent", "text-anchor": anchor, "dominant-baseline": "hanging", "data-edge": e.id }, labelLayer);
+    const local = svgEl("text", down
+      ? { class: "edge-local", "text-anchor": "end", "dominant-baseline": "central", "data-edge": e.id }
+      : { class: "edge-local", "text-anchor": "middle", "data-edge": e.id }, labelLayer);
+    const els: EdgeEls = { g, path, tip, l, target: e.target, tipGrow: 1, value, grad, tangent, local, anchors: null, localAnchors: null };
+    const first = l.label ?? this.pointAt(path, 0.4) ?? l.mid;
+    this.put(value, this.valueAt(first));
+    this.put(grad, this.belowAt(first));
+    this.put(tangent, this.belowAt(first));
+    this.put(local, this.localAt(l.local ?? this.pointAt(path, 0.74) ?? first));
+    return els;
+  }
+
+  // Where a label is drawn for an anchor point on its wire, given its measured box `m` (where
+  // the box sits relative to the point the text is drawn at): the value just above the point
+  // and the gradient just below (drawn down: both to the right of the wire); the local
+  // derivative above (drawn down: to the left).
+
+  private valueAt(p: Point, m: Measure = NO_MEASURE): Point {
+    const x = this.dir === "down" ? p[0] + BESIDE : p[0];
+    return [x, p[1] - 1.5 - (p[2] ?? 0) - (m.dy + m.h)];
+  }
+
+  private belowAt(p: Point, m: Measure = NO_MEASURE): Point {
+    const x = this.dir === "down" ? p[0] + BESIDE : p[0];
+    return [x, p[1] + 1.5 + (p[2] ?? 0) - m.dy];
+  }
+
+  private localAt(p: Point, m: Measure = NO_MEASURE): Point {
+    return this.dir === "down" ? [p[0] - BESIDE, p[1] - (m.dy + m.h / 2)] : [p[0], p[1] - 2 - (m.dy + m.h)];
+  }
+
+  private put(el: SVGTextElement, p: Point): void {
+    const x = p[0].toFixed(1);
+    const y = p[1].toFixed(1);
+    if (el.getAttribute("x") !== x) el.setAttribute("x", x);
+    if (el.getAttribute("y") !== y) el.setAttribute("y", y);
+  }
+
+  private pointAt(path: SVGPathElement, f: number): Point | null {
+    try {
+      const len = path.getTotalLength();
+      if (len > 0) {
+        const p = path.getPointAtLength(len * f);
+        return [p.x, p.y];
+      }
+    } catch {
+      /* no geometry */
+    }
+    return null;
+  }
+
+  private anchorsOf(e: EdgeEls): Point[] {
+    if (!e.anchors) {
+      const first = e.l.label ?? this.pointAt(e.path, 0.4) ?? e.l.mid;
+      e.anchors = [first, ...FRACTIONS.map((f) => this.pointAt(e.path, f)).filter((p): p is Point => p !== null)];
+    }
+    // Along the wire first; then spread apart by most of a line, no further (a label far from its
+    // wire would read as another's).
+    const line = Math.max(this.sized.floor, this.sized.base);
+    const points = e.anchors;
+    return [0, 0.75].flatMap((k) => points.map((p): Point => [p[0], p[1], k * line]));
+  }
+
+  private localAnchorsOf(e: EdgeEls): Point[] {
+    if (!e.localAnchors) {
+      const first = e.l.local ?? this.pointAt(e.path, 0.74);
+      const rest = LOCAL_FRACTIONS.map((f) => this.pointAt(e.path, f)).filter((p): p is Point => p !== null);
+      e.localAnchors = first ? [first, ...rest] : rest;
+    }
+    return e.localAnchors;
+  }
+
+  private drawNode(n: TraceNode, trace: Trace, l: LayoutNode, nodeLayer: SVGGElement, labelLayer: SVGGElement): NodeEls {
     const named = n.kind === "op" && n.name !== null;
     const role = labelRole(trace, n);
     const g = svgEl("g", {
@@ -188,25 +513,23 @@ export class GraphView {
       shape = svgEl("rect", { x: -l.w / 2, y: -l.h / 2, width: l.w, height: l.h, rx: 6, class: "node-shape" }, g);
     }
     const label = svgEl("text", { class: "node-label", "text-anchor": "middle", "dominant-baseline": "central" }, g);
-    const text = nodeLabel(trace, n);
-    label.textContent = text;
-    // When the graph is shown small, node labels grow (as edge labels do), as far as their node
-    // leaves room: about 0.62 em per character of the monospace font.
-    const room = Math.min(l.h * 0.62, (l.w * 0.8) / Math.max(1, text.length * 0.62));
-    label.style.fontSize = `min(calc(var(--node-font) * var(--boost, 1)), ${room.toFixed(1)}px)`;
+    label.textContent = nodeLabel(trace, n);
+    let tag: SVGTextElement | null = null;
     if (named && n.op) {
-      const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op", "text-anchor": "middle" }, g);
+      tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op", "text-anchor": "middle", "dominant-baseline": "text-after-edge" }, g);
       tag.textContent = opTag(trace, n);
     } else if (role) {
       // Above an input of labels, what it is: it takes no gradient, by design.
-      const tag = svgEl("text", { y: -l.h / 2 - 5, class: "node-op labels-tag", "text-anchor": "middle" }, g);
+      tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op labels-tag", "text-anchor": "middle", "dominant-baseline": "text-after-edge" }, g);
       tag.textContent = role;
     }
+    let opener: SVGGElement | null = null;
     if (n.gate_id) {
       g.classList.add("gate-node");
       g.setAttribute("data-gate-id", n.gate_id);
-      if (this.onGateToggle) this.drawOpener(n, l, g);
+      if (this.onGateToggle) opener = this.drawOpener(n, l, g);
     }
+    const openerSize = opener?.querySelector<SVGGElement>(".gate-scale") ?? null;
     if (n.in_gate) g.setAttribute("data-in-gate", n.in_gate);
     const title = svgEl("title", {}, g);
     const what = (n.kind === "op" ? nodeWhat(trace, n) : `${n.kind} ${n.label}`) +
@@ -214,7 +537,7 @@ export class GraphView {
       (n.gate_id && this.onGateToggle ? " (a gate: ⊕ opens it into its parts)" : "");
     title.textContent = what;
     const sum = svgEl("text", { x: l.x, y: l.y + l.h / 2 + 8, class: "node-sum", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
-    const els: NodeEls = { g, title, what, shape, sum, sumX: l.x };
+    const els: NodeEls = { g, title, what, shape, label, tag, opener, openerSize, sum, box: l, grow: 1, maxGrow: MAX_GROW };
     if (n.id === trace.output) {
       const x = l.x + l.w / 2 + 10;
       els.out = {
@@ -247,23 +570,36 @@ export class GraphView {
     });
   }
 
-  /** The ⊕ on a closed gate: opens it into its parts. */
-  private drawOpener(n: TraceNode, l: Layout["nodes"][string], g: SVGGElement): void {
-    const id = n.gate_id as string;
-    // At the node's upper right, on its outline (an ellipse: 45° round; a box: its corner).
+  /** Where a closed gate's ⊕ sits, relative to the node's centre: at its lower right, on its
+   * outline (an ellipse: 45° round; a box: its corner), as drawn (grown); clear of the name
+   * above the node. */
+  private openerPoint(l: LayoutNode, grow: number, scale = 1): Point {
     const round = l.shape === "ellipse" ? Math.SQRT1_2 : 1;
+    // Half out of the outline, so that it covers little of the node's name.
+    const out = 9 * scale * 0.45;
+    return [((grow * l.w) / 2) * round + out, ((grow * l.h) / 2) * round + out];
+  }
+
+  private openerAt(l: LayoutNode, grow: number, scale = 1): string {
+    const [x, y] = this.openerPoint(l, grow, scale);
+    return `translate(${x.toFixed(2)},${y.toFixed(2)})`;
+  }
+
+  /** The ⊕ on a closed gate: opens it into its parts. */
+  private drawOpener(n: TraceNode, l: LayoutNode, g: SVGGElement): SVGGElement {
+    const id = n.gate_id as string;
     const b = svgEl("g", {
       class: "gate-open",
-      transform: `translate(${(l.w / 2) * round},${(-l.h / 2) * round})`,
+      transform: this.openerAt(l, 1),
       "data-testid": `gate-open-${id}`,
       "data-gate": id,
     }, g);
-    // Grows with the labels when the graph is shown small (--boost), to stay a target.
+    // Grows with the labels when the graph is shown small, to stay a target (openerScale).
     const sized = svgEl("g", { class: "gate-scale" }, b);
-    this.scaled.push(sized);
     svgEl("circle", { r: 9, class: "gate-button" }, sized);
     svgEl("path", { d: "M-4.5,0 H4.5 M0,-4.5 V4.5", class: "gate-sign" }, sized);
     this.button(b, `Open this gate into its parts (${n.op ?? "gate"} ${id})`, () => this.onGateToggle?.(id, true));
+    return b;
   }
 
   /** An opened gate's box, and its title, which closes it (with a handler). */
@@ -360,8 +696,7 @@ export class GraphView {
         forwardSum = true;
         sumText = `d/d${trace.wrt ?? "?"} = ${formatShort(tangentOf(n), 1)}`;
       }
-      setText(els.sum, sumText.replace(/\+ −/g, "− "));
-      this.placeSum(els);
+      this.label(els.sum, sumText.replace(/\+ −/g, "− "), sumText && !forwardSum && n.grad !== null ? `Σ = ${formatShort(n.grad, 1)}` : null);
       toggle(els.sum, "tangent", forwardSum);
       toggle(els.sum, "current", st.current === id && (terms.length > 1 || forwardSum));
       if (els.out) {
@@ -379,11 +714,11 @@ export class GraphView {
       if (!e) continue;
       const src = byId.get(e.source);
       const valued = src !== undefined && st.valued.has(e.source);
-      setText(els.value, valued && src ? formatShort(src.value, 1) : "");
+      this.tensorLabel(els.value, valued && src ? src.value : null);
       const gradKnown = st.edgeGrads.has(id) && e.downstream !== null;
-      setText(els.grad, gradKnown ? formatShort(e.downstream, 1) : "");
+      this.tensorLabel(els.grad, gradKnown ? e.downstream : null);
       const tangentKnown = st.edgeTangents.has(id) && e.tangent !== null && e.tangent !== undefined;
-      setText(els.tangent, tangentKnown ? formatShort(e.tangent as Tensor, 1) : "");
+      this.tensorLabel(els.tangent, tangentKnown ? (e.tangent as Tensor) : null);
       const showLocal = (sending.has(id) || feeding.has(id)) && e.local !== null;
       setText(els.local, showLocal ? `×${formatNumber(e.local as number, 3)}` : "");
       toggle(els.g, "valued", valued);
@@ -395,21 +730,249 @@ export class GraphView {
       toggle(els.g, "feeding", feeding.has(id));
       toggle(els.tangent, "fresh", feeding.has(id));
     }
+    this.state = st;
+    this.packLabels();
     if (st.current !== this.lastCurrent || st.phase === "forward") this.animate(st);
     this.lastCurrent = st.current;
   }
 
-  /** A sum under a node at the graph's left edge (an input) would stick out of the view, which
-   * fit() leaves PAD.left of room: moved right, as little as keeps it whole. */
-  private placeSum(els: NodeEls): void {
-    let half = 0;
-    try {
-      half = els.sum.textContent ? els.sum.getComputedTextLength() / 2 : 0;
-    } catch {
-      /* not rendered: left where it is */
+  // ---- sizes and label places ----
+
+  /** Show `text` in a label, with `short` to stand in for it where it finds no room. */
+  private label(el: SVGTextElement, text: string, short: string | null = null): void {
+    setText(el, text);
+    this.full.set(el, text);
+    if (short !== null && short !== text && text !== "") this.short.set(el, short);
+    else this.short.delete(el);
+  }
+
+  /** A value, gradient or tangent on a wire: its numbers (formatShort), or its shape in words
+   * where they find no room. */
+  private tensorLabel(el: SVGTextElement, t: Tensor | null): void {
+    this.label(el, t === null ? "" : formatShort(t, 1), Array.isArray(t) ? shapeWords(shapeOf(t)) : null);
+  }
+
+  /** Draw each node large enough to hold its name at `units` (graph units), up to its limit;
+   * the arrowheads into a grown node move out to its outline. */
+  private sizeNodes(units: number, tagUnits: number): void {
+    for (const els of this.nodes.values()) {
+      const l = els.box;
+      const chars = [...(els.label.textContent ?? "")].length;
+      const room = nodeRoom(l.w, l.h, chars);
+      // Growth in steps of 5%, so that zooming does not redraw every node at every wheel click.
+      const want = Math.min(els.maxGrow, Math.max(1, units / room));
+      const grow = want <= 1 ? 1 : Math.min(els.maxGrow, Math.ceil(want * 20) / 20);
+      els.label.style.fontSize = `${Math.min(units, room * grow).toFixed(2)}px`;
+      if (els.tag) els.tag.style.fontSize = `${tagUnits.toFixed(2)}px`;
+      if (grow === els.grow) continue;
+      els.grow = grow;
+      const w = l.w * grow;
+      const h = l.h * grow;
+      if (l.shape === "ellipse") {
+        els.shape.setAttribute("rx", String(w / 2));
+        els.shape.setAttribute("ry", String(h / 2));
+      } else {
+        els.shape.setAttribute("x", String(-w / 2));
+        els.shape.setAttribute("y", String(-h / 2));
+        els.shape.setAttribute("width", String(w));
+        els.shape.setAttribute("height", String(h));
+      }
+      els.tag?.setAttribute("y", String(-h / 2 - 3));
     }
-    const x = Math.max(els.sumX, half - PAD.left + 2);
-    if (els.sum.getAttribute("x") !== String(x)) els.sum.setAttribute("x", String(x));
+    for (const els of this.nodes.values()) {
+      if (!els.opener) continue;
+      const scale = this.openerScale(els);
+      els.opener.setAttribute("transform", this.openerAt(els.box, els.grow, scale));
+      els.openerSize?.setAttribute("transform", `scale(${scale.toFixed(3)})`);
+    }
+    for (const e of this.edges.values()) {
+      const target = this.nodes.get(e.target);
+      if (target && target.grow !== e.tipGrow) this.retip(e, target);
+    }
+  }
+
+  /** Put the arrowhead of `e` on the outline of its target as drawn (grown). */
+  private retip(e: EdgeEls, target: NodeEls): void {
+    e.tipGrow = target.grow;
+    const [x3, y3, tx, ty] = e.l.arrow;
+    const set = (a: Point, b: Point): void => {
+      e.tip.setAttribute("x1", a[0].toFixed(2));
+      e.tip.setAttribute("y1", a[1].toFixed(2));
+      e.tip.setAttribute("x2", b[0].toFixed(2));
+      e.tip.setAttribute("y2", b[1].toFixed(2));
+    };
+    if (target.grow <= 1) return set([x3, y3], [tx, ty]);
+    const l = target.box;
+    const rx = (l.w * target.grow) / 2;
+    const ry = (l.h * target.grow) / 2;
+    const within = (p: Point): boolean => {
+      const dx = p[0] - l.x;
+      const dy = p[1] - l.y;
+      return l.shape === "ellipse" ? (dx / rx) ** 2 + (dy / ry) ** 2 < 1 : Math.abs(dx) < rx && Math.abs(dy) < ry;
+    };
+    const tipLength = Math.hypot(tx - x3, ty - y3) || 7;
+    if (!within([x3, y3])) {
+      // The outline crosses the last straight piece: the tip where it does.
+      let t = 1;
+      while (t > 0 && within([x3 + (tx - x3) * t, y3 + (ty - y3) * t])) t -= 0.05;
+      return set([x3, y3], [x3 + (tx - x3) * t, y3 + (ty - y3) * t]);
+    }
+    let len = 0;
+    try {
+      len = e.path.getTotalLength();
+    } catch {
+      return;
+    }
+    let s = len;
+    let p: Point = [x3, y3];
+    while (s > 0 && within(p)) {
+      s = Math.max(0, s - 3);
+      const q = e.path.getPointAtLength(s);
+      p = [q.x, q.y];
+    }
+    const q = e.path.getPointAtLength(Math.max(0, s - tipLength));
+    set([q.x, q.y], p);
+  }
+
+  /** Place the labels shown (packLabels): measured as drawn, the most important first. */
+  private packLabels(): void {
+    if (this.labelsOff || !this.layout) return;
+    const st = this.state;
+    const texts: SVGTextElement[] = [];
+    for (const e of this.edges.values()) texts.push(e.value, e.grad, e.tangent, e.local);
+    for (const n of this.nodes.values()) {
+      texts.push(n.sum);
+      if (n.out) texts.push(n.out.value, n.out.grad, n.out.tangent);
+    }
+    // Labels shortened at the last packing are measured in full again.
+    for (const [t, f] of this.full) if (t.textContent !== f) t.textContent = f;
+    // Measure every shown text first (one layout), then write.
+    const size = new Map<SVGTextElement, { w: number; h: number; dx: number; dy: number }>();
+    try {
+      for (const t of texts) {
+        if (!t.textContent) continue;
+        const b = t.getBBox();
+        size.set(t, { w: b.width, h: b.height, dx: b.x - Number(t.getAttribute("x") ?? 0), dy: b.y - Number(t.getAttribute("y") ?? 0) });
+      }
+    } catch {
+      return; // not rendered (hidden): placed when shown
+    }
+    const part = (t: SVGTextElement, place: (p: Point, m: Measure) => Point): LabelPart | null => {
+      const m = size.get(t);
+      if (!m) return null;
+      const at = (p: Point): Point => place(p, m);
+      // The shorter text, in the same (monospace) font: as wide per character as the full one.
+      const short = this.short.get(t);
+      const chars = [...(t.textContent ?? "")].length;
+      return short !== undefined && chars > 0 ? { ...m, at, shortW: (m.w * [...short].length) / chars } : { ...m, at };
+    };
+    // The nodes (as drawn), the names over them and the gates' titles are fixed.
+    const obstacles: Box[] = [];
+    // A gate's ⊕ (a circle of radius 9, grown with the text).
+    let openerR = 9;
+    for (const n of this.nodes.values()) {
+      const l = n.box;
+      obstacles.push([l.x - (l.w * n.grow) / 2, l.y - (l.h * n.grow) / 2, l.x + (l.w * n.grow) / 2, l.y + (l.h * n.grow) / 2]);
+      if (n.opener) {
+        openerR = Math.max(openerR, 9 * this.openerScale(n));
+        const [ox, oy] = this.openerPoint(l, n.grow, this.openerScale(n));
+        obstacles.push([l.x + ox - openerR, l.y + oy - openerR, l.x + ox + openerR, l.y + oy + openerR]);
+      }
+    }
+    const groups: { group: LabelGroup; texts: SVGTextElement[]; rank: number }[] = [];
+    /** A group of the texts among `items` that show something; `keep` says which to keep alone
+     * when there is no room for all (the first such shown, else the first). */
+    const add = (rank: number, items: [SVGTextElement, (p: Point, m: Measure) => Point][], anchors: () => Point[], keep: (t: SVGTextElement) => boolean = () => true): void => {
+      const parts: LabelPart[] = [];
+      const els: SVGTextElement[] = [];
+      for (const [t, at] of items) {
+        const p = part(t, at);
+        if (!p) continue;
+        parts.push(p);
+        els.push(t);
+      }
+      const primary = Math.max(0, els.findIndex(keep));
+      if (parts.length) groups.push({ group: { parts, anchors, primary }, texts: els, rank });
+    };
+    const current = new Set([...(st?.sending ?? []), ...(st?.arriving ?? []), ...(st?.feeding ?? [])]);
+    // The names above nodes are fixed; one that meets a node or another name gives way.
+    const tags: [SVGTextElement, NodeEls][] = [];
+    for (const n of this.nodes.values()) if (n.tag?.textContent) tags.push([n.tag, n]);
+    for (const n of this.nodes.values()) {
+      const l = n.box;
+      if (n.out) {
+        const x = l.x + (l.w * n.grow) / 2 + 8;
+        // Right of the output node; past its ⊕ if that is in the way.
+        add(0, [[n.out.value, (p, m) => [x + p[0], l.y - 1.5 - (m.dy + m.h)]], [n.out.grad, (p, m) => [x + p[0], l.y + 1.5 - m.dy]], [n.out.tangent, (p, m) => [x + p[0], l.y + 1.5 - m.dy]]],
+          () => [[0, 0], [openerR * 1.5, 0], [openerR * 2.5, 0]], (t) => t !== n.out?.value);
+      }
+    }
+    for (const [id, n] of this.nodes) {
+      const l = n.box;
+      const y = l.y + (l.h * n.grow) / 2 + 3;
+      const isCurrent = st?.current === id;
+      // Under the node; at the view's edge, moved in as little as keeps it whole.
+      add(isCurrent ? 1 : 6, [[n.sum, (p, m) => [p[0], p[1] - m.dy]]], () => {
+        const m = size.get(n.sum);
+        const half = (m?.w ?? 0) / 2;
+        const x = Math.min(Math.max(l.x, this.bounds[0] + half + 1), this.bounds[2] - half - 1);
+        return [[x, y], [x, y + openerR * 1.5]];
+      });
+    }
+    for (const [id, e] of this.edges) {
+      const now = current.has(id);
+      const gradShown = !!e.grad.textContent || !!e.tangent.textContent;
+      const rank = now ? 2 : gradShown ? 4 : 5;
+      // With room for one, the gradient (or tangent) stays: the step is about it.
+      add(rank, [[e.value, (p, m) => this.valueAt(p, m)], [e.grad, (p, m) => this.belowAt(p, m)], [e.tangent, (p, m) => this.belowAt(p, m)]], () => this.anchorsOf(e), (t) => t !== e.value);
+      add(now ? 3 : 7, [[e.local, (p, m) => this.localAt(p, m)]], () => this.localAnchorsOf(e));
+    }
+    groups.sort((a, b) => a.rank - b.rank);
+    // The names above nodes: fixed, placed after the current step's labels and before the rest.
+    const tagGroups = tags.map(([t, n]) => {
+      const b = t.getBBox();
+      const box: Box = [n.box.x + b.x, n.box.y + b.y, n.box.x + b.x + b.width, n.box.y + b.y + b.height];
+      return { t, box };
+    });
+    const clusters = Object.values(this.layout.clusters ?? {});
+    for (const c of clusters) {
+      const x = c.x - c.w / 2;
+      const y = c.y - c.h / 2;
+      const grow = this.gateScale();
+      obstacles.push([x, y, x + 10 + (28 + 0.62 * 13 * c.label.length) * grow, y + 12 + 12 * grow]);
+    }
+    const fixedAt = (box: Box): LabelPart => ({ w: box[2] - box[0], h: box[3] - box[1], dx: 0, dy: 0, at: () => [box[0], box[1]] });
+    const first = groups.filter((g) => g.rank <= 3);
+    const rest = groups.filter((g) => g.rank > 3);
+    const all = [
+      ...first.map((g) => g.group),
+      ...tagGroups.map((tg) => ({ parts: [fixedAt(tg.box)], anchors: () => [[0, 0] as Point], primary: 0 })),
+      ...rest.map((g) => g.group),
+    ];
+    const places = packLabels(all, obstacles, this.bounds);
+    const order = [...first.map((g) => g.texts), ...tagGroups.map((tg) => [tg.t]), ...rest.map((g) => g.texts)];
+    order.forEach((els, i) => {
+      els.forEach((t, j) => {
+        const placed = places[i][j];
+        const fixed = t.classList.contains("node-op");
+        if (placed && !fixed) this.put(t, placed.at);
+        if (placed && !fixed) setText(t, (placed.short ? this.short.get(t) : this.full.get(t)) ?? t.textContent ?? "");
+        if (placed) t.removeAttribute("visibility");
+        else t.setAttribute("visibility", "hidden");
+      });
+    });
+    // Texts with nothing to show are left as they are (empty), hidden or not.
+  }
+
+  /** How much the gates' controls are drawn larger (they grow with the text, up to three
+   * times). */
+  private gateScale(): number {
+    return Math.min(3, Math.max(1, this.sized.floor / 13));
+  }
+
+  /** A ⊕ grows with the text, but never past about its node's size (radius 9 at scale 1). */
+  private openerScale(n: NodeEls): number {
+    return Math.max(1, Math.min(this.gateScale(), (0.42 * n.box.h * n.grow) / 9));
   }
 
   /** Carry the gradient along each in-edge of the current node, from the node to its source (in
@@ -437,27 +1000,42 @@ export class GraphView {
 
   // ---- pan and zoom ----
 
-  private apply(): void {
-    const { x, y, k } = this.view;
-    // Labels never shrink below MIN_LABEL_PX on screen: past that, they grow in graph units.
+  /** The theme's sizes: the graph font, the node font, and the smallest text on screen (px). */
+  private fonts(): { base: number; node: number; min: number } {
     const style = getComputedStyle(this.svg);
-    const base = parseFloat(style.getPropertyValue("--graph-font")) || 15;
-    const min = parseFloat(style.getPropertyValue("--min-label")) || MIN_LABEL_PX;
-    const boost = Math.max(1, min / (base * k));
-    // Far out (a huge graph fitted to the window) labels would bury the drawing: they come back
-    // on zooming in.
-    const off = boost > 3;
+    const num = (name: string, fallback: number): number => parseFloat(style.getPropertyValue(name)) || fallback;
+    return { base: num("--graph-font", 15), node: num("--node-font", 16), min: num("--min-label", MIN_LABEL_PX) };
+  }
+
+  private apply(repack = true): void {
+    const { x, y, k } = this.view;
+    const f = this.fonts();
+    // Text never shows below --min-label: past that it grows in graph units (--floor).
+    const floor = f.min / k;
+    const boost = Math.max(1, floor / f.base);
+    const off = boost > LABELS_OFF;
     this.svg.classList.toggle("labels-off", off);
     this.svg.style.setProperty("--boost", (off ? 1 : boost).toFixed(3));
-    // Grown labels need the room the layout kept for the local derivative: the explain panel
-    // gives it then.
+    this.svg.style.setProperty("--floor", `${floor.toFixed(2)}px`);
     this.svg.classList.toggle("crowded", boost > 1.25);
-    // The gates' controls grow as the labels do (up to twice), each about its own place.
-    const grow = `scale(${Math.min(boost, 2).toFixed(3)})`;
-    for (const el of this.scaled) el.setAttribute("transform", grow);
     this.viewport.setAttribute("transform", `translate(${x.toFixed(2)},${y.toFixed(2)}) scale(${k.toFixed(4)})`);
-    // The labels' size changed with the boost: the sums at the left edge move to stay in view.
-    for (const els of this.nodes.values()) if (els.sum.textContent) this.placeSum(els);
+    const node = Math.max(f.node, floor);
+    const changed = Math.abs(floor - this.sized.floor) > 0.01 * this.sized.floor || node !== this.sized.node || off !== this.labelsOff;
+    this.labelsOff = off;
+    if (!changed) return;
+    this.sized = { floor, node, base: f.base };
+    // The gates' controls grow as the text does, each about its own place.
+    const grow = `scale(${this.gateScale().toFixed(3)})`;
+    for (const el of this.scaled) el.setAttribute("transform", grow);
+    this.sizeNodes(node, Math.max(f.node * 0.8, floor));
+    if (!repack) return;
+    // Zooming: the labels are placed again once a frame at most.
+    if (this.packQueued) return;
+    this.packQueued = true;
+    requestAnimationFrame(() => {
+      this.packQueued = false;
+      this.packLabels();
+    });
   }
 
   /** Fit the whole graph (with room for its labels) into the view. */
@@ -465,16 +1043,33 @@ export class GraphView {
     if (!this.layout) return;
     const W = this.container.clientWidth || 800;
     const H = this.container.clientHeight || 500;
-    const w = this.layout.width + PAD.left + PAD.right;
-    const h = this.layout.height + PAD.top + PAD.bottom;
-    const k = Math.min(W / w, H / h, 2.4);
+    const f = this.fonts();
+    // The room around the graph grows with the text, which grows as the graph is shown smaller:
+    // a few rounds settle the scale.
+    let k = 1;
+    let pad = PAD;
+    for (let round = 0; round < 4; round++) {
+      const w = this.layout.width + pad.left + pad.right;
+      const h = this.layout.height + pad.top + pad.bottom;
+      k = Math.min(W / w, H / h, MAX_SCALE);
+      const grow = Math.min(LABELS_OFF, Math.max(1, f.min / k / f.base));
+      // Right of the graph, the output's labels: as long as they are at the text's size then.
+      const right = Math.max(PAD.right * grow, this.outEms * f.base * grow + 24);
+      pad = { left: PAD.left * grow, right, top: PAD.top * grow, bottom: PAD.bottom * grow };
+    }
+    const w = this.layout.width + pad.left + pad.right;
+    const h = this.layout.height + pad.top + pad.bottom;
     this.view = {
       k,
-      x: (W - w * k) / 2 + PAD.left * k,
-      y: (H - h * k) / 2 + PAD.top * k,
+      x: (W - w * k) / 2 + pad.left * k,
+      y: (H - h * k) / 2 + pad.top * k,
     };
+    // Labels stay inside what the fitted view shows.
+    this.bounds = [-this.view.x / k + 1, -this.view.y / k + 1, (W - this.view.x) / k - 1, (H - this.view.y) / k - 1];
+    this.fittedScale = k;
     this.userMoved = false;
-    this.apply();
+    this.apply(false);
+    this.packLabels();
   }
 
   zoomBy(factor: number, cx?: number, cy?: number): void {
@@ -482,9 +1077,14 @@ export class GraphView {
     const H = this.container.clientHeight;
     const px = cx ?? W / 2;
     const py = cy ?? H / 2;
-    const k = Math.max(0.1, Math.min(8, this.view.k * factor));
-    const f = k / this.view.k;
-    this.view = { k, x: px - (px - this.view.x) * f, y: py - (py - this.view.y) * f };
+    this.zoomTo(this.view.k * factor, px, py);
+  }
+
+  /** Zoom to scale `k` about the point (px, py) of the view. */
+  private zoomTo(k: number, px: number, py: number): void {
+    const kk = Math.max(0.05, Math.min(8, k));
+    const f = kk / this.view.k;
+    this.view = { k: kk, x: px - (px - this.view.x) * f, y: py - (py - this.view.y) * f };
     this.userMoved = true;
     this.apply();
   }
@@ -495,12 +1095,51 @@ export class GraphView {
       const rect = this.svg.getBoundingClientRect();
       this.zoomBy(Math.exp(-ev.deltaY * 0.0015), ev.clientX - rect.left, ev.clientY - rect.top);
     }, { passive: false });
+    // One pointer drags the graph; two (fingers on a phone or tablet) pinch it: the distance
+    // between them zooms, their midpoint pans.
+    const pointers = new Map<number, Point>();
     let drag: { x: number; y: number; vx: number; vy: number; id: number } | null = null;
+    let pinch: { d: number; mx: number; my: number; view: { x: number; y: number; k: number } } | null = null;
+    const local = (ev: PointerEvent): Point => {
+      const r = this.svg.getBoundingClientRect();
+      return [ev.clientX - r.left, ev.clientY - r.top];
+    };
+    const startPinch = (): void => {
+      const [a, b] = [...pointers.values()];
+      pinch = { d: Math.hypot(a[0] - b[0], a[1] - b[1]) || 1, mx: (a[0] + b[0]) / 2, my: (a[1] + b[1]) / 2, view: { ...this.view } };
+      drag = null;
+    };
     this.svg.addEventListener("pointerdown", (ev) => {
-      if (ev.button !== 0) return;
-      drag = { x: ev.clientX, y: ev.clientY, vx: this.view.x, vy: this.view.y, id: ev.pointerId };
+      if (ev.pointerType === "mouse" && ev.button !== 0) return;
+      pointers.set(ev.pointerId, local(ev));
+      if (pointers.size === 2) {
+        startPinch();
+        try {
+          this.svg.setPointerCapture(ev.pointerId);
+        } catch {
+          /* the pointer is gone */
+        }
+      } else if (pointers.size === 1) {
+        drag = { x: ev.clientX, y: ev.clientY, vx: this.view.x, vy: this.view.y, id: ev.pointerId };
+      }
     });
     this.svg.addEventListener("pointermove", (ev) => {
+      if (!pointers.has(ev.pointerId)) return;
+      pointers.set(ev.pointerId, local(ev));
+      if (pinch && pointers.size >= 2) {
+        const [a, b] = [...pointers.values()];
+        const d = Math.hypot(a[0] - b[0], a[1] - b[1]) || 1;
+        const mx = (a[0] + b[0]) / 2;
+        const my = (a[1] + b[1]) / 2;
+        const k = Math.max(0.05, Math.min(8, pinch.view.k * (d / pinch.d)));
+        const f = k / pinch.view.k;
+        // The graph point under the first midpoint stays under the fingers' midpoint.
+        this.view = { k, x: mx - (pinch.mx - pinch.view.x) * f, y: my - (pinch.my - pinch.view.y) * f };
+        this.userMoved = true;
+        this.svg.classList.add("panning");
+        this.apply();
+        return;
+      }
       if (!drag || ev.pointerId !== drag.id) return;
       const dx = ev.clientX - drag.x;
       const dy = ev.clientY - drag.y;
@@ -512,7 +1151,17 @@ export class GraphView {
         this.apply();
       }
     });
-    const end = (): void => {
+    const end = (ev: PointerEvent): void => {
+      pointers.delete(ev.pointerId);
+      if (pointers.size < 2) pinch = null;
+      if (pointers.size === 1) {
+        // The finger left on the glass drags on from where it is.
+        const [id] = [...pointers.keys()];
+        const r = this.svg.getBoundingClientRect();
+        const [px, py] = pointers.get(id) ?? [0, 0];
+        drag = { x: px + r.left, y: py + r.top, vx: this.view.x, vy: this.view.y, id };
+        return;
+      }
       drag = null;
       this.svg.classList.remove("panning");
     };

@@ -5,7 +5,7 @@
 import type { Trace } from "./api";
 import { formatShape } from "./format";
 import { gateTitle } from "./gates";
-import { labelRole, labelsSentence, nodeLabel, opWord } from "./node-words";
+import { labelRole, labelsSentence, nodeLabel, nodeWhat } from "./node-words";
 import type { StepState } from "./steps";
 import { htmlEl } from "./svg";
 import { renderTensor } from "./tensor-view";
@@ -32,11 +32,13 @@ export class Inspector {
     this.body.replaceChildren();
     if (!n) return;
     const role = labelRole(trace, n);
-    const kind = n.kind === "op" ? opWord(n.op) : role ? `input (${role})` : n.kind === "const" ? "constant" : n.kind;
-    htmlEl("div", { class: "inspector-head" }, this.body, `${nodeLabel(trace, n)} · ${kind} · ${formatShape(n.shape)}${pinned ? " (pinned)" : ""}`);
+    const name = nodeLabel(trace, n);
+    // The node as the step's title names it (e = exp(a), x (input)), and its shape (1×3).
+    const shape = n.shape.length ? ` · ${formatShape(n.shape)}` : "";
+    htmlEl("div", { class: "inspector-head" }, this.body, `${nodeWhat(trace, n)}${shape}${pinned ? " (pinned)" : ""}`);
     this.gateButtons(trace, n.gate_id, n.in_gate, n.op);
     const row = htmlEl("div", { class: "inspector-row" }, this.body);
-    if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, role === "labels" ? "labels" : "value")).classList.add("is-value");
+    if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, role === "labels" ? "labels" : "value", name)).classList.add("is-value");
     // Labels take no gradient, in either mode: said in words, where a gradient would be.
     if (role) {
       htmlEl("p", { class: "note", "data-testid": "inspector-labels" }, this.body, labelsSentence(n.label, role));
@@ -46,14 +48,14 @@ export class Inspector {
       // The tangent once the node's step is reached (0 where it does not depend on wrt).
       if (st.valued.has(n.id)) {
         if (n.tangent !== null && n.tangent !== undefined) {
-          row.appendChild(renderTensor(n.tangent, `tangent d/d${trace.wrt ?? "?"}`)).classList.add("is-tangent");
+          row.appendChild(renderTensor(n.tangent, `tangent d/d${trace.wrt ?? "?"}`, `d${name}/d${trace.wrt ?? "?"}`)).classList.add("is-tangent");
         } else {
           htmlEl("p", { class: "note" }, this.body, `Does not depend on ${trace.wrt ?? "wrt"}: tangent 0.`);
         }
       }
       return;
     }
-    if (st.graded.has(n.id) && n.grad !== null) row.appendChild(renderTensor(n.grad, "gradient")).classList.add("is-grad");
+    if (st.graded.has(n.id) && n.grad !== null) row.appendChild(renderTensor(n.grad, "gradient", `d${name}`)).classList.add("is-grad");
     else if (n.kind === "const") htmlEl("p", { class: "note" }, this.body, "A constant: no gradient.");
   }
 

@@ -1,11 +1,19 @@
-// A simple layered left-to-right layout computed in the browser, used only when the server's
-// Graphviz layout is unavailable (an error answer): nodes in columns by depth, leaves just left
-// of their first consumer, rows ordered by the mean row of their inputs. Pure.
+// A simple layered layout computed in the browser, used only when the server's Graphviz layout is
+// unavailable (an error answer): nodes in layers by depth, leaves just before their first
+// consumer, each layer ordered by the mean place of its inputs. Drawn left to right (the layers
+// are columns) or down (the layers are rows), as the server draws. Pure.
 
 import type { Layout, LayoutCluster, LayoutEdge, LayoutNode, Trace } from "./api";
 
-const COL = 165;
-const ROW = 84;
+export type Direction = "down" | "right";
+
+// Spacing (graph units) between layers and between nodes of one layer. Across, each wire carries
+// its value above it and its gradient below: layers far apart. Down, the labels sit beside the
+// wire: nodes of one layer far apart instead.
+const SPACING: Record<Direction, { layer: number; within: number }> = {
+  right: { layer: 165, within: 84 },
+  down: { layer: 110, within: 170 },
+};
 
 export function nodeSize(kind: string, label: string): { w: number; h: number } {
   const chars = label.length;
@@ -41,7 +49,29 @@ export function gateBoxes(trace: Pick<Trace, "nodes"> & Partial<Pick<Trace, "ope
   return out;
 }
 
-export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure"> & Partial<Pick<Trace, "open_gates">>): Layout {
+type FallbackTrace = Pick<Trace, "nodes" | "edges" | "structure"> & Partial<Pick<Trace, "open_gates">>;
+
+/** The direction whose drawing, fitted into a space `aspect` times as wide as high, is drawn the
+ * largest (the server's rule); across unless down is clearly (10%) larger. */
+export function chooseDirection(sizes: Record<Direction, { width: number; height: number }>, aspect: number): Direction {
+  const scale = (d: Direction): number => Math.min(aspect / Math.max(sizes[d].width, 1e-9), 1 / Math.max(sizes[d].height, 1e-9));
+  return scale("down") > scale("right") * 1.1 ? "down" : "right";
+}
+
+/** The fallback layout in `direction`, or (a number: the stage's width over its height) in the
+ * direction that fits that shape best. */
+export function fallbackLayout(trace: FallbackTrace, direction: Direction | number = "right"): Layout {
+  if (typeof direction === "number") {
+    const right = drawLayers(trace, "right");
+    const down = drawLayers(trace, "down");
+    return chooseDirection({ right, down }, direction) === "down" ? down : right;
+  }
+  return drawLayers(trace, direction);
+}
+
+function drawLayers(trace: FallbackTrace, direction: Direction): Layout {
+  const across = direction === "right";
+  const { layer: LAYER, within: WITHIN } = SPACING[direction];
   const preds = new Map<string, string[]>();
   const succs = new Map<string, string[]>();
   for (const n of trace.nodes) {
@@ -86,11 +116,14 @@ export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure
   for (const n of trace.nodes) {
     const k = rank.get(n.id) ?? 0;
     const col = columns.get(k) ?? [];
-    const offset = ((rows - col.length) * ROW) / 2;
+    const offset = ((rows - col.length) * WITHIN) / 2;
     const { w, h } = nodeSize(n.kind, n.label);
+    // `along` runs with the layers (x across, y down), `side` within a layer.
+    const along = 40 + k * LAYER;
+    const side = (across ? 30 : 60) + offset + (row.get(n.id) ?? 0) * WITHIN;
     nodes[n.id] = {
-      x: r(40 + k * COL),
-      y: r(30 + offset + (row.get(n.id) ?? 0) * ROW),
+      x: r(across ? along : side),
+      y: r(across ? side : along),
       w: r(w),
       h: r(h),
       shape: n.kind === "op" ? "ellipse" : "box",
@@ -100,21 +133,20 @@ export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure
   for (const e of trace.edges) {
     const a = nodes[e.source];
     const b = nodes[e.target];
-    const x0 = a.x + a.w / 2;
-    const y0 = a.y;
-    const tipX = b.x - b.w / 2;
-    const x3 = tipX - 7;
-    const y3 = b.y;
-    const dx = (x3 - x0) / 2;
-    const c1: [number, number] = [x0 + dx, y0];
-    const c2: [number, number] = [x3 - dx, y3];
+    // From the source's far side to 7 short of the target's near side (the arrowhead's room),
+    // leaving and arriving along the layers.
+    const [x0, y0] = across ? [a.x + a.w / 2, a.y] : [a.x, a.y + a.h / 2];
+    const [tipX, tipY] = across ? [b.x - b.w / 2, b.y] : [b.x, b.y - b.h / 2];
+    const [x3, y3] = across ? [tipX - 7, tipY] : [tipX, tipY - 7];
+    const c1: [number, number] = across ? [(x0 + x3) / 2, y0] : [x0, (y0 + y3) / 2];
+    const c2: [number, number] = across ? [(x0 + x3) / 2, y3] : [x3, (y0 + y3) / 2];
     const mid: [number, number] = [
       0.125 * x0 + 0.375 * c1[0] + 0.375 * c2[0] + 0.125 * x3,
       0.125 * y0 + 0.375 * c1[1] + 0.375 * c2[1] + 0.125 * y3,
     ];
     edges[e.id] = {
       path: `M${r(x0)},${r(y0)} C${r(c1[0])},${r(c1[1])} ${r(c2[0])},${r(c2[1])} ${r(x3)},${r(y3)}`,
-      arrow: [r(x3), r(y3), r(tipX), r(y3)],
+      arrow: [r(x3), r(y3), r(tipX), r(tipY)],
       mid: [r(mid[0]), r(mid[1])],
       source: e.source,
       target: e.target,
@@ -122,12 +154,16 @@ export function fallbackLayout(trace: Pick<Trace, "nodes" | "edges" | "structure
   }
   const xs = Object.values(nodes).map((n) => n.x + n.w / 2);
   const ys = Object.values(nodes).map((n) => n.y + n.h / 2);
-  return {
+  // Built first, returned after: the `direction` field is the server's newer answer, which the
+  // generated types may not have yet.
+  const layout = {
     structure: trace.structure,
     width: r(Math.max(0, ...xs) + 10),
     height: r(Math.max(0, ...ys) + 10),
     nodes,
     edges,
     clusters: gateBoxes(trace, nodes),
+    direction,
   };
+  return layout;
 }

@@ -2,18 +2,23 @@
 // (store.ts), from which the controls and the URL are derived. No logic of its own beyond that.
 
 import "./styles.css";
-import { ApiError, fetchPresets, type Preset, type Reading, type Trace } from "./api";
+import {
+  ApiError, fetchLayout, fetchPresets, fetchRead, fetchTrace, valuesOf,
+  type Layout, type LayoutShape, type Preset, type Reading, type Trace, type Values,
+} from "./api";
 import { CheckPanel } from "./check-panel";
 import { CodePanel } from "./code-panel";
 import { blurAfterChange, isTypingTarget } from "./controls";
 import { download, graphSvg, svgToPng } from "./export";
 import { ExprInput } from "./expr-input";
+import { layoutDirection } from "./graph-view";
+import { fallbackLayout } from "./layout-fallback";
 import { HessianPanel } from "./hessian-panel";
 import { PresetsGallery } from "./presets";
 import { ReadingView } from "./reading-view";
 import { Session, textValues, type SessionResult } from "./session";
-import { SharePanel } from "./share";
-import { Stage, startStep } from "./stage";
+import { fetchOffline, MAX_LINK, SharePanel } from "./share";
+import { shapeChanged, Stage, startStep } from "./stage";
 import { inputNamesOf, stepState, totalSteps } from "./steps";
 import { labelInputs } from "./node-words";
 import { openedIds, stepAfterToggle, withClosed, withOpened } from "./gates";
@@ -81,8 +86,74 @@ htmlEl("p", { class: "empty-note", "data-testid": "empty-note" }, stage.graphWra
 shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
 codeBtn.addEventListener("click", () => codePanel.toggle());
 fitBtn.addEventListener("click", () => stage.fit());
-const session = new Session(store);
-const picture = (): string | null => (session.layout ? graphSvg(stage.graph.svg, session.layout.width, session.layout.height) : null);
+// ---- the graph's direction: the one chosen with the switch (the URL's `dir`), else the one the
+// server finds fits the graph's space; asked again when that space changes shape ----
+/** What each layout was asked for (its direction, auto or chosen, and the space's shape). */
+const asked = new WeakMap<Layout, LayoutShape>();
+/** The direction the server picked for the shape last asked about with `auto`. */
+let autoPick: "down" | "right" | null = null;
+const layoutShape = (): LayoutShape => ({ direction: state().dir ?? "auto", aspect: stage.aspect() });
+async function askLayout(expr: string, values: Values, signal?: AbortSignal, expand: readonly string[] = []): Promise<Layout> {
+  const shape = layoutShape();
+  const layout = await fetchLayout(expr, values, signal, expand, shape);
+  asked.set(layout, shape);
+  if (shape.direction === "auto") autoPick = layoutDirection(layout);
+  return layout;
+}
+/** A layout shown that was asked for another direction or a space of another shape. */
+function outdated(layout: Layout): boolean {
+  const was = asked.get(layout);
+  const now = layoutShape();
+  if (!was) return false;
+  if (was.direction !== now.direction) return true;
+  return now.direction === "auto" && shapeChanged(was.aspect, now.aspect);
+}
+let relayoutRun = 0;
+/** Draw the graph on show again in the direction wanted now (a fallback layout, drawn here). */
+async function relayout(): Promise<void> {
+  const trace = stage.trace;
+  const drawn = stage.graph.drawn;
+  if (!trace || !drawn) return;
+  const run = ++relayoutRun;
+  let layout: Layout;
+  if (!asked.has(drawn)) {
+    // The browser's own layout (the server had none): drawn here in the direction wanted.
+    const dir = state().dir;
+    layout = fallbackLayout(trace, dir ?? stage.aspect());
+    asked.set(layout, layoutShape());
+  } else {
+    // The values the trace was made with (their shapes shape an opened gate's parts).
+    const values = valuesOf(trace.nodes.filter((n) => n.kind === "input" && n.name).map((n) => [n.name as string, n.value]));
+    try {
+      layout = await askLayout(trace.expr, values, undefined, state().expand);
+    } catch {
+      return; // the graph stays as it is
+    }
+  }
+  // Something newer was shown (or asked) meanwhile; or the same drawing would come back.
+  if (run !== relayoutRun || stage.trace !== trace || stage.graph.drawn !== drawn) return;
+  if (layout.structure !== drawn.structure) return;
+  if (layoutDirection(layout) === layoutDirection(drawn) && asked.has(drawn)) {
+    asked.set(drawn, asked.get(layout) ?? layoutShape());
+    return;
+  }
+  stage.show(trace, layout, stage.step);
+}
+stage.onShape = () => {
+  const drawn = stage.graph.drawn;
+  if (drawn && outdated(drawn)) void relayout();
+};
+stage.enableDirection((drawn) => {
+  const want = drawn === "down" ? "right" : "down";
+  // Back to the one that fits the screen: the URL leaves `dir` out again.
+  store.update({ dir: state().dir !== null && want === autoPick ? null : want });
+});
+
+const session = new Session(store, { trace: fetchTrace, layout: askLayout, read: fetchRead });
+const picture = (): string | null => {
+  const box = stage.graph.pictureBox();
+  return box ? graphSvg(stage.graph.svg, box, state().hide.includes("key") ? null : stage.trace) : null;
+};
 const pictureName = (ext: string): string => `gradtrace-step-${stage.step + 1}.${ext}`;
 svgBtn.addEventListener("click", () => {
   const text = picture();
@@ -93,7 +164,18 @@ pngBtn.addEventListener("click", () => {
   if (text) void svgToPng(text).then((b) => download(pictureName("png"), b));
 });
 // The page as one offline HTML file, made by the server from the state at the click.
-htmlBtn.addEventListener("click", () => (htmlBtn.href = `/api/standalone.html?${queryOf(state())}`));
+htmlBtn.addEventListener("click", (ev) => {
+  const query = queryOf(state());
+  const href = `/api/standalone.html?${query}`;
+  if (new TextEncoder().encode(location.origin + href).length <= MAX_LINK) {
+    htmlBtn.href = href;
+    return;
+  }
+  // Values too long for a link: the file is asked for by POST instead; if that fails, the share
+  // panel says why (it holds the same download, with its status).
+  ev.preventDefault();
+  fetchOffline(query).then((blob) => download("gradtrace.html", blob), () => shareBtn.click());
+});
 const toggleFocus = (): void => {
   const on = document.body.classList.toggle("focus");
   focusBtn.setAttribute("aria-pressed", String(on));
@@ -119,6 +201,10 @@ function follow(s: Readonly<ViewState>, changed: ReadonlySet<keyof ViewState> | 
   if (has("check")) checkPanel.setOn(s.check);
   if (has("hessian")) hessianPanel.setOn(s.hessian);
   if (has("speed") && s.speed !== undefined) stage.controls.setSpeed(s.speed);
+  if (has("dir")) {
+    stage.showDirection(s.dir !== null);
+    if (changed !== null) void relayout();
+  }
 }
 follow(state(), null);
 store.subscribe((s, _prev, changed) => follow(s, changed));
@@ -234,7 +320,11 @@ function onResult(r: SessionResult): void {
   showWrt(trace);
   checkPanel.show(trace);
   hessianPanel.show(trace);
-  stage.show(trace, fresh ? r.layout : null, index);
+  // The browser's own layout (the server could not lay the graph out) in the direction wanted.
+  const layout = r.fallback ? fallbackLayout(trace, state().dir ?? stage.aspect()) : r.layout;
+  stage.show(trace, fresh ? layout : null, index);
+  // A layout kept from before (this structure, drawn another way round): drawn again.
+  if (fresh && !r.fallback && outdated(r.layout)) void relayout();
   if (autoplay) {
     autoplay = false;
     stage.controls.play();

@@ -1,6 +1,6 @@
-// The presets gallery: every example of /api/presets (the seed examples of the lecture notes). A
-// button per example: its title, what it teaches (the lesson) and where it comes from (the source);
-// one click loads expression, values and output gradient (seed).
+// The presets gallery: every example of /api/presets (the worked examples of the lecture notes).
+// A button per example: its title, what it teaches (the lesson) and where it comes from (the
+// source); one click loads expression, values and output gradient.
 
 import type { Preset } from "./api";
 import { htmlEl } from "./svg";

@@ -8,11 +8,14 @@
 // reading (a name given a value is never split into a product: `wx` would stop being w·x). So
 // the reading is asked for with the values the person gave only (not the defaults written here),
 // and then: an input the text gives a value (`X = np.array(...)`) uses it unless the person gave
-// one; any other input without a value gets the default, written into the store.
+// one. Any other input is the server's to fill: it infers the shape the ops need and draws the
+// numbers with generator `rng` (the store's, kept in the URL), so those values are never written
+// into the store nor sent back as if typed. (A server from before that fills nothing: the default
+// 1 is written into the store, as it always was.)
 
 import {
-  ApiError, encodeTensor, fetchLayout, fetchRead, fetchTrace, valueOf, valuesOf,
-  type Layout, type Reading, type Tensor, type Trace, type Values,
+  ApiError, decodeTensor, encodeTensor, fetchLayout, fetchRead, fetchTrace, valueOf, valuesOf,
+  type ForwardRequest, type InputRead, type Layout, type ReadAnswer, type Reading, type Tensor, type Trace, type Values,
 } from "./api";
 import { shapeOf } from "./format";
 import { inputNames } from "./expr-syntax";
@@ -32,11 +35,37 @@ export interface SessionResult {
 }
 
 export interface Api {
-  trace: typeof fetchTrace;
+  /** fetchTrace, with the random draw last (`rng`). */
+  trace: (
+    expr: string, values: Values, seed: Tensor | null, signal?: AbortSignal, forward?: ForwardRequest | null,
+    check?: boolean, hessian?: boolean, expand?: readonly string[], rng?: number,
+  ) => Promise<Trace>;
   layout: typeof fetchLayout;
-  /** Without it (or from a server without /api/read), the inputs are the names the input box
-   * finds (expr-syntax.ts), as before readings. */
-  read?: typeof fetchRead;
+  /** fetchRead, with the random draw last. Without it (or from a server without /api/read), the
+   * inputs are the names the input box finds (expr-syntax.ts), as before readings. */
+  read?: (expr: string, values: Values, signal?: AbortSignal, rng?: number) => Promise<ReadAnswer>;
+}
+
+/** Where an input's value comes from, in the server's words: the request's values (typed here),
+ * the text, or drawn with `rng` (or filled: 1 for a scalar, 0 for labels). */
+export type InputSource = "request" | "text" | "drawn";
+
+/** One input of a reading, with what the server gave it: its shape (its value's, else the one the
+ * ops need) and the value drawn when nobody gives one. A server from before that fills nothing
+ * sends none of the three. */
+export type FilledInput = Omit<InputRead, "shape" | "source" | "drawn"> & { shape?: number[]; source?: InputSource; drawn?: Tensor | null };
+
+/** The inputs of `reading`, with the drawn values decoded (a number of the API's spelling). */
+export function filledInputs(reading: Reading | null): FilledInput[] {
+  return (reading?.inputs ?? []).map((i: FilledInput) =>
+    i.drawn === undefined || i.drawn === null ? i : { ...i, drawn: decodeTensor(i.drawn) },
+  );
+}
+
+/** The session working for `store` (made with it): the values panel reads its reading and trace. */
+const sessions = new WeakMap<Store, Session>();
+export function sessionOf(store: Store): Session | undefined {
+  return sessions.get(store);
 }
 
 /** The input forward mode differentiates by: the one asked for if the expression has it, else
@@ -51,9 +80,10 @@ function olderServer(err: ApiError): ApiError {
   return new ApiError("mode", `this server does not do forward mode yet (${err.message})`, 0, 0, err.status);
 }
 
-/** What of `values` the reading depends on: the names and the shapes. */
-function shapesKey(values: Values): string {
-  return JSON.stringify(Object.keys(values).sort().map((n) => [n, shapeOf(values[n])]));
+/** What of `values` the reading depends on: the names and the shapes (and the random draw of the
+ * rest, which the reading's drawn values are). */
+function shapesKey(values: Values, rng: number): string {
+  return JSON.stringify([rng, Object.keys(values).sort().map((n) => [n, shapeOf(values[n])])]);
 }
 
 /** A value as text, to tell whether the text's value for a name changed. */
@@ -101,7 +131,9 @@ export class Session {
   constructor(
     readonly store: Store,
     private readonly api: Api = { trace: fetchTrace, layout: fetchLayout, read: fetchRead },
-  ) {}
+  ) {
+    sessions.set(store, this);
+  }
 
 
   /** Ask for a new trace of the current state (coalesced: at most one request in flight). */
@@ -179,11 +211,12 @@ export class Session {
     // reading asked again with the values that are left gives the same text values.
     for (let attempt = 0; attempt < 3; attempt++) {
       const given = this.givenValues();
-      const key = `${expr}\u0000${shapesKey(given)}`;
+      const rng = this.store.state.rng;
+      const key = `${expr}\u0000${shapesKey(given, rng)}`;
       if (key === this.readKey && this.reading) return this.reading;
       let reading: Reading;
       try {
-        reading = (await read(expr, given)).reading;
+        reading = (await read(expr, given, undefined, rng)).reading;
       } catch (err) {
         if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
           this.noRead = true;
@@ -202,14 +235,15 @@ export class Session {
   }
 
   /** The values to trace `reading`'s inputs with: the person's, else the text's (sent as nothing:
-   * the server uses it), else the default (written into the store). */
+   * the server uses it), else the server's to draw (sent as nothing; from a server that fills
+   * nothing, the default, written into the store). */
   private valuesOf(reading: Reading): Values {
     const out = valuesOf();
     const missing: string[] = [];
-    for (const input of reading.inputs) {
+    for (const input of filledInputs(reading)) {
       const mine = input.value === null ? valueOf(this.store.state.values, input.name) : this.given(input.name);
       if (mine !== undefined) out[input.name] = mine;
-      else if (input.value === null) missing.push(input.name);
+      else if (input.value === null && input.source === undefined) missing.push(input.name);
     }
     this.putDefaults(missing);
     for (const n of missing) out[n] = DEFAULT_SCALAR;
@@ -231,7 +265,8 @@ export class Session {
   }
 
   private async run(): Promise<void> {
-    const { expr, seed, mode, wrt: wantWrt, tangent, check, hessian, expand } = this.store.state;
+    const { expr, mode, wrt: wantWrt, tangent, check, hessian, expand, rng } = this.store.state;
+    let seed = this.store.state.seed;
     if (expr.trim() === "") {
       // Forget the last trace, so that what is typed next is drawn afresh.
       this.trace = null;
@@ -258,11 +293,18 @@ export class Session {
       try {
         const forward =
           mode === "forward" ? { wrt: forwardWrt(wantWrt, this.differentiable(expr, reading)), tangent } : null;
-        trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian, expand);
+        trace = await this.api.trace(expr, values, seed, undefined, forward, check, hessian, expand, rng);
       } catch (err) {
         if (!(err instanceof ApiError)) {
           if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
           return;
+        }
+        // An output gradient typed for an output of another shape (the values changed its shape):
+        // it cannot apply any more, and ones (or the text's) take its place.
+        if (err.type === "seed" && seed !== null) {
+          seed = null;
+          this.store.update({ seed: null });
+          continue;
         }
         const name = unknownName(expr, err);
         // A name the reading did not list (a server from before readings): the default, and again.

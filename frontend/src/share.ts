@@ -1,9 +1,64 @@
 // Links to the current step, for slides: the page itself, the embeddable page (an iframe that
 // any site may frame), the server's pictures of the step (SVG, PNG, PDF) and the view as one
 // offline HTML file, all in the one URL form the server reads.
+//
+// The values typed are in the links, so a large tensor makes them long; past what the server
+// takes in a request's head, a link would not open. Then the panel says so and offers the
+// offline file instead (one HTML file holding the whole view), asked for by POST, whose body
+// has no such limit.
 
-import { htmlEl } from "./svg";
+import { download } from "./export";
+import { htmlEl, setText } from "./svg";
 import { encodeQuery, type UrlState } from "./url-state";
+
+/**
+ * The most bytes of a request's head (its request line and headers) the server takes: the HTTP
+ * parser of `gradtrace serve` (uvicorn's h11) refuses a head that passes h11's
+ * max_incomplete_event_size, 16 KiB, before it has all arrived (over a network it comes in
+ * pieces), with a 400.
+ */
+export const SERVER_HEAD_LIMIT = 16 * 1024;
+/** Room in the head for the browser's own headers (host, user agent, accept...: about 1 KiB). */
+export const BROWSER_HEADERS = 2 * 1024;
+/** The longest link that opens: the head's limit less the browser's headers. */
+export const MAX_LINK = SERVER_HEAD_LIMIT - BROWSER_HEADERS;
+
+/** The links' length in bytes (the longest of them: they carry one query), and whether it is
+ * more than the server takes. */
+export function linkLength(links: ShareLinks): { bytes: number; tooLong: boolean } {
+  const urls = [links.page, links.embed, links.svg, links.png, links.pdf, links.html];
+  const bytes = Math.max(...urls.map((u) => new TextEncoder().encode(u).length));
+  return { bytes, tooLong: bytes > MAX_LINK };
+}
+
+/** What the panel says of links too long to open, in plain words. */
+export function tooLongWords(bytes: number): string {
+  const n = (x: number): string => x.toLocaleString("en-US");
+  return `The values typed make these links ${n(bytes)} characters long, more than the server takes (${n(MAX_LINK)}): ` +
+    "they would not open. Share the offline file instead: one HTML file with this whole view, which steps through without a server.";
+}
+
+/** The offline file of the view of `query`, asked for by POST (its query as the body: no limit of
+ * a link). */
+export async function fetchOffline(query: string, fetcher: typeof fetch = fetch): Promise<Blob> {
+  const res = await fetcher("/api/standalone.html", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: query,
+  });
+  if (!res.ok) {
+    let message = `the server answered ${res.status}`;
+    try {
+      const data = (await res.json()) as { error?: { message?: string } };
+      if (data.error?.message) message = data.error.message;
+    } catch {
+      // not JSON: the status says it
+    }
+    if (res.status === 405) message = "this server makes the offline file only from a link, and this view's link is too long";
+    throw new Error(message);
+  }
+  return res.blob();
+}
 
 export interface ShareLinks {
   page: string;
@@ -33,6 +88,10 @@ export function shareLinks(origin: string, state: UrlState, theme: string): Shar
 export class SharePanel {
   readonly el: HTMLElement;
   private readonly fields = new Map<keyof ShareLinks, HTMLInputElement>();
+  private readonly rows: HTMLElement[] = [];
+  private readonly tooLong: HTMLElement;
+  private readonly tooLongText: HTMLElement;
+  private readonly offlineStatus: HTMLElement;
 
   constructor(
     parent: HTMLElement,
@@ -50,8 +109,28 @@ export class SharePanel {
       ["pdf", "picture PDF"],
       ["html", "offline HTML"],
     ];
+    // Links too long to open: said in words, with the offline file instead.
+    this.tooLong = htmlEl("div", { class: "share-too-long", "data-testid": "share-too-long" }, this.el);
+    this.tooLong.hidden = true;
+    this.tooLongText = htmlEl("p", {}, this.tooLong);
+    const offline = htmlEl("button", {
+      type: "button", "data-testid": "share-offline",
+      title: "download one self-contained HTML file with this view, which steps through offline (no server)",
+    }, this.tooLong, "download the offline file");
+    this.offlineStatus = htmlEl("span", { class: "share-offline-status", "aria-live": "polite" }, this.tooLong);
+    offline.addEventListener("click", () => {
+      setText(this.offlineStatus, "making the file…");
+      fetchOffline(encodeQuery({ ...this.state(), theme: this.theme() })).then(
+        (blob) => {
+          download("gradtrace.html", blob);
+          setText(this.offlineStatus, "");
+        },
+        (e: unknown) => setText(this.offlineStatus, `could not make the file: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    });
     for (const [key, text] of rows) {
       const row = htmlEl("label", { class: "share-row" }, this.el);
+      this.rows.push(row);
       htmlEl("span", {}, row, text);
       const input = htmlEl("input", { type: "text", readonly: "", "data-testid": `share-${key}` }, row);
       input.addEventListener("focus", () => input.select());
@@ -74,6 +153,13 @@ export class SharePanel {
   refresh(): void {
     if (this.el.hidden) return;
     const links = shareLinks(location.origin, this.state(), this.theme());
-    for (const [key, input] of this.fields) input.value = links[key];
+    const { bytes, tooLong } = linkLength(links);
+    this.tooLong.hidden = !tooLong;
+    for (const row of this.rows) row.hidden = tooLong;
+    if (tooLong) {
+      setText(this.tooLongText, tooLongWords(bytes));
+      setText(this.offlineStatus, "");
+    }
+    for (const [key, input] of this.fields) input.value = tooLong ? "" : links[key];
   }
 }

@@ -1,16 +1,20 @@
 // The stage: what the app, the embed and the offline file all show of a trace, built once here.
 // The output bar (the output, its shape, forward mode's derivative; the page adds its own buttons
-// to it), the graph, the step controls (buttons, scrubber, play, keys), the explanation of the
-// step and the node panel, the problems with the view over the graph, and the link to a framing
-// page (postMessage: host.ts). The page gives it a trace and a step; it says when the step
-// changes (`onStep`).
+// to it), the graph, under it the colour key and the direction switch, the step controls
+// (buttons, scrubber, play, keys), the explanation of the step and the node panel, the problems
+// with the view over the graph, and the link to a framing page (postMessage: host.ts). The page
+// gives it a trace and a step; it says when the step changes (`onStep`) and when the graph's
+// space changes shape (`onShape`, to draw it in the direction that fits).
+// Nothing here changes size with the step: the explanation and the node panel have a fixed height
+// and scroll (each a focusable region, so the keyboard scrolls it too).
 
 import type { Layout, Trace } from "./api";
+import { ColourKey } from "./colour-key";
 import { StepControls } from "./controls";
 import { derivativeText, explainStep } from "./explain";
 import { ExplainPanel } from "./explain-panel";
 import { formatShape, formatShort, formatTensor, plainTensor, shapeOf, sizeOf } from "./format";
-import { GraphView } from "./graph-view";
+import { GraphView, type Direction } from "./graph-view";
 import { commandIndex, HostLink, type HostCommand } from "./host";
 import { Inspector } from "./inspector";
 import { clampStep, stepState, totalSteps } from "./steps";
@@ -40,9 +44,21 @@ export function startStep(spec: string | null | undefined, trace: Pick<Trace, "f
   return { index: index ?? last, problem };
 }
 
-/** A graph much wider than high leaves height over: the explanation gets it. */
-export function isWide(layout: Pick<Layout, "width" | "height">): boolean {
-  return layout.width / Math.max(1, layout.height) > 3;
+/** The space's shape changed enough since `asked` (the width over the height a layout was asked
+ * for) to ask again: by a quarter either way (a turned tablet, the side panel hidden, graph only). */
+export function shapeChanged(asked: number, now: number, by = 1.25): boolean {
+  if (!(asked > 0) || !(now > 0)) return false;
+  return Math.max(asked / now, now / asked) >= by;
+}
+
+/** What the direction switch says: the direction drawn, in words, and what pressing it does. */
+export function directionText(drawn: Direction, chosen: boolean): { text: string; title: string } {
+  const other = drawn === "down" ? "left to right" : "top to bottom";
+  const now = drawn === "down" ? "top to bottom" : "left to right";
+  return {
+    text: drawn === "down" ? "↓ down" : "→ across",
+    title: `The graph is drawn ${now}${chosen ? "" : ", the way that fits this screen"}. Press to draw it ${other}.`,
+  };
 }
 
 /** The output as the bar shows it: a small tensor in full, a large one as its shape. */
@@ -81,6 +97,9 @@ export class Stage {
   readonly outBar: HTMLElement;
   readonly graphWrap: HTMLElement;
   readonly graph: GraphView;
+  readonly key: ColourKey;
+  /** Draws the graph the other way round (shown once `enableDirection` gives it a handler). */
+  readonly dirButton: HTMLButtonElement;
   readonly controls: StepControls;
   readonly hook: StageHook = makeHook();
   private readonly outValue: HTMLElement;
@@ -96,6 +115,10 @@ export class Stage {
   private pinned: string | null = null;
   /** The step changed (by the person, the host, or `show`). */
   onStep: (index: number, trace: Trace) => void = () => {};
+  /** The graph's space has a new shape (width over height), settled (debounced). */
+  onShape: (aspect: number) => void = () => {};
+  private shapeTimer: number | null = null;
+  private dirChosen = false;
 
   constructor(parent: HTMLElement, win: Window = window) {
     this.el = htmlEl("section", { class: "stage" }, parent);
@@ -108,10 +131,21 @@ export class Stage {
     this.graph = new GraphView(this.graphWrap);
     this.viewError = htmlEl("div", { class: "view-error", "data-testid": "view-error", role: "alert" }, this.graphWrap);
     this.viewError.hidden = true;
+    const bar = htmlEl("div", { class: "graph-bar" }, this.el);
+    this.key = new ColourKey(bar);
+    this.dirButton = htmlEl("button", { type: "button", class: "dir-toggle", "data-testid": "direction" }, bar, "→ across");
+    this.dirButton.hidden = true;
     this.controls = new StepControls(this.el, { go: (i) => this.go(i) });
     const below = htmlEl("div", { class: "below" }, this.el);
     this.explain = new ExplainPanel(below);
     this.inspector = new Inspector(below);
+    // Fixed height, scrolled: a keyboard reaches the scroll by focusing the panel (its
+    // aria-label names it).
+    for (const panel of [this.explain.el, this.inspector.el]) {
+      panel.setAttribute("tabindex", "0");
+      panel.setAttribute("role", "region");
+    }
+    new ResizeObserver(() => this.shapeSettles(win)).observe(this.graphWrap);
     this.graph.onNodeClick = (id) => {
       this.pinned = this.pinned === id ? null : id;
       this.go(this.index);
@@ -124,6 +158,37 @@ export class Stage {
   enableGates(toggle: (id: string, open: boolean) => void): void {
     this.graph.onGateToggle = toggle;
     this.inspector.onGateToggle = toggle;
+  }
+
+  /** The width over the height of the graph's space (1.6 while it has none). */
+  aspect(): number {
+    const w = this.graphWrap.clientWidth;
+    const h = this.graphWrap.clientHeight;
+    return w > 0 && h > 0 ? w / h : 1.6;
+  }
+
+  private shapeSettles(win: Window): void {
+    if (this.shapeTimer !== null) win.clearTimeout(this.shapeTimer);
+    this.shapeTimer = win.setTimeout(() => {
+      this.shapeTimer = null;
+      if (this.graphWrap.clientHeight > 0) this.onShape(this.aspect());
+    }, 250);
+  }
+
+  /** Show the direction switch; pressing it calls `toggle` with the direction now drawn. */
+  enableDirection(toggle: (drawn: Direction) => void): void {
+    this.dirButton.hidden = false;
+    this.dirButton.addEventListener("click", () => toggle(this.graph.direction));
+  }
+
+  /** Say which way the graph is drawn, and whether the person chose it (kept for the graphs
+   * drawn next). */
+  showDirection(chosen: boolean = this.dirChosen): void {
+    this.dirChosen = chosen;
+    const t = directionText(this.graph.direction, chosen);
+    setText(this.dirButton, t.text);
+    // The title describes; the name stays the visible words.
+    this.dirButton.title = t.title;
   }
 
   /** The trace on show (null: none yet, or the expression is empty). */
@@ -140,10 +205,14 @@ export class Stage {
    * stays pinned); without, the drawn graph takes the new numbers and nodes stay in place. */
   show(trace: Trace, layout: Layout | null, index: number): void {
     if (layout !== null) {
-      this.el.classList.toggle("wide-graph", isWide(layout));
       this.graph.setGraph(layout, trace);
       this.pinned = null;
+      this.showDirection();
     }
+    this.key.show(trace.mode ?? "reverse", trace.wrt ?? null, {
+      constants: trace.nodes.some((n) => n.kind === "const"),
+      labels: trace.nodes.some((n) => n.labels === true),
+    });
     this.shown = trace;
     this.hook.trace = trace;
     this.el.classList.remove("stale", "empty");

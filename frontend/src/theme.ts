@@ -34,7 +34,9 @@ export function applyTheme(t: Theme, remember = true): void {
 }
 
 export function themeSelect(parent: HTMLElement, current: Theme, onChange: (t: Theme) => void): HTMLSelectElement {
-  const label = htmlEl("label", { class: "theme-label" }, parent, "Theme ");
+  const label = htmlEl("label", { class: "theme-label" }, parent);
+  // The word gives way on a phone (the select keeps its aria-label).
+  htmlEl("span", { class: "theme-word" }, label, "Theme ");
   const sel = htmlEl("select", { "data-testid": "theme-select", "aria-label": "theme" }, label);
   for (const t of THEMES) htmlEl("option", { value: t }, sel, t);
   sel.value = current;

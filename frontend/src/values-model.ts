@@ -82,3 +82,114 @@ export function unknownName(expr: string, err: { type: string; start: number; en
   const m = /'([A-Za-z_][A-Za-z0-9_]*)'/.exec(err.message);
   return m ? m[1] : null;
 }
+
+/** What a fill button puts in a tensor: ones, zeros, or 0, 1, 2… in row-major (C) order. */
+export type Fill = "ones" | "zeros" | "arange";
+
+/** A tensor of `shape` filled as `how` says (a scalar for the empty shape). */
+export function filled(shape: readonly number[], how: Fill): Tensor {
+  let next = 0;
+  const build = (depth: number): Tensor => {
+    if (depth === shape.length) return how === "ones" ? 1 : how === "zeros" ? 0 : next++;
+    return Array.from({ length: shape[depth] }, () => build(depth + 1));
+  };
+  return build(0);
+}
+
+/** Whether two tensors hold the same numbers in the same shape (NaN equal to NaN). */
+export function sameTensor(a: Tensor | null | undefined, b: Tensor | null | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || a === undefined || b === null || b === undefined) return false;
+  if (!Array.isArray(a) || !Array.isArray(b)) return !Array.isArray(a) && !Array.isArray(b) && Object.is(a, b);
+  return a.length === b.length && a.every((x, i) => sameTensor(x, b[i]));
+}
+
+/** Grids up to this many cells; a larger tensor is edited as text only (thousands of fields
+ * would make the page slow, and nobody types them one by one). */
+export const MAX_GRID_CELLS = 256;
+
+/** A value's editor shows a grid of cells for vectors and matrices that are not too large. */
+export function gridFits(shape: readonly number[]): boolean {
+  if (shape.length === 0 || shape.length > 2) return false;
+  return shape.reduce((a, b) => a * b, 1) <= MAX_GRID_CELLS;
+}
+
+/** Where an input's value comes from, as the panel says it: typed here, the text's, typed over
+ * the text's, drawn by the server (`rng`), or the server's default (1; 0 for labels). */
+export type ValueSource = "typed" | "text" | "over-text" | "drawn" | "default";
+
+/** What the server says of an input it filled (session.ts FilledInput): the shape the ops need,
+ * where its value comes from, the value drawn. All absent from a server from before. */
+export interface Filled {
+  shape?: number[];
+  source?: "request" | "text" | "drawn";
+  drawn?: Tensor | null;
+}
+
+/** An input as its editor shows it. */
+export interface InputView {
+  value: Tensor;
+  shape: number[];
+  source: ValueSource;
+}
+
+/**
+ * What an input's editor shows: the value typed here, else the text's, else the one the server
+ * drew (or filled: 1, or 0 for labels); its shape, that value's (the server's inferred shape
+ * where nobody gave one); and where the value comes from.
+ */
+export function inputView(typed: Tensor | undefined, text: Tensor | null | undefined, server: Filled | undefined, labels: boolean): InputView {
+  const hasText = text !== undefined && text !== null;
+  if (typed !== undefined) return { value: typed, shape: shapeOf(typed), source: hasText ? "over-text" : "typed" };
+  if (hasText) return { value: text, shape: shapeOf(text), source: "text" };
+  const shape = server?.shape ?? [];
+  const drawn = server?.drawn ?? null;
+  const value = drawn ?? filled(shape, labels ? "zeros" : "ones");
+  // Only tensors are drawn at random: a scalar gets 1 and labels 0, whatever the draw.
+  const random = server?.source === "drawn" && shape.length > 0 && !labels;
+  return { value, shape: shapeOf(value), source: random ? "drawn" : "default" };
+}
+
+/** The plain words for a value's origin ("random numbers, draw 7"). */
+export function sourceWords(source: ValueSource, rng: number, shape: readonly number[], labels: boolean): string {
+  switch (source) {
+    case "typed":
+    case "over-text":
+      return "typed";
+    case "text":
+      return "from the text";
+    case "drawn":
+      return `random numbers, draw ${rng}`;
+    default:
+      return labels ? (shape.length ? "zeros, the default" : "0, the default") : shape.length ? "ones, the default" : "1, the default";
+  }
+}
+
+/** `t` as a tensor of `shape`: itself if it has that shape, a number spread over it (as the
+ * server spreads a one-number output gradient); null if it fits no way. */
+export function fitTo(t: Tensor, shape: readonly number[]): Tensor | null {
+  const have = shapeOf(t);
+  if (have.length === shape.length && have.every((d, i) => d === shape[i])) return t;
+  if (typeof t !== "number") return null;
+  const build = (depth: number): Tensor => (depth === shape.length ? t : Array.from({ length: shape[depth] }, () => build(depth + 1)));
+  return build(0);
+}
+
+/** Where the output gradient comes from: typed here, the text's (`L.backward(dz)`), or ones. */
+export type GradSource = "typed" | "text" | "default";
+
+/** The output gradient as its editor shows it, for an output of `shape`: the one typed (the
+ * store's seed), else the text's, else ones; a single number spread over the output's shape. */
+export function gradView(typed: Tensor | null, text: Tensor | null, shape: readonly number[]): { value: Tensor; source: GradSource } {
+  const pick = (t: Tensor | null): Tensor | null => (t === null ? null : fitTo(t, shape));
+  const mine = pick(typed);
+  if (mine !== null) return { value: mine, source: "typed" };
+  const theirs = pick(text);
+  if (theirs !== null) return { value: theirs, source: "text" };
+  return { value: filled(shape, "ones"), source: "default" };
+}
+
+/** The plain words for where the output gradient comes from. */
+export function gradWords(source: GradSource, shape: readonly number[]): string {
+  return source === "typed" ? "typed" : source === "text" ? "from the text" : shape.length ? "ones, the default" : "1, the default";
+}

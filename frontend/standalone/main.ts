@@ -4,13 +4,17 @@
 // panel, the host link) under a one-line header.
 // Its data is the JSON of <script type="application/json" id="gradtrace-data">:
 //   {"trace": <an /api/trace answer>, "layout": <an /api/layout answer>, "step": "b3" | null,
-//    "theme": "light" | "dark" | "projector"}
+//    "theme": "light" | "dark" | "projector",
+//    "layouts": {"down": <layout>, "right": <layout>}   (optional)}
+// With both directions' layouts the file draws the one that fits the window (down on a phone,
+// across on a laptop), again when the window changes shape, and its switch turns it round.
 // A forward-mode trace (mode "forward", made from a view with mode=forward&wrt=x) steps forward
 // mode as the app does: forward steps only, the tangents on the graph, the output's derivative.
 
 import "../src/styles.css";
 import "./standalone.css";
 import { decodeTrace, type Layout, type Trace } from "../src/api";
+import { chooseDirection } from "../src/layout-fallback";
 import { Stage, startStep } from "../src/stage";
 import { htmlEl } from "../src/svg";
 import { applyTheme, DEFAULT_THEME, isTheme } from "../src/theme";
@@ -20,6 +24,7 @@ interface Data {
   layout: Layout;
   step?: string | null;
   theme?: string;
+  layouts?: { down?: Layout; right?: Layout };
 }
 
 function readData(): Data {
@@ -58,7 +63,27 @@ function start(): void {
   (window as unknown as { __gradtrace: Stage["hook"] }).__gradtrace = stage.hook;
   const { index, problem } = startStep(data.step ?? null, trace);
   if (problem !== null) stage.showProblems([problem]);
-  stage.show(trace, data.layout, index);
+  const { down, right } = data.layouts ?? {};
+  if (!down || !right) {
+    stage.show(trace, data.layout, index);
+    return;
+  }
+  // Both directions: the one whose drawing fits the graph's space best, unless turned round.
+  let chosen: "down" | "right" | null = null;
+  const fitting = (): Layout => (chooseDirection({ down, right }, stage.aspect()) === "down" ? down : right);
+  const draw = (): void => {
+    const layout = chosen === "down" ? down : chosen === "right" ? right : fitting();
+    if (stage.graph.drawn !== layout) stage.show(trace, layout, stage.trace ? stage.step : index);
+  };
+  stage.onShape = () => {
+    if (chosen === null) draw();
+  };
+  stage.enableDirection((drawn) => {
+    chosen = drawn === "down" ? "right" : "down";
+    stage.showDirection(true);
+    draw();
+  });
+  draw();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { focusKind, ownsKey } from "../src/controls";
+import { focusKind, ownsKey, stepWidthChars } from "../src/controls";
 
 describe("which keys a focused element keeps from the step keys", () => {
   it("leaves the arrows and Home/End to a focused slider (a value, the step scrubber)", () => {
@@ -23,5 +23,22 @@ describe("which keys a focused element keeps from the step keys", () => {
   });
   it("treats a target that is no element as the page", () => {
     expect(focusKind(null)).toBe("other");
+  });
+});
+
+describe("the step label's width", () => {
+  it("is the longest label of the trace, so the controls never move", () => {
+    expect(stepWidthChars(10, 5)).toBe("backward 5/5".length);
+    expect(stepWidthChars(113, 13)).toBe("backward 100/100".length);
+    expect(stepWidthChars(7, 7)).toBe("forward 7/7".length); // forward mode
+    expect(stepWidthChars(0, 0)).toBe(1);
+  });
+});
+
+describe("a panel focused to scroll it", () => {
+  it("keeps the arrows and Home/End when it scrolls sideways, and leaves Space to play", () => {
+    for (const key of ["ArrowLeft", "ArrowRight", "Home", "End"]) expect(ownsKey("scroll", key)).toBe(true);
+    expect(ownsKey("scroll", " ")).toBe(false);
+    expect(ownsKey("other", "ArrowLeft")).toBe(false);
   });
 });

@@ -1,36 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { explainStep, nodeTex, pluggedIn, plugNumbers, texName, texNumber, texText } from "../src/explain";
+import { explainStep, nodeTex, pluggedIn, plugNumbers, texNumber, texText } from "../src/explain";
+import type { TraceNode } from "../src/api";
 import { OPS } from "../src/ops";
 import { stepState } from "../src/steps";
-import { circuit, fanout, matmul } from "./helpers";
+import { circuit, fanout, indexAssign, logZero, matmul, twoLayer } from "./helpers";
 
 describe("LaTeX pieces", () => {
-  it("writes names and numbers", () => {
-    expect(texName("x")).toBe("x");
-    expect(texName("W1")).toBe("W_{1}");
-    expect(texName("w_0")).toBe("w_{0}");
-    expect(texName("pred")).toBe("\\mathrm{pred}");
+  it("writes names (the record's) and numbers", () => {
+    const t = twoLayer();
+    const tex = (name: string): string => nodeTex(t, t.nodes.find((n) => n.name === name) as TraceNode);
+    expect(tex("X")).toBe("X");
+    expect(tex("W1")).toBe("W_{1}");
+    expect(tex("out")).toBe("\\mathrm{out}");
     expect(texNumber(-4)).toBe("-4");
     expect(texNumber(-4, true)).toBe("(-4)");
     expect(texNumber(1.5e-7, true)).toBe("(1.5\\times 10^{-7})");
     expect(texNumber(Infinity)).toBe("\\infty");
     expect(texText("a_b{c}")).toBe("a\\_b\\{c\\}");
   });
-  it("names unnamed ops by their symbol, and an unnamed output L", () => {
-    const t = circuit();
-    t.nodes[2].name = null;
-    t.nodes[2].label = "+";
-    expect(nodeTex(t, t.nodes[2])).toBe("[+]");
-    t.nodes[4].name = null;
-    expect(nodeTex(t, t.nodes[4])).toBe("L");
-  });
-  it("writes an unnamed power as a power, not as \\wedge (logical and)", () => {
-    const t = circuit();
-    t.nodes[2].name = null;
-    t.nodes[2].label = "^";
-    t.nodes[2].op = "pow";
-    expect(nodeTex(t, t.nodes[2])).toBe("[(\\cdot)^{\\cdot}]");
-    expect(nodeTex(t, t.nodes[2])).not.toContain("wedge");
+  it("names each node by the record's name in formulas: W_{1}, y', \\texttt{x[0]}, an unnamed output f", () => {
+    const t = twoLayer();
+    expect(t.nodes.map((n) => nodeTex(t, n)).slice(0, 4)).toEqual(["X", "W_{1}", "a", "h"]);
+    const ia = indexAssign();
+    expect(nodeTex(ia, ia.nodes[2])).toBe("\\texttt{x[0]}");
+    expect(nodeTex(ia, ia.nodes[7])).toBe("y'");
+    const l = logZero(); // log(x): the output unnamed
+    expect(nodeTex(l, l.nodes[1])).toBe("f");
+    // The record's name, whatever it is: the formulas never name a node on their own.
+    const c = circuit();
+    c.nodes[2].display_tex = "q_{\\mathrm{sum}}";
+    expect(nodeTex(c, c.nodes[2])).toBe("q_{\\mathrm{sum}}");
   });
 });
 
@@ -46,11 +45,11 @@ describe("explainStep", () => {
     expect(ex.lines[0]).toBe("\\frac{\\partial f}{\\partial q} = -4\\quad\\text{(upstream)}");
     expect(ex.notes[0]).toMatch(/add gate distributes/);
   });
-  it("starts the backward pass from the seed", () => {
+  it("starts the backward pass from the output gradient", () => {
     const t = circuit();
     const ex = explainStep(t, stepState(t, 5));
-    expect(ex.lines[0]).toBe("\\frac{\\partial f}{\\partial f} = 1\\quad\\text{(the seed)}");
-    expect(ex.lines.some((l) => l.startsWith(
+    expect(ex.lines[0]).toBe("\\frac{\\partial f}{\\partial f} = 1\\quad\\text{(the output gradient)}");
+    expect(ex.lines.some((l) => typeof l === "string" && l.startsWith(
       "\\frac{\\partial f}{\\partial z} = \\frac{\\partial f}{\\partial z}\\cdot\\frac{\\partial f}{\\partial f} = 3\\cdot1 = 3",
     ))).toBe(true);
     expect(ex.notes[0]).toMatch(/multiply gate swaps/);
@@ -62,13 +61,23 @@ describe("explainStep", () => {
     expect(ex.lines[0]).toBe("\\frac{\\partial e}{\\partial b} = 2 + 3 = 5");
     expect(ex.notes.join(" ")).toMatch(/copy gate sums/);
   });
-  it("gives shapes and the VJP rule for tensor edges, never a Jacobian", () => {
-    const t = matmul();
+  it("writes a tensor step's numbers: upstream, the VJP rule with the matrices, downstream", () => {
+    const t = matmul(); // z = x @ y, output gradient [[1, 2], [3, 4]]
     const ex = explainStep(t, stepState(t, t.forward.length));
-    const all = ex.lines.join("\n");
-    expect(all).toContain("x: 2×2");
-    expect(all).toContain("\\text{VJP: }dx = dz\\,y^{\\top}");
-    expect(all).not.toMatch(/begin\{[pb]matrix\}/);
+    expect(ex.title).toBe("backward 1/3: z = x @ y");
+    expect(ex.lines[0]).toBe("dz = \\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}\\quad\\text{(the output gradient)}");
+    // dx = dz yᵀ: the rule with the names, then with the numbers (y transposed), = dx.
+    expect(ex.lines).toContain("dx = dz\\,y^{\\top}");
+    expect(ex.lines).toContain(
+      "dx = \\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}\\,\\begin{bmatrix} 4 & 6 \\\\ 5 & 7 \\end{bmatrix}" +
+        " = \\begin{bmatrix} 14 & 20 \\\\ 32 & 46 \\end{bmatrix}",
+    );
+    expect(ex.lines).toContain(
+      "dy = \\begin{bmatrix} 3 & 5 \\\\ 4 & 6 \\end{bmatrix}\\,\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}" +
+        " = \\begin{bmatrix} 18 & 26 \\\\ 22 & 32 \\end{bmatrix}",
+    );
+    // No angle-bracket shapes where numbers belong.
+    expect(JSON.stringify(ex.lines)).not.toMatch(/langle|⟨/);
   });
   it("explains a forward step with the source text", () => {
     const t = circuit();
@@ -120,14 +129,21 @@ describe("pluggedIn", () => {
 });
 
 describe("an unnamed output", () => {
-  it("is L in the chain rule and its op in the local derivative", () => {
-    const t = circuit();
-    t.nodes[4].name = null;
-    t.nodes[4].label = "×";
-    const ex = explainStep(t, stepState(t, 5));
-    expect(ex.lines[0]).toBe("\\frac{\\partial L}{\\partial L} = 1\\quad\\text{(the seed)}");
-    expect(ex.lines.some((l) => l.startsWith(
-      "\\frac{\\partial L}{\\partial z} = \\frac{\\partial [\\times]}{\\partial z}\\cdot\\frac{\\partial L}{\\partial L} = 3\\cdot1 = 3",
+  it("is f in the chain rule, as on the graph (the record's name)", () => {
+    const t = logZero(); // log(x) at x = 0: f = log(x)
+    const ex = explainStep(t, stepState(t, t.forward.length));
+    expect(ex.title).toBe("backward 1/2: f = log(x)");
+    expect(ex.lines[0]).toBe("\\frac{\\partial f}{\\partial f} = 1\\quad\\text{(the output gradient)}");
+    // A record built by hand: the circuit with its output unnamed, named f as the server names it.
+    const c = circuit();
+    c.nodes[4].name = null;
+    c.nodes[4].label = "×";
+    c.nodes[4].display = "f";
+    c.nodes[4].display_tex = "f";
+    const ex2 = explainStep(c, stepState(c, 5));
+    expect(ex2.title).toBe("backward 1/5: f = q * z");
+    expect(ex2.lines.some((l) => typeof l === "string" && l.startsWith(
+      "\\frac{\\partial f}{\\partial z} = \\frac{\\partial f}{\\partial z}\\cdot\\frac{\\partial f}{\\partial f} = 3\\cdot1 = 3",
     ))).toBe(true);
   });
 });

@@ -99,22 +99,26 @@ describe("forward mode's explanation", () => {
 
   it("writes the chain rule forward with numbers: d(+)/dx = 1·1 + 1·0 = 1", () => {
     const ex = explainStep(t, stepState(t, 2));
-    expect(ex.title).toBe("forward 3/5: add +");
-    expect(ex.lines[0]).toBe("[+] = \\texttt{x + y} = -2 + 5 = 3");
-    // d(+)/dx = ∂(+)/∂x · dx/dx + ∂(+)/∂y · dy/dx = 1·1 + 1·0 = 1, the numbers under the symbols.
+    // The unnamed + is called a, as the graph draws it; the unnamed output f (forward mode).
+    expect(ex.title).toBe("forward 3/5: a = x + y");
+    expect(ex.lines[0]).toBe("a = \\texttt{x + y} = -2 + 5 = 3");
+    // da/dx = ∂a/∂x · dx/dx + ∂a/∂y · dy/dx = 1·1 + 1·0 = 1, the numbers under the symbols.
     expect(ex.lines[1]).toBe(
-      "\\begin{aligned}\\frac{d[+]}{d x} &= \\frac{\\partial [+]}{\\partial x}\\cdot\\frac{d x}{d x} + " +
-        "\\frac{\\partial [+]}{\\partial y}\\cdot\\frac{d y}{d x}\\\\ &= 1\\cdot1 + 1\\cdot0 = 1\\end{aligned}",
+      "\\begin{aligned}\\frac{d a}{d x} &= \\frac{\\partial a}{\\partial x}\\cdot\\frac{d x}{d x} + " +
+        "\\frac{\\partial a}{\\partial y}\\cdot\\frac{d y}{d x}\\\\ &= 1\\cdot1 + 1\\cdot0 = 1\\end{aligned}",
     );
   });
   it("reaches the output's derivative -4 and says what each mode costs", () => {
     const ex = explainStep(t, stepState(t, 4));
     expect(ex.lines[1]).toBe(
-      "\\begin{aligned}\\frac{d f}{d x} &= \\frac{\\partial [\\times]}{\\partial [+]}\\cdot\\frac{d[+]}{d x} + " +
-        "\\frac{\\partial [\\times]}{\\partial z}\\cdot\\frac{d z}{d x}\\\\ &= (-4)\\cdot1 + 3\\cdot0 = -4\\end{aligned}",
+      "\\begin{aligned}\\frac{d f}{d x} &= \\frac{\\partial f}{\\partial a}\\cdot\\frac{d a}{d x} + " +
+        "\\frac{\\partial f}{\\partial z}\\cdot\\frac{d z}{d x}\\\\ &= (-4)\\cdot1 + 3\\cdot0 = -4\\end{aligned}",
     );
     expect(ex.notes.join(" ")).toContain("∂f/∂x = −4");
-    expect(ex.cost).toEqual(["reverse: one backward pass for all 3 inputs", "forward: one pass per input, 3 passes"]);
+    expect(ex.cost).toEqual([
+      "Reverse mode: one backward pass gives the gradient for all 3 inputs",
+      "Forward mode: one pass per input direction: 3 passes for all 3 inputs",
+    ]);
     expect(costSentences(t)).toEqual(ex.cost);
   });
   it("writes 0 for a term whose source does not depend on wrt, even without its local", () => {
@@ -122,19 +126,22 @@ describe("forward mode's explanation", () => {
     u.edges[1].local = null; // y -> +: a server may leave the local of a zero term out
     expect(explainStep(u, stepState(u, 2)).lines[1]).toMatch(/&= 1\\cdot1 \+ 0 = 1\\end\{aligned\}$/);
   });
-  it("starts from the seed tangent dx/dx = 1; other inputs are 0", () => {
-    expect(explainStep(t, stepState(t, 0)).lines[1]).toBe("\\frac{d x}{d x} = 1\\quad\\text{(the seed: the direction of x)}");
+  it("starts from the tangent dx/dx = 1, the direction of x; other inputs are 0", () => {
+    expect(explainStep(t, stepState(t, 0)).lines[1]).toBe("\\frac{d x}{d x} = 1\\quad\\text{(the direction of x)}");
     expect(explainStep(t, stepState(t, 1)).lines[1]).toBe("\\frac{d y}{d x} = 0\\quad\\text{(another input: it does not depend on x)}");
   });
   it("shows the derivative as ∂f/∂x = −4 (a named output by its name)", () => {
     expect(derivativeText(t)).toBe("∂f/∂x = −4");
     const named = circuitForward();
+    // Named in the text (L2 = (x + y) * z), the output is called by its name, as the server names it.
     named.nodes[4].name = "L2";
+    named.nodes[4].display = "L2";
+    named.nodes[4].display_tex = "L_{2}";
     expect(derivativeText(named)).toBe("∂L2/∂x = −4");
     expect(derivativeText(circuit())).toBe("");
     const along = circuitForward();
     along.tangent = [[1], [1]];
-    expect(derivativeText(along)).toBe("∂f/∂x · [[1], [1]] = −4");
+    expect(derivativeText(along)).toBe("∂f/∂x · [1, 1] = −4");
   });
   it("leaves reverse mode's explanation without cost lines", () => {
     const r = circuit();
@@ -156,7 +163,11 @@ describe("forward mode's request and answer", () => {
     expect(t.tangent).toBe(1);
     const r = circuit();
     expect("tangent" in r.nodes[0]).toBe(false);
-    expect(r.mode).toBeUndefined();
+    expect(r.mode).toBe("reverse");
+    // A record without a mode (from before forward mode) gets none.
+    const old = structuredClone(circuit()) as unknown as Record<string, unknown>;
+    delete old.mode;
+    expect(decodeTrace(old as unknown as Trace).mode).toBeUndefined();
   });
   it("sends mode, wrt and tangent only in forward mode", async () => {
     const bodies: unknown[] = [];

@@ -7,43 +7,71 @@ import { ApiError, decodeReading, decodeTrace, type ReadAnswer, type Reading, ty
 import { explainStep, seedWords } from "../src/explain";
 import { fallbackLayout } from "../src/layout-fallback";
 import { readingShown, seedSentence, skippedLines, skippedSummary } from "../src/reading-view";
-import { Session, textValues } from "../src/session";
+import { filledInputs, Session, textValues } from "../src/session";
+import { shapeOf } from "../src/format";
 import { stepState } from "../src/steps";
 import { stateFromUrl, Store } from "../src/store";
 import { circuit } from "./helpers";
 
-type Input = { name: string; value?: Tensor | null; labels?: boolean };
+type Input = { name: string; value?: Tensor | null; labels?: boolean; shape?: number[]; drawn?: Tensor };
 
+/** A reading of these inputs; where their values come from is filled in by the fake server. */
 function reading(inputs: Input[], extra: Partial<Reading> = {}): Reading {
   return {
     canonical: "",
     latex: "",
     differs: false,
-    inputs: inputs.map((i) => ({ name: i.name, value: i.value ?? null, labels: i.labels ?? false, start: 0, end: 1 })),
+    inputs: inputs.map((i) => ({
+      name: i.name, value: i.value ?? null, labels: i.labels ?? false, start: 0, end: 1,
+      shape: i.shape ?? [], source: i.value ? "text" : "drawn", drawn: i.value ? null : i.drawn ?? 1,
+    })),
     seed: null,
     skipped: [],
     ...extra,
   };
 }
 
+/** The reading as the server answers it for `values` and draw `rng`: the values given are the
+ * request's; the rest are drawn (a tensor's numbers depend on the draw, here `rng + 0.5`). From
+ * a server from before drawing (`filling` false), none of shape, source, drawn. */
+function answer(r: Reading, values: Values, rng: number, filling: boolean): Reading {
+  const inputs = r.inputs.map((i) => {
+    if (!filling) {
+      const { shape: _s, source: _o, drawn: _d, ...old } = i;
+      return old as Reading["inputs"][number];
+    }
+    if (Object.hasOwn(values, i.name)) return { ...i, source: "request" as const, drawn: null, shape: shapeOf(values[i.name]) };
+    if (i.source === "drawn" && Array.isArray(i.drawn)) return { ...i, drawn: scale(i.drawn, rng + 0.5) };
+    return i;
+  });
+  return { ...r, inputs };
+}
+
+function scale(t: Tensor, k: number): Tensor {
+  return Array.isArray(t) ? t.map((u) => scale(u, k)) : t * k;
+}
+
 /** A fake server: `read` answers by `readings` (by expression), `trace` a circuit. */
-function fakeServer(readings: Record<string, (values: Values) => Reading>) {
+function fakeServer(readings: Record<string, (values: Values) => Reading>, filling = true) {
   const reads: [string, Values][] = [];
   const traces: [string, Values][] = [];
+  const rngs: { read: number[]; trace: number[] } = { read: [], trace: [] };
   const api = {
-    read: vi.fn(async (expr: string, values: Values): Promise<ReadAnswer> => {
+    read: vi.fn(async (expr: string, values: Values, _signal?: AbortSignal, rng = 0): Promise<ReadAnswer> => {
       reads.push([expr, { ...values }]);
+      rngs.read.push(rng);
       const r = readings[expr];
       if (!r) throw new ApiError("syntax", "'{' has no matching '}'", 8, 9, 400);
-      return { reading: r(values), warnings: [] };
+      return { reading: answer(r(values), values, rng, filling), warnings: [] };
     }),
-    trace: vi.fn(async (expr: string, values: Values, ..._rest: unknown[]) => {
+    trace: vi.fn(async (expr: string, values: Values, ...rest: unknown[]) => {
       traces.push([expr, { ...values }]);
+      rngs.trace.push((rest[6] as number | undefined) ?? 0);
       return circuit();
     }),
     layout: vi.fn(async () => fallbackLayout(circuit())),
   };
-  return { api, reads, traces };
+  return { api, reads, traces, rngs };
 }
 
 function storeOf(expr: string, values: Values = {}): Store {
@@ -53,10 +81,77 @@ function storeOf(expr: string, values: Values = {}): Store {
 const NN = "X = np.array([[0.9, 0.2]])\nz = X.dot(W)";
 
 describe("the session reads the text before tracing it", () => {
-  it("makes defaults for inputs the text gives no value, and never sends them to be read", async () => {
+  it("leaves the inputs nobody gives a value to the server, and never writes or sends them", async () => {
     const { api, reads, traces } = fakeServer({
       "\\frac{1}{y+e^{-x}}": () => reading([{ name: "y" }, { name: "x" }], { differs: true, canonical: "1 / (y + e^(-x))" }),
     });
+    const store = storeOf("\\frac{1}{y+e^{-x}}");
+    const s = new Session(store, api);
+    const seen: (Reading | null)[] = [];
+    s.onReading = (r) => seen.push(r);
+    await s.refresh();
+    // No `frac`, no `left`: the inputs are the reading's; their values the server's (1 each).
+    expect(reads).toEqual([["\\frac{1}{y+e^{-x}}", {}]]);
+    expect(traces).toEqual([["\\frac{1}{y+e^{-x}}", {}]]);
+    expect(store.state.values).toEqual({});
+    expect(seen.map((r) => r?.canonical)).toEqual(["1 / (y + e^(-x))"]);
+    expect(filledInputs(s.reading).map((i) => [i.name, i.source, i.drawn])).toEqual([["y", "drawn", 1], ["x", "drawn", 1]]);
+    // Read once per text (and names and shapes given): a new value of the same shape traces only.
+    store.setValue("x", 0);
+    await s.refresh();
+    store.setValue("x", 2);
+    await s.refresh();
+    expect(reads.length).toBe(2); // once more: x became a value the person gave
+    expect(reads[1][1]).toEqual({ x: 0 });
+    expect(traces.at(-1)).toEqual(["\\frac{1}{y+e^{-x}}", { x: 2 }]);
+  });
+
+  it("asks for the store's random draw, and reads again when it changes", async () => {
+    const { api, reads, traces, rngs } = fakeServer({
+      "h = relu(X @ W1); L = sum(h)": () => reading([{ name: "X", shape: [2, 3], drawn: [[1, 1, 1], [1, 1, 1]] }, { name: "W1", shape: [3, 2], drawn: [[1, 1], [1, 1], [1, 1]] }]),
+    });
+    const store = storeOf("h = relu(X @ W1); L = sum(h)");
+    const s = new Session(store, api);
+    await s.refresh();
+    expect(rngs).toEqual({ read: [0], trace: [0] });
+    expect(filledInputs(s.reading)[0].drawn).toEqual([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]);
+    // A new draw: read again (the drawn values are the reading's), traced with it; the drawn
+    // values are never the store's, so never the URL's.
+    store.update({ rng: 7 });
+    await s.refresh();
+    expect(rngs).toEqual({ read: [0, 7], trace: [0, 7] });
+    expect(filledInputs(s.reading)[1].drawn).toEqual([[7.5, 7.5], [7.5, 7.5], [7.5, 7.5]]);
+    expect(store.state.values).toEqual({});
+    expect(traces.at(-1)?.[1]).toEqual({});
+    // X typed: it is the request's, its shape pins the rest.
+    store.setValue("X", [[0.9, 0.2, 0.7]]);
+    await s.refresh();
+    expect(reads.at(-1)?.[1]).toEqual({ X: [[0.9, 0.2, 0.7]] });
+    expect(filledInputs(s.reading).map((i) => i.source)).toEqual(["request", "drawn"]);
+    expect(traces.at(-1)?.[1]).toEqual({ X: [[0.9, 0.2, 0.7]] });
+  });
+
+  it("drops an output gradient typed for an output of another shape, and traces again", async () => {
+    const { api, traces } = fakeServer({ "x * 2": () => reading([{ name: "x" }]) });
+    api.trace.mockImplementationOnce(async () => {
+      throw new ApiError("seed", "the output gradient (seed) has shape 2 but the output has shape scalar", 0, 5, 400);
+    });
+    const store = storeOf("x * 2");
+    store.update({ seed: [1, 2] });
+    const s = new Session(store, api);
+    const errors: string[] = [];
+    s.onError = (e) => errors.push(e.message);
+    await s.refresh();
+    expect(errors).toEqual([]);
+    expect(store.state.seed).toBeNull();
+    expect(api.trace.mock.calls.map((c) => c[2])).toEqual([[1, 2], null]);
+    expect(traces.length).toBe(1);
+  });
+
+  it("writes defaults for a server that fills nothing, and never sends them to be read", async () => {
+    const { api, reads, traces } = fakeServer({
+      "\\frac{1}{y+e^{-x}}": () => reading([{ name: "y" }, { name: "x" }], { differs: true, canonical: "1 / (y + e^(-x))" }),
+    }, false);
     const store = storeOf("\\frac{1}{y+e^{-x}}");
     const s = new Session(store, api);
     const seen: (Reading | null)[] = [];
@@ -81,7 +176,7 @@ describe("the session reads the text before tracing it", () => {
     const { api, reads } = fakeServer({
       "loss = wx": () => reading([{ name: "wx" }]),
       wx: (v) => (Object.hasOwn(v, "wx") ? reading([{ name: "wx" }]) : reading([{ name: "w" }, { name: "x" }], { differs: true, canonical: "w * x" })),
-    });
+    }, false);
     const store = storeOf("loss = wx");
     const s = new Session(store, api);
     await s.refresh();
@@ -114,16 +209,16 @@ describe("the session reads the text before tracing it", () => {
     await s2.refresh();
     // The pasted text gives X: the old X goes, the text's is used (sent as nothing).
     expect(Object.hasOwn(store.state.values, "X")).toBe(false);
-    expect(traces.at(-1)).toEqual([NN, { W: 1 }]);
+    expect(traces.at(-1)).toEqual([NN, {}]);
     expect(textValues(s2.reading)).toEqual(new Map([["X", [[0.9, 0.2]]]]));
     // Typed over: the person's value wins, and stays while the text's is the same.
     store.setValue("X", [[1, 1]]);
     await s2.refresh();
-    expect(traces.at(-1)).toEqual([NN, { X: [[1, 1]], W: 1 }]);
+    expect(traces.at(-1)).toEqual([NN, { X: [[1, 1]] }]);
     // The text's value line edited: the text is the newest word.
     store.update({ expr: NN.replace("0.9", "0.5") });
     await s2.refresh();
-    expect(traces.at(-1)).toEqual([NN.replace("0.9", "0.5"), { W: 1 }]);
+    expect(traces.at(-1)).toEqual([NN.replace("0.9", "0.5"), {}]);
   });
 
   it("keeps a link's or an example's values over the text's", async () => {
@@ -197,13 +292,15 @@ describe("a reading as the app shows it", () => {
   });
 
   it("decodes the text's values and output gradient, non-finite ones too", () => {
-    const r = decodeReading({ ...reading([]), inputs: [{ name: "x", value: ["Infinity", 1], labels: false, start: 0, end: 1 }], seed: "NaN" });
+    const r = decodeReading({ ...reading([]), inputs: [{ name: "x", value: ["Infinity", 1], labels: false, start: 0, end: 1, shape: [2], source: "text", drawn: null }], seed: "NaN" });
     expect(r.inputs[0].value).toEqual([Infinity, 1]);
     expect(r.seed).toBeNaN();
   });
 
   it("of a record from before readings is the text as typed, its input nodes the inputs", () => {
-    const t = circuit();
+    const raw = structuredClone(circuit()) as unknown as Record<string, unknown>;
+    delete raw.reading; // the fixture is a record of today, with its reading
+    const t = decodeTrace(raw as unknown as Trace);
     expect(t.reading.differs).toBe(false);
     expect(t.reading.canonical).toBe(t.expr);
     expect(t.reading.inputs.map((i) => i.name)).toEqual(["x", "y", "z"]);
@@ -211,11 +308,11 @@ describe("a reading as the app shows it", () => {
 
   it("says where the output gradient comes from when the text gave it", () => {
     const t: Trace = { ...circuit(), seed: 2 };
-    expect(seedWords(t)).toBe("the seed");
+    expect(seedWords(t)).toBe("the output gradient");
     const given = decodeTrace({ ...(t as object), reading: { ...reading([]), seed: 2 } } as never);
     expect(seedWords(given)).toBe("the output gradient the text gives");
-    // Another seed asked for (in the URL) wins over the text's: then it is just the seed.
-    expect(seedWords({ ...given, seed: 3 })).toBe("the seed");
+    // Another output gradient asked for (in the URL) wins over the text's: then it is just that.
+    expect(seedWords({ ...given, seed: 3 })).toBe("the output gradient");
     const first = explainStep(given, stepState(given, given.forward.length));
     expect(first.lines[0]).toContain("\\text{(the output gradient the text gives)}");
   });

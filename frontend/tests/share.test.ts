@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shareLinks } from "../src/share";
+import { fetchOffline, linkLength, MAX_LINK, shareLinks, tooLongWords } from "../src/share";
 
 describe("share links", () => {
   const links = shareLinks("http://h:1", { expr: "(x + y) * z", values: { x: -2, step: 3 }, step: "b3" }, "projector");
@@ -14,5 +14,50 @@ describe("share links", () => {
     expect(links.iframe).toContain('src="http://h:1/embed/?expr=%28x+%2B+y%29+*+z&amp;x=-2&amp;v.step=3');
     expect(links.iframe).not.toMatch(/&(?!amp;)/);
     expect(links.iframe).toContain('title="gradtrace"'); // a frame needs an accessible name
+  });
+});
+
+describe("links too long to open", () => {
+  // A matrix of n×n numbers typed: about 9 characters a number once percent-encoded.
+  const big = (n: number) => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => i + j / 7));
+  it("are measured by the longest link (they carry one query)", () => {
+    const small = shareLinks("http://h:1", { expr: "sum(A)", values: { A: big(3) } }, "light");
+    const { bytes, tooLong } = linkLength(small);
+    expect(bytes).toBe(small.png.length); // the PNG's adds &scale=2
+    expect(tooLong).toBe(false);
+  });
+  it("pass the server's limit on a request's head less the browser's headers", () => {
+    expect(MAX_LINK).toBe(16 * 1024 - 2 * 1024);
+    const long = shareLinks("http://h:1", { expr: "sum(A)", values: { A: big(40) } }, "light");
+    const { bytes, tooLong } = linkLength(long);
+    expect(bytes).toBeGreaterThan(MAX_LINK);
+    expect(tooLong).toBe(true);
+    // Just at the limit: still a link.
+    const at = { ...long, page: "x".repeat(MAX_LINK), embed: "", svg: "", png: "", pdf: "", html: "" };
+    expect(linkLength(at).tooLong).toBe(false);
+    expect(linkLength({ ...at, page: "x".repeat(MAX_LINK + 1) }).tooLong).toBe(true);
+  });
+  it("are said in plain words, with the offline file instead", () => {
+    expect(tooLongWords(23456)).toBe(
+      "The values typed make these links 23,456 characters long, more than the server takes (14,336): they would not open. " +
+        "Share the offline file instead: one HTML file with this whole view, which steps through without a server.",
+    );
+  });
+  it("ask for the offline file by POST, the query in the body", async () => {
+    const calls: [string, RequestInit | undefined][] = [];
+    const ok = (async (url: string, init?: RequestInit) => {
+      calls.push([url, init]);
+      return new Response("<html></html>", { status: 200, headers: { "content-type": "text/html" } });
+    }) as typeof fetch;
+    const blob = await fetchOffline("expr=sum%28A%29&A=%5B1%5D", ok);
+    expect(await blob.text()).toBe("<html></html>");
+    expect(calls[0][0]).toBe("/api/standalone.html");
+    expect(calls[0][1]?.method).toBe("POST");
+    expect(calls[0][1]?.body).toBe("expr=sum%28A%29&A=%5B1%5D");
+    // A server that makes it only from a link says so in words.
+    const old = (async () => new Response("{}", { status: 405 })) as typeof fetch;
+    await expect(fetchOffline("expr=x", old)).rejects.toThrow("this server makes the offline file only from a link, and this view's link is too long");
+    const bad = (async () => new Response(JSON.stringify({ error: { message: "unknown name 'q'" } }), { status: 400 })) as typeof fetch;
+    await expect(fetchOffline("expr=x", bad)).rejects.toThrow("unknown name 'q'");
   });
 });

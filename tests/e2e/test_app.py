@@ -375,17 +375,22 @@ def test_play_runs_to_the_last_step(app: Page) -> None:
     assert "play" in app.get_by_test_id("step-play").inner_text()
 
 
-def test_shape_field_makes_a_matrix_and_large_tensors_get_a_thumbnail(app: Page) -> None:
-    open_app(app, "s = sum(A * 2)", {})
+def test_shape_field_makes_a_matrix_and_large_tensors_get_a_heatmap(app: Page) -> None:
+    # A typed as a number (left to the server, a capitalised A would be a drawn matrix).
+    open_app(app, "s = sum(A * 2)", {"A": 1})
     assert app.get_by_test_id("value-A").input_value() == "1"
     app.get_by_test_id("shape-A").fill("10x10")
     app.get_by_test_id("shape-A").press("Enter")
     app.wait_for_function("() => window.__gradtrace.trace.value === 200")
     assert app.get_by_test_id("value-A-9-9").input_value() == "1"
     app.locator("[data-node-id][data-name=A]").click()
-    thumbs = app.locator("[data-testid=inspector] img.heat-thumb")
-    assert thumbs.count() == 2  # its value and its gradient, 10×10 each
-    assert (thumbs.first.get_attribute("src") or "").startswith("data:image/png")
+    maps = app.locator("[data-testid=inspector] .heatmap")
+    assert maps.count() == 2  # its value and its gradient, 10×10 each
+    assert maps.first.locator(".heat-cell").count() == 100
+    # A cell read by the keyboard: its index and number.
+    maps.nth(1).locator(".heat-cell").first.focus()
+    app.keyboard.press("End")
+    assert maps.nth(1).locator(".heat-readout").inner_text() == "dA[0, 9] = 2"
 
 
 # ---- a tensor's shape is never drawn as a number ----
@@ -411,18 +416,18 @@ def wire_labels(page: Page, name: str) -> tuple[str, str]:
     return value, grad
 
 
-def test_vector_input_shows_its_shape_in_brackets_on_its_wire(app: Page,
-                                                               screenshots: Path) -> None:
+def test_vector_input_shows_its_numbers_on_its_wire(app: Page, screenshots: Path) -> None:
     open_at(app, "/" + query("(x + y) * z", {"x": [-2, 1, 1], "y": 5, "z": -4}))
     assert label(app) == "backward 5/5"
     value, grad = wire_labels(app, "x")
-    assert value == "⟨3⟩", value
-    assert grad == "⟨3⟩", grad
+    # A short vector as its numbers where they fit; else its shape in words, never a bare 3.
+    assert value in ("[\u22122, 1, 1]", "3-vector"), value
+    assert grad in ("[\u22124, \u22124, \u22124]", "3-vector"), grad
     # A scalar input's wire still shows its number.
-    assert wire_labels(app, "z")[0] == "−4"
-    screenshot(app, screenshots / "vector-wire-shape.png",
-               [app.locator("text.edge-value", has_text="⟨3⟩"),
-                app.locator("text.edge-grad", has_text="⟨3⟩")])
+    assert wire_labels(app, "z")[0] == "\u22124"
+    screenshot(app, screenshots / "vector-wire-numbers.png",
+               [app.locator("text.edge-value", has_text=value),
+                app.locator("text.edge-grad", has_text=grad)])
 
 
 # ---- theme, hide, speed and autoplay survive a reload and agree with the share link ----

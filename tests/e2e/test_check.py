@@ -85,12 +85,15 @@ def test_jacobian_matrix_is_shown_beside_the_vjp(app: Page) -> None:
     app.goto("/?expr=z%20%3D%20W%20%40%20x%3B%20sum(z)&W=[[1,2],[3,4],[5,6]]&x=[1,-1]&step=b2")
     explain = app.get_by_test_id("explain")
     explain.locator(".katex").first.wait_for()
-    app.wait_for_function("() => document.querySelector('[data-testid=explain]')"
-                          ".textContent.includes('VJP')")
-    text = explain.inner_text()
+    # The dense Jacobian is folded under the step's VJP rules (dW = dz x^T): open it.
+    fold = explain.locator("details.explain-fold").first
+    summary = fold.locator("summary")
+    assert "The dense Jacobian ∂z/∂W: 18 entries, never formed" in summary.inner_text()
+    summary.click()
+    text = fold.inner_text()
     assert "never forms it" in text and "4.3 billion" in text
     # The matrix as drawn: KaTeX lays a matrix out column by column.
-    matrix = explain.locator(".math-line .mtable").first
+    matrix = fold.locator(".math-line.jacobian .katex-html .mtable").first
     drawn = numbers_in(matrix.inner_text())
     rec = trace("z = W @ x; sum(z)", values)
     jac = next(e["jacobian"] for e in rec["edges"] if e["target"] == "n2" and e["arg"] == 0)

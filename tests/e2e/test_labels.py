@@ -94,7 +94,7 @@ def test_labels_show_as_labels_with_no_gradient(app: Page, server: str, screensh
     y.click()
     inspector = app.get_by_test_id("inspector")
     head = inspector.locator(".inspector-head").inner_text()
-    assert head.startswith("y · input (labels) · 4"), head
+    assert head.startswith("y (labels) · 4"), head
     assert "labels" in inspector.locator("figcaption").first.inner_text()
     assert inspector.locator(".is-grad").count() == 0
     assert "No gradient flows to them" in app.get_by_test_id("inspector-labels").inner_text()
@@ -113,7 +113,8 @@ def test_labels_show_as_labels_with_no_gradient(app: Page, server: str, screensh
 
 def test_index_nodes_show_their_index_and_options_are_not_inputs(app: Page, server: str) -> None:
     """Index assignment: x[0], x[1], x[2] and y[0] =, y[1] = read as such; `torch` is a library,
-    not an input (no warning that its value is ignored); the steps say "index assignment"."""
+    not an input (no warning that its value is ignored); the steps are titled by their statements
+    (y[1] = g)."""
     p = preset(server, "index-assign")
     open_app(app)
     app.get_by_test_id("preset-index-assign").click()
@@ -122,7 +123,8 @@ def test_index_nodes_show_their_index_and_options_are_not_inputs(app: Page, serv
     assert app.locator(".value-editor").count() == 1  # x only
     texts = "els => els.map((e) => e.textContent)"  # SVG text has no innerText
     shown = app.locator("[data-node-id] .node-label").evaluate_all(texts)
-    for sub in ("[0]", "[1]", "[2]"):
+    # An indexing is named as it is written, on the graph as in the text.
+    for sub in ("x[0]", "x[1]", "x[2]"):
         assert sub in shown, shown
     assert "[ ]" not in shown
     tags = app.locator("[data-node-id] .node-op").evaluate_all(texts)
@@ -135,7 +137,8 @@ def test_index_nodes_show_their_index_and_options_are_not_inputs(app: Page, serv
     for _ in range(len(trace["backward"]) - 1 - setitem):
         app.keyboard.press("ArrowLeft")
     explain = app.get_by_test_id("explain")
-    assert re.match(r"backward \d+/\d+: index assignment y", explain.locator("h2").inner_text())
+    # The step is titled by its statement, with the value assigned by its name: y[1] = g.
+    assert re.match(r"backward \d+/\d+: y\[1\] = \w", explain.locator("h2").inner_text())
     assert explain.locator(".katex-error").count() == 0
     no_broken_words(explain.inner_text())
     no_broken_words(app.get_by_test_id("inspector").inner_text())

@@ -130,7 +130,7 @@ def test_latex_formula_is_read_and_gives_its_gradient(app: Page) -> None:
     assert numbers_in(grad) == [-0.25]
     app.locator("[data-node-id][data-kind=input][data-name=y]").click()
     panel = app.get_by_test_id("inspector")
-    assert panel.locator(".inspector-head").inner_text().startswith("y · input")
+    assert panel.locator(".inspector-head").inner_text().startswith("y (input)")
     assert numbers_in(panel.locator(".is-grad .tensor-scalar").inner_text()) == [-0.25]
     # The values typed go into the URL, as for any expression.
     app.wait_for_function(

@@ -1,0 +1,130 @@
+// The colour key: what the graph's colours, outlines and dashes mean, in plain words, under the
+// graph on the stage (the app, the embed, the offline file; `hide=key` hides it) and in the
+// pictures exported from the browser (export.ts). The words say exactly what graph-view.ts and
+// styles.css draw: values in the value colour, gradients (forward mode: tangents) in theirs, the
+// local derivative "×…" on the wires of the step, this step's node outlined, the wires that carry
+// this step's gradient thick and those whose gradient arrives at its node dashed; where the graph
+// has them, constants in dashed boxes and the dotted wires of labels.
+
+import type { Mode } from "./api";
+import { htmlEl, svgEl } from "./svg";
+
+/** A theme colour, by its CSS variable's name. */
+export type KeyColour = "value" | "grad" | "local" | "tangent" | "current" | "wire" | "node-stroke";
+
+/** What else a graph has that its key explains: constants (a dashed box), inputs of labels
+ * (a dotted wire, along which no gradient comes back). */
+export interface KeyExtras {
+  constants?: boolean;
+  labels?: boolean;
+}
+
+export interface KeyEntry {
+  /** How the swatch is drawn: a sample text, a node outline, a thick wire, a dashed wire; a
+   * dashed node (a constant), a thin dotted wire (labels). */
+  kind: "text" | "node" | "wire" | "dashed" | "constant" | "dotted";
+  colour: KeyColour;
+  /** The sample text (kind "text"). */
+  sample?: string;
+  words: string;
+}
+
+/** The key of a view in `mode` (forward mode along `wrt`). */
+export function keyEntries(mode: Mode, wrt: string | null = null, extras: KeyExtras = {}): KeyEntry[] {
+  const more: KeyEntry[] = [];
+  if (extras.constants) more.push({ kind: "constant", colour: "node-stroke", words: "a constant" });
+  if (extras.labels) more.push({ kind: "dotted", colour: "wire", words: mode === "forward" ? "labels: no tangent" : "labels: no gradient comes back" });
+  return [...coloured(mode, wrt), ...more];
+}
+
+function coloured(mode: Mode, wrt: string | null): KeyEntry[] {
+  if (mode === "forward") {
+    const x = wrt ?? "x";
+    return [
+      { kind: "text", colour: "value", sample: "0.73", words: "value" },
+      { kind: "text", colour: "tangent", sample: "0.2", words: `tangent: d/d${x}, how it moves with ${x}` },
+      { kind: "text", colour: "local", sample: "×2", words: "local derivative" },
+      { kind: "node", colour: "tangent", words: "this step's node" },
+      { kind: "wire", colour: "tangent", words: "tangents flowing into it" },
+    ];
+  }
+  return [
+    { kind: "text", colour: "value", sample: "0.73", words: "value (forward pass)" },
+    { kind: "text", colour: "grad", sample: "0.2", words: "gradient (backward pass)" },
+    { kind: "text", colour: "local", sample: "×2", words: "local derivative" },
+    { kind: "node", colour: "current", words: "this step's node" },
+    { kind: "wire", colour: "grad", words: "gradient sent back this step (local × upstream)" },
+    { kind: "dashed", colour: "grad", words: "upstream gradient arriving at the node" },
+  ];
+}
+
+const SWATCH = { w: 30, h: 16 };
+
+/** The swatch of an entry as SVG children of `g` (at 0,0, SWATCH big), coloured by `colour`. */
+function drawSwatch(g: SVGElement, e: KeyEntry, colour: (c: KeyColour | "bg" | "fg") => string, font: string): void {
+  const c = colour(e.colour);
+  if (e.kind === "text") {
+    const t = svgEl("text", { x: SWATCH.w / 2, y: SWATCH.h / 2, "text-anchor": "middle", "dominant-baseline": "central", fill: c, "font-weight": "700", "font-family": font, "font-size": "13" }, g);
+    t.textContent = e.sample ?? "";
+  } else if (e.kind === "node" || e.kind === "constant") {
+    const dashed: Record<string, string> = e.kind === "constant" ? { "stroke-dasharray": "4 3" } : {};
+    svgEl("rect", { x: 3, y: 1.5, width: SWATCH.w - 6, height: SWATCH.h - 3, rx: 5, fill: colour("bg"), stroke: c, "stroke-width": e.kind === "node" ? "3.5" : "1.6", ...dashed }, g);
+  } else if (e.kind === "dotted") {
+    svgEl("line", { x1: 1, y1: SWATCH.h / 2, x2: SWATCH.w - 1, y2: SWATCH.h / 2, stroke: c, "stroke-width": "1.8", "stroke-dasharray": "2 4" }, g);
+  } else {
+    svgEl("line", { x1: 1, y1: SWATCH.h / 2, x2: SWATCH.w - 1, y2: SWATCH.h / 2, stroke: c, "stroke-width": "3.5", ...(e.kind === "dashed" ? { "stroke-dasharray": "7 4" } : {}) }, g);
+  }
+}
+
+/** The key as a row of swatches and words (HTML), coloured by the theme's CSS variables. */
+export class ColourKey {
+  readonly el: HTMLElement;
+  private shown = "";
+
+  constructor(parent: HTMLElement) {
+    this.el = htmlEl("div", { class: "graph-key", "data-testid": "colour-key", role: "note", "aria-label": "colour key" }, parent);
+  }
+
+  show(mode: Mode, wrt: string | null = null, extras: KeyExtras = {}): void {
+    const entries = keyEntries(mode, wrt, extras);
+    const key = JSON.stringify(entries);
+    if (key === this.shown) return;
+    this.shown = key;
+    this.el.replaceChildren();
+    for (const e of entries) {
+      const item = htmlEl("span", { class: "key-item" }, this.el);
+      const svg = svgEl("svg", { class: "key-swatch", width: SWATCH.w, height: SWATCH.h, viewBox: `0 0 ${SWATCH.w} ${SWATCH.h}`, "aria-hidden": "true" }, item);
+      drawSwatch(svg, e, (c) => `var(--${c})`, "var(--mono)");
+      htmlEl("span", { class: "key-words" }, item, e.words);
+    }
+  }
+}
+
+/**
+ * The key drawn in SVG (for a picture), wrapped into rows no wider than `width`, starting at
+ * (x, y); `colour` gives each theme colour as a value (a picture has no CSS variables). Returns
+ * the group and its height.
+ */
+export function keySvg(
+  entries: readonly KeyEntry[], x: number, y: number, width: number,
+  colour: (c: KeyColour | "bg" | "fg") => string, font: { sans: string; mono: string }, size = 13,
+): { g: SVGGElement; height: number } {
+  const g = svgEl("g", { class: "graph-key" });
+  const row = size * 1.9;
+  let cx = 0;
+  let cy = 0;
+  for (const e of entries) {
+    // About 0.58 em a character of the sans font: enough to keep items apart.
+    const w = SWATCH.w + 6 + e.words.length * size * 0.58 + size * 1.4;
+    if (cx > 0 && cx + w > width) {
+      cx = 0;
+      cy += row;
+    }
+    const item = svgEl("g", { transform: `translate(${(x + cx).toFixed(1)},${(y + cy).toFixed(1)})` }, g);
+    drawSwatch(item, e, colour, font.mono);
+    const t = svgEl("text", { x: SWATCH.w + 6, y: SWATCH.h / 2, "dominant-baseline": "central", fill: colour("fg"), "font-family": font.sans, "font-size": String(size) }, item);
+    t.textContent = e.words;
+    cx += w;
+  }
+  return { g, height: cy + row };
+}
