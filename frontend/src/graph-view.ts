@@ -17,7 +17,7 @@
 
 import type { Layout, LayoutCluster, LayoutEdge, LayoutNode, Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { formatNumber, formatShort, isScalar, plainTensor, shapeOf, shapeWords } from "./format";
-import { labelRole, labelsPhrase, nodeLabel, nodeWhat, opTag } from "./node-words";
+import { labelRole, labelsPhrase, nodeLabel, nodeWhat, opTag, opTagShown } from "./node-words";
 import { nodeIndex, type StepState } from "./steps";
 import { setText, svgEl, toggle } from "./svg";
 
@@ -515,7 +515,7 @@ export class GraphView {
     const label = svgEl("text", { class: "node-label", "text-anchor": "middle", "dominant-baseline": "central" }, g);
     label.textContent = nodeLabel(trace, n);
     let tag: SVGTextElement | null = null;
-    if (named && n.op) {
+    if (opTagShown(trace, n)) {
       tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op", "text-anchor": "middle", "dominant-baseline": "text-after-edge" }, g);
       tag.textContent = opTag(trace, n);
     } else if (role) {
