@@ -141,9 +141,9 @@ def test_seed_of_a_scalar_output() -> None:
 @pytest.mark.parametrize(("seed", "type_", "words"), [
     ([1.0, 2.0], "seed", "shape"),
     ([[1.0, 2.0, 3.0]], "seed", "(1, 3)"),
-    ("abc", "value", "seed"),
-    ([1.0, [2.0]], "value", "seed"),
-    (True, "value", "seed"),
+    ("abc", "value", "output gradient"),
+    ([1.0, [2.0]], "value", "output gradient"),
+    (True, "value", "output gradient"),
 ])
 def test_bad_seeds(seed: Any, type_: str, words: str) -> None:
     src = "q = W * 2"

@@ -112,7 +112,8 @@ def _parse_seed(text: str | None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        raise SystemExit(f"gradtrace: the seed is not a number or a JSON list: {text!r}") from None
+        raise SystemExit("gradtrace: the output gradient (--seed) is not a number or a JSON "
+                         f"list: {text!r}") from None
 
 
 def _parse_tangent(text: str | None) -> Any:

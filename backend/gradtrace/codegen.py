@@ -337,12 +337,12 @@ def _backward_numpy(p: _Program) -> list[str]:
         v, n = names.value[a], len(g.nodes[a].out_edges)
         times = "once" if n == 1 else f"{n} times"
         if a == g.output:
-            return f"{v} is the output and is used {times}: the seed and its uses sum"
+            return f"{v} is the output and is used {times}: the output gradient and its uses sum"
         return f"copy gate: {v} is used {times}, its gradients sum"
 
     if out.requires_grad:
         seed = number(float(p.seed)) if p.seed.ndim == 0 else _numpy_value(p.seed)
-        lines.append(f"{names.grad[out.index]} = {seed}  # the seed: "
+        lines.append(f"{names.grad[out.index]} = {seed}  # the output gradient: "
                      f"d{names.value[out.index]}/d{names.value[out.index]}")
         defined.add(out.index)
     for node in reversed(g.nodes):
@@ -476,7 +476,8 @@ def _reverse(p: _Program, lang: Lang) -> list[str]:
         lines += ["", "# The forward pass", *forward, "", "# The backward pass"]
         if out.requires_grad:
             v = names.value[out.index]
-            lines.append(f"{v}.backward(torch.tensor({_nested(p.seed)}))  # the seed: d{v}/d{v}")
+            lines.append(f"{v}.backward(torch.tensor({_nested(p.seed)}))  "
+                         f"# the output gradient: d{v}/d{v}")
         else:
             lines.append("# (the output depends on no input: there is nothing to backpropagate)")
     # Labels (inputs used only as indices) take no gradient and print none, as in the record.

@@ -1010,13 +1010,13 @@ def make_seed(graph: Graph, raw: Any, out: Array, settings: Settings) -> Array:
     out_node = graph.nodes[graph.output]
     span = (out_node.start, out_node.end)
     seed = None if raw is None else parse_value("", raw, span, settings,
-                                                  what="the output gradient (seed)")
+                                                  what="the output gradient")
     fitted = fit_direction(seed, out.shape)
     if fitted is not None:
         return fitted
     assert seed is not None
     raise GradtraceError(
-        "seed", f"the output gradient (seed) has shape {fmt_shape(seed.shape)} but the output "
+        "seed", f"the output gradient has shape {fmt_shape(seed.shape)} but the output "
         f"has shape {fmt_shape(out.shape)}; give one number, or a tensor of the output's shape",
         *span,
     )

@@ -134,7 +134,7 @@ describe("the session reads the text before tracing it", () => {
   it("drops an output gradient typed for an output of another shape, and traces again", async () => {
     const { api, traces } = fakeServer({ "x * 2": () => reading([{ name: "x" }]) });
     api.trace.mockImplementationOnce(async () => {
-      throw new ApiError("seed", "the output gradient (seed) has shape 2 but the output has shape scalar", 0, 5, 400);
+      throw new ApiError("seed", "the output gradient has shape 2 but the output has shape scalar", 0, 5, 400);
     });
     const store = storeOf("x * 2");
     store.update({ seed: [1, 2] });
