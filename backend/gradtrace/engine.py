@@ -217,6 +217,9 @@ def raw_shape(raw: object) -> Shape | None:
 COUNTS = frozenset("NDCMTL")
 
 
+Convention = Literal["matrix", "row", "free"] | None
+
+
 def capitalised(name: str) -> bool:
     """X, W1, W_2, K: a matrix by the notes' convention (not `Loss`, a word; not N, a count)."""
     head = name.split("_")[0].rstrip("0123456789")
@@ -232,6 +235,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self._shapes: list[Shape | None] = []  # of the first nodes, as far as asked
+        self._conventions: list[Convention] = []  # likewise (`convention`)
         self.given = given
         self.defaults: dict[str, object] = {}  # the values the text gives (value lines)
         self.settings = settings
@@ -263,28 +267,42 @@ class _Builder:
             self._shapes.append(shape)
         return self._shapes[n]
 
-    def convention(self, n: int) -> Literal["matrix", "row", "free"] | None:
-        """For a node whose shape is not known yet (an input no value is given for, to be
-        inferred: infer.py), what the notes' convention makes it: a capitalised name a matrix
-        (`capitalised`), a transposed letter a row (θᵀ), another name free, a Greek letter a
-        number (None, as for known shapes). An op on such nodes is a matrix if one of them is
-        (σ(X W₁)), except that a row times something is a number (θᵀx)."""
+    def convention(self, n: int) -> Convention:
+        """What the notes' convention makes node n, for products written by juxtaposition:
+        a known shape of two axes or more a matrix (None for others: their shapes decide); for a
+        node whose shape is not known yet (an input no value is given for, to be inferred:
+        infer.py), a capitalised name a matrix (`capitalised`), a transposed letter a row (θᵀ),
+        a Greek letter a number (None), another name free. An elementwise op on such nodes is a
+        matrix if one of them is (σ(X W₁)), a matrix product too (X W), a row times something
+        a number (θᵀx); a reduction or any other op a number (sum(X W)).
+
+        Worked out once per node, in order (each from its operands'), like `shape`: a program
+        whose nodes share operands must not cost a walk per path."""
+        while len(self._conventions) <= n:
+            self._conventions.append(self._convention_of(len(self._conventions)))
+        return self._conventions[n]
+
+    def _convention_of(self, n: int) -> Convention:
         node = self.nodes[n]
-        if self.shape(n) is not None or node.kind == "const":
+        shape = self.shape(n)
+        if shape is not None:
+            return "matrix" if len(shape) >= 2 else None
+        if node.kind == "const":
             return None
         if node.kind == "input":
             if capitalised(node.label):
                 return "matrix"
             return None if node.label.split("_")[0] in GREEK else "free"
-        found = {self.convention(a) for a in node.args}
-        if node.op == "transpose" and len(node.args) == 1 and \
-                self.nodes[node.args[0]].kind == "input":
-            return "row"
-        if "matrix" in found:
-            return "matrix"
+        found = {self._conventions[a] for a in node.args}
+        if node.op == "transpose" and len(node.args) == 1:
+            return "row" if self.nodes[node.args[0]].kind == "input" else \
+                self._conventions[node.args[0]]
         if node.op == "matmul":
+            return "matrix" if "matrix" in found else None
+        if node.op is None or not node.operation.elementwise:
             return None
-        return "row" if "row" in found else "free" if "free" in found else None
+        return ("matrix" if "matrix" in found else "row" if "row" in found
+                else "free" if "free" in found else None)
 
     def by_convention(self, left: int, right: int) -> bool:
         """Whether a product of these two nodes is the matrix product by the notes' convention

@@ -186,7 +186,9 @@ class _Solver:
         self.shapes.update({i: s for i, (_, s) in best[0][1].items()})
         return list(best[0][1])
 
-    def run(self) -> None:
+    def run(self) -> bool:
+        """Solve op by op, in order; whether every op then takes its operands (and the output
+        has the target's shape)."""
         last = len(self.graph.nodes) - 1
         shapes = self.evaluate(last)
         n = 0
@@ -197,9 +199,11 @@ class _Solver:
             if node.kind == "op" and wrong and all(shapes[a] is not None for a in node.args):
                 changed = self.solve_at(n, shapes)
                 if not changed:
-                    return  # the forward pass says what is wrong, where
+                    return False  # the forward pass says what is wrong, where
                 shapes = self.evaluate(last, self.downstream(changed, last), shapes)
             n += 1
+        return n > last and all(s is not None for s in shapes) and \
+            (self.target is None or shapes[self.graph.output] == self.target)
 
 
 # Solutions by what they depend on (the graph's structure and the pinned shapes): a dragged
@@ -228,13 +232,23 @@ def infer_shapes(graph: Graph, pinned: Mapping[str, Shape], budget: int = BUDGET
 
 def _solve(graph: Graph, pinned: Mapping[str, Shape], free: list[int], budget: int,
            max_elements: int, target: Shape | None) -> dict[str, Shape]:
-    shapes: dict[int, Shape] = {i: tuple(pinned[name]) for name, i in graph.inputs.items()
-                                if name in pinned}
-    for i in free:
-        shapes[i] = MATRIX_START if capitalised(graph.nodes[i].label) else ()
-    solver = _Solver(graph, shapes, sorted(free), budget, max_elements, target)
-    solver.run()
-    return {graph.nodes[i].label: solver.shapes[i] for i in free}
+    def attempt(target: Shape | None) -> tuple[bool, dict[str, Shape]]:
+        shapes: dict[int, Shape] = {i: tuple(pinned[name]) for name, i in graph.inputs.items()
+                                    if name in pinned}
+        for i in free:
+            shapes[i] = MATRIX_START if capitalised(graph.nodes[i].label) else ()
+        solver = _Solver(graph, shapes, sorted(free), budget, max_elements, target)
+        ok = solver.run()
+        return ok, {graph.nodes[i].label: solver.shapes[i] for i in free}
+
+    ok, found = attempt(target)
+    if not ok and target is not None:
+        # An output gradient no output can have: the shapes that fit the ops, so that the
+        # trace's error is about that output gradient, not about an op.
+        plain_ok, plain = attempt(None)
+        if plain_ok:
+            return plain
+    return found
 
 
 def fill(name: str, shape: Shape, rng: int, labels: bool) -> np.ndarray:

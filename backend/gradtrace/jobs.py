@@ -127,7 +127,7 @@ def read(body: bytes, settings: Settings, *, cancel: CancelToken,
     admit(parse(len(req.expr)), budget)
     program, graph, warnings = compile_view(req.expr, req.values, settings)
     warnings += reading_warnings(graph, settings)
-    supplied = supply(graph, req.values, req.rng, settings.max_tensor_elements)
+    supplied = supply(graph, req.values, req.rng, settings.max_tensor_elements, req.seed)
     return json.dumps(ReadResponse(reading=reading(program, graph, supplied),
                                    warnings=warnings), allow_nan=False).encode()
 

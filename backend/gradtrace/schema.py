@@ -98,6 +98,8 @@ class ReadRequest(BaseModel):
     values: dict[str, Any] = Field(
         default_factory=dict,
         description="The values typed so far: their shapes pin the shapes inferred for the rest.")
+    seed: Any = Field(default=None, description="The output gradient typed, if any: its shape "
+                      "is the output's, for the shapes inferred (as in POST /api/trace).")
     rng: int = Field(default=0, ge=0, le=999_999_999, strict=True, description=RNG_DOC)
 
 

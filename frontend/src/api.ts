@@ -384,8 +384,9 @@ export async function fetchTrace(
 /** How the server reads `expr` (POST /api/read): no pass is run, so it is cheap. Of `values` only
  * the names and shapes matter (a name given a value is never split into a product; a tensor's
  * juxtaposition is the matrix product); the values the text gives are in the answer. */
-export async function fetchRead(expr: string, values: Values, signal?: AbortSignal, rng = 0): Promise<ReadAnswer> {
+export async function fetchRead(expr: string, values: Values, signal?: AbortSignal, rng = 0, seed: Tensor | null = null): Promise<ReadAnswer> {
   const body: Schemas["ReadRequest"] = { expr, values: encodeValues(values), rng };
+  if (seed !== null) body.seed = encodeTensor(seed);
   const raw = await post<Schemas["ReadResponse"]>("/api/read", body, signal);
   return { reading: decodeReading(raw.reading), warnings: raw.warnings ?? [] };
 }

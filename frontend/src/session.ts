@@ -43,7 +43,7 @@ export interface Api {
   layout: typeof fetchLayout;
   /** fetchRead, with the random draw last. Without it (or from a server without /api/read), the
    * inputs are the names the input box finds (expr-syntax.ts), as before readings. */
-  read?: (expr: string, values: Values, signal?: AbortSignal, rng?: number) => Promise<ReadAnswer>;
+  read?: (expr: string, values: Values, signal?: AbortSignal, rng?: number, seed?: Tensor | null) => Promise<ReadAnswer>;
 }
 
 /** Where an input's value comes from, in the server's words: the request's values (typed here),
@@ -211,12 +211,13 @@ export class Session {
     // reading asked again with the values that are left gives the same text values.
     for (let attempt = 0; attempt < 3; attempt++) {
       const given = this.givenValues();
-      const rng = this.store.state.rng;
-      const key = `${expr}\u0000${shapesKey(given, rng)}`;
+      const { rng, seed } = this.store.state;
+      // The output gradient's shape is the output's: the shapes inferred follow it.
+      const key = `${expr}\u0000${shapesKey(given, rng)}\u0000${seed === null ? "" : JSON.stringify(shapeOf(seed))}`;
       if (key === this.readKey && this.reading) return this.reading;
       let reading: Reading;
       try {
-        reading = (await read(expr, given, undefined, rng)).reading;
+        reading = (await read(expr, given, undefined, rng, seed)).reading;
       } catch (err) {
         if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
           this.noRead = true;
@@ -299,11 +300,11 @@ export class Session {
           if (!this.dirty) this.onError(new ApiError("network", `no answer from the server: ${String(err)}`, 0, 0, 0));
           return;
         }
-        // An output gradient typed for an output of another shape (the values changed its shape):
-        // it cannot apply any more, and ones (or the text's) take its place.
+        // An output gradient typed for an output of another shape (the values changed its shape,
+        // perhaps only while a value is being typed): ones (or the text's) take its place in
+        // this trace, and the typed one stays in the store, to apply again once it fits.
         if (err.type === "seed" && seed !== null) {
           seed = null;
-          this.store.update({ seed: null });
           continue;
         }
         const name = unknownName(expr, err);

@@ -650,6 +650,11 @@ export interface components {
              */
             rng: number;
             /**
+             * Seed
+             * @description The output gradient typed, if any: its shape is the output's, for the shapes inferred (as in POST /api/trace).
+             */
+            seed?: unknown;
+            /**
              * Values
              * @description The values typed so far: their shapes pin the shapes inferred for the rest.
              */
