@@ -224,3 +224,58 @@ def test_most_pasted_programs_need_no_value() -> None:
     # 420 of 456 when this was written; the others need a value typed (a conv2d whose kernel
     # is reshaped from a literal, a `grad` that is a name only when given one, ...).
     assert read >= 420, read
+
+
+# ---------------------------------------------------------------------------------------------
+# The convention, and what the review of the first version found
+
+
+def test_the_convention_is_worked_out_once_per_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each y_i uses y_{i-1} twice: walking every path would take 2^40 steps; and a 500-line chain
+    # would overflow the stack. Counted, not timed.
+    from gradtrace import engine
+
+    calls = 0
+    original = engine._Builder._convention_of
+
+    def counting(self: Any, n: int) -> Any:
+        nonlocal calls
+        calls += 1
+        return original(self, n)
+
+    monkeypatch.setattr(engine._Builder, "_convention_of", counting)
+    expr = "y0 = x + x\n" + "\n".join(f"y{i} = y{i - 1} + y{i - 1}" for i in range(1, 40)) + \
+        "\nL = sum(W y39)"
+    graph = compile_graph(expr, {}, SETTINGS)
+    assert 0 < calls <= len(graph.nodes)
+    chain = "\n".join(["y = x", *["y = y + 1"] * 500, "L = sum(W y)"])
+    assert trace(chain)["reading"]["canonical"].endswith("L = sum(W @ y)")
+
+
+def test_a_typed_matrix_counts_as_one_and_reductions_are_numbers() -> None:
+    # Typing W as 2x2 keeps W x the matrix product (x follows W), as with W drawn.
+    assert shapes("L = sum(W x)", {"W": [[1, 2], [3, 4]]}) == {"W": (2, 2), "x": (2,)}
+    # A reduction of a matrix is a number: lam sum(W^2) is a product of numbers.
+    got = trace("L = sum(X W) + lam sum(W^2)")
+    assert got["reading"]["canonical"] == "L = sum(X @ W) + lam * sum(W^2)"
+    assert trace("mean(X) y")["reading"]["canonical"] == "mean(X) * y"
+
+
+def test_an_output_gradient_no_output_can_have_is_its_own_error(client: TestClient) -> None:
+    seed = [[1, 2, 3, 4], [1, 2, 3, 4]]
+    with pytest.raises(GradtraceError) as info:
+        trace("h = X @ W1", {"X": [[0.9, 0.2, 0.7]]}, seed=seed)
+    assert info.value.type == "seed"
+    # /api/read takes the output gradient too, and answers the shapes the trace draws.
+    body = {"expr": "h = x + y", "values": {"x": [1, 2]}, "seed": [[1, 1], [1, 1]]}
+    read = client.post("/api/read", json=body).json()["reading"]["inputs"]
+    traced = client.post("/api/trace", json=body).json()["reading"]["inputs"]
+    assert read == traced and traced[1]["shape"] == [2, 2]
+
+
+def test_an_ops_own_numbers_are_lengths_to_try() -> None:
+    assert shapes("L = x[5]") == {"x": (6,)}
+    assert shapes("reshape(x, (5, 5))") == {"x": (5, 5)}
+    # Each free input is tried alone and the best kept: b typed as 5 numbers, W becomes 5x3
+    # (not x a matrix).
+    assert shapes("sum(W @ x + b)", {"b": [1, 2, 3, 4, 5]}) == {"W": (5, 3), "x": (3,), "b": (5,)}

@@ -61,3 +61,14 @@ def test_letters_run_on_with_subscripts() -> None:
     assert [auto_name(k).text for k in (0, 1, n - 1, n, n + 1, 2 * n)] == [
         "a", "b", "w", "a₁", "b₁", "a₂"]
     assert auto_name(n).tex == "a_{1}"
+
+
+def test_letters_never_look_like_a_users_name_or_function() -> None:
+    # The user's a_1 is a_{1} in formulas, as the letter a₁ would be: the letters skip it.
+    expr = "a_1 = x + 1; " + " + ".join(f"x * {k}" for k in range(2, 22))
+    tex = [n["display_tex"] for n in trace(expr)["nodes"]]
+    assert tex.count("a_{1}") == 1
+    # A program's own def f: the output is not called f.
+    t = trace("def f(u):\n    return u * 2\nf(x) + 1")
+    shown = [n["display"] for n in t["nodes"]]
+    assert "f" not in shown and shown[-1] == "b"

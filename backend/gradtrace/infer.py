@@ -129,6 +129,9 @@ class _Solver:
         if not feeding:
             return []
         dims = [d for a in self.graph.nodes[n].args for d in base[a] or ()]
+        # The op's own numbers: a reshape's lengths, an index's positions (x[5] needs 6 or more).
+        dims += [d for v in _numbers(self.graph.nodes[n].attrs) for d in (v, v + 1)
+                 if 1 < d <= 64]
         dims += [d for i in feeding for d in self.shapes.get(i, ())]
 
         def score(assign: Mapping[int, tuple[int, Shape]], got: list[Shape | None]
@@ -170,10 +173,8 @@ class _Solver:
                         best[:] = [(s, assign)]
 
         ranked = {i: self.candidates(i, dims) for i in feeding}
-        for i in feeding:
+        for i in feeding:  # each input alone, the one used last first (first on a tie)
             search({i: c} for c in ranked[i])
-            if best:
-                break  # the input used last fixes it alone
         for i, j in itertools.combinations(feeding, 2):
             if best:
                 break
@@ -204,6 +205,17 @@ class _Solver:
             n += 1
         return n > last and all(s is not None for s in shapes) and \
             (self.target is None or shapes[self.graph.output] == self.target)
+
+
+def _numbers(attrs: object) -> list[int]:
+    """The whole numbers in an op's attributes, however nested: ((index, (4, 1)),) -> [4, 1]."""
+    if isinstance(attrs, bool):
+        return []
+    if isinstance(attrs, int):
+        return [attrs]
+    if isinstance(attrs, tuple | list):
+        return [v for a in attrs for v in _numbers(a)]
+    return []
 
 
 # Solutions by what they depend on (the graph's structure and the pinned shapes): a dragged

@@ -67,7 +67,9 @@ def _const_tex(node: Node) -> str:
 
 
 def _indexing(source: str, node: Node) -> str | None:
-    text = " ".join(source[node.start:node.end].split())
+    # Spaced as one writes it whatever the text's spaces (`x[ 1 ]` is x[1]), so that a name and
+    # the layout's node widths depend on the graph's structure alone.
+    text = "".join(source[node.start:node.end].split()).replace(",", ", ")
     return text if len(text) <= MAX_INDEX_NAME and _INDEXING.fullmatch(text) else None
 
 
@@ -75,8 +77,12 @@ def shown_names(graph: Graph, in_gate: Sequence[str | None]) -> list[Shown]:
     """Each node's name, by index (see the module's docstring); `in_gate`: per node, the opened
     gate it is a part of, if any."""
     names: list[Shown | None] = [None] * len(graph.nodes)
+    # Taken: the user's names, the inputs', the program's own functions (`def f`); compared as
+    # written and as LaTeX (the user's a_1 and a letter a₁ would both be a_{1} in formulas).
     used = {n.name for n in graph.nodes if n.name} | {n.label for n in graph.nodes
-                                                       if n.kind == "input"}
+                                                       if n.kind == "input"} | \
+        {n.op for n in graph.nodes if n.defined is not None and n.op}
+    used_tex = {tex_name(u) for u in used}
     output = "f"
     seen: dict[str, int] = {}
     wanting: list[Node] = []
@@ -90,7 +96,7 @@ def shown_names(graph: Graph, in_gate: Sequence[str | None]) -> list[Shown]:
                                    else tex_name(n.label))
         elif n.op == "index" and (src := _indexing(graph.source, n)) is not None:
             names[n.index] = Shown(src, f"\\texttt{{{tex_text(src)}}}")
-        elif n.index == graph.output and output not in used:
+        elif n.index == graph.output and output not in used and output not in used_tex:
             names[n.index] = Shown(output, output)
         else:
             wanting.append(n)
@@ -103,7 +109,7 @@ def shown_names(graph: Graph, in_gate: Sequence[str | None]) -> list[Shown]:
             k += 1
             plain = "".join(str(_SUBSCRIPT.index(c)) if c in _SUBSCRIPT else c
                             for c in name.text)
-            if name.text not in used and plain not in used:
+            if name.text not in used and plain not in used and name.tex not in used_tex:
                 break
         names[n.index] = name
     return [s if s is not None else Shown(n.label, tex_text(n.label))

@@ -130,7 +130,10 @@ class Reader {
         const what = /^j/i.test(this.text[this.p]) ? "a complex number" : `${quote(this.text, start, end)}`;
         throw new Fail(`${what} is not a real number`, start, end);
       }
-      return { value: Number(m[0].replace("\u2212", "-")), shape: [], start, end: this.p };
+      const x = Number(m[0].replace("\u2212", "-"));
+      // 1e400 is no float64: said, not read as infinity (write inf for that).
+      if (!Number.isFinite(x)) throw new Fail(`${quote(this.text, start, this.p)} is too large for a number (write inf for infinity)`, start, this.p);
+      return { value: x, shape: [], start, end: this.p };
     }
     if (/[A-Za-z_]/.test(c)) return this.word(depth);
     throw new Fail(`expected a number or '[' here, not '${c}'`, start, start + 1);
@@ -154,7 +157,7 @@ class Reader {
       }
       this.p++;
       this.ws();
-      const inner = this.value(depth);
+      const inner = this.value(depth + 1);
       this.skipArguments(start);
       this.methods();
       return { ...inner, start, end: this.p };
@@ -242,7 +245,7 @@ class Reader {
       throw new Fail("this printout has no numbers ('numpy=...'): paste the numbers, or print the value with .numpy()", start, close < 0 ? this.text.length : close + 1);
     }
     this.p = key + "numpy=".length;
-    const inner = this.value(depth);
+    const inner = this.value(depth + 1);
     this.ws();
     if (this.text[this.p] !== ">") {
       throw new Fail(`expected '>' to end the printout here`, this.p, Math.min(this.p + 1, this.text.length));
@@ -305,6 +308,8 @@ export function readTensor(text: string): TensorRead {
     return { value: new Reader(text).read() };
   } catch (e) {
     if (e instanceof Fail) return { error: e.message, start: e.start, end: Math.max(e.end, e.start) };
+    // A paste nested past the stack (np.array( ten thousand times): said, never thrown.
+    if (e instanceof RangeError) return { error: "the text nests too deep to read", start: 0, end: text.length };
     throw e;
   }
 }

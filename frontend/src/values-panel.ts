@@ -470,9 +470,10 @@ export class ValuesPanel {
       slider: true,
     }, (row) => {
       // Another draw: the server draws the values nobody typed with the store's `rng`, so a new
-      // number there (and this value forgotten) is new random numbers here.
+      // number there (and this value forgotten) is new random numbers here, and in every other
+      // value not typed (one draw for the view: the URL keeps one number), as the title says.
       if (!role) {
-        random = fillButton(row, "random", `fill ${name} with new random numbers (another draw)`, `fill-random-${name}`,
+        random = fillButton(row, "random", `fill ${name} with new random numbers: a new draw, for every value not typed`, `fill-random-${name}`,
           () => this.forget(name, { rng: this.store.state.rng + 1 }));
       }
       for (const [how, text, words] of FILLS) {

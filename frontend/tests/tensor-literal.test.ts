@@ -146,3 +146,13 @@ describe("the text box's own spelling", () => {
     expect(isWholeTensor("[1, 2")).toBe(false);
   });
 });
+
+describe("what it refuses, without throwing", () => {
+  it("a paste nested past any depth, and a number too large for float64", () => {
+    const deep = readTensor("np.array(".repeat(20000) + "1" + ")".repeat(20000));
+    expect("error" in deep && deep.error).toMatch(/nest/);
+    const big = readTensor("[1e400, 2]");
+    expect(big).toMatchObject({ error: expect.stringMatching(/too large/), start: 1, end: 6 });
+    expect(readTensor("[inf, 2]")).toEqual({ value: [Infinity, 2] });
+  });
+});
