@@ -383,3 +383,20 @@ def test_every_seed_example_renders_in_forward_mode_along_every_input() -> None:
                 "": format_short(t["derivative"])}, (ex["expr"], wrt)
             for k in (1, len(t["forward"])):
                 ET.fromstring(render_svg(t, layout, f"f{k}", "projector"))
+
+
+def test_the_pictures_key_is_the_apps_list(client: TestClient) -> None:
+    """The key's words are data/colour_key.json's (the app's colour-key.ts reads the same), with
+    the constants' and labels' entries where the graph has them; labels' wires are dotted."""
+    import json as json_
+    from importlib import resources
+
+    key = json_.loads(resources.files("gradtrace").joinpath("data/colour_key.json").read_text())
+    svg = client.get("/api/picture.svg?" + urlencode({**CIRCUIT, "step": "b2"})).text
+    words = [t for t in texts(svg) if t in {e["words"] for e in key["reverse"]}]
+    assert words == [e["words"] for e in key["reverse"]]
+    assert key["constants"]["words"] not in texts(svg)
+    query = {"expr": "L = cross_entropy(s, y) * 2", "s": "[[1, 2, 3]]", "y": "[2]"}
+    svg = client.get("/api/picture.svg?" + urlencode(query)).text
+    assert {key["constants"]["words"], key["labels"]["reverse"]["words"]} <= set(texts(svg))
+    assert 'class="edge labels' in svg

@@ -356,6 +356,7 @@ def _style(theme: dict[str, str | float]) -> str:
 .edge.feeding.tangented .wire, .edge.feeding.tangented .wire-tip {{ stroke: {t['tangent']};
   stroke-width: {ww * 1.8:.2f}px; }}
 .edge.feeding:not(.tangented) .wire {{ stroke-dasharray: 2 5; }}
+.edge.labels .wire {{ stroke-dasharray: 2 4; }}
 .node.tangented.current .node-shape {{ stroke: {t['tangent']}; }}
 .step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
 .key-words {{ fill: {t['muted']}; font-family: {SANS}; font-size: {gf * 0.85:.1f}px; }}
@@ -455,7 +456,8 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
         valued = e["source"] in view.valued
         grad_known = e["id"] in view.edge_grads and e["downstream"] is not None
         tangent_known = e["id"] in view.edge_tangents
-        classes = ["edge"] + [c for c, on in (("valued", valued), ("graded", grad_known),
+        classes = ["edge"] + [c for c, on in (("labels", bool(src.get("labels"))),
+                                              ("valued", valued), ("graded", grad_known),
                                               ("arriving", e["id"] in view.arriving),
                                               ("sending", e["id"] in view.sending),
                                               ("tangented", tangent_known),
@@ -566,8 +568,10 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     # Room for the step label and the colour key under everything (the key in rows no wider
     # than the graph, or 600 px), and for their width.
     width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16)
-    key, key_width, key_rows = _key(_key_forward(wrt) if forward_mode else KEY, colours,
-                                    graph_font, max(width - 16, 600.0))
+    entries = key_entries(forward_mode, wrt,
+                          constants=any(n["kind"] == "const" for n in trace["nodes"]),
+                          labels=any(n.get("labels") for n in trace["nodes"]))
+    key, key_width, key_rows = _key(entries, colours, graph_font, max(width - 16, 600.0))
     width = max(width, key_width + 16)
     height = extent.y1 - extent.y0 + 2 * pad + graph_font * (1.4 + 1.5 * key_rows)
     out[0] = (
@@ -591,30 +595,26 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     return "\n".join(out)
 
 
-# The colour key, as the app's (frontend/src/colour-key.ts) says it: what each colour, outline
-# and line of the picture means. (kind, colour of the sample, sample text, the words after it)
-KEY = (
-    ("text", "value", "0.73", "value (forward pass)"),
-    ("text", "grad", "0.2", "gradient (backward pass)"),
-    ("text", "local", "×2", "local derivative"),
-    ("node", "current", "", "this step's node"),
-    ("wire", "grad", "", "gradient sent back this step (local × upstream)"),
-    ("dashed", "grad", "", "upstream gradient arriving at the node"),
-)
+# The colour key: the one list of data/colour_key.json, as the app draws it (colour-key.ts).
+KEY: dict[str, Any] = json.loads(
+    resources.files("gradtrace").joinpath("data/colour_key.json").read_text(encoding="utf-8"))
 
 
-def _key_forward(wrt: str) -> tuple[tuple[str, str, str, str], ...]:
-    return (
-        ("text", "value", "0.73", "value"),
-        ("text", "tangent", "0.2", f"tangent: d/d{wrt}, how it moves with {wrt}"),
-        ("text", "local", "×2", "local derivative"),
-        ("node", "tangent", "", "this step's node"),
-        ("wire", "tangent", "", "tangents flowing into it"),
-    )
+def key_entries(forward_mode: bool, wrt: str, constants: bool, labels: bool
+                ) -> list[dict[str, str]]:
+    """The key of a picture: its mode's entries ({wrt} filled in), and the constants' and
+    labels' where the graph has them."""
+    out = [{**e, "words": e["words"].replace("{wrt}", wrt)}
+           for e in KEY["forward" if forward_mode else "reverse"]]
+    if constants:
+        out.append(KEY["constants"])
+    if labels:
+        out.append(KEY["labels"]["forward" if forward_mode else "reverse"])
+    return out
 
 
-def _key(entries: tuple[tuple[str, str, str, str], ...], colours: dict[str, str | float],
-         font: float, width: float) -> tuple[str, float, int]:
+def _key(entries: list[dict[str, str]], colours: dict[str, str | float], font: float,
+         width: float) -> tuple[str, float, int]:
     """The key as SVG, in rows no wider than `width` (each entry whole), the first row's
     baseline at y=0: the SVG, its width and its number of rows. Its samples have classes of
     their own (key-*), so that nothing reads them as the graph's labels."""
@@ -622,27 +622,28 @@ def _key(entries: tuple[tuple[str, str, str, str], ...], colours: dict[str, str 
     x, row, widest = 0.0, 0, 0.0
     em = font * 0.85
     step = font * 1.5
-    for kind, colour, sample, words in entries:
-        size = (0.6 * em * len(sample) + 6 if kind == "text" else em * 1.1 + 6
-                if kind == "node" else 34) + 0.55 * em * len(words)
-        if x > 0 and x + size > width:
+    for e in entries:
+        kind, c, sample, words = e["kind"], colours[e["colour"].replace("-", "_")], \
+            e.get("sample", ""), e["words"]
+        swatch = 0.6 * em * len(sample) + 6 if kind == "text" else 34
+        if x > 0 and x + swatch + 0.55 * em * len(words) > width:
             x, row = 0.0, row + 1
         y = row * step
-        c = colours[colour]
+        mid = y - em * 0.35
         if kind == "text":
             parts.append(f'<text x="{_f(x)}" y="{_f(y)}" class="key-sample" fill="{c}">'
                          f"{escape(sample)}</text>")
-            x += 0.6 * em * len(sample) + 6
-        elif kind == "node":
-            parts.append(f'<rect x="{_f(x)}" y="{_f(y - em * 0.9)}" width="{_f(em * 1.1)}" '
-                         f'height="{_f(em * 1.1)}" rx="3" fill="none" stroke="{c}" '
-                         'stroke-width="3"/>')
-            x += em * 1.1 + 6
+        elif kind in ("node", "constant"):
+            dash = ' stroke-dasharray="4 3"' if kind == "constant" else ""
+            parts.append(f'<rect x="{_f(x + 3)}" y="{_f(y - em * 0.9)}" width="22" '
+                         f'height="{_f(em * 1.1)}" rx="4" fill="none" stroke="{c}" '
+                         f'stroke-width="{3 if kind == "node" else 1.6}"{dash}/>')
         else:
-            dash = ' stroke-dasharray="9 6"' if kind == "dashed" else ""
-            parts.append(f'<line x1="{_f(x)}" y1="{_f(y - em * 0.35)}" x2="{_f(x + 28)}" '
-                         f'y2="{_f(y - em * 0.35)}" stroke="{c}" stroke-width="3"{dash}/>')
-            x += 34
+            dash = {"dashed": ' stroke-dasharray="9 6"', "dotted": ' stroke-dasharray="2 4"'
+                    }.get(kind, "")
+            parts.append(f'<line x1="{_f(x)}" y1="{_f(mid)}" x2="{_f(x + 28)}" y2="{_f(mid)}" '
+                         f'stroke="{c}" stroke-width="{1.8 if kind == "dotted" else 3}"{dash}/>')
+        x += swatch
         parts.append(f'<text x="{_f(x)}" y="{_f(y)}" class="key-words">{escape(words)}</text>')
         x += 0.55 * em * len(words)
         widest = max(widest, x)

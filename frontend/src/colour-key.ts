@@ -6,6 +6,7 @@
 // this step's gradient thick and those whose gradient arrives at its node dashed; where the graph
 // has them, constants in dashed boxes and the dotted wires of labels.
 
+import KEY from "../../backend/gradtrace/data/colour_key.json";
 import type { Mode } from "./api";
 import { htmlEl, svgEl } from "./svg";
 
@@ -29,33 +30,15 @@ export interface KeyEntry {
   words: string;
 }
 
-/** The key of a view in `mode` (forward mode along `wrt`). */
+/** The key of a view in `mode` (forward mode along `wrt`): the one list of
+ * backend/gradtrace/data/colour_key.json, which the server's pictures draw too. */
 export function keyEntries(mode: Mode, wrt: string | null = null, extras: KeyExtras = {}): KeyEntry[] {
-  const more: KeyEntry[] = [];
-  if (extras.constants) more.push({ kind: "constant", colour: "node-stroke", words: "a constant" });
-  if (extras.labels) more.push({ kind: "dotted", colour: "wire", words: mode === "forward" ? "labels: no tangent" : "labels: no gradient comes back" });
-  return [...coloured(mode, wrt), ...more];
-}
-
-function coloured(mode: Mode, wrt: string | null): KeyEntry[] {
-  if (mode === "forward") {
-    const x = wrt ?? "x";
-    return [
-      { kind: "text", colour: "value", sample: "0.73", words: "value" },
-      { kind: "text", colour: "tangent", sample: "0.2", words: `tangent: d/d${x}, how it moves with ${x}` },
-      { kind: "text", colour: "local", sample: "×2", words: "local derivative" },
-      { kind: "node", colour: "tangent", words: "this step's node" },
-      { kind: "wire", colour: "tangent", words: "tangents flowing into it" },
-    ];
-  }
-  return [
-    { kind: "text", colour: "value", sample: "0.73", words: "value (forward pass)" },
-    { kind: "text", colour: "grad", sample: "0.2", words: "gradient (backward pass)" },
-    { kind: "text", colour: "local", sample: "×2", words: "local derivative" },
-    { kind: "node", colour: "current", words: "this step's node" },
-    { kind: "wire", colour: "grad", words: "gradient sent back this step (local × upstream)" },
-    { kind: "dashed", colour: "grad", words: "upstream gradient arriving at the node" },
-  ];
+  const x = wrt ?? "x";
+  const entries = (mode === "forward" ? KEY.forward : KEY.reverse) as KeyEntry[];
+  const out = entries.map((e) => ({ ...e, words: e.words.replaceAll("{wrt}", x) }));
+  if (extras.constants) out.push(KEY.constants as KeyEntry);
+  if (extras.labels) out.push((mode === "forward" ? KEY.labels.forward : KEY.labels.reverse) as KeyEntry);
+  return out;
 }
 
 const SWATCH = { w: 30, h: 16 };
