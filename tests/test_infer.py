@@ -225,10 +225,10 @@ def test_most_pasted_programs_need_no_value() -> None:
         read += 1
         names = {n["label"] for n in t["nodes"] if n["kind"] == "input"}
         compared += names == {*e.values, *e.text_values} and e.id not in OTHER_SHAPES
-    # 420 read and 411 compared of 456 when this was written; the others need a value typed
+    # 427 read and 418 compared of 456 when this was written; the others need a value typed
     # (a conv2d whose kernel is reshaped from a literal, a `grad` that is a name only when given
     # one, ...), or name their inputs otherwise without the entry's values.
-    assert read >= 420 and compared >= 410, (read, compared)
+    assert read >= 425 and compared >= 415, (read, compared)
 
 
 # ---------------------------------------------------------------------------------------------
