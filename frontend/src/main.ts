@@ -78,7 +78,7 @@ const htmlBtn = htmlEl("a", { class: "button", href: "/api/standalone.html", dow
 const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outActions, "link");
 const codeBtn = htmlEl("button", { type: "button", title: "this expression as runnable Python: NumPy with the backward pass by hand, or PyTorch", "data-testid": "code", "aria-expanded": "false", "aria-haspopup": "dialog" }, outActions, "Code");
 const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outActions, "fit");
-const share = new SharePanel(stage.el, () => urlState(state()), () => state().theme);
+const share = new SharePanel(stage.el, () => urlState(state()), () => state().theme, () => stage.graph.direction);
 const codePanel = new CodePanel(stage.el, () => urlState(state()), codeBtn);
 for (const panel of [share.el, codePanel.el]) stage.el.insertBefore(panel, stage.graphWrap);
 htmlEl("p", { class: "empty-note", "data-testid": "empty-note" }, stage.graphWrap, "type an expression");

@@ -9,7 +9,7 @@
 
 import { download } from "./export";
 import { htmlEl, setText } from "./svg";
-import { encodeQuery, type UrlState } from "./url-state";
+import { encodeQuery, type Direction, type UrlState } from "./url-state";
 
 /**
  * The most bytes of a request's head (its request line and headers) the server takes: the HTTP
@@ -71,16 +71,20 @@ export interface ShareLinks {
   html: string;
 }
 
-export function shareLinks(origin: string, state: UrlState, theme: string): ShareLinks {
+/** The links of a view. The page and the embed are the view's own URL (they fit their screen);
+ * a picture has no screen to fit, so it is drawn the way the graph is drawn here (`drawn`, when
+ * the view leaves the direction to the screen). */
+export function shareLinks(origin: string, state: UrlState, theme: string, drawn: Direction | null = null): ShareLinks {
   const q = encodeQuery({ ...state, theme });
   const embed = `${origin}/embed/?${q}`;
+  const p = state.dir === undefined && drawn !== null ? encodeQuery({ ...state, theme, dir: drawn }) : q;
   return {
     page: `${origin}/?${q}`,
     embed,
     iframe: `<iframe src="${embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}" width="960" height="540" style="border:0" title="gradtrace"></iframe>`,
-    svg: `${origin}/api/picture.svg?${q}`,
-    png: `${origin}/api/picture.png?${q}&scale=2`,
-    pdf: `${origin}/api/picture.pdf?${q}`,
+    svg: `${origin}/api/picture.svg?${p}`,
+    png: `${origin}/api/picture.png?${p}&scale=2`,
+    pdf: `${origin}/api/picture.pdf?${p}`,
     html: `${origin}/api/standalone.html?${q}`,
   };
 }
@@ -97,6 +101,8 @@ export class SharePanel {
     parent: HTMLElement,
     private readonly state: () => UrlState,
     private readonly theme: () => string,
+    /** The direction the graph is drawn in here (for the pictures' links). */
+    private readonly drawn: () => Direction | null = () => null,
   ) {
     this.el = htmlEl("div", { class: "share", "data-testid": "share-panel", role: "dialog", "aria-label": "links" }, parent);
     this.el.hidden = true;
@@ -152,7 +158,7 @@ export class SharePanel {
 
   refresh(): void {
     if (this.el.hidden) return;
-    const links = shareLinks(location.origin, this.state(), this.theme());
+    const links = shareLinks(location.origin, this.state(), this.theme(), this.drawn());
     const { bytes, tooLong } = linkLength(links);
     this.tooLong.hidden = !tooLong;
     for (const row of this.rows) row.hidden = tooLong;

@@ -61,3 +61,16 @@ describe("links too long to open", () => {
     await expect(fetchOffline("expr=x", bad)).rejects.toThrow("unknown name 'q'");
   });
 });
+
+describe("the pictures' links", () => {
+  it("draw the graph the way it is drawn here, unless the view chose a direction", () => {
+    const state = { expr: "(x + y) * z", values: { x: -2 } };
+    const links = shareLinks("http://h", state, "light", "down");
+    expect(links.svg).toContain("dir=down");
+    expect(links.page).not.toContain("dir=");
+    expect(links.embed).not.toContain("dir=");
+    const chosen = shareLinks("http://h", { ...state, dir: "right" }, "light", "down");
+    expect(chosen.png).toContain("dir=right");
+    expect(chosen.png).not.toContain("dir=down");
+  });
+});
