@@ -35,7 +35,7 @@ export class Inspector {
     const name = nodeLabel(trace, n);
     // The node as the step's title names it (e = exp(a), x (input)), and its shape (1×3).
     const shape = n.shape.length ? ` · ${formatShape(n.shape)}` : "";
-    htmlEl("div", { class: "inspector-head" }, this.body, `${nodeWhat(trace, n)}${shape}${pinned ? " (pinned)" : ""}`);
+    htmlEl("div", { class: "inspector-head" }, this.body, `${nodeWhat(trace, n)}${shape}${pinned ? " (selected: click it again to follow the steps)" : ""}`);
     this.gateButtons(trace, n.gate_id, n.in_gate, n.op);
     const row = htmlEl("div", { class: "inspector-row" }, this.body);
     if (st.valued.has(n.id)) row.appendChild(renderTensor(n.value, role === "labels" ? "labels" : "value", name)).classList.add("is-value");
