@@ -1,11 +1,8 @@
 // The values behind the values panel, as pure functions: which editors to add and remove, tensor
 // resizing and editing, slider ranges.
 
-import { sliceSpan } from "./spans";
-import { valuesOf, type Tensor } from "./api";
+import type { InputRead, Tensor } from "./api";
 import { shapeOf } from "./format";
-
-export const DEFAULT_SCALAR = 1;
 
 /** Editors to add and remove to go from the names shown to the names wanted (in order). */
 export function diffNames(shown: readonly string[], wanted: readonly string[]): { add: string[]; remove: string[] } {
@@ -69,20 +66,6 @@ export function labelSliderRange(x: number): { min: number; max: number; step: n
   return { min: 0, max: Math.max(9, Math.ceil(Number.isFinite(x) ? x : 0)), step: 1 };
 }
 
-/** The values the trace needs: the stored ones for the given names, defaults for the rest. */
-export function valuesFor(names: readonly string[], store: ReadonlyMap<string, Tensor>): Record<string, Tensor> {
-  return valuesOf(names.map((n) => [n, store.get(n) ?? DEFAULT_SCALAR]));
-}
-
-/** The unknown name an error of type "name" is about, from its span in the expression. */
-export function unknownName(expr: string, err: { type: string; start: number; end: number; message: string }): string | null {
-  if (err.type !== "name") return null;
-  const span = sliceSpan(expr, err.start, err.end);
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(span)) return span;
-  const m = /'([A-Za-z_][A-Za-z0-9_]*)'/.exec(err.message);
-  return m ? m[1] : null;
-}
-
 /** What a fill button puts in a tensor: ones, zeros, or 0, 1, 2… in row-major (C) order. */
 export type Fill = "ones" | "zeros" | "arange";
 
@@ -118,13 +101,9 @@ export function gridFits(shape: readonly number[]): boolean {
  * the text's, drawn by the server (`rng`), or the server's default (1; 0 for labels). */
 export type ValueSource = "typed" | "text" | "over-text" | "drawn" | "default";
 
-/** What the server says of an input it filled (session.ts FilledInput): the shape the ops need,
- * where its value comes from, the value drawn. All absent from a server from before. */
-export interface Filled {
-  shape?: number[];
-  source?: "request" | "text" | "drawn";
-  drawn?: Tensor | null;
-}
+/** What the server says of an input in its reading: the shape the ops need, where its value
+ * comes from, the value drawn. */
+export type Filled = Pick<InputRead, "shape" | "source" | "drawn">;
 
 /** An input as its editor shows it. */
 export interface InputView {
@@ -136,7 +115,8 @@ export interface InputView {
 /**
  * What an input's editor shows: the value typed here, else the text's, else the one the server
  * drew (or filled: 1, or 0 for labels); its shape, that value's (the server's inferred shape
- * where nobody gave one); and where the value comes from.
+ * where nobody gave one); and where the value comes from. `server` is undefined for a name the
+ * reading does not hold (none yet): then 1, or 0 for labels.
  */
 export function inputView(typed: Tensor | undefined, text: Tensor | null | undefined, server: Filled | undefined, labels: boolean): InputView {
   const hasText = text !== undefined && text !== null;

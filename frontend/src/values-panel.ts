@@ -19,12 +19,12 @@
 // `sessionOf`), and the output's shape from its trace.
 
 import "./values.css";
-import { valuesOf, type Tensor } from "./api";
+import { valuesOf, type InputRead, type Tensor } from "./api";
 import type { Store } from "./store";
 import { formatShape, parseNumber, shapeOf } from "./format";
 import { htmlEl, setText } from "./svg";
 import { labelsPhrase } from "./node-words";
-import { filledInputs, sessionOf, type FilledInput } from "./session";
+import { sessionOf } from "./session";
 import { readTensor, tensorText } from "./tensor-literal";
 import {
   diffNames, filled, fitTo, gradView, gradWords, gridFits, inputView, labelSliderRange, parseShape, resize, sameTensor,
@@ -340,7 +340,7 @@ export class ValuesPanel {
   /** The values the text gives, by name (shown where the store has none). */
   private fromText = new Map<string, Tensor>();
   /** What the server gave each input (its shape, the value drawn), by name. */
-  private server = new Map<string, FilledInput>();
+  private server = new Map<string, InputRead>();
   private grad: { el: HTMLElement; fields: ValueFields; source: HTMLElement; shape: HTMLElement; reset: HTMLButtonElement; shapeKey: string } | null = null;
   private readonly gradBox: HTMLElement;
   onChange: (name: string) => void = () => {};
@@ -364,7 +364,7 @@ export class ValuesPanel {
     this.fromText = new Map(fromText);
     const session = sessionOf(this.store);
     const reading = session?.reading ?? session?.trace?.reading ?? null;
-    this.server = new Map(filledInputs(reading).map((i) => [i.name, i]));
+    this.server = new Map((reading?.inputs ?? []).map((i) => [i.name, i]));
     // An editor whose name became (or stopped being) labels is made afresh.
     const changed = this.names.filter((n) => names.includes(n) && this.editors.has(n) && this.labels.get(n) !== labels.get(n));
     this.labels = new Map(labels);

@@ -1,13 +1,13 @@
 // Forward mode: the URL state, the step model, the explanation and the request, on a fixture of
 // the forward-mode contract: (x + y) * z with x=-2, y=5, z=-4, wrt=x (derivative -4).
 import { describe, expect, it, vi } from "vitest";
-import { ApiError, decodeTrace, fetchTrace, type ForwardRequest, type Trace } from "../src/api";
+import { decodeTrace, fetchTrace, type ForwardRequest, type Trace } from "../src/api";
 import { fallbackLayout } from "../src/layout-fallback";
 import { costSentences, derivativeText, explainStep } from "../src/explain";
 import { forwardWrt, Session } from "../src/session";
 import { stepState, totalSteps } from "../src/steps";
 import { decodeQuery, encodeQuery, stepIndex, stepProblem, stepSpec } from "../src/url-state";
-import { circuit, circuitForward } from "./helpers";
+import { circuit, circuitForward, readingOf } from "./helpers";
 import { stateFromUrl, Store } from "../src/store";
 
 /** A store holding only these values (the session reads what to trace from it). */
@@ -206,7 +206,7 @@ describe("the session in forward mode", () => {
       asked.push(fwd);
       return fwd ? circuitForward() : circuit();
     });
-    const s = new Session(storeWith({}), { trace, layout });
+    const s = new Session(storeWith({}), { trace, layout, read: readingOf() });
     s.store.update({ expr: "(x + y) * z" });
     await s.refresh();
     s.store.update({ mode: "forward" });
@@ -218,25 +218,4 @@ describe("the session in forward mode", () => {
     expect(asked).toEqual([null, { wrt: "x", tangent: null }, { wrt: "z", tangent: null }, { wrt: "x", tangent: null }]);
   });
 
-  it("says so when the server does not do forward mode", async () => {
-    const trace = vi.fn(async (_e: string, _v: unknown, _s: unknown, _sig?: AbortSignal, fwd?: ForwardRequest | null) => {
-      if (fwd) throw new ApiError("request", "mode: Extra inputs are not permitted", 0, 0, 422);
-      return circuit();
-    });
-    const s = new Session(storeWith({}), { trace, layout });
-    s.store.update({ expr: "(x + y) * z" });
-    s.store.update({ mode: "forward" });
-    const errors: string[] = [];
-    s.onError = (e) => errors.push(e.message);
-    await s.refresh();
-    expect(errors).toEqual(["this server does not do forward mode yet (mode: Extra inputs are not permitted)"]);
-    // A server that ignored the fields and answered in reverse mode is caught too.
-    const lax = new Session(storeWith({}), { trace: vi.fn(async () => circuit()), layout });
-    lax.store.update({ expr: "(x + y) * z" });
-    lax.store.update({ mode: "forward" });
-    lax.onError = (e) => errors.push(e.message);
-    await lax.refresh();
-    expect(errors[1]).toBe("this server does not do forward mode yet");
-    expect(lax.trace).toBeNull();
-  });
 });

@@ -7,7 +7,7 @@ import { fallbackLayout, gateBoxes } from "../src/layout-fallback";
 import { Session } from "../src/session";
 import { queryOf, stateFromUrl, Store } from "../src/store";
 import { decodeQuery, encodeQuery } from "../src/url-state";
-import { circuit } from "./helpers";
+import { circuit, readingOf } from "./helpers";
 
 // square(x) * y with its gate g1 closed, and opened (the shape of /api/trace's answers).
 function squareTrace(open: boolean): Trace {
@@ -75,7 +75,7 @@ describe("the session", () => {
     const store = new Store({ ...stateFromUrl({ expr: "square(x) * y" }, "light"), values: { x: 1, y: 2 }, expand: ["g1"] });
     const trace = vi.fn(async (..._args: unknown[]) => squareTrace(true));
     const layout = vi.fn(async (..._args: unknown[]) => fallbackLayout(squareTrace(true)));
-    const s = new Session(store, { trace, layout });
+    const s = new Session(store, { trace, layout, read: readingOf(squareTrace(true)) });
     const results: string[][] = [];
     s.onResult = (r) => results.push(r.expand);
     await s.refresh();

@@ -1,4 +1,4 @@
-import type { Trace } from "../src/api";
+import type { ReadAnswer, Trace } from "../src/api";
 import { decodeTrace } from "../src/api";
 import circuitForwardJson from "./fixtures/circuit-forward.json";
 import circuitNamed from "./fixtures/circuit-named.json";
@@ -14,6 +14,8 @@ import whereCondition from "./fixtures/where-condition.json";
 // Real answers of /api/trace (saved from the server by scripts/fixtures.py), decoded as the app
 // decodes them.
 export const circuit = (): Trace => decodeTrace(structuredClone(circuitNamed) as unknown as Trace);
+/** A fake POST /api/read answering with `t`'s reading, whatever the text (the circuit's: x, y, z). */
+export const readingOf = (t: Trace = circuit()) => async (): Promise<ReadAnswer> => ({ reading: t.reading, warnings: [] });
 export const fanout = (): Trace => decodeTrace(structuredClone(fanOut) as unknown as Trace);
 export const matmul = (): Trace => decodeTrace(structuredClone(matmulSeeded) as unknown as Trace);
 export const logZero = (): Trace => decodeTrace(structuredClone(log0) as unknown as Trace);

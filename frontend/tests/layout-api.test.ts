@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, decodeTensor, decodeTrace, encodeTensor, fetchLayout, type Trace } from "../src/api";
 import { chooseDirection, fallbackLayout } from "../src/layout-fallback";
 import { Session } from "../src/session";
-import { circuit, fanout, logZero } from "./helpers";
+import { circuit, fanout, logZero, readingOf } from "./helpers";
 import { stateFromUrl, Store } from "../src/store";
 
 /** A store holding only these values (the session reads what to trace from it). */
@@ -92,30 +92,12 @@ describe("asking for a layout", () => {
 describe("session", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("adds a default value for an unknown name and asks again", async () => {
-    const calls: Record<string, unknown>[] = [];
-    const trace = vi.fn(async (_e: string, values: Record<string, unknown>) => {
-      calls.push(values);
-      if (!("k" in values)) throw new ApiError("name", "unknown name 'k'", 4, 5, 400);
-      return circuit();
-    });
-    const layout = vi.fn(async () => fallbackLayout(circuit()));
-    const s = new Session(storeWith({ x: -2 }), { trace, layout });
-    s.store.update({ expr: "x + k()" }); // the parser would see k as a function: the span still names k
-    const got: boolean[] = [];
-    s.onResult = (r) => got.push(r.structureChanged);
-    await s.refresh();
-    expect(calls.length).toBe(2);
-    expect(calls[1]).toEqual({ x: -2, k: 1 });
-    expect(got).toEqual([true]);
-  });
-
   it("lays out once per structure, and falls back when the server cannot", async () => {
     const trace = vi.fn(async () => circuit());
     const layout = vi.fn(async () => {
       throw new ApiError("internal", "internal error", 0, 0, 500);
     });
-    const s = new Session(storeWith({}), { trace, layout });
+    const s = new Session(storeWith({}), { trace, layout, read: readingOf() });
     s.store.update({ expr: "q = x + y; f = q * z" });
     const results: { changed: boolean; fallback: boolean }[] = [];
     s.onResult = (r) => results.push({ changed: r.structureChanged, fallback: r.fallback });
@@ -132,7 +114,7 @@ describe("session", () => {
       await new Promise((r) => setTimeout(r, 5));
       throw new ApiError("syntax", "expected an operand", 3, 4, 400);
     });
-    const s = new Session(storeWith({}), { trace, layout: vi.fn() });
+    const s = new Session(storeWith({}), { trace, layout: vi.fn(), read: readingOf() });
     s.store.update({ expr: "(x +" });
     const errors: string[] = [];
     s.onError = (e) => errors.push(e.message);

@@ -1,13 +1,14 @@
 // The server's reading of pasted text (POST /api/read) as the app uses it: the inputs and their
 // values come from the reading, never from the input box's own guess; a value the person gave
-// wins over the text's; a default is never sent to be read (it would change the reading).
+// wins over the text's; a value nobody gave is the server's to draw, never written into the store
+// nor sent (it would change the reading).
 
 import { describe, expect, it, vi } from "vitest";
 import { ApiError, decodeReading, decodeTrace, type ReadAnswer, type Reading, type Tensor, type Trace, type Values } from "../src/api";
 import { explainStep, seedWords } from "../src/explain";
 import { fallbackLayout } from "../src/layout-fallback";
 import { readingShown, seedSentence, skippedLines, skippedSummary } from "../src/reading-view";
-import { filledInputs, Session, textValues } from "../src/session";
+import { Session, textValues } from "../src/session";
 import { shapeOf } from "../src/format";
 import { stepState } from "../src/steps";
 import { stateFromUrl, Store } from "../src/store";
@@ -32,14 +33,9 @@ function reading(inputs: Input[], extra: Partial<Reading> = {}): Reading {
 }
 
 /** The reading as the server answers it for `values` and draw `rng`: the values given are the
- * request's; the rest are drawn (a tensor's numbers depend on the draw, here `rng + 0.5`). From
- * a server from before drawing (`filling` false), none of shape, source, drawn. */
-function answer(r: Reading, values: Values, rng: number, filling: boolean): Reading {
+ * request's; the rest are drawn (a tensor's numbers depend on the draw, here `rng + 0.5`). */
+function answer(r: Reading, values: Values, rng: number): Reading {
   const inputs = r.inputs.map((i) => {
-    if (!filling) {
-      const { shape: _s, source: _o, drawn: _d, ...old } = i;
-      return old as Reading["inputs"][number];
-    }
     if (Object.hasOwn(values, i.name)) return { ...i, source: "request" as const, drawn: null, shape: shapeOf(values[i.name]) };
     if (i.source === "drawn" && Array.isArray(i.drawn)) return { ...i, drawn: scale(i.drawn, rng + 0.5) };
     return i;
@@ -52,7 +48,7 @@ function scale(t: Tensor, k: number): Tensor {
 }
 
 /** A fake server: `read` answers by `readings` (by expression), `trace` a circuit. */
-function fakeServer(readings: Record<string, (values: Values) => Reading>, filling = true) {
+function fakeServer(readings: Record<string, (values: Values) => Reading>) {
   const reads: [string, Values][] = [];
   const traces: [string, Values][] = [];
   const rngs: { read: number[]; trace: number[] } = { read: [], trace: [] };
@@ -62,7 +58,7 @@ function fakeServer(readings: Record<string, (values: Values) => Reading>, filli
       rngs.read.push(rng);
       const r = readings[expr];
       if (!r) throw new ApiError("syntax", "'{' has no matching '}'", 8, 9, 400);
-      return { reading: answer(r(values), values, rng, filling), warnings: [] };
+      return { reading: answer(r(values), values, rng), warnings: [] };
     }),
     trace: vi.fn(async (expr: string, values: Values, ...rest: unknown[]) => {
       traces.push([expr, { ...values }]);
@@ -72,6 +68,11 @@ function fakeServer(readings: Record<string, (values: Values) => Reading>, filli
     layout: vi.fn(async () => fallbackLayout(circuit())),
   };
   return { api, reads, traces, rngs };
+}
+
+/** The inputs of the session's last reading. */
+function inputsOf(s: Session): Reading["inputs"] {
+  return s.reading?.inputs ?? [];
 }
 
 function storeOf(expr: string, values: Values = {}): Store {
@@ -95,7 +96,7 @@ describe("the session reads the text before tracing it", () => {
     expect(traces).toEqual([["\\frac{1}{y+e^{-x}}", {}]]);
     expect(store.state.values).toEqual({});
     expect(seen.map((r) => r?.canonical)).toEqual(["1 / (y + e^(-x))"]);
-    expect(filledInputs(s.reading).map((i) => [i.name, i.source, i.drawn])).toEqual([["y", "drawn", 1], ["x", "drawn", 1]]);
+    expect(inputsOf(s).map((i) => [i.name, i.source, i.drawn])).toEqual([["y", "drawn", 1], ["x", "drawn", 1]]);
     // Read once per text (and names and shapes given): a new value of the same shape traces only.
     store.setValue("x", 0);
     await s.refresh();
@@ -114,20 +115,20 @@ describe("the session reads the text before tracing it", () => {
     const s = new Session(store, api);
     await s.refresh();
     expect(rngs).toEqual({ read: [0], trace: [0] });
-    expect(filledInputs(s.reading)[0].drawn).toEqual([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]);
+    expect(inputsOf(s)[0].drawn).toEqual([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]);
     // A new draw: read again (the drawn values are the reading's), traced with it; the drawn
     // values are never the store's, so never the URL's.
     store.update({ rng: 7 });
     await s.refresh();
     expect(rngs).toEqual({ read: [0, 7], trace: [0, 7] });
-    expect(filledInputs(s.reading)[1].drawn).toEqual([[7.5, 7.5], [7.5, 7.5], [7.5, 7.5]]);
+    expect(inputsOf(s)[1].drawn).toEqual([[7.5, 7.5], [7.5, 7.5], [7.5, 7.5]]);
     expect(store.state.values).toEqual({});
     expect(traces.at(-1)?.[1]).toEqual({});
     // X typed: it is the request's, its shape pins the rest.
     store.setValue("X", [[0.9, 0.2, 0.7]]);
     await s.refresh();
     expect(reads.at(-1)?.[1]).toEqual({ X: [[0.9, 0.2, 0.7]] });
-    expect(filledInputs(s.reading).map((i) => i.source)).toEqual(["request", "drawn"]);
+    expect(inputsOf(s).map((i) => i.source)).toEqual(["request", "drawn"]);
     expect(traces.at(-1)?.[1]).toEqual({ X: [[0.9, 0.2, 0.7]] });
   });
 
@@ -149,39 +150,15 @@ describe("the session reads the text before tracing it", () => {
     expect(traces.length).toBe(1);
   });
 
-  it("writes defaults for a server that fills nothing, and never sends them to be read", async () => {
-    const { api, reads, traces } = fakeServer({
-      "\\frac{1}{y+e^{-x}}": () => reading([{ name: "y" }, { name: "x" }], { differs: true, canonical: "1 / (y + e^(-x))" }),
-    }, false);
-    const store = storeOf("\\frac{1}{y+e^{-x}}");
-    const s = new Session(store, api);
-    const seen: (Reading | null)[] = [];
-    s.onReading = (r) => seen.push(r);
-    await s.refresh();
-    // No `frac`, no `left`: the inputs are the reading's.
-    expect(reads).toEqual([["\\frac{1}{y+e^{-x}}", {}]]);
-    expect(traces).toEqual([["\\frac{1}{y+e^{-x}}", { y: 1, x: 1 }]]);
-    expect(store.state.values).toEqual({ y: 1, x: 1 });
-    expect(seen.map((r) => r?.canonical)).toEqual(["1 / (y + e^(-x))"]);
-    // Read once per text (and names and shapes given): a new value of the same shape traces only.
-    store.setValue("x", 0);
-    await s.refresh();
-    store.setValue("x", 2);
-    await s.refresh();
-    expect(reads.length).toBe(2); // once more: x became a value the person gave
-    expect(reads[1][1]).toEqual({ x: 0 });
-    expect(traces.at(-1)).toEqual(["\\frac{1}{y+e^{-x}}", { y: 1, x: 2 }]);
-  });
-
-  it("keeps a default of its own out of the next reading (wx stays w times x)", async () => {
+  it("sends only the values the person typed to be read (wx stays w times x)", async () => {
     const { api, reads } = fakeServer({
       "loss = wx": () => reading([{ name: "wx" }]),
       wx: (v) => (Object.hasOwn(v, "wx") ? reading([{ name: "wx" }]) : reading([{ name: "w" }, { name: "x" }], { differs: true, canonical: "w * x" })),
-    }, false);
+    });
     const store = storeOf("loss = wx");
     const s = new Session(store, api);
     await s.refresh();
-    expect(store.state.values).toEqual({ wx: 1 });
+    expect(store.state.values).toEqual({}); // wx drawn by the server, not written here
     store.update({ expr: "wx" });
     await s.refresh();
     expect(reads[1]).toEqual(["wx", {}]);
@@ -192,7 +169,7 @@ describe("the session reads the text before tracing it", () => {
     store.setValue("wx", 3);
     store.update({ expr: "wx" });
     await s.refresh();
-    expect(reads.at(-1)).toEqual(["wx", { wx: 3 }]); // w and x: defaults of ours, not sent
+    expect(reads.at(-1)).toEqual(["wx", { wx: 3 }]); // w and x: never given, not sent
   });
 
   it("uses the text's values unless the person gives one, and a new text value wins again", async () => {
@@ -248,24 +225,11 @@ describe("the session reads the text before tracing it", () => {
     expect(traces).toEqual([]);
   });
 
-  it("falls back to the input box's names with a server that does not read", async () => {
-    const { api, traces } = fakeServer({});
-    api.read.mockImplementation(async () => {
-      throw new ApiError("http", "the server answered 404", 0, 0, 404);
-    });
-    const s = new Session(storeOf("x * y"), api);
-    await s.refresh();
-    await s.refresh();
-    expect(api.read).toHaveBeenCalledTimes(1);
-    expect(traces.at(-1)).toEqual(["x * y", { x: 1, y: 1 }]);
-  });
-
   it("goes along the reading's inputs in forward mode, labels left out", async () => {
     const { api } = fakeServer({ "cross_entropy(s, y)": () => reading([{ name: "y", labels: true }, { name: "s" }]) });
     const store = storeOf("cross_entropy(s, y)");
     store.update({ mode: "forward" });
     const s = new Session(store, api);
-    s.onError = () => {}; // the fake answers in reverse mode
     await s.refresh();
     expect(api.trace.mock.calls[0][4]).toEqual({ wrt: "s", tangent: null });
   });

@@ -105,17 +105,23 @@ describe("the address bar follows the store", () => {
 });
 
 describe("the session reads what to trace from the store", () => {
-  it("asks for the store's expression and values, and puts the defaults it gives into it", async () => {
+  it("asks for the store's expression and the values it gives, and writes none into it", async () => {
     const asked: unknown[] = [];
     const trace = vi.fn(async (expr: string, values: unknown) => {
-      asked.push([expr, values]);
+      asked.push([expr, { ...(values as object) }]);
       return circuit();
     });
-    const store = new Store({ ...stateFromUrl({ expr: "(x + y) * z", values: { x: 3 } }, "light") });
-    const s = new Session(store, { trace, layout: vi.fn(async () => fallbackLayout(circuit())) });
+    // The reading's inputs: x, y and z for the first text, x alone for the second.
+    const read = vi.fn(async (expr: string) => {
+      const { reading } = circuit();
+      return { reading: { ...reading, inputs: reading.inputs.filter((i) => expr !== "x * 2" || i.name === "x") }, warnings: [] };
+    });
+    const store = new Store({ ...stateFromUrl({ expr: "(x + y) * z", values: { x: 3, w: 5 } }, "light") });
+    const s = new Session(store, { trace, layout: vi.fn(async () => fallbackLayout(circuit())), read });
     await s.refresh();
-    expect(asked).toEqual([["(x + y) * z", { x: 3, y: 1, z: 1 }]]);
-    expect(store.state.values).toEqual({ x: 3, y: 1, z: 1 });
+    // y and z are the server's to fill; w is no input of this text.
+    expect(asked).toEqual([["(x + y) * z", { x: 3 }]]);
+    expect(store.state.values).toEqual({ x: 3, w: 5 });
     store.update({ expr: "x * 2" });
     await s.refresh();
     expect(asked[1]).toEqual(["x * 2", { x: 3 }]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   diffNames, filled, fitTo, gradView, gradWords, gridFits, inputView, parseShape, resize, sameTensor, setAt, sliderRange,
-  sourceWords, unknownName, valuesFor,
+  sourceWords,
 } from "../src/values-model";
 
 describe("values panel diffing", () => {
@@ -9,10 +9,6 @@ describe("values panel diffing", () => {
     expect(diffNames(["x", "y", "z"], ["x", "z", "w"])).toEqual({ add: ["w"], remove: ["y"] });
     expect(diffNames([], ["a"])).toEqual({ add: ["a"], remove: [] });
     expect(diffNames(["a"], ["a"])).toEqual({ add: [], remove: [] });
-  });
-  it("keeps typed values and defaults the rest to 1", () => {
-    const store = new Map<string, number | number[]>([["x", -2], ["gone", 7]]);
-    expect(valuesFor(["x", "y"], store)).toEqual({ x: -2, y: 1 });
   });
 });
 
@@ -42,15 +38,6 @@ describe("shapes and tensors", () => {
   it("gives sliders a range that holds the value", () => {
     expect(sliderRange(3)).toEqual({ min: -10, max: 10, step: 0.01 });
     expect(sliderRange(-250).max).toBe(1000);
-  });
-});
-
-describe("unknown names", () => {
-  it("reads the name from the error span", () => {
-    const expr = "x + foo";
-    expect(unknownName(expr, { type: "name", start: 4, end: 7, message: "unknown name 'foo'" })).toBe("foo");
-    expect(unknownName(expr, { type: "syntax", start: 4, end: 7, message: "" })).toBeNull();
-    expect(unknownName(expr, { type: "name", start: 0, end: 0, message: "unknown name 'bar': ..." })).toBe("bar");
   });
 });
 
@@ -90,7 +77,7 @@ describe("what an input's editor shows", () => {
   it("a scalar or labels nobody gave: the default, 1 or 0", () => {
     expect(inputView(undefined, null, { shape: [], source: "drawn", drawn: 1 }, false)).toEqual({ value: 1, shape: [], source: "default" });
     expect(inputView(undefined, null, { shape: [3], source: "drawn", drawn: [0, 0, 0] }, true)).toEqual({ value: [0, 0, 0], shape: [3], source: "default" });
-    // A server from before that says nothing: 1.
+    // A name the reading does not hold (none yet): 1.
     expect(inputView(undefined, undefined, undefined, false)).toEqual({ value: 1, shape: [], source: "default" });
     expect(sourceWords("default", 0, [], false)).toBe("1, the default");
     expect(sourceWords("default", 0, [3], true)).toBe("zeros, the default");
