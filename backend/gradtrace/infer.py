@@ -5,20 +5,24 @@ One solver, from the registry's own shape rules (`Op.shape`, operand shapes to t
 shape, or a `ShapeError`); no rule is written twice. An input is *pinned* when the request or the
 text gives its value (its shape is that value's) and *free* otherwise. Free inputs start as a
 scalar, or as a 2×3 matrix when the name is capitalised (X, W1, K: the notes' convention for
-matrices). The graph's nodes are then checked in order (a topological order); at the first op
-whose rule refuses its operands, the solver tries other shapes for the free inputs that feed it,
-the one used last first (W1 before X in `X @ W1`: the data usually comes first, and the
-parameters are shaped after it), then pairs of them, and keeps the best assignment under which
-every op up to that one takes its operands:
+matrices; not N, D, C, M, T, L: counts and a loss). The graph's nodes are then checked in order
+(a topological order); at an op whose rule refuses its operands (or an output of another shape
+than the output gradient given), the solver tries other shapes for the free inputs that feed it:
+each alone (the one used last first: W1 before X in `X @ W1`, the parameters shaped after the
+data), then pairs of them, and keeps the best assignment under which every op up to that one
+takes its operands:
 - the preferred rank first (a capitalised name a matrix, others a vector before a matrix, then
-  3-D and 4-D, as conv2d needs),
+  4-D and 3-D, as conv2d needs),
 - then the fewest axes of length 1 (a 3×1 matrix is a vector in disguise),
 - then the most distinct lengths among the op's operands and output (`2×3 @ 3×4`, whose shapes
   say which axis is which, over `3×3 @ 3×3`),
-- then the first tried. Lengths are tried from the shapes already there (to match), then 3, 2,
-  4, then 1. A pinned shape
-never changes: a typed value is never resized. Where nothing fits within the budget, the free
-inputs keep their shapes and the forward pass reports the op's error, with its span, as before.
+- then the first tried.
+Lengths are tried from the shapes already there (to match) and the op's own numbers (x[5] needs
+6; a reshape's lengths), then 3, 2, 4, then 1. A pinned shape never changes: a typed value is
+never resized. The budget counts rule evaluations and walks of the graph; where nothing fits
+within it, the free inputs keep their shapes and the forward pass reports the op's error, with
+its span, as before. An output gradient no output can have leaves the shapes to the ops: the
+trace's error is then about that output gradient.
 
 Values (`fill`): 1 for a free scalar (a slider's natural start), 0 for labels and indices (a
 valid class number), else numbers from a standard normal distribution drawn by a generator seeded
@@ -45,7 +49,6 @@ from .ops import Shape
 # The starting shape of a free capitalised input (X, W1): the notes write matrices that way.
 MATRIX_START: Shape = (2, 3)
 FRESH = (3, 2, 4)  # lengths tried after those already in the op
-MAX_RANK = 4
 # Shape rules evaluated per solve, at most: past it the solver stops where it is.
 BUDGET = 4_000
 # Candidates per input kept for pair search (the best by preference).

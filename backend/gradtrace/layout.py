@@ -1,6 +1,8 @@
-"""Graph layout with Graphviz `dot`, keyed by the graph's structure and cached.
+"""Graph layout with Graphviz `dot`, keyed by the graph's structure and direction, and cached.
 
-The layout depends on the graph's structure only (node kinds, labels, wiring), never on values:
+The layout depends on the graph's structure only (node kinds, labels, wiring) and on its
+direction (down: top to bottom, or right: left to right; `choose_direction` picks the one that
+fits a space's shape, from the layers alone), never on values:
 changing an input value must not re-run it, and nodes must not move when a step is taken. So the
 browser asks for a layout once per structure, and this module keeps recent ones in an LRU cache.
 

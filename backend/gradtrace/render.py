@@ -18,6 +18,11 @@ own tangent under it, and the output's tangent (the derivative) to its right.
 A view with opened gates (the query's `expand`, gates.py) draws each opened gate's parts inside
 its box (the layout's `clusters`), titled with the gate's op, as the app does (without the app's
 close control: a picture is not clicked).
+
+Each node is drawn with its one name (the record's `display`, naming.py) and its op's symbol
+above it; drawn down, the labels sit to the right of their wire; a short vector is written out
+where it clears the nodes, else its shape in words. Under the graph: the step's caption and the
+colour key (data/colour_key.json, the app's list), wrapped to the graph's width.
 """
 
 from __future__ import annotations
