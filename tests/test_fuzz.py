@@ -320,9 +320,13 @@ def test_odd_unicode(body: dict[str, Any]) -> None:
     # space: README, Pasting from a lecture), never an invisible or look-alike character.
     seen = "".join(c for c in COMMENT.sub("", expr) if c not in UNICODE_READ)
     assert LANGUAGE.fullmatch(seen), (expr, body["values"])
-    # Every input is a name given exactly as written: "ｘ" is not x (no NFKC folding).
-    assert set(data["gradients"]) <= set(body["values"]), (expr, data["gradients"])
-    assert all(n["name"] in body["values"] for n in data["nodes"] if n["kind"] == "input")
+    # Every input is a name given exactly as written ("ｘ" is not x: no NFKC folding), or one
+    # no value was given for, whose value was drawn (infer.py).
+    inputs = {i["name"]: i["source"] for i in data["reading"]["inputs"]}
+    assert all((source == "request") == (name in body["values"])
+               for name, source in inputs.items()), (expr, inputs)
+    assert set(data["gradients"]) <= set(inputs), (expr, data["gradients"])
+    assert all(n["name"] in inputs for n in data["nodes"] if n["kind"] == "input")
     if body.get("mode") == "forward":
         assert data["wrt"] == body["wrt"] and body["wrt"].isascii(), (expr, body["wrt"])
 

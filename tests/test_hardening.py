@@ -163,9 +163,9 @@ def test_overload_answers_503_with_retry_after() -> None:
     app = create_app(Settings(worker_threads=1, queue_limit=0))
     real = app.state.layouts.get_json
 
-    def slow_layout(graph: Any, settings: Settings) -> Any:
+    def slow_layout(graph: Any, settings: Settings, *direction: Any) -> Any:
         time.sleep(0.5)
-        return real(graph, settings)
+        return real(graph, settings, *direction)
 
     app.state.layouts.get_json = slow_layout
 

@@ -364,8 +364,8 @@ def _style(theme: dict[str, str | float]) -> str:
 .edge.labels .wire {{ stroke-dasharray: 2 4; }}
 .node.tangented.current .node-shape {{ stroke: {t['tangent']}; }}
 .step-label {{ fill: {t['muted']}; font-size: {gf * 0.9:.1f}px; font-family: {SANS}; }}
-.key-words {{ fill: {t['muted']}; font-family: {SANS}; font-size: {gf * 0.85:.1f}px; }}
-.key-sample {{ font-weight: 700; font-family: {MONO}; font-size: {gf * 0.85:.1f}px; }}
+.key-words {{ fill: {t['muted']}; font-family: {SANS}; font-size: {gf * KEY_EM:.1f}px; }}
+.key-sample {{ font-weight: 700; font-family: {MONO}; font-size: {gf * KEY_EM:.1f}px; }}
 .gate-box {{ fill: {t['panel']}; stroke: {t['muted']}; stroke-width: 1.2px;
   stroke-dasharray: 6 4; }}
 .gate-title {{ fill: {t['muted']}; font-weight: 700; font-size: {CLUSTER_TITLE:g}px;
@@ -571,14 +571,14 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
     x0, y0 = extent.x0 - pad, extent.y0 - pad
     width = extent.x1 - extent.x0 + 2 * pad
     # Room for the step label and the colour key under everything (the key in rows no wider
-    # than the graph, or 600 px), and for their width.
+    # than the graph, or 360 px), and for their width.
     width = max(width, 0.6 * graph_font * 0.9 * len(caption) + 16)
     entries = key_entries(forward_mode, wrt,
                           constants=any(n["kind"] == "const" for n in trace["nodes"]),
                           labels=any(n.get("labels") for n in trace["nodes"]))
-    key, key_width, key_rows = _key(entries, colours, graph_font, max(width - 16, 600.0))
+    key, key_width, key_rows = _key(entries, colours, graph_font, max(width - 16, 360.0))
     width = max(width, key_width + 16)
-    height = extent.y1 - extent.y0 + 2 * pad + graph_font * (1.4 + 1.5 * key_rows)
+    height = extent.y1 - extent.y0 + 2 * pad + graph_font * (1.4 + KEY_ROW * key_rows)
     out[0] = (
         '<svg xmlns="http://www.w3.org/2000/svg" '
         f'width="{_f(width)}" height="{_f(height)}" '
@@ -592,13 +592,17 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             '<g class="gates">', *clusters_svg, "</g>",
             '<g class="edges">', *edges_svg, "</g>", '<g class="nodes">', *nodes_svg, "</g>",
             '<g class="labels">', *labels, "</g>", "</g>",
-            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8 - graph_font * 1.5 * key_rows)}" '
+            f'<text x="{_f(x0 + 8)}" y="{_f(y0 + height - 8 - graph_font * KEY_ROW * key_rows)}" '
             f'class="step-label">{escape(caption)}</text>',
             f'<g class="key" transform="translate({_f(x0 + 8)},'
-            f'{_f(y0 + height - 8 - graph_font * 1.5 * (key_rows - 1))})">{key}</g>',
+            f'{_f(y0 + height - 8 - graph_font * KEY_ROW * (key_rows - 1))})">{key}</g>',
             "</svg>"]
     return "\n".join(out)
 
+
+# The key's text and rows, in ems of the graph's font: smaller than the graph's own labels (it
+# is read once, they at every step).
+KEY_EM, KEY_ROW = 0.75, 1.25
 
 # The colour key: the one list of data/colour_key.json, as the app draws it (colour-key.ts).
 KEY: dict[str, Any] = json.loads(
@@ -625,8 +629,8 @@ def _key(entries: list[dict[str, str]], colours: dict[str, str | float], font: f
     their own (key-*), so that nothing reads them as the graph's labels."""
     parts: list[str] = []
     x, row, widest = 0.0, 0, 0.0
-    em = font * 0.85
-    step = font * 1.5
+    em = font * KEY_EM
+    step = font * KEY_ROW
     for e in entries:
         kind, c, sample, words = e["kind"], colours[e["colour"].replace("-", "_")], \
             e.get("sample", ""), e["words"]

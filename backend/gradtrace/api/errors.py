@@ -43,8 +43,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "http", str(exc.detail),
-                              headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path; a path served by two
+            # routes (GET and POST /api/standalone.html) allows both, as the OpenAPI document
+            # says.
+            path = app.openapi().get("paths", {}).get(request.url.path, {})
+            allowed = sorted(m.upper() for m in path if m in ("get", "post", "put", "delete"))
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return error_response(exc.status_code, "http", str(exc.detail), headers=headers)
 
     @app.exception_handler(Overloaded)
     async def overloaded(request: Request, exc: Overloaded) -> JSONResponse:
