@@ -41,7 +41,7 @@ from typing import Literal
 
 import numpy as np
 
-from .engine import Graph, capitalised
+from .engine import Graph, capitalised, raw_shape
 from .errors import GradtraceError
 from .lru import BoundedLRU
 from .ops import Shape
@@ -291,8 +291,6 @@ def supply(graph: Graph, given: Mapping[str, object], rng: int, max_elements: in
     """Every input of `graph`: the request's value, else the text's, else a drawn one of the
     inferred shape (`infer_shapes`, `fill`). An output gradient (`seed`, else the text's) of
     more than one number gives the output's shape."""
-    from .engine import raw_shape  # the shape a JSON value will have, before it is read
-
     pinned: dict[str, Shape] = {}
     sources: dict[str, Literal["request", "text"]] = {}
     for name in graph.inputs:

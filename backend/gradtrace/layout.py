@@ -187,36 +187,35 @@ def ranks(graph: Graph) -> list[int]:
     return rank
 
 
-def extent(graph: Graph, direction: Direction) -> tuple[float, float]:
-    """About the width and height (inches) of the drawing in `direction`, from the layers alone
-    (`ranks`): the widest layer across, the layers along."""
+def extents(graph: Graph) -> dict[Direction, tuple[float, float]]:
+    """About the width and height (inches) of the drawing in each direction, from the layers
+    alone (`ranks`, worked out once for both): the widest layer across, the layers along."""
     rank = ranks(graph)
-    lo = min(rank, default=0)
-    along = (max(rank, default=0) - lo) + 1
+    along = (max(rank, default=0) - min(rank, default=0)) + 1
     per_layer: dict[int, list[tuple[float, float]]] = {}
-    size = sizes(graph)
-    for n in graph.nodes:
-        per_layer.setdefault(rank[n.index], []).append(size[n.index])
-    nodesep, ranksep = SPACING[direction]
-    if direction == "right":
-        width = along * (ranksep + max((w for ws in per_layer.values() for w, _ in ws),
-                                        default=0.6))
-        height = max((sum(h + nodesep for _, h in ws) for ws in per_layer.values()), default=1)
-    else:
-        width = max((sum(w + nodesep for w, _ in ws) for ws in per_layer.values()), default=1)
-        height = along * (ranksep + 0.62)
-    return width, height
+    for n, size in zip(graph.nodes, sizes(graph), strict=True):
+        per_layer.setdefault(rank[n.index], []).append(size)
+    layers = per_layer.values()
+    nodesep, ranksep = SPACING["right"]
+    right = (along * (ranksep + max((w for ws in layers for w, _ in ws), default=0.6)),
+             max((sum(h + nodesep for _, h in ws) for ws in layers), default=1))
+    nodesep, ranksep = SPACING["down"]
+    down = (max((sum(w + nodesep for w, _ in ws) for ws in layers), default=1),
+            along * (ranksep + 0.62))
+    return {"right": right, "down": down}
+
+
+def extent(graph: Graph, direction: Direction) -> tuple[float, float]:
+    """`extents` in one direction."""
+    return extents(graph)[direction]
 
 
 def choose_direction(graph: Graph, aspect: float) -> Direction:
     """The direction whose drawing, fitted into a space `aspect` times as wide as high, is drawn
     the largest (a deep chain goes down on a phone and across on a projector)."""
-
-    def scale(d: Direction) -> float:
-        w, h = extent(graph, d)
-        return min(aspect / max(w, 1e-9), 1 / max(h, 1e-9))
-
-    return "down" if scale("down") > scale("right") * 1.1 else "right"
+    scale = {d: min(aspect / max(w, 1e-9), 1 / max(h, 1e-9))
+             for d, (w, h) in extents(graph).items()}
+    return "down" if scale["down"] > scale["right"] * 1.1 else "right"
 
 
 def dot_work(graph: Graph) -> int:

@@ -287,7 +287,8 @@ class ValueFields {
     const code = htmlEl("code", { class: "tensor-error-at" }, el);
     code.append(`${from > 0 ? "…" : ""}${oneLine(text.slice(from, start))}`);
     // An error at the end of the text (a bracket never closed) marks the place where it ends.
-    htmlEl("mark", { "data-testid": `${this.b.testId}-error-mark` }, code, oneLine(text.slice(start, end)) || "\u2038");
+    // Marked as the expression box marks the characters of an error (styles.css).
+    htmlEl("mark", { class: "error-span", "data-testid": `${this.b.testId}-error-mark` }, code, oneLine(text.slice(start, end)) || "\u2038");
     code.append(`${oneLine(text.slice(end, to))}${to < text.length ? "…" : ""}`);
     el.hidden = false;
   }

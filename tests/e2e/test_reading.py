@@ -1,5 +1,3 @@
-# ruff: noqa: E501, W291, W293
-# (the NumPy cell is pasted verbatim from the notes: its long lines and trailing spaces are theirs)
 """Pasted text in Debian's chromium: a LaTeX formula and a NumPy cell from the lecture notes are
 read by the server (POST /api/read), shown as "read as" with the lines skipped, their inputs get
 value fields (the values the text gives, marked "from the text"), and stepping to the end gives
@@ -10,59 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..corpus.notes_flow import CELL_NP_FORWARD, CELL_VALUES
 from .conftest import screenshot
 from .test_app import close, label, numbers_in, step_to_end, wait_trace, wire_labels
 
 Page = Any  # playwright.sync_api.Page
 
-NOTES = Path("/work/shared/lecture-notes/003_52f6a322b864c45a.txt")
-
 FORMULA = r"\frac{1}{y+e^{-x}}"
 
-# Lecture notes 003 ("Gradient flow in neural networks"), In [14]: the value cell from X to its
-# print line, then In [17], the NumPy cell, from "# sigmoid function" to the error line.
-VALUE_CELL = """X = np.array([[0.9, 0.2, 0.7]])
-y = np.array([[0.3, 0.7]])
-W1 = np.array([[0.3, 0.9, 0.5],[0.8, 0.1, 0.5],[0.8, 0.2, 0.7]])
-W2 = np.array([[0.7, 0.5],[0.1, 0.5],[0.6, 0.1]])
-W3 = np.array([[0.2, 0.3], [0.3, 0.4]])
-print('Shapes of the Variables: x={}, y={}, W1={}, W2={}, W3={}'.format(X.shape, y.shape, W1.shape, W2.shape, W3.shape))"""
-
-NUMPY_FORWARD = """# sigmoid function
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-# sigmoid Gradient
-def sigmoidGradient(z):
-    return sigmoid(z) * (1 - sigmoid(z))
-
-# relu activation
-def relu(z):
-    return (z > 0) * z
-
-# relu gradient
-def reluGradient(z):    
-    return (z > 0) *1.
-
-#------------------------
-# Forward Pass
-#------------------------
-z1 = X.dot(W1)
-h1 = relu(z1)
-dh1 = reluGradient(z1) # Calculate the local gradient- derivative of activation
-    
-z2 = h1.dot(W2)
-h2 = relu(z2)
-dh2 = reluGradient(z2)
-    
-z3 = h2.dot(W3)
-pred = sigmoid(z3)
-dh3 = sigmoidGradient(z3)
-
-#-----------------------
-# Backpropagation
-#-----------------------
-Error = (1/2.)*(pred-y)**2"""
+# Lecture notes 003 ("Gradient flow in neural networks"), as the reading corpus holds them
+# verbatim: In [14], the value cell from X to its print line, then In [17], the NumPy cell,
+# from "# sigmoid function" to the error line.
+VALUE_CELL = CELL_VALUES[CELL_VALUES.index("X = np.array"):]
+NUMPY_FORWARD = CELL_NP_FORWARD.split("\n\n", 1)[1]
 
 CELL = VALUE_CELL + "\n\n" + NUMPY_FORWARD
 
@@ -72,17 +30,6 @@ NOTES_DW1 = [
     [0.00463788, 0.0027178, 0.00239963],
     [0.01623257, 0.00951231, 0.00839871],
 ]
-
-
-def test_the_cell_is_the_notes_verbatim() -> None:
-    """The pasted text is the notes' own, line for line (where the notes are at hand)."""
-    if not NOTES.is_file():
-        return
-    notes = NOTES.read_text()
-    assert VALUE_CELL in notes
-    assert NUMPY_FORWARD in notes
-    for line in NOTES_DW1:
-        assert " ".join(repr(x) for x in line) in notes.replace("  ", " ")
 
 
 def open_empty(page: Page) -> None:
