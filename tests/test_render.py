@@ -46,7 +46,8 @@ def test_svg_at_the_last_step_shows_every_gradient(client: TestClient) -> None:
     r = client.get("/api/picture.svg?" + urlencode({**CIRCUIT, "step": "end"}))
     assert r.headers["content-type"] == "image/svg+xml"
     assert r.headers["x-content-type-options"] == "nosniff"
-    shown = texts(r.text)
+    assert {"∇ −4", "∇ 3", "∇ 1"} <= set(texts(r.text))  # a gradient's label says it is one
+    shown = [t.removeprefix("∇ ") for t in texts(r.text)]
     # values above the wires, gradients below: x=-2 sends -4, y=5 sends -4, z=-4 sends 3
     for number in ("−2", "5", "−4", "3", "−12", "1"):
         assert number in shown, number
@@ -176,11 +177,19 @@ def test_the_pages_forward_mode_parameters_are_not_taken_for_values(client: Test
 FAN_OUT = {"expr": "q = x*y; q + sin(x)", "x": "2", "y": "3"}  # x feeds two nodes
 
 
+# What the labels of a gradient and of a tangent start with (colour is not the only carrier).
+PREFIX = {"edge-grad": "∇ ", "out-grad": "∇ ", "edge-tangent": "∂ ", "out-tangent": "∂ "}
+
+
 def labels_by_class(svg: str, cls: str) -> dict[str, str]:
-    """{edge id: text} of the labels of one class (an edge has at most one of each)."""
+    """{edge id: text} of the labels of one class (an edge has at most one of each), without
+    the prefix every label of the class starts with."""
     root = ET.fromstring(svg)
-    return {t.get("data-edge", ""): t.text or "" for t in root.iter(f"{SVG_NS}text")
-            if cls in (t.get("class") or "").split()}
+    labels = {t.get("data-edge", ""): t.text or "" for t in root.iter(f"{SVG_NS}text")
+              if cls in (t.get("class") or "").split()}
+    prefix = PREFIX.get(cls, "")
+    assert all(text.startswith(prefix) for text in labels.values()), (cls, labels)
+    return {k: text.removeprefix(prefix) for k, text in labels.items()}
 
 
 def node_values_at(expr: str, values: dict[str, float]) -> dict[str, float]:
@@ -244,7 +253,7 @@ def test_forward_mode_svg_shows_each_tangent_from_its_step(client: TestClient,
                    if "out-tangent" in (t.get("class") or "").split()]
     derivative = fd[record["output"]]
     assert float(record["derivative"]) == pytest.approx(derivative, abs=1e-6)
-    assert out_tangent == [format_number(record["derivative"], 3)]
+    assert out_tangent == ["∂ " + format_number(record["derivative"], 3)]
     assert caption.endswith(f"∂f/∂{wrt} = {format_number(record['derivative'], 4)}")
 
 

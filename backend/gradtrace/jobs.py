@@ -29,6 +29,8 @@ from .cancel import CancelToken, SharedCancelToken
 from .codegen import Lang, generate_code
 from .cost import Budget, Cost, admit, parse
 from .cost import layout as layout_cost
+from .describe import as_text
+from .describe import describe as describe_view
 from .engine import Graph
 from .errors import GradtraceError
 from .gates import parse_expand
@@ -198,6 +200,19 @@ def standalone(query: Query, settings: Settings, *, cancel: CancelToken,
                                layouts={d: cache.get(a.graph, settings, d)
                                         for d in ("down", "right")})
     return bounded(page.encode(), state.expr, settings)
+
+
+def describe(query: Query, text: bool, settings: Settings, *, cancel: CancelToken,
+             layouts: LayoutCache | None, budget: Budget | None) -> bytes:
+    """GET /api/describe: the view in words (describe.py), as JSON or (`text`) plain text."""
+    # `format` is the route's own parameter: an input called format is given as `v.format`.
+    state = from_query([(k, v) for k, v in query if k != "format"])
+    a = analyse_view(state, settings, cancel, lambda c: admit(c.trace, budget), budget,
+                     expand_of(query))
+    answer = describe_view(records.build(a), state.step)
+    data = as_text(answer).encode() if text else json.dumps(
+        answer, ensure_ascii=False, allow_nan=False).encode()
+    return bounded(data, state.expr, settings)
 
 
 def code(query: Query, lang: Lang, settings: Settings, *, cancel: CancelToken,

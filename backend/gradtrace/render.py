@@ -22,7 +22,13 @@ close control: a picture is not clicked).
 Each node is drawn with its one name (the record's `display`, naming.py) and its op's symbol
 above it; drawn down, the labels sit to the right of their wire; a short vector is written out
 where it clears the nodes, else its shape in words. Under the graph: the step's caption and the
-colour key (data/colour_key.json, the app's list), wrapped to the graph's width.
+colour key (data/colour_key.json, the app's list), wrapped to the graph's width. Colour is never
+the only carrier: a gradient's label starts with "∇ ", a tangent's with "∂ " (the key's
+`prefix`es, as the app draws them), and values sit above the wire, gradients below.
+
+The picture's <title> and <desc> are the view's text alternative (describe.py: the expression and
+the step; the graph, its inputs and output, and the step in words, as the app's narration says
+it), named by the <svg role="img"> through aria-labelledby and aria-describedby.
 """
 
 from __future__ import annotations
@@ -405,6 +411,10 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
         return (f'<text x="{_f(x)}" y="{_f(y)}" class="{cls}" text-anchor="{anchor}"{tag}>'
                 f"{escape(content)}</text>")
 
+    # The text alternative (describe.py imports this module: imported here, when it is needed).
+    from .describe import describe_view
+
+    alt_title, alt_text = describe_view(trace, view)
     caption = view.label
     if forward_mode:
         # What the app says beside the output (explain.ts `derivativeText`), once it is known.
@@ -413,7 +423,8 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             caption += " · " + derivative_text(trace)
     out: list[str] = [
         "",  # the <svg> element, once the extent of everything in it is known
-        f"<title>{escape(trace['expr'][:200])} ({escape(caption)})</title>",
+        f'<title id="gt-title">{escape(alt_title)}</title>',
+        f'<desc id="gt-desc">{escape(alt_text)}</desc>',
         f"<style>{_style(colours)}</style>",
         '<defs><marker id="gt-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="10" '
         'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
@@ -482,13 +493,13 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
             labels.append(text(mx, my - 5, "edge-value", fitted(src["value"], mx, my - 5),
                                anchor=anchor, data=edge))
         if grad_known:
-            labels.append(text(mx, my + 5 + cap, "edge-grad",
-                               fitted(e["downstream"], mx, my + 5 + cap), anchor=anchor,
+            labels.append(text(mx, my + 5 + cap, "edge-grad", GRAD_PREFIX
+                               + fitted(e["downstream"], mx, my + 5 + cap), anchor=anchor,
                                data=edge))
         if tangent_known:
             # Forward mode: the edge's part of its target's tangent, where the gradient goes.
-            labels.append(text(mx, my + 5 + cap, "edge-tangent",
-                               fitted(e["tangent"], mx, my + 5 + cap), anchor=anchor,
+            labels.append(text(mx, my + 5 + cap, "edge-tangent", TANGENT_PREFIX
+                               + fitted(e["tangent"], mx, my + 5 + cap), anchor=anchor,
                                data=edge))
         if (e["id"] in view.sending or e["id"] in view.feeding) and e["local"] is not None:
             lx, ly = geo["local"]
@@ -561,10 +572,11 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
                                    anchor="start"))
             if graded:
                 labels.append(text(ox, y + 4 + cap, "edge-grad out-grad",
-                                   format_short(n["grad"]), anchor="start"))
+                                   GRAD_PREFIX + format_short(n["grad"]), anchor="start"))
             if tangent_known:
                 labels.append(text(ox, y + 4 + cap, "edge-tangent out-tangent",
-                                   format_short(tangent_of(n)), anchor="start"))
+                                   TANGENT_PREFIX + format_short(tangent_of(n)),
+                                   anchor="start"))
     extent.add(0, 0)
     extent.add(layout["width"], layout["height"])
     pad = 12.0
@@ -583,7 +595,7 @@ def render_svg(trace: Mapping[str, Any], layout: dict[str, Any], step: str | Non
         '<svg xmlns="http://www.w3.org/2000/svg" '
         f'width="{_f(width)}" height="{_f(height)}" '
         f'viewBox="{_f(x0)} {_f(y0)} {_f(width)} {_f(height)}" '
-        f'role="img" aria-label={quoteattr("computational graph, " + view.label)} '
+        'role="img" aria-labelledby="gt-title" aria-describedby="gt-desc" '
         f'data-step={quoteattr(view.label)}>'
     )
     out += [f'<rect x="{_f(x0)}" y="{_f(y0)}" width="100%" height="100%" '
@@ -607,6 +619,10 @@ KEY_EM, KEY_ROW = 0.75, 1.25
 # The colour key: the one list of data/colour_key.json, as the app draws it (colour-key.ts).
 KEY: dict[str, Any] = json.loads(
     resources.files("gradtrace").joinpath("data/colour_key.json").read_text(encoding="utf-8"))
+# What a gradient's label and a tangent's start with (the key's `prefix`; colour-key.ts
+# LABEL_PREFIX): "∇ −4", "∂ 3".
+GRAD_PREFIX: str = next(e["prefix"] for e in KEY["reverse"] if e["colour"] == "grad")
+TANGENT_PREFIX: str = next(e["prefix"] for e in KEY["forward"] if e["colour"] == "tangent")
 
 
 def key_entries(forward_mode: bool, wrt: str, constants: bool, labels: bool
@@ -633,7 +649,7 @@ def _key(entries: list[dict[str, str]], colours: dict[str, str | float], font: f
     step = font * KEY_ROW
     for e in entries:
         kind, c, sample, words = e["kind"], colours[e["colour"].replace("-", "_")], \
-            e.get("sample", ""), e["words"]
+            e.get("prefix", "") + e.get("sample", ""), e["words"]
         swatch = 0.6 * em * len(sample) + 6 if kind == "text" else 34
         if x > 0 and x + swatch + 0.55 * em * len(words) > width:
             x, row = 0.0, row + 1

@@ -364,6 +364,57 @@ class TraceResponse(TypedDict):
         "non-scalar output, more than max_hessian_elements input numbers). Absent otherwise.")]]
 
 
+@with_config(_RECORD)
+class DescribeStep(TypedDict):
+    """The step described, and what it did in words and numbers (the app's live region says the
+    same)."""
+
+    index: Annotated[int, Field(description="The step's index over both passes, from 0.")]
+    phase: Literal["forward", "backward"]
+    k: Annotated[int, Field(description="The step's number within its pass, from 1.")]
+    n: Annotated[int, Field(description="The number of steps of its pass.")]
+    node: Annotated[str | None, Field(description="The id of the step's node.")]
+    narration_brief: Annotated[str, Field(
+        description="The step in few words: \"Backward 3 of 5: q, upstream minus 4; x gets minus "
+        "4, y gets minus 4.\"")]
+    narration_full: Annotated[str, Field(
+        description="The step in sentences: what the node computes, its value (forward), the "
+        "upstream gradient it receives and, per operand, the local derivative and what the "
+        "operand receives (backward), or its tangent and each operand's part of it (forward "
+        "mode).")]
+
+
+@with_config(_RECORD)
+class DescribeNode(TypedDict):
+    """A node as known at the step (what the app says when its read key is pressed on it)."""
+
+    id: str
+    name: Annotated[str, Field(description="Its one name (the record's `display`).")]
+    kind: Literal["input", "const", "op"]
+    full: Annotated[str, Field(
+        description="What it computes, its value, gradient (or tangent) if known at the step, "
+        "and each operand and user with the local derivative and the gradient the edge carries.")]
+    brief: Annotated[str, Field(description="The same in few words.")]
+
+
+@with_config(_RECORD)
+class DescribeResponse(TypedDict):
+    """GET /api/describe: the view in words, for alt text (an LMS, a slide) and screen readers.
+    Numbers are said as the graph writes them (4 significant digits) in words a screen reader
+    reads and a program parses: "minus 4", "1.5 times 10 to the minus 5", "not a number"; a
+    tensor of at most 6 numbers in full (a matrix row by row, rows apart by "; "), a larger one by
+    its shape and range."""
+
+    title: Annotated[str, Field(
+        description="The expression and the step: \"(x + y) * z (backward step 3 of 5)\"; the "
+        "pictures' <title>.")]
+    text: Annotated[str, Field(
+        description="The graph (its nodes, inputs and output) and the step (narration_full); the "
+        "pictures' <desc>.")]
+    step: DescribeStep
+    nodes: Annotated[list[DescribeNode], Field(description="Every node, in the record's order.")]
+
+
 class NodeBox(BaseModel):
     x: float
     y: float

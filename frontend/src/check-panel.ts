@@ -89,7 +89,9 @@ export class CheckPanel extends TogglePanel {
     htmlEl("p", { class: `check-summary ${check.passed ? "ok" : "bad"}`, "data-testid": "check-summary" }, this.body, checkSummary(check));
     const table = htmlEl("table", { class: "check-table", "data-testid": "check-table" }, this.body);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));
-    for (const h of [check.mode === "forward" ? "d/d" : "input", "analytic", "numeric", "rel. error", ""]) htmlEl("th", { scope: "col" }, head, h);
+    for (const h of [check.mode === "forward" ? "d/d" : "input", "analytic", "numeric", "rel. error"]) htmlEl("th", { scope: "col" }, head, h);
+    // The marks' column: no words on screen (the marks say it), its name for a screen reader.
+    htmlEl("span", { class: "sr-only" }, htmlEl("th", { scope: "col" }, head), "verdict");
     const tbody = htmlEl("tbody", {}, table);
     for (const r of checkRows(check)) {
       const tr = htmlEl("tr", { class: `verdict-${r.verdict}`, "data-testid": "check-row", "data-name": r.name, "data-verdict": r.verdict }, tbody);
@@ -101,5 +103,6 @@ export class CheckPanel extends TogglePanel {
     }
     for (const note of check.notes) htmlEl("p", { class: "note check-note" }, this.body, note);
     htmlEl("p", { class: "note check-method" }, this.body, `${checkOf(check)}: ${check.method}.`);
+    this.markWide();
   }
 }

@@ -36,6 +36,7 @@ export class CodePanel {
   readonly el: HTMLElement;
   lang: CodeLang = "numpy";
   private readonly langButtons = new Map<CodeLang, HTMLButtonElement>();
+  private readonly pre: HTMLElement;
   private readonly code: HTMLElement;
   private readonly status: HTMLElement;
   private readonly copyBtn: HTMLButtonElement;
@@ -68,8 +69,8 @@ export class CodePanel {
     const close = htmlEl("button", { type: "button", class: "code-close", "aria-label": "close", title: "close (Escape)", "data-testid": "code-close" }, head, "×");
     close.addEventListener("click", () => this.close());
     this.note = htmlEl("p", { class: "code-note", "data-testid": "code-note" }, this.el);
-    const pre = htmlEl("pre", { class: "code-text", tabindex: "0", "aria-label": "the code" }, this.el);
-    this.code = htmlEl("code", { "data-testid": "code-text" }, pre);
+    this.pre = htmlEl("pre", { class: "code-text", tabindex: "0", "aria-label": "the code" }, this.el);
+    this.code = htmlEl("code", { "data-testid": "code-text" }, this.pre);
     this.el.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape") {
         ev.preventDefault();
@@ -128,6 +129,7 @@ export class CodePanel {
     this.shown = url;
     const n = ++this.request;
     this.el.classList.add("loading");
+    this.pre.setAttribute("aria-busy", "true");
     void fetch(url)
       .then(async (r) => {
         const body = await r.text();
@@ -139,7 +141,9 @@ export class CodePanel {
         if (n === this.request) this.fail(`could not reach the server: ${String(e)}`);
       })
       .finally(() => {
-        if (n === this.request) this.el.classList.remove("loading");
+        if (n !== this.request) return;
+        this.el.classList.remove("loading");
+        this.pre.removeAttribute("aria-busy");
       });
   }
 

@@ -1,7 +1,8 @@
 // Step controls: first / previous / play / next / last, speed, a scrubber over the forward then
-// backward steps, and the keys Left/Right, Space, Home/End (not while typing in a field). Each
-// control keeps its place and size at every step (the label is as wide as its longest text, the
-// play button as wide as "pause"): a button pressed again and again stays under the pointer.
+// backward steps, and the keys Left/Right, Space, Home/End (not while typing in a field; Escape
+// leaves a field, and the keys step again). Each control keeps its place and size at every step
+// (the label is as wide as its longest text, the play button as wide as "pause"): a button
+// pressed again and again stays under the pointer.
 
 import { htmlEl, setText } from "./svg";
 
@@ -26,14 +27,16 @@ export function isTypingTarget(el: EventTarget | null): boolean {
 }
 
 /** What a focused element is, as far as the step keys care: "scroll" is a focused panel that
- * scrolls sideways (a wide formula). */
-export type FocusKind = "typing" | "range" | "button" | "scroll" | "other";
+ * scrolls sideways (a wide formula); "grid" a grid whose arrows move between its cells (a
+ * tensor's heatmap). */
+export type FocusKind = "typing" | "range" | "grid" | "button" | "scroll" | "other";
 
 /** Keys a focused element of this kind handles itself (the step keys leave them alone). */
 export function ownsKey(kind: FocusKind, key: string): boolean {
   if (kind === "typing") return true;
-  // A slider (a value, the step scrubber) moves with the arrows and Home/End/PageUp/PageDown.
-  if (kind === "range") return /^(Arrow(Left|Right|Up|Down)|Home|End|Page(Up|Down))$/.test(key);
+  // A slider (a value, the step scrubber) moves with the arrows and Home/End/PageUp/PageDown; a
+  // grid's arrows and Home/End move between its cells.
+  if (kind === "range" || kind === "grid") return /^(Arrow(Left|Right|Up|Down)|Home|End|Page(Up|Down))$/.test(key);
   // A focused button (or checkbox, link) is pressed with Space and Enter.
   if (kind === "button") return key === " " || key === "Enter";
   // A panel focused to scroll it sideways scrolls with the arrows and Home/End.
@@ -41,15 +44,27 @@ export function ownsKey(kind: FocusKind, key: string): boolean {
   return false;
 }
 
+/** Roles of elements that are typed in, slid, or moved in with the arrows (ARIA widgets). */
+const TYPING_ROLES = new Set(["textbox", "searchbox", "combobox", "spinbutton"]);
+const GRID_ROLES = new Set(["grid", "gridcell"]);
+
 export function focusKind(el: EventTarget | null): FocusKind {
   if (typeof HTMLElement === "undefined" || !(el instanceof HTMLElement)) return "other";
-  if (isTypingTarget(el)) return "typing";
-  if (el instanceof HTMLInputElement && el.type === "range") return "range";
+  const role = el.getAttribute("role") ?? "";
+  if (isTypingTarget(el) || TYPING_ROLES.has(role)) return "typing";
+  if ((el instanceof HTMLInputElement && el.type === "range") || role === "slider") return "range";
+  if (GRID_ROLES.has(role)) return "grid";
   if (el instanceof HTMLButtonElement || el instanceof HTMLAnchorElement || el.tagName === "SUMMARY") return "button";
   if (el instanceof HTMLInputElement) return "button"; // checkbox, radio, button, submit
-  if (el.getAttribute("role") === "button") return "button";
+  if (role === "button") return "button";
   if (el.tabIndex >= 0 && el.scrollWidth > el.clientWidth + 1) return "scroll";
   return "other";
+}
+
+/** Whether Escape leaves an element of this kind: a field (typed in, a slider, a grid of
+ * numbers) gives the keys back to the steps. */
+export function escapeLeaves(kind: FocusKind): boolean {
+  return kind === "typing" || kind === "range" || kind === "grid";
 }
 
 /** After a choice in a <select> (theme, speed), give the keys back to the steps. */
@@ -99,7 +114,8 @@ export class StepControls {
     this.speed.addEventListener("change", () => this.onSpeedChange());
     this.scrub = htmlEl("input", { type: "range", min: "0", max: "0", step: "1", value: "0", "data-testid": "step-scrubber", "aria-label": "step" }, this.el);
     this.scrub.addEventListener("input", () => this.go(Number(this.scrub.value)));
-    this.label = htmlEl("span", { class: "step-label", "data-testid": "step-label", "aria-live": "polite" }, this.el);
+    // Not a live region: the stage's narration says each step (two regions would say it twice).
+    this.label = htmlEl("span", { class: "step-label", "data-testid": "step-label" }, this.el);
     document.addEventListener("keydown", (ev) => this.onKey(ev));
   }
 
@@ -166,7 +182,19 @@ export class StepControls {
   }
 
   private onKey(ev: KeyboardEvent): void {
-    if (ev.altKey || ev.ctrlKey || ev.metaKey || ownsKey(focusKind(ev.target), ev.key)) return;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const kind = focusKind(ev.target);
+    // Escape leaves a field (what was typed stays): the focus leaves it, and the next arrow key
+    // steps again; Tab goes on from where the field is. A dialog that closes on Escape (the code
+    // panel) keeps it: it stops the key before it reaches the page.
+    if (ev.key === "Escape") {
+      if (!ev.defaultPrevented && escapeLeaves(kind) && ev.target instanceof HTMLElement) {
+        ev.preventDefault();
+        ev.target.blur();
+      }
+      return;
+    }
+    if (ownsKey(kind, ev.key)) return;
     const map: Record<string, () => void> = {
       ArrowRight: () => this.go(this.index + 1),
       ArrowLeft: () => this.go(this.index - 1),

@@ -23,15 +23,16 @@ export function mathLine(tex: string, parent: HTMLElement, cls = "math-line"): H
   return div;
 }
 
-/** Make the formula boxes that overflow keyboard-scrollable regions (tabindex 0, role region,
- * named), and plain boxes again those that fit (a region per formula would be noise). */
-export function markScrollable(root: ParentNode): void {
-  for (const el of root.querySelectorAll<HTMLElement>(".math-line")) {
+/** Make the boxes of `root` that `selector` picks and that overflow (a formula, a table wider
+ * than its panel) keyboard-scrollable regions (tabindex 0, role region, named `name`), and plain
+ * boxes again those that fit (a region, and a tab stop, per box that needs none would be noise). */
+export function markScrollable(root: ParentNode, selector = ".math-line", name = "formula, wider than the panel: scroll it sideways"): void {
+  for (const el of root.querySelectorAll<HTMLElement>(selector)) {
     const wide = el.scrollWidth > el.clientWidth + 1;
     if (wide && el.getAttribute("tabindex") !== "0") {
       el.setAttribute("tabindex", "0");
       el.setAttribute("role", "region");
-      el.setAttribute("aria-label", "formula, wider than the panel: scroll it sideways");
+      el.setAttribute("aria-label", name);
     } else if (!wide && el.hasAttribute("tabindex")) {
       el.removeAttribute("tabindex");
       el.removeAttribute("role");

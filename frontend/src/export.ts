@@ -1,5 +1,8 @@
 // A static picture of the current step, for slides: the graph as a standalone SVG (styles
 // inlined from the current theme), with the colour key under it, or as a PNG rendered from it.
+// A picture is an image with its text alternative: role="img", named by the view's <title> and
+// described by its <desc> (graph-view.ts's setDescription); what the page adds for the keyboard
+// (the graph's focus, the nodes' names, the ring around a focused node) stays behind.
 
 import type { Trace } from "./api";
 import { keyEntries, keySvg, type KeyColour } from "./colour-key";
@@ -27,16 +30,34 @@ export function graphSvg(svg: SVGSVGElement, box: PictureBox, key: Pick<Trace, "
   const src = svg.querySelectorAll("*");
   const dst = clone.querySelectorAll("*");
   src.forEach((el, i) => {
-    const cs = getComputedStyle(el);
     const out = dst[i] as SVGElement;
+    // The page's keyboard and screen-reader attributes: a picture's parts are not interactive.
+    for (const a of [...out.attributes]) {
+      if (a.name === "tabindex" || a.name === "role" || a.name === "focusable" || a.name.startsWith("aria-")) out.removeAttribute(a.name);
+    }
+    if (el.parentNode === svg && (el.tagName === "title" || el.tagName === "desc")) return;
+    const cs = getComputedStyle(el);
     const style = PROPS.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(";");
     out.setAttribute("style", style);
     // The moving dots of the step's animation are no part of a still picture.
-    if (el.classList.contains("pulses")) out.setAttribute("data-drop", "");
+    if (el.classList.contains("pulses") || el.classList.contains("nav-ring")) out.setAttribute("data-drop", "");
     out.removeAttribute("class");
   });
   clone.querySelectorAll("[data-drop]").forEach((el) => el.remove());
-  clone.querySelectorAll("title").forEach((t) => t.remove());
+  // The nodes' tooltips and descriptions go; the picture's own <title> and <desc> stay (first,
+  // as an image's).
+  clone.querySelectorAll("title, desc").forEach((t) => {
+    if (t.parentNode !== clone) t.remove();
+  });
+  const title = clone.querySelector(":scope > title");
+  const desc = clone.querySelector(":scope > desc");
+  for (const a of ["tabindex", "role", "focusable", "aria-roledescription", "aria-label", "aria-labelledby", "aria-describedby"]) clone.removeAttribute(a);
+  clone.setAttribute("role", "img");
+  if (title?.id) clone.setAttribute("aria-labelledby", title.id);
+  if (desc?.id && desc.textContent) clone.setAttribute("aria-describedby", desc.id);
+  if (desc && !desc.textContent) desc.remove();
+  if (desc) clone.insertBefore(desc, clone.firstChild);
+  if (title) clone.insertBefore(title, clone.firstChild);
   const vp = clone.querySelector("defs + g") ?? clone.querySelector("g");
   vp?.removeAttribute("transform");
   const root = getComputedStyle(document.documentElement);
@@ -66,7 +87,8 @@ export function graphSvg(svg: SVGSVGElement, box: PictureBox, key: Pick<Trace, "
   rect.setAttribute("width", String(w));
   rect.setAttribute("height", String(h));
   rect.setAttribute("fill", bg);
-  clone.insertBefore(rect, clone.firstChild?.nextSibling ?? null);
+  // The background under everything drawn (after the title, the description and the defs).
+  clone.insertBefore(rect, vp && vp.parentNode === clone ? vp : clone.querySelector(":scope > defs")?.nextSibling ?? null);
   return new XMLSerializer().serializeToString(clone);
 }
 
@@ -81,7 +103,64 @@ export function download(name: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 5000);
 }
 
-/** Render SVG text to a PNG at `scale` (2 = sharp on slides). */
+// ---- a PNG's text: the picture's title and description, as iTXt chunks (UTF-8: "∇ −4") ----
+
+const CRC_TABLE = ((): Uint32Array => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** The CRC-32 of a PNG chunk (over its type and data). */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** An iTXt chunk: keyword, uncompressed, no language, the text in UTF-8. */
+function itxt(keyword: string, text: string): Uint8Array {
+  const enc = new TextEncoder();
+  const body = [...enc.encode(`iTXt${keyword}`), 0, 0, 0, 0, 0, ...enc.encode(text)];
+  const typeAndData = Uint8Array.from(body);
+  const out = new Uint8Array(8 + typeAndData.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, typeAndData.length - 4);
+  out.set(typeAndData, 4);
+  view.setUint32(4 + typeAndData.length, crc32(typeAndData));
+  return out;
+}
+
+/** The PNG `png` with text chunks (PNG's own keywords: "Title", "Description") before its end. */
+export function pngWithText(png: Uint8Array, fields: readonly (readonly [string, string])[]): Uint8Array<ArrayBuffer> {
+  const chunks = fields.filter(([, text]) => text !== "").map(([k, text]) => itxt(k, text));
+  if (chunks.length === 0) return png.slice();
+  // The last chunk is IEND (12 bytes: length 0, type, CRC).
+  const end = png.length - 12;
+  const out = new Uint8Array(png.length + chunks.reduce((n, c) => n + c.length, 0));
+  out.set(png.subarray(0, end), 0);
+  let at = end;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  out.set(png.subarray(end), at);
+  return out;
+}
+
+/** The text alternative an SVG picture carries: its root's <title> and <desc>. */
+function svgText(text: string): [string, string][] {
+  const doc = new DOMParser().parseFromString(text, "image/svg+xml");
+  const child = (tag: string): string => doc.querySelector(`svg > ${tag}`)?.textContent ?? "";
+  return [["Title", child("title")], ["Description", child("desc")]];
+}
+
+/** Render SVG text to a PNG at `scale` (2 = sharp on slides), carrying the SVG's title and
+ * description as the PNG's Title and Description. */
 export function svgToPng(text: string, scale = 2): Promise<Blob> {
   return new Promise((resolve, reject) => {
     const url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
@@ -95,7 +174,10 @@ export function svgToPng(text: string, scale = 2): Promise<Blob> {
       ctx.scale(scale, scale);
       ctx.drawImage(img, 0, 0);
       URL.revokeObjectURL(url);
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("no PNG"))), "image/png");
+      canvas.toBlob((b) => {
+        if (!b) return reject(new Error("no PNG"));
+        b.arrayBuffer().then((buf) => resolve(new Blob([pngWithText(new Uint8Array(buf), svgText(text))], { type: "image/png" })), reject);
+      }, "image/png");
     };
     img.onerror = () => reject(new Error("could not render the SVG"));
     img.src = url;

@@ -14,12 +14,22 @@
 // an opened gate's parts sit in a dashed box titled "⊖ <op>", which closes it again (both are
 // buttons: click, or Enter/Space once focused). Without a handler (the offline file) the boxes
 // are drawn and titled, with no controls.
+// The keyboard and screen readers (graph-nav.ts): the drawing is one tab stop, a group named by its
+// <title> and described by its <desc> (the view's description, setDescription). While it has the
+// focus the arrow keys step the passes (controls.ts); Enter moves the focus onto the nodes, each
+// named with what it is and what is known of it at the step, where the arrow keys move along the
+// wires (and not through the steps), Enter selects the node (as a click), R reads it, Escape
+// goes back to stepping, and Tab leaves the graph.
+// A gradient's label reads "∇ −4", a tangent's "∂ 3" (colour-key.ts's LABEL_PREFIX): the colour
+// is not the only thing that tells them from the values.
 
 import type { Layout, LayoutCluster, LayoutEdge, LayoutNode, Tensor, Trace, TraceEdge, TraceNode } from "./api";
+import { LABEL_PREFIX } from "./colour-key";
 import { formatNumber, formatShort, isScalar, plainTensor, shapeOf, shapeWords } from "./format";
+import { blockedText, moveOf, navigate, navKeysShort, navStartText, nodeRelations, nodeShortName, nodeSpoken, type NavGraph, type NavPlace } from "./graph-nav";
 import { labelRole, labelsPhrase, nodeLabel, nodeWhat, opTag, opTagShown } from "./node-words";
 import { nodeIndex, type StepState } from "./steps";
-import { setText, svgEl, toggle } from "./svg";
+import { htmlEl, setText, svgEl, toggle } from "./svg";
 
 /** A point; as a label's anchor, a third number spreads the value and the gradient apart
  * (graph units): lifted clear of the nodes beside the wire, a long label may reach past the
@@ -260,6 +270,9 @@ export function nodeRoom(w: number, h: number, chars: number): number {
   return Math.min(h * 0.62, (w * 0.8) / Math.max(1, chars * 0.62));
 }
 
+/** Each drawing's own ids for its <title> and <desc>. */
+let drawings = 0;
+
 function reducedMotion(): boolean {
   return typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
 }
@@ -297,9 +310,38 @@ export class GraphView {
   /** Open (true) or close (false) a gate; null: gates are drawn without controls. Read when a
    * graph is drawn (setGraph). */
   onGateToggle: ((id: string, open: boolean) => void) | null = null;
+  /** Enter on a node in node navigation: select it into the node panel, as a click does. */
+  onNodeSelect: (id: string) => void = () => {};
+  /** R on a node in node navigation (or on the graph: this step's node): read it out. */
+  onNodeRead: (id: string) => void = () => {};
+  /** Words for a screen reader (the keys when node navigation starts; a move that goes nowhere). */
+  onNavHint: (text: string) => void = () => {};
+  /** The view's text alternative: the drawing's <title> and <desc>. */
+  private readonly titleEl: SVGTitleElement;
+  private readonly descEl: SVGDescElement;
+  /** The ring around the node the keyboard is on (not the step's outline, not a cell's). */
+  private readonly ring: SVGGElement;
+  /** Over the graph while the keyboard moves through the nodes: the keys, for those who see. */
+  private readonly hint: HTMLElement;
+  /** The wires as node navigation follows them (built with the drawing). */
+  private navGraph: NavGraph = { edges: [], direction: "right" };
+  /** Node navigation: the node the keyboard is on and how it got there (null: not navigating). */
+  private place: NavPlace | null = null;
+  private shownTrace: Trace | null = null;
 
   constructor(readonly container: HTMLElement) {
-    this.svg = svgEl("svg", { class: "graph-svg", role: "img", "aria-label": "computational graph" }, container);
+    const uid = ++drawings;
+    // Focusable, and a group (not an image): its nodes are reached inside it.
+    this.svg = svgEl("svg", {
+      class: "graph-svg", tabindex: "0", role: "group", "aria-roledescription": "graph",
+      "aria-labelledby": `gt-title-${uid}`, "aria-describedby": `gt-desc-${uid} gt-keys-${uid}`,
+    }, container);
+    // Said after the description: what the keys do here (not part of a picture's description).
+    htmlEl("p", { class: "sr-only", id: `gt-keys-${uid}` }, container,
+      "Left and Right arrows step through the passes. Enter moves onto the graph's nodes, T shows every step as a table.");
+    this.titleEl = svgEl("title", { id: `gt-title-${uid}` }, this.svg);
+    this.titleEl.textContent = "computational graph";
+    this.descEl = svgEl("desc", { id: `gt-desc-${uid}` }, this.svg);
     const defs = svgEl("defs", {}, this.svg);
     const marker = svgEl("marker", {
       id: "gt-arrow", viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "10", markerHeight: "10",
@@ -308,7 +350,13 @@ export class GraphView {
     svgEl("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }, marker);
     this.viewport = svgEl("g", { class: "viewport" }, this.svg);
     this.pulses = svgEl("g", { class: "pulses" });
+    this.ring = svgEl("g", { class: "nav-ring", "aria-hidden": "true", visibility: "hidden" });
+    svgEl("rect", { class: "nav-ring-halo" }, this.ring);
+    svgEl("rect", { class: "nav-ring-line" }, this.ring);
+    this.hint = htmlEl("div", { class: "nav-hint", "aria-hidden": "true", "data-testid": "nav-hint" }, container);
+    this.hint.hidden = true;
     this.installPanZoom();
+    this.installKeys();
     new ResizeObserver(() => {
       if (!this.userMoved) this.fit();
     }).observe(container);
@@ -336,8 +384,20 @@ export class GraphView {
     return this.dir;
   }
 
+  /** The view's text alternative (narrate.ts's describeView): the drawing's <title> and <desc>,
+   * which name and describe it, and go with it into an exported picture (export.ts). */
+  setDescription(title: string, text: string): void {
+    setText(this.titleEl, title);
+    setText(this.descEl, text);
+  }
+
   /** Build the drawing for a new structure (a new layout). */
   setGraph(layout: Layout, trace: Trace): void {
+    // The keyboard stays on its node (or on the graph) through a new drawing.
+    const focused = document.activeElement;
+    const keepNode = this.place?.node ?? null;
+    const keepFocus = focused instanceof Element && this.svg.contains(focused) && focused !== this.svg;
+    this.place = null;
     this.layout = layout;
     this.dir = layoutDirection(layout);
     this.svg.setAttribute("data-direction", this.dir);
@@ -356,6 +416,9 @@ export class GraphView {
     const labelLayer = svgEl("g", { class: "labels" }, this.viewport);
     const gateControls = svgEl("g", { class: "gate-controls" }, this.viewport);
     this.viewport.appendChild(this.pulses);
+    this.viewport.appendChild(this.ring);
+    // The wires and labels are seen; a screen reader hears them through the nodes' names.
+    for (const layer of [edgeLayer, labelLayer]) layer.setAttribute("aria-hidden", "true");
     // Outer boxes first: a gate opened inside another is drawn over it.
     const clusters = Object.entries(layout.clusters ?? {}).sort(([a], [b]) => a.split(".").length - b.split(".").length);
     for (const [id, c] of clusters) this.drawGate(id, c, gateLayer, gateControls);
@@ -381,8 +444,16 @@ export class GraphView {
       const els = this.nodes.get(n.id);
       if (els) els.maxGrow = limits[i];
     });
+    this.navGraph = {
+      edges: trace.edges.filter((e) => this.nodes.has(e.source) && this.nodes.has(e.target)),
+      direction: this.dir,
+      at: new Map(drawn.map((n) => [n.id, [layout.nodes[n.id].x, layout.nodes[n.id].y] as const])),
+    };
     this.userMoved = false;
     this.fit();
+    if (keepNode !== null && this.nodes.has(keepNode)) this.focusNode({ node: keepNode, edge: null });
+    else if (keepFocus) this.svg.focus({ preventScroll: true });
+    else this.showRing();
   }
 
   /** The longest text the output's labels will show (its value, gradient, tangent), in ems of
@@ -391,7 +462,7 @@ export class GraphView {
     const out = this.nodes.get(trace.output)?.out;
     const n = nodeIndex(trace).get(trace.output);
     if (!out || !n) return 0;
-    const texts = [formatShort(n.value, 1), n.grad !== null ? formatShort(n.grad, 1) : "", n.tangent != null ? formatShort(n.tangent, 1) : ""];
+    const texts = [formatShort(n.value, 1), n.grad !== null ? LABEL_PREFIX.grad + formatShort(n.grad, 1) : "", n.tangent != null ? LABEL_PREFIX.tangent + formatShort(n.tangent, 1) : ""];
     let ems = 0;
     try {
       const size = parseFloat(getComputedStyle(out.value).fontSize) || 15;
@@ -504,7 +575,10 @@ export class GraphView {
       ...(n.name ? { "data-name": n.name } : {}),
       ...(role ? { "data-labels": role } : {}),
       transform: `translate(${l.x},${l.y})`,
+      // Reached by node navigation (the arrows), not by Tab: the graph is one tab stop.
       tabindex: "-1",
+      role: "group",
+      "aria-roledescription": "node",
     }, nodeLayer);
     let shape: SVGElement;
     if (l.shape === "ellipse") {
@@ -512,15 +586,16 @@ export class GraphView {
     } else {
       shape = svgEl("rect", { x: -l.w / 2, y: -l.h / 2, width: l.w, height: l.h, rx: 6, class: "node-shape" }, g);
     }
-    const label = svgEl("text", { class: "node-label", "text-anchor": "middle", "dominant-baseline": "central" }, g);
+    // The node's name (aria-label, set at each step) says these texts, and more.
+    const label = svgEl("text", { class: "node-label", "text-anchor": "middle", "dominant-baseline": "central", "aria-hidden": "true" }, g);
     label.textContent = nodeLabel(trace, n);
     let tag: SVGTextElement | null = null;
     if (opTagShown(trace, n)) {
-      tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op", "text-anchor": "middle", "dominant-baseline": "text-after-edge" }, g);
+      tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op", "text-anchor": "middle", "dominant-baseline": "text-after-edge", "aria-hidden": "true" }, g);
       tag.textContent = opTag(trace, n);
     } else if (role) {
       // Above an input of labels, what it is: it takes no gradient, by design.
-      tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op labels-tag", "text-anchor": "middle", "dominant-baseline": "text-after-edge" }, g);
+      tag = svgEl("text", { y: -l.h / 2 - 3, class: "node-op labels-tag", "text-anchor": "middle", "dominant-baseline": "text-after-edge", "aria-hidden": "true" }, g);
       tag.textContent = role;
     }
     let opener: SVGGElement | null = null;
@@ -536,6 +611,9 @@ export class GraphView {
       (role ? `: ${labelsPhrase(role)}` : "") + (n.origin === "grad" ? " (built by grad)" : "") +
       (n.gate_id && this.onGateToggle ? " (a gate: ⊕ opens it into its parts)" : "");
     title.textContent = what;
+    // Heard after the node's name (aria-label): where it sits among the wires. (Without it, the
+    // tooltip above would be heard again as the description.)
+    svgEl("desc", {}, g).textContent = nodeRelations(trace, n.id) || "not connected";
     const sum = svgEl("text", { x: l.x, y: l.y + l.h / 2 + 8, class: "node-sum", "text-anchor": "middle", "dominant-baseline": "hanging" }, labelLayer);
     const els: NodeEls = { g, title, what, shape, label, tag, opener, openerSize, sum, box: l, grow: 1, maxGrow: MAX_GROW };
     if (n.id === trace.output) {
@@ -669,6 +747,8 @@ export class GraphView {
         tip.push(`tangent d/d${trace.wrt ?? "?"} ${isScalar(t) ? plainTensor(t) : formatShort(t, 1)}`);
       }
       setText(els.title, tip.join("\n"));
+      const spoken = nodeSpoken(trace, st, id);
+      if (els.g.getAttribute("aria-label") !== spoken) els.g.setAttribute("aria-label", spoken);
       // A node with fan-out shows its gradient's sum term by term once it is complete.
       let sumText = "";
       if (graded && n.fanout > 1 && n.grad !== null) {
@@ -701,8 +781,8 @@ export class GraphView {
       toggle(els.sum, "current", st.current === id && (terms.length > 1 || forwardSum));
       if (els.out) {
         setText(els.out.value, st.valued.has(id) ? formatShort(n.value, 1) : "");
-        setText(els.out.grad, graded && n.grad !== null ? formatShort(n.grad, 1) : "");
-        setText(els.out.tangent, tangentKnown ? formatShort(tangentOf(n), 1) : "");
+        setText(els.out.grad, graded && n.grad !== null ? LABEL_PREFIX.grad + formatShort(n.grad, 1) : "");
+        setText(els.out.tangent, tangentKnown ? LABEL_PREFIX.tangent + formatShort(tangentOf(n), 1) : "");
       }
     }
     const edgeById = new Map(trace.edges.map((e) => [e.id, e]));
@@ -716,9 +796,9 @@ export class GraphView {
       const valued = src !== undefined && st.valued.has(e.source);
       this.tensorLabel(els.value, valued && src ? src.value : null);
       const gradKnown = st.edgeGrads.has(id) && e.downstream !== null;
-      this.tensorLabel(els.grad, gradKnown ? e.downstream : null);
+      this.tensorLabel(els.grad, gradKnown ? e.downstream : null, LABEL_PREFIX.grad);
       const tangentKnown = st.edgeTangents.has(id) && e.tangent !== null && e.tangent !== undefined;
-      this.tensorLabel(els.tangent, tangentKnown ? (e.tangent as Tensor) : null);
+      this.tensorLabel(els.tangent, tangentKnown ? (e.tangent as Tensor) : null, LABEL_PREFIX.tangent);
       const showLocal = (sending.has(id) || feeding.has(id)) && e.local !== null;
       setText(els.local, showLocal ? `×${formatNumber(e.local as number, 3)}` : "");
       toggle(els.g, "valued", valued);
@@ -731,6 +811,7 @@ export class GraphView {
       toggle(els.tangent, "fresh", feeding.has(id));
     }
     this.state = st;
+    this.shownTrace = trace;
     this.packLabels();
     if (st.current !== this.lastCurrent || st.phase === "forward") this.animate(st);
     this.lastCurrent = st.current;
@@ -747,9 +828,9 @@ export class GraphView {
   }
 
   /** A value, gradient or tangent on a wire: its numbers (formatShort), or its shape in words
-   * where they find no room. */
-  private tensorLabel(el: SVGTextElement, t: Tensor | null): void {
-    this.label(el, t === null ? "" : formatShort(t, 1), Array.isArray(t) ? shapeWords(shapeOf(t)) : null);
+   * where they find no room; after `prefix` (a gradient's ∇, a tangent's ∂) either way. */
+  private tensorLabel(el: SVGTextElement, t: Tensor | null, prefix = ""): void {
+    this.label(el, t === null ? "" : prefix + formatShort(t, 1), Array.isArray(t) ? prefix + shapeWords(shapeOf(t)) : null);
   }
 
   /** Draw each node large enough to hold its name at `units` (graph units), up to its limit;
@@ -779,6 +860,7 @@ export class GraphView {
       }
       els.tag?.setAttribute("y", String(-h / 2 - 3));
     }
+    this.showRing();
     for (const els of this.nodes.values()) {
       if (!els.opener) continue;
       const scale = this.openerScale(els);
@@ -998,6 +1080,159 @@ export class GraphView {
     }
   }
 
+  // ---- the keyboard: node navigation ----
+
+  private installKeys(): void {
+    this.svg.addEventListener("keydown", (ev) => this.onKey(ev));
+    // A node focused otherwise (a click: nodes take the focus) is not node navigation: the arrows
+    // keep stepping there.
+    this.svg.addEventListener("focusin", (ev) => {
+      const id = this.nodeIdOf(ev.target);
+      if (id !== null && id === this.place?.node) return;
+      // Back on a node by the keyboard (the focus given back as the table closed): navigating
+      // again from there.
+      if (id !== null && ev.target instanceof Element && ev.target.matches(":focus-visible")) {
+        this.place = { node: id, edge: null };
+        this.showHint();
+        this.showRing();
+      } else if (this.place !== null) {
+        this.leaveNav();
+      }
+    });
+    this.svg.addEventListener("focusout", (ev) => {
+      if (this.place !== null && this.nodeIdOf(ev.relatedTarget) !== this.place.node) this.leaveNav();
+    });
+  }
+
+  /** The id of the node `t` is (null: not a node of this drawing). */
+  private nodeIdOf(t: EventTarget | null): string | null {
+    if (!(t instanceof SVGGElement) || !t.classList.contains("node")) return null;
+    const id = t.getAttribute("data-node-id");
+    return id !== null && this.nodes.get(id)?.g === t ? id : null;
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const trace = this.shownTrace;
+    if (!trace) return;
+    const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+    if (ev.target === this.svg) {
+      // The graph itself: the arrows step (controls.ts, on the document); Enter goes in.
+      if (key === "Enter") {
+        ev.preventDefault();
+        this.enterNav(trace);
+      } else if (key === "r") {
+        ev.preventDefault();
+        const id = this.state?.current ?? trace.output;
+        if (this.nodes.has(id)) this.onNodeRead(id);
+      }
+      return;
+    }
+    const id = this.nodeIdOf(ev.target);
+    if (id === null || this.place === null || this.place.node !== id) return;
+    const move = moveOf(key, this.dir);
+    const handled = move !== null || key === "Enter" || key === "Escape" || key === "r";
+    if (!handled) return;
+    // The arrows move here, and never also step the passes.
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (move !== null) {
+      const to = navigate(this.navGraph, this.place, move);
+      if (to.blocked !== null) this.onNavHint(blockedText(to.blocked, nodeShortName(trace, id), move));
+      else this.focusNode(to.place);
+    } else if (key === "Enter") {
+      this.onNodeSelect(id);
+    } else if (key === "r") {
+      this.onNodeRead(id);
+    } else {
+      this.leaveNav();
+      this.svg.focus({ preventScroll: true });
+    }
+  }
+
+  /** Node navigation starts on this step's node, else on the output. */
+  private enterNav(trace: Trace): void {
+    const current = this.state?.current ?? null;
+    const start = current !== null && this.nodes.has(current) ? current : this.nodes.has(trace.output) ? trace.output : [...this.nodes.keys()][0];
+    if (start === undefined) return;
+    this.onNavHint(navStartText(this.dir));
+    this.focusNode({ node: start, edge: null });
+  }
+
+  private focusNode(place: NavPlace): void {
+    const els = this.nodes.get(place.node);
+    if (!els) return;
+    this.place = place;
+    this.reveal(els);
+    this.showRing();
+    this.showHint();
+    els.g.focus({ preventScroll: true });
+  }
+
+  /** The keys, over the graph, while the keyboard is on its nodes: at its foot, or at its top
+   * when the foot would cover the node the keyboard is on. */
+  private showHint(): void {
+    setText(this.hint, navKeysShort(this.dir));
+    this.hint.hidden = false;
+    const els = this.place ? this.nodes.get(this.place.node) : undefined;
+    this.hint.classList.remove("at-top");
+    if (!els) return;
+    const node = els.g.getBoundingClientRect();
+    const hint = this.hint.getBoundingClientRect();
+    const covers = node.bottom > hint.top && node.top < hint.bottom && node.right > hint.left && node.left < hint.right;
+    if (covers) this.hint.classList.add("at-top");
+  }
+
+  private leaveNav(): void {
+    this.place = null;
+    this.hint.hidden = true;
+    this.showRing();
+  }
+
+  /** Draw the ring around the node the keyboard is on: outside the step's outline (half of its
+   * 5 units), a few pixels out at any zoom, its lines as thick on screen at any zoom. */
+  private showRing(): void {
+    const els = this.place ? this.nodes.get(this.place.node) : undefined;
+    if (!els) {
+      if (this.ring.getAttribute("visibility") !== "hidden") this.ring.setAttribute("visibility", "hidden");
+      return;
+    }
+    const l = els.box;
+    const k = this.view.k || 1;
+    const w = l.w * els.grow;
+    const h = l.h * els.grow;
+    const [halo, line] = this.ring.children;
+    const box = (el: Element, out: number): void => {
+      const r = l.shape === "ellipse" ? h / 2 + out : 6 + out;
+      el.setAttribute("x", (l.x - w / 2 - out).toFixed(2));
+      el.setAttribute("y", (l.y - h / 2 - out).toFixed(2));
+      el.setAttribute("width", (w + 2 * out).toFixed(2));
+      el.setAttribute("height", (h + 2 * out).toFixed(2));
+      el.setAttribute("rx", r.toFixed(2));
+    };
+    // The line, 3 px, outside a 2 px halo in the background's colour: seen on any fill.
+    box(halo, 2.5 + 5 / k);
+    box(line, 2.5 + 7.5 / k);
+    this.ring.removeAttribute("visibility");
+  }
+
+  /** Pan a node into view when it is outside (zoomed in), centring it. */
+  private reveal(els: NodeEls): void {
+    const W = this.container.clientWidth;
+    const H = this.container.clientHeight;
+    if (!(W > 0 && H > 0)) return;
+    const { x, y, k } = this.view;
+    const l = els.box;
+    const hw = (l.w * els.grow * k) / 2;
+    const hh = (l.h * els.grow * k) / 2;
+    const sx = x + l.x * k;
+    const sy = y + l.y * k;
+    if (sx - hw >= 0 && sx + hw <= W && sy - hh >= 0 && sy + hh <= H) return;
+    this.view = { k, x: W / 2 - l.x * k, y: H / 2 - l.y * k };
+    this.userMoved = true;
+    this.apply();
+  }
+
   // ---- pan and zoom ----
 
   /** The theme's sizes: the graph font, the node font, and the smallest text on screen (px). */
@@ -1019,6 +1254,7 @@ export class GraphView {
     this.svg.style.setProperty("--floor", `${floor.toFixed(2)}px`);
     this.svg.classList.toggle("crowded", boost > 1.25);
     this.viewport.setAttribute("transform", `translate(${x.toFixed(2)},${y.toFixed(2)}) scale(${k.toFixed(4)})`);
+    this.showRing();
     const node = Math.max(f.node, floor);
     const changed = Math.abs(floor - this.sized.floor) > 0.01 * this.sized.floor || node !== this.sized.node || off !== this.labelsOff;
     this.labelsOff = off;

@@ -53,7 +53,7 @@ export class HessianPanel extends TogglePanel {
     const wrap = htmlEl("div", { class: "hessian-scroll" }, this.body);
     const table = htmlEl("table", { class: "check-table hessian-table", "data-testid": "hessian-table" }, wrap);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));
-    htmlEl("th", { scope: "col", "aria-label": "row" }, head, "");
+    htmlEl("td", {}, head); // the corner: over the rows' names, under the columns'.
     for (const label of h.labels) htmlEl("th", { scope: "col" }, head, `∂${label}`);
     const tbody = htmlEl("tbody", {}, table);
     hessianCells(h).forEach((row, i) => {
@@ -65,5 +65,6 @@ export class HessianPanel extends TogglePanel {
       });
     });
     htmlEl("p", { class: "note", "data-testid": "hessian-note" }, this.body, hessianNote(h));
+    this.markWide();
   }
 }

@@ -20,6 +20,7 @@ import { Session, textValues, type SessionResult } from "./session";
 import { fetchOffline, MAX_LINK, SharePanel } from "./share";
 import { shapeChanged, Stage, startStep } from "./stage";
 import { inputNamesOf, stepState, totalSteps } from "./steps";
+import { describeView } from "./narrate";
 import { labelInputs } from "./node-words";
 import { openedIds, stepAfterToggle, withClosed, withOpened } from "./gates";
 import { followUrl, queryOf, stateFromUrl, Store, urlState, type ViewState } from "./store";
@@ -37,6 +38,12 @@ applyTheme(state().theme, !isTheme(url.theme));
 
 // ---- the page ----
 const app = document.getElementById("app") ?? document.body;
+// The first stop of Tab: straight to the step controls, past the expression and every value.
+const skip = htmlEl("a", { class: "skip-link", href: "#steps", "data-testid": "skip-link" }, app, "skip to the step controls");
+skip.addEventListener("click", (ev) => {
+  ev.preventDefault();
+  document.querySelector<HTMLElement>('[data-testid="step-next"]')?.focus();
+});
 const header = htmlEl("header", { class: "top" }, app);
 htmlEl("h1", { class: "brand" }, header, "gradtrace");
 htmlEl("span", { class: "tagline" }, header, "how gradients flow backward, step by step");
@@ -78,12 +85,18 @@ const htmlBtn = htmlEl("a", { class: "button", href: "/api/standalone.html", dow
 const shareBtn = htmlEl("button", { type: "button", title: "links to this step: page, embed (iframe), pictures", "data-testid": "share", "aria-expanded": "false" }, outActions, "link");
 const codeBtn = htmlEl("button", { type: "button", title: "this expression as runnable Python: NumPy with the backward pass by hand, or PyTorch", "data-testid": "code", "aria-expanded": "false", "aria-haspopup": "dialog" }, outActions, "Code");
 const fitBtn = htmlEl("button", { type: "button", class: "fit", title: "fit the graph to the window (double-click the graph)", "data-testid": "fit" }, outActions, "fit");
-const share = new SharePanel(stage.el, () => urlState(state()), () => state().theme, () => stage.graph.direction);
+/** The view in words: the share panel's snippets carry it as their text alternative. */
+const describeShown = (): { title: string; text: string } | null => {
+  const trace = stage.trace;
+  return trace ? describeView(trace, stepState(trace, stage.step)) : null;
+};
+const share = new SharePanel(stage.el, () => urlState(state()), () => state().theme, () => stage.graph.direction, describeShown);
 const codePanel = new CodePanel(stage.el, () => urlState(state()), codeBtn);
 for (const panel of [share.el, codePanel.el]) stage.el.insertBefore(panel, stage.graphWrap);
 htmlEl("p", { class: "empty-note", "data-testid": "empty-note" }, stage.graphWrap, "type an expression");
 
 shareBtn.addEventListener("click", () => shareBtn.setAttribute("aria-expanded", String(share.toggle())));
+share.onClose = () => shareBtn.setAttribute("aria-expanded", "false");
 codeBtn.addEventListener("click", () => codePanel.toggle());
 fitBtn.addEventListener("click", () => stage.fit());
 // ---- the graph's direction: the one chosen with the switch (the URL's `dir`), else the one the

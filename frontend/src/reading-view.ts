@@ -52,9 +52,9 @@ export class ReadingView {
     this.el.hidden = true;
     this.readAsRow = htmlEl("div", { class: "read-as" }, this.el);
     htmlEl("span", { class: "read-as-label", id: "read-as-label" }, this.readAsRow, "read as");
-    // Focusable, so that a long program scrolls from the keyboard too.
+    // Focusable, so that a long program scrolls from the keyboard too: a region named "read as".
     this.code = htmlEl("pre", {
-      class: "read-as-code", "data-testid": "read-as", tabindex: "0", "aria-labelledby": "read-as-label",
+      class: "read-as-code", "data-testid": "read-as", tabindex: "0", role: "region", "aria-labelledby": "read-as-label",
       title: "the expression as gradtrace read it, in its own language",
     }, this.readAsRow);
     this.seed = htmlEl("p", { class: "reading-seed", "data-testid": "reading-seed" }, this.el);

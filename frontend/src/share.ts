@@ -1,6 +1,8 @@
 // Links to the current step, for slides: the page itself, the embeddable page (an iframe that
-// any site may frame), the server's pictures of the step (SVG, PNG, PDF) and the view as one
-// offline HTML file, all in the one URL form the server reads.
+// any site may frame), the server's pictures of the step (SVG, PNG, PDF; and the PNG as an HTML
+// <img> and a Markdown image) and the view as one offline HTML file, all in the one URL form the
+// server reads. Every snippet carries its text alternative: the iframe a title that says what it
+// shows, the pictures an alt text that describes the graph and the step (narrate.ts describeView).
 //
 // The values typed are in the links, so a large tensor makes them long; past what the server
 // takes in a request's head, a link would not open. Then the panel says so and offers the
@@ -63,31 +65,78 @@ export async function fetchOffline(query: string, fetcher: typeof fetch = fetch)
 export interface ShareLinks {
   page: string;
   embed: string;
+  /** The embed as an HTML iframe, titled with what it shows. */
   iframe: string;
   svg: string;
   png: string;
   pdf: string;
+  /** The PNG as an HTML image and as a Markdown image, with the view's description as alt text. */
+  img: string;
+  markdown: string;
   /** The view as one offline HTML file (a download). */
   html: string;
 }
 
+/** The view in words (narrate.ts describeView): a title (the expression and the step) and a
+ * description of the graph and the step. */
+export interface ViewWords {
+  title: string;
+  text: string;
+}
+
+/** Text in an HTML attribute's double quotes. */
+export function attr(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Text as a Markdown image's alt text: on one line, its brackets and backslashes escaped. */
+export function markdownAlt(text: string): string {
+  return text.replace(/\s+/g, " ").trim().replace(/([\\[\]])/g, "\\$1");
+}
+
+/** The words of a view when none are known (no trace yet): what it is, from the expression. */
+export function fallbackWords(state: UrlState): ViewWords {
+  const expr = state.expr?.trim();
+  const title = expr ? `gradtrace: ${expr}` : "gradtrace";
+  return { title, text: expr ? `The computational graph of ${expr}, drawn by gradtrace.` : "A computational graph drawn by gradtrace." };
+}
+
 /** The links of a view. The page and the embed are the view's own URL (they fit their screen);
  * a picture has no screen to fit, so it is drawn the way the graph is drawn here (`drawn`, when
- * the view leaves the direction to the screen). */
-export function shareLinks(origin: string, state: UrlState, theme: string, drawn: Direction | null = null): ShareLinks {
+ * the view leaves the direction to the screen). `words` titles the iframe and is the pictures'
+ * alt text. */
+export function shareLinks(origin: string, state: UrlState, theme: string, drawn: Direction | null = null, words: ViewWords = fallbackWords(state)): ShareLinks {
   const q = encodeQuery({ ...state, theme });
   const embed = `${origin}/embed/?${q}`;
   const p = state.dir === undefined && drawn !== null ? encodeQuery({ ...state, theme, dir: drawn }) : q;
+  const png = `${origin}/api/picture.png?${p}&scale=2`;
+  // A Markdown link ends at ")" and at a space: neither may stay in its URL.
+  const mdUrl = png.replace(/\)/g, "%29").replace(/ /g, "%20");
   return {
     page: `${origin}/?${q}`,
     embed,
-    iframe: `<iframe src="${embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}" width="960" height="540" style="border:0" title="gradtrace"></iframe>`,
+    iframe: `<iframe src="${attr(embed)}" width="960" height="540" style="border:0" title="${attr(words.title)}"></iframe>`,
     svg: `${origin}/api/picture.svg?${p}`,
-    png: `${origin}/api/picture.png?${p}&scale=2`,
+    png,
     pdf: `${origin}/api/picture.pdf?${p}`,
+    img: `<img src="${attr(png)}" alt="${attr(words.text)}">`,
+    markdown: `![${markdownAlt(words.text)}](${mdUrl})`,
     html: `${origin}/api/standalone.html?${q}`,
   };
 }
+
+/** The panel's fields: each snippet, and what its row says it is. */
+export const SHARE_ROWS: readonly [keyof ShareLinks, string][] = [
+  ["page", "this page"],
+  ["embed", "embed (slides)"],
+  ["iframe", "iframe"],
+  ["svg", "picture SVG"],
+  ["png", "picture PNG"],
+  ["pdf", "picture PDF"],
+  ["img", "picture in HTML"],
+  ["markdown", "picture in Markdown"],
+  ["html", "offline HTML"],
+];
 
 export class SharePanel {
   readonly el: HTMLElement;
@@ -96,6 +145,12 @@ export class SharePanel {
   private readonly tooLong: HTMLElement;
   private readonly tooLongText: HTMLElement;
   private readonly offlineStatus: HTMLElement;
+  private readonly copyStatus: HTMLElement;
+  private copyTimer: number | null = null;
+  /** What had the focus when the panel opened (its button): Escape gives the focus back to it. */
+  private opener: HTMLElement | null = null;
+  /** The panel closed itself (Escape): the page says so on its button (aria-expanded). */
+  onClose: () => void = () => {};
 
   constructor(
     parent: HTMLElement,
@@ -103,18 +158,11 @@ export class SharePanel {
     private readonly theme: () => string,
     /** The direction the graph is drawn in here (for the pictures' links). */
     private readonly drawn: () => Direction | null = () => null,
+    /** The view in words (null: no trace on show): the iframe's title, the pictures' alt text. */
+    private readonly describe: () => ViewWords | null = () => null,
   ) {
-    this.el = htmlEl("div", { class: "share", "data-testid": "share-panel", role: "dialog", "aria-label": "links" }, parent);
+    this.el = htmlEl("div", { class: "share", "data-testid": "share-panel", role: "dialog", "aria-label": "links to this step" }, parent);
     this.el.hidden = true;
-    const rows: [keyof ShareLinks, string][] = [
-      ["page", "this page"],
-      ["embed", "embed (slides)"],
-      ["iframe", "iframe"],
-      ["svg", "picture SVG"],
-      ["png", "picture PNG"],
-      ["pdf", "picture PDF"],
-      ["html", "offline HTML"],
-    ];
     // Links too long to open: said in words, with the offline file instead.
     this.tooLong = htmlEl("div", { class: "share-too-long", "data-testid": "share-too-long" }, this.el);
     this.tooLong.hidden = true;
@@ -134,31 +182,67 @@ export class SharePanel {
         (e: unknown) => setText(this.offlineStatus, `could not make the file: ${e instanceof Error ? e.message : String(e)}`),
       );
     });
-    for (const [key, text] of rows) {
-      const row = htmlEl("label", { class: "share-row" }, this.el);
+    for (const [key, text] of SHARE_ROWS) {
+      const row = htmlEl("div", { class: "share-row" }, this.el);
       this.rows.push(row);
-      htmlEl("span", {}, row, text);
-      const input = htmlEl("input", { type: "text", readonly: "", "data-testid": `share-${key}` }, row);
+      const id = `share-field-${key}`;
+      htmlEl("label", { for: id }, row, text);
+      const input = htmlEl("input", { id, type: "text", readonly: "", "data-testid": `share-${key}` }, row);
       input.addEventListener("focus", () => input.select());
-      const copy = htmlEl("button", { type: "button", title: "copy" }, row, "copy");
-      copy.addEventListener("click", (ev) => {
-        ev.preventDefault();
+      // Named by what it copies ("copy this page"): nine buttons called "copy" alike would not say.
+      const copy = htmlEl("button", { type: "button", title: `copy: ${text}`, "aria-label": `copy ${text}` }, row, "copy");
+      copy.addEventListener("click", () => {
         input.select();
-        void navigator.clipboard?.writeText(input.value).catch(() => undefined);
+        void navigator.clipboard?.writeText(input.value).then(() => this.copied(text), () => undefined);
       });
       this.fields.set(key, input);
     }
+    this.copyStatus = htmlEl("p", { class: "share-status", role: "status", "data-testid": "share-status" }, this.el);
+    // Escape closes the panel and gives the focus back to its button (the page's step keys
+    // never see it).
+    this.el.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Escape" || this.el.hidden) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      this.close();
+    });
   }
 
   toggle(): boolean {
+    if (this.el.hidden) {
+      const active = document.activeElement;
+      this.opener = active instanceof HTMLElement && active !== document.body ? active : null;
+    }
     this.el.hidden = !this.el.hidden;
-    if (!this.el.hidden) this.refresh();
+    if (!this.el.hidden) {
+      this.refresh();
+      // Into the dialog: its first link (selected, ready to copy), or the offline file's button.
+      (this.tooLong.hidden ? this.fields.get("page") : this.tooLong.querySelector("button"))?.focus();
+    }
     return !this.el.hidden;
+  }
+
+  /** Close the panel (Escape): the focus goes back to what opened it. */
+  close(): void {
+    if (this.el.hidden) return;
+    this.el.hidden = true;
+    this.opener?.focus();
+    this.onClose();
+  }
+
+  private copied(what: string): void {
+    setText(this.copyStatus, `copied: ${what}`);
+    if (this.copyTimer !== null) window.clearTimeout(this.copyTimer);
+    this.copyTimer = window.setTimeout(() => {
+      setText(this.copyStatus, "");
+      this.copyTimer = null;
+    }, 2500);
   }
 
   refresh(): void {
     if (this.el.hidden) return;
-    const links = shareLinks(location.origin, this.state(), this.theme(), this.drawn());
+    const state = this.state();
+    const links = shareLinks(location.origin, state, this.theme(), this.drawn(), this.describe() ?? fallbackWords(state));
     const { bytes, tooLong } = linkLength(links);
     this.tooLong.hidden = !tooLong;
     for (const row of this.rows) row.hidden = tooLong;

@@ -17,8 +17,10 @@ import { formatShape, formatShort, formatTensor, plainTensor, shapeOf, sizeOf } 
 import { GraphView, type Direction } from "./graph-view";
 import { commandIndex, HostLink, type HostCommand } from "./host";
 import { Inspector } from "./inspector";
+import { describeNode, describeView, narrateStep, type Verbosity } from "./narrate";
 import { clampStep, stepState, totalSteps } from "./steps";
 import { htmlEl, setText } from "./svg";
+import { TraceTable } from "./trace-table";
 import { stepIndex, stepProblem } from "./url-state";
 
 /** What the page shows scripts and tests (window.__gradtrace). */
@@ -71,6 +73,32 @@ export function outputText(trace: Pick<Trace, "value" | "shape">): { value: stri
   };
 }
 
+const VERBOSITY_KEY = "gradtrace.narration";
+
+/** The narration's verbosity: "full" (what each step does, every number) or "brief" (the
+ * numbers, few words). Kept in this browser, as a screen reader's own settings are. */
+function verbosityControl(parent: HTMLElement, win: Window): HTMLSelectElement {
+  const label = htmlEl("label", { class: "verbosity", title: "how much a screen reader says at each step" }, parent, "spoken steps ");
+  const sel = htmlEl("select", { "data-testid": "verbosity" }, label);
+  for (const v of ["full", "brief"]) htmlEl("option", { value: v }, sel, v);
+  let saved: string | null = null;
+  try {
+    saved = win.localStorage.getItem(VERBOSITY_KEY);
+  } catch {
+    // storage refused (a file opened with storage off): the default
+  }
+  sel.value = saved === "brief" ? "brief" : "full";
+  sel.addEventListener("change", () => {
+    try {
+      win.localStorage.setItem(VERBOSITY_KEY, sel.value);
+    } catch {
+      // not kept: the choice holds for this page
+    }
+    sel.blur(); // the keys go back to the steps
+  });
+  return sel;
+}
+
 function makeHook(): StageHook {
   const hook: StageHook = {
     renders: 0,
@@ -100,6 +128,8 @@ export class Stage {
   readonly key: ColourKey;
   /** Draws the graph the other way round (shown once `enableDirection` gives it a handler). */
   readonly dirButton: HTMLButtonElement;
+  /** The whole trace as a table, over the graph (its button beside the direction switch; T). */
+  readonly table: TraceTable;
   readonly controls: StepControls;
   readonly hook: StageHook = makeHook();
   private readonly outValue: HTMLElement;
@@ -109,6 +139,9 @@ export class Stage {
   private readonly explain: ExplainPanel;
   private readonly inspector: Inspector;
   private readonly host: HostLink;
+  /** The polite live region that says each step in words and numbers (narrate.ts). */
+  private readonly narration: HTMLElement;
+  private readonly verbositySelect: HTMLSelectElement;
   private shown: Trace | null = null;
   private index = 0;
   /** The node clicked to stay in the node panel while stepping. */
@@ -119,6 +152,8 @@ export class Stage {
   onShape: (aspect: number) => void = () => {};
   private shapeTimer: number | null = null;
   private dirChosen = false;
+  /** The graph, mode and step last said (a step is said once). */
+  private lastSaid: string | null = null;
 
   constructor(parent: HTMLElement, win: Window = window) {
     this.el = htmlEl("section", { class: "stage" }, parent);
@@ -135,7 +170,14 @@ export class Stage {
     this.key = new ColourKey(bar);
     this.dirButton = htmlEl("button", { type: "button", class: "dir-toggle", "data-testid": "direction" }, bar, "→ across");
     this.dirButton.hidden = true;
+    this.table = new TraceTable(this.graphWrap, bar, (i) => this.go(i));
+    this.verbositySelect = verbosityControl(bar, win);
     this.controls = new StepControls(this.el, { go: (i) => this.go(i) });
+    // The step controls are where the skip link lands (the page's first link).
+    this.controls.el.id = "steps";
+    // Not shown: a screen reader says what changes in it (one region; the step label is not
+    // one, or each step would be said twice).
+    this.narration = htmlEl("div", { class: "sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true", "data-testid": "narration" }, this.el);
     const below = htmlEl("div", { class: "below" }, this.el);
     this.explain = new ExplainPanel(below);
     this.inspector = new Inspector(below);
@@ -146,6 +188,12 @@ export class Stage {
       panel.setAttribute("role", "region");
     }
     new ResizeObserver(() => this.shapeSettles(win)).observe(this.graphWrap);
+    // Node navigation (graph-view.ts): Enter selects as a click does; R reads the node out.
+    this.graph.onNodeSelect = (id) => this.graph.onNodeClick(id);
+    this.graph.onNodeRead = (id) => {
+      if (this.shown) this.say(describeNode(this.shown, stepState(this.shown, this.index), id, this.verbosity));
+    };
+    this.graph.onNavHint = (text) => this.say(text);
     this.graph.onNodeClick = (id) => {
       this.pinned = this.pinned === id ? null : id;
       this.go(this.index);
@@ -235,8 +283,31 @@ export class Stage {
     this.explain.show(explainStep(trace, st, this.graph.onGateToggle !== null));
     const pinned = this.pinned !== null && trace.nodes.some((n) => n.id === this.pinned) ? this.pinned : null;
     this.inspector.show(trace, st, pinned);
+    this.table.show(trace, this.index);
+    const view = describeView(trace, st);
+    this.graph.setDescription(view.title, view.text);
+    // Said when the step (or the graph) changes; not again for new numbers at the same step (a
+    // value's slider dragged would say it at every move).
+    const said = `${this.graph.structure ?? ""}|${trace.mode ?? "reverse"}|${this.index}`;
+    if (said !== this.lastSaid) {
+      this.lastSaid = said;
+      this.say(narrateStep(trace, st, this.verbosity));
+    }
     this.rendered();
     this.onStep(this.index, trace);
+  }
+
+  /** How much the narration says (the person's choice, kept in this browser). */
+  get verbosity(): Verbosity {
+    return this.verbositySelect.value === "brief" ? "brief" : "full";
+  }
+
+  /** Say `text` in the live region (a screen reader reads it out when it is free). */
+  say(text: string): void {
+    // The same words again (a step said twice, a node read twice) are said again: a live
+    // region speaks on a change, so it is emptied first.
+    if (this.narration.textContent === text) this.narration.textContent = "";
+    this.narration.textContent = text;
   }
 
   fit(): void {
@@ -250,6 +321,7 @@ export class Stage {
 
   /** Nothing to show (the expression is empty): the stage says so and steps no more. */
   clear(): void {
+    this.table.clear();
     this.controls.stop();
     this.shown = null;
     this.hook.trace = null;
@@ -257,6 +329,8 @@ export class Stage {
     this.el.classList.add("empty");
     for (const el of [this.outValue, this.derivative]) el.removeAttribute("data-value");
     for (const el of [this.outValue, this.outShape, this.derivative]) setText(el, "");
+    setText(this.narration, "");
+    this.lastSaid = null;
   }
 
   /** Problems with the view itself (a broken URL; an API error), over the graph. `apiOnly`: the

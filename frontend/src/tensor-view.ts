@@ -107,7 +107,8 @@ export function renderHeatmap(t: Tensor, name: string, caption?: string): HTMLEl
   }, box);
   map.style.gridTemplateColumns = `repeat(${cols}, ${side}px)`;
   map.style.gridAutoRows = `${side}px`;
-  const readout = htmlEl("output", { class: "heat-readout", "aria-live": "polite" }, box, "Point at or focus a cell for its number.");
+  // Not a live region: a focused cell's name says its number (said twice, it would be noise).
+  const readout = htmlEl("div", { class: "heat-readout" }, box, "Point at or focus a cell for its number.");
   const cells: HTMLElement[] = [];
   let k = 0;
   for (let i = 0; i < rows; i++) {
@@ -115,23 +116,30 @@ export function renderHeatmap(t: Tensor, name: string, caption?: string): HTMLEl
     for (let j = 0; j < cols; j++) {
       const x = flat[k];
       const text = cellReadout(name, indexOf(k, shape), x);
-      const cell = htmlEl("div", { role: "gridcell", class: "heat-cell", tabindex: k === 0 ? "0" : "-1", "aria-label": text, "data-k": String(k) }, row);
+      const cell = htmlEl("div", { role: "gridcell", class: k === 0 ? "heat-cell active" : "heat-cell", tabindex: k === 0 ? "0" : "-1", "aria-label": text, "data-k": String(k) }, row);
       cell.style.background = heatColor(x, scale);
       cells.push(cell);
       k++;
     }
   }
+  // The active cell: the grid's one tab stop, where the arrow keys move from; marked inside its
+  // edge (explain.css), apart from the keyboard focus, a ring outside it.
   let active = 0;
   const show = (c: number): void => {
     const x = flat[c];
     readout.textContent = cellReadout(name, indexOf(c, shape), x);
   };
-  const focus = (c: number): void => {
-    cells[active]?.setAttribute("tabindex", "-1");
+  const activate = (c: number): void => {
+    const was = cells[active];
+    was?.setAttribute("tabindex", "-1");
+    was?.classList.remove("active");
     active = c;
-    const cell = cells[c];
-    cell.setAttribute("tabindex", "0");
-    cell.focus();
+    cells[c].setAttribute("tabindex", "0");
+    cells[c].classList.add("active");
+  };
+  const focus = (c: number): void => {
+    activate(c);
+    cells[c].focus();
   };
   map.addEventListener("pointerover", (ev) => {
     const c = (ev.target as HTMLElement).dataset?.k;
@@ -140,9 +148,7 @@ export function renderHeatmap(t: Tensor, name: string, caption?: string): HTMLEl
   map.addEventListener("focusin", (ev) => {
     const c = (ev.target as HTMLElement).dataset?.k;
     if (c === undefined) return;
-    cells[active]?.setAttribute("tabindex", "-1");
-    active = Number(c);
-    cells[active].setAttribute("tabindex", "0");
+    activate(Number(c));
     show(active);
   });
   map.addEventListener("keydown", (ev) => {

@@ -2,7 +2,11 @@
 // numeric check, the Hessian) and shows it, or why it is missing, or that it is on its way. The
 // panels that show those parts (check-panel.ts, hessian-panel.ts) extend it with their content.
 
+import { markScrollable } from "./explain-panel";
 import { htmlEl } from "./svg";
+
+/** The boxes of a panel that scroll sideways when their table is wider than the panel. */
+const SCROLL_BOXES = ".check-body, .hessian-scroll";
 
 export interface ToggleText {
   /** The panel's class and test id stem: "check" gives .check, check-panel, check-toggle. */
@@ -33,10 +37,19 @@ export class TogglePanel {
     htmlEl("h2", { class: "panel-title" }, head, text.heading);
     this.button = htmlEl("button", { type: "button", "data-testid": `${text.key}-toggle`, "aria-pressed": "false", title: text.title }, head, text.off);
     this.body = htmlEl("div", { class: "check-body", "aria-live": "polite" }, this.el);
+    // A table wider than the panel scrolls sideways in a box the keyboard can focus, as long as
+    // it is wider: at every size of the panel and of the type (a theme's), and each new table.
+    if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => this.markWide()).observe(this.body);
     this.button.addEventListener("click", () => {
       this.setOn(!this.on);
       this.onToggle(this.on);
     });
+  }
+
+  /** Make the boxes that scroll sideways now focusable regions (and the others plain boxes);
+   * called after drawing a table. */
+  protected markWide(): void {
+    markScrollable(this.el, SCROLL_BOXES, `${this.text.heading}: a table wider than the panel, scroll it sideways`);
   }
 
   setOn(on: boolean): void {

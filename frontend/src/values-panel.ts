@@ -48,6 +48,13 @@ function sliderId(testId: string): string {
   return testId.startsWith("value-") ? `slider-${testId.slice("value-".length)}` : `${testId}-slider`;
 }
 
+/** A one-line field as wide as its text (or its placeholder), in characters: nothing of it is
+ * cut off, at any zoom. */
+function fitWidth(field: HTMLInputElement): void {
+  const chars = Math.max(field.value.length, field.placeholder.length) + 1;
+  field.style.width = `calc(${chars}ch + 1em)`;
+}
+
 /** How long a text box's broken text waits before its error shows (it may be half typed). */
 const ERROR_DELAY_MS = 700;
 
@@ -448,6 +455,8 @@ export class ValuesPanel {
       title: "shape: empty for a number, 3 for a vector, 2x3 for a matrix (keeps the numbers that fit)",
       "aria-label": `shape of ${name}`, "data-testid": `shape-${name}`,
     }, head);
+    // As wide as the shape it holds (2×6×6×1 whole, at any zoom), never narrower than "scalar".
+    shapeField.addEventListener("input", () => fitWidth(shapeField));
     shapeField.addEventListener("change", () => {
       const s = parseShape(shapeField.value);
       shapeField.classList.toggle("invalid", s === null);
@@ -498,6 +507,7 @@ export class ValuesPanel {
         if (document.activeElement !== shapeField) {
           shapeField.value = v.shape.length ? formatShape(v.shape) : "";
           shapeField.classList.remove("invalid");
+          fitWidth(shapeField);
         }
       },
     };

@@ -46,7 +46,7 @@ function start(): void {
   applyTheme(isTheme(data.theme) ? data.theme : DEFAULT_THEME, false);
 
   const header = htmlEl("header", { class: "top" }, app);
-  htmlEl("span", { class: "brand" }, header, "gradtrace");
+  htmlEl("h1", { class: "brand" }, header, "gradtrace");
   htmlEl("code", { class: "standalone-expr", "data-testid": "expr" }, header, trace.expr);
   // The app says the mode in its mode switch; the file, which has none, says it here.
   if (trace.mode === "forward" && trace.wrt) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { focusKind, ownsKey, stepWidthChars } from "../src/controls";
+import { escapeLeaves, focusKind, ownsKey, stepWidthChars } from "../src/controls";
 
 describe("which keys a focused element keeps from the step keys", () => {
   it("leaves the arrows and Home/End to a focused slider (a value, the step scrubber)", () => {
@@ -40,5 +40,22 @@ describe("a panel focused to scroll it", () => {
     for (const key of ["ArrowLeft", "ArrowRight", "Home", "End"]) expect(ownsKey("scroll", key)).toBe(true);
     expect(ownsKey("scroll", " ")).toBe(false);
     expect(ownsKey("other", "ArrowLeft")).toBe(false);
+  });
+});
+
+describe("a grid of numbers focused (a tensor's heatmap)", () => {
+  it("keeps the arrows and Home/End to move between its cells, and leaves Space to play", () => {
+    for (const key of ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"]) expect(ownsKey("grid", key)).toBe(true);
+    expect(ownsKey("grid", " ")).toBe(false);
+    expect(ownsKey("grid", "b")).toBe(false);
+  });
+});
+
+describe("Escape", () => {
+  it("leaves a field (typed in, a slider, a grid of numbers): the keys step again", () => {
+    for (const kind of ["typing", "range", "grid"] as const) expect(escapeLeaves(kind)).toBe(true);
+  });
+  it("leaves a button, a scrolled panel and the page alone (nothing to leave)", () => {
+    for (const kind of ["button", "scroll", "other"] as const) expect(escapeLeaves(kind)).toBe(false);
   });
 });

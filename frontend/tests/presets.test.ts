@@ -49,18 +49,24 @@ describe("the presets gallery", () => {
   it("shows each example's title, lesson and source", () => {
     const { g, list } = gallery();
     g.show(SEEDS);
+    expect(list.tagName).toBe("ul");
     expect(list.children).toHaveLength(2);
-    const b = list.children[0];
-    expect(b.getAttribute("data-testid")).toBe("preset-circuit");
-    expect(b.byClass("preset-title")?.textContent).toBe("The circuit (x + y) z");
-    expect(b.byClass("preset-lesson")?.textContent).toBe("Upstream times local gives downstream.");
-    expect(b.byClass("preset-source")?.textContent).toMatch(/^EECS 498/);
-    // Named by its title, described by lesson and source; the expression on hover.
-    expect(b.getAttribute("aria-labelledby")).toBe(b.byClass("preset-title")?.getAttribute("id"));
+    const card = list.children[0];
+    expect(card.tagName).toBe("li");
+    expect(card.getAttribute("data-testid")).toBe("preset-circuit");
+    const b = card.byClass("preset-title")!;
+    expect(b.tagName).toBe("button");
+    expect(b.textContent).toBe("The circuit (x + y) z");
+    expect(card.byClass("preset-lesson")?.textContent).toBe("Upstream times local gives downstream.");
+    expect(card.byClass("preset-source")?.textContent).toMatch(/^EECS 498/);
+    // Named by its title, the text it shows (so a voice command saying it finds it); described by
+    // the lesson and the source beside it; the expression on hover.
+    expect(b.getAttribute("aria-labelledby")).toBeNull();
     const described = b.getAttribute("aria-describedby")?.split(" ");
-    expect(described).toEqual([b.byClass("preset-lesson")?.getAttribute("id"), b.byClass("preset-source")?.getAttribute("id")]);
+    expect(described).toEqual([card.byClass("preset-lesson")?.getAttribute("id"), card.byClass("preset-source")?.getAttribute("id")]);
     expect(b.getAttribute("title")).toBe("(x + y) * z");
-    const ids = list.children.flatMap((c) => c.children.map((s) => s.getAttribute("id")));
+    const ids = list.children.flatMap((c) => c.children.map((s) => s.getAttribute("id")).filter((x) => x !== null));
+    expect(ids).toHaveLength(4);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -69,7 +75,7 @@ describe("the presets gallery", () => {
     const picked: Preset[] = [];
     g.onPick = (p) => picked.push(p);
     g.show(SEEDS);
-    list.children[1].click();
+    list.children[1].byClass("preset-title")!.click();
     expect(picked).toEqual([SEEDS[1]]);
     expect(picked[0].seed).toBe(2);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fetchOffline, linkLength, MAX_LINK, shareLinks, tooLongWords } from "../src/share";
+import { attr, fallbackWords, fetchOffline, linkLength, markdownAlt, MAX_LINK, SHARE_ROWS, shareLinks, tooLongWords } from "../src/share";
 
 describe("share links", () => {
   const links = shareLinks("http://h:1", { expr: "(x + y) * z", values: { x: -2, step: 3 }, step: "b3" }, "projector");
@@ -13,7 +13,53 @@ describe("share links", () => {
   it("escape the iframe snippet's attribute", () => {
     expect(links.iframe).toContain('src="http://h:1/embed/?expr=%28x+%2B+y%29+*+z&amp;x=-2&amp;v.step=3');
     expect(links.iframe).not.toMatch(/&(?!amp;)/);
-    expect(links.iframe).toContain('title="gradtrace"'); // a frame needs an accessible name
+    // A frame needs an accessible name: without the view's words, the expression's.
+    expect(links.iframe).toContain('title="gradtrace: (x + y) * z"');
+  });
+});
+
+describe("the snippets' text alternatives", () => {
+  const words = {
+    title: "(x + y) * z, backward step 3 of 5",
+    text: 'Backward step 3 of 5: q = x + y receives upstream gradient −4 & sends "−4" to x [and y] <both>.\nThe end.',
+  };
+  const state = { expr: "(x + y) * z", values: { x: -2, y: 5, z: -4 }, step: "b3" };
+  const links = shareLinks("http://h:1", state, "light", "down", words);
+
+  it("title the iframe with what it shows", () => {
+    expect(links.iframe).toContain(`title="${attr(words.title)}"`);
+    expect(links.iframe).toContain('title="(x + y) * z, backward step 3 of 5"');
+  });
+
+  it("give the PNG as an HTML image whose alt text describes the graph and the step", () => {
+    expect(links.img).toBe(`<img src="${attr(links.png)}" alt="${attr(words.text)}">`);
+    // The description cannot end the attribute or open a tag.
+    const alt = /alt="([^"]*)"/.exec(links.img)![1];
+    expect(alt).toBe("Backward step 3 of 5: q = x + y receives upstream gradient −4 &amp; sends &quot;−4&quot; to x [and y] &lt;both&gt;.\nThe end.");
+    expect(links.img).not.toMatch(/&(?!amp;|quot;|lt;|gt;)/);
+  });
+
+  it("give the PNG as a Markdown image, its alt text on one line with its brackets escaped", () => {
+    expect(links.markdown).toBe(`![${markdownAlt(words.text)}](${links.png})`);
+    expect(markdownAlt(words.text)).toBe('Backward step 3 of 5: q = x + y receives upstream gradient −4 & sends "−4" to x \\[and y\\] <both>. The end.');
+    expect(markdownAlt("a \\ b")).toBe("a \\\\ b");
+    // The URL has neither a space nor a ")" that would end the link early.
+    const url = links.markdown.slice(links.markdown.indexOf("](") + 2, -1);
+    expect(url).not.toMatch(/[ )]/);
+  });
+
+  it("say what the view is when no words are known (no trace yet)", () => {
+    expect(fallbackWords({ expr: " a * b " })).toEqual({ title: "gradtrace: a * b", text: "The computational graph of a * b, drawn by gradtrace." });
+    expect(fallbackWords({})).toEqual({ title: "gradtrace", text: "A computational graph drawn by gradtrace." });
+    const bare = shareLinks("http://h:1", { expr: "a * b" }, "light");
+    expect(bare.img).toContain('alt="The computational graph of a * b, drawn by gradtrace."');
+  });
+
+  it("are fields of the share panel, as the links are", () => {
+    const keys = SHARE_ROWS.map(([k]) => k);
+    expect(keys).toEqual(expect.arrayContaining(["iframe", "img", "markdown"]));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(Object.keys(links).sort()).toEqual([...keys].sort());
   });
 });
 

@@ -179,7 +179,7 @@ def test_forward_mode_picture_link_draws_what_the_page_shows(app: Page) -> None:
         sums = [t for t in app.locator("text.node-sum.tangent").all_text_contents() if t]
         assert sums and all(f">{t}</text>" in svg.text for t in sums), sums
         assert f">{label(app)} · forward mode along x" in svg.text
-    assert on_page.count("2.58") == 1  # the output's derivative, y + cos 2
+    assert on_page.count("∂ 2.58") == 1  # the output's derivative, y + cos 2
 
 
 def test_forward_mode_offline_html(
@@ -239,4 +239,4 @@ def test_forward_mode_step_downloads_as_svg_with_the_tangent_colour(app: Page) -
     colour = str(THEMES["light"]["tangent"])
     rgb = ", ".join(str(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
     tangents = re.findall(rf'<text[^>]*fill:\s*rgb\({rgb}\)[^>]*>([^<]+)</text>', text)
-    assert sorted(tangents) == sorted(["1", "−4", "−4", "d/dx = −4"]), tangents
+    assert sorted(tangents) == sorted(["∂ 1", "∂ −4", "∂ −4", "d/dx = −4"]), tangents

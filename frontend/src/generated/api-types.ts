@@ -28,6 +28,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/describe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Describe
+         * @description The view of a page's query (as /api/picture.svg takes it: `?expr=...&x=-2&step=b3`) in
+         *     words: a title and a description of the graph and the step (the pictures' <title> and <desc>,
+         *     alt text for a slide), the step's narration (brief and full) and each node as known there.
+         */
+        get: operations["get_describe_api_describe_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -234,6 +256,102 @@ export interface components {
             x: number;
             /** Y */
             y: number;
+        };
+        /**
+         * DescribeNode
+         * @description A node as known at the step (what the app says when its read key is pressed on it).
+         */
+        DescribeNode: {
+            /**
+             * Brief
+             * @description The same in few words.
+             */
+            brief: string;
+            /**
+             * Full
+             * @description What it computes, its value, gradient (or tangent) if known at the step, and each operand and user with the local derivative and the gradient the edge carries.
+             */
+            full: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "input" | "const" | "op";
+            /**
+             * Name
+             * @description Its one name (the record's `display`).
+             */
+            name: string;
+        };
+        /**
+         * DescribeResponse
+         * @description GET /api/describe: the view in words, for alt text (an LMS, a slide) and screen readers.
+         *     Numbers are said as the graph writes them (4 significant digits) in words a screen reader
+         *     reads and a program parses: "minus 4", "1.5 times 10 to the minus 5", "not a number"; a
+         *     tensor of at most 6 numbers in full (a matrix row by row, rows apart by "; "), a larger one by
+         *     its shape and range.
+         */
+        DescribeResponse: {
+            /**
+             * Nodes
+             * @description Every node, in the record's order.
+             */
+            nodes: components["schemas"]["DescribeNode"][];
+            step: components["schemas"]["DescribeStep"];
+            /**
+             * Text
+             * @description The graph (its nodes, inputs and output) and the step (narration_full); the pictures' <desc>.
+             */
+            text: string;
+            /**
+             * Title
+             * @description The expression and the step: "(x + y) * z (backward step 3 of 5)"; the pictures' <title>.
+             */
+            title: string;
+        };
+        /**
+         * DescribeStep
+         * @description The step described, and what it did in words and numbers (the app's live region says the
+         *     same).
+         */
+        DescribeStep: {
+            /**
+             * Index
+             * @description The step's index over both passes, from 0.
+             */
+            index: number;
+            /**
+             * K
+             * @description The step's number within its pass, from 1.
+             */
+            k: number;
+            /**
+             * N
+             * @description The number of steps of its pass.
+             */
+            n: number;
+            /**
+             * Narration Brief
+             * @description The step in few words: "Backward 3 of 5: q, upstream minus 4; x gets minus 4, y gets minus 4."
+             */
+            narration_brief: string;
+            /**
+             * Narration Full
+             * @description The step in sentences: what the node computes, its value (forward), the upstream gradient it receives and, per operand, the local derivative and what the operand receives (backward), or its tangent and each operand's part of it (forward mode).
+             */
+            narration_full: string;
+            /**
+             * Node
+             * @description The id of the step's node.
+             */
+            node: string | null;
+            /**
+             * Phase
+             * @enum {string}
+             */
+            phase: "forward" | "backward";
         };
         /** EdgeOut */
         EdgeOut: {
@@ -932,6 +1050,74 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                     "text/x-python": unknown;
+                };
+            };
+            /** @description Bad input: the span says where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request did not arrive in time. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is not of the documented form. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Overloaded: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_describe_api_describe_get: {
+        parameters: {
+            query?: {
+                format?: ("json" | "text") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The view in words: JSON, or with `format=text` (or an Accept header preferring text/plain) the title, a blank line and the text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DescribeResponse"];
+                    "text/plain": unknown;
                 };
             };
             /** @description Bad input: the span says where. */
