@@ -2,8 +2,12 @@
 records as the backend writes them now (after a change of the record's schema), and write what the
 backend says of them in words (frontend/tests/fixtures/words/narration.json).
 
-    .venv/bin/python scripts/fixtures.py          # (re)write the fixtures
+    .venv/bin/python scripts/fixtures.py          # (re)write the fixtures and their words
+    .venv/bin/python scripts/fixtures.py --words  # write the words only (scripts/test.sh, first)
     .venv/bin/python scripts/fixtures.py --check  # exit 1, naming the files, if any drifted
+
+The words are not kept in git (a large file that says again what describe.py says): scripts/test.sh
+writes them before Vitest runs, so that the app is always compared with the server as it is now.
 
 Each fixture is traced from what it says it is: its expression, its inputs' values, its output
 gradient, its mode (with wrt and tangent) and its opened gates.
@@ -13,7 +17,7 @@ language: narration.json holds the server's texts for every fixture at every ste
 brief and full; the view's title and text; every node at the first, the first backward and the
 last step, the step's node at every step), every op in words and a range of numbers said aloud,
 and frontend/tests/narrate.test.ts checks the app says the same. tests/test_describe.py fails
-when a fixture or the words drift from the backend.
+when a fixture drifts from the backend.
 """
 
 from __future__ import annotations
@@ -111,8 +115,9 @@ def words(traces: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def texts() -> dict[Path, str]:
-    """Every file this script writes, with the text it writes."""
+def texts(with_words: bool = True) -> dict[Path, str]:
+    """Every file this script writes, with the text it writes (the fixtures kept in git, and,
+    with `with_words`, their words)."""
     out: dict[Path, str] = {}
     traces: dict[str, dict[str, Any]] = {}
     for path in trace_files():
@@ -120,7 +125,8 @@ def texts() -> dict[Path, str]:
         out[path] = _dump(record)
         # As the API sends it (the app reads that): non-finite numbers spelled out.
         traces[path.stem] = json.loads(out[path])
-    out[WORDS] = _dump(words(traces))
+    if with_words:
+        out[WORDS] = _dump(words(traces))
     return out
 
 
@@ -132,8 +138,12 @@ def drifted(files: dict[Path, str]) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a fixture drifted")
+    parser.add_argument("--words", action="store_true",
+                        help="write the words of the fixtures as they are (not the fixtures)")
     args = parser.parse_args()
-    files = texts()
+    files = texts(with_words=not args.check)
+    if args.words:
+        files = {WORDS: files[WORDS]}
     if args.check:
         stale = drifted(files)
         for p in stale:

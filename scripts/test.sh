@@ -13,6 +13,8 @@ echo "== mypy"
 mypy
 if [ -f frontend/package.json ]; then
   echo "== frontend: typecheck and unit tests"
+  # What the server says of the fixtures, which the app must say too (narrate.test.ts).
+  python scripts/fixtures.py --words
   (cd frontend && npm run --silent typecheck && npm run --silent test)
 fi
 echo "== pytest"

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zlib
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -79,6 +80,36 @@ def test_png_and_pdf_have_valid_headers_and_the_requested_size(client: TestClien
     assert abs(w2 - 2 * w1) <= 2 and abs(h2 - 2 * h1) <= 2
     pdf = picture(client, "pdf", step="b2")
     assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-64:]
+
+
+def png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    """A PNG's chunks (type, data), each CRC checked."""
+    out, at = [], 8
+    while at < len(png):
+        (size,) = struct.unpack(">I", png[at:at + 4])
+        kind, data = png[at + 4:at + 8], png[at + 8:at + 8 + size]
+        (crc,) = struct.unpack(">I", png[at + 8 + size:at + 12 + size])
+        assert crc == zlib.crc32(kind + data), kind
+        out.append((kind, data))
+        at += 12 + size
+    return out
+
+
+def test_a_png_carries_the_svgs_title_and_description(client: TestClient) -> None:
+    """The picture's text alternative travels in the PNG (iTXt, UTF-8), as in the SVG."""
+    root = ET.fromstring(picture(client, "svg", step="b2").decode())
+    title = root.findtext(f"{SVG_NS}title")
+    desc = root.findtext(f"{SVG_NS}desc")
+    assert title and desc and "Backward step 2 of 5" in desc
+    chunks = png_chunks(picture(client, "png", step="b2"))
+    assert chunks[0][0] == b"IHDR" and chunks[-1] == (b"IEND", b"")
+    text = {}
+    for kind, data in chunks:
+        if kind == b"iTXt":
+            keyword, rest = data.split(b"\0", 1)
+            assert rest[:4] == b"\0\0\0\0"  # uncompressed, no language, no translation
+            text[keyword.decode()] = rest[4:].decode()
+    assert text == {"Title": title, "Description": desc}
 
 
 @pytest.mark.parametrize("query,kind", [

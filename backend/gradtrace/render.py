@@ -37,6 +37,7 @@ import json
 import math
 import re
 import subprocess
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -709,4 +710,32 @@ def convert(svg: str, fmt: Format, scale: float = 1.0, max_pixels: int = 40_000_
         raise PictureUnavailable(
             f"rsvg-convert failed ({proc.returncode}): "
             f"{proc.stderr.decode(errors='replace')[:300]}")
+    if fmt == "png":
+        return png_with_text(proc.stdout, text_alternative(svg))
     return proc.stdout
+
+
+def text_alternative(svg: str) -> list[tuple[str, str]]:
+    """The SVG's title and description (render_svg's <title>, <desc>), as PNG's keywords name
+    them: a PNG keeps its text alternative in the file, as the SVG does."""
+    out = []
+    for keyword, tag, ident in (("Title", "title", "gt-title"), ("Description", "desc", "gt-desc")):
+        m = re.search(f'<{tag} id="{ident}">(.*?)</{tag}>', svg, re.S)
+        if m:
+            out.append((keyword, saxutils.unescape(m.group(1), {"&quot;": '"'})))
+    return out
+
+
+def png_with_text(png: bytes, fields: list[tuple[str, str]]) -> bytes:
+    """`png` with an iTXt chunk (uncompressed UTF-8: "∇ −4") per field, before its IEND chunk
+    (the last 12 bytes). The browser's export writes the same (frontend/src/export.ts)."""
+    chunks = b""
+    for keyword, text in fields:
+        if not text:
+            continue
+        # keyword, NUL, compression flag 0, method 0, no language tag, NUL, no translated
+        # keyword, NUL, the text.
+        body = b"iTXt" + keyword.encode("latin-1") + b"\0\0\0\0\0" + text.encode()
+        chunks += (len(body) - 4).to_bytes(4, "big") + body + \
+            zlib.crc32(body).to_bytes(4, "big")
+    return png[:-12] + chunks + png[-12:]

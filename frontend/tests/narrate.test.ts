@@ -1,7 +1,8 @@
 // The step narration, a node's description and the view's text alternative (src/narrate.ts): the
 // same words as the server's (backend/gradtrace/describe.py), character for character, for every
-// fixture trace at every step (fixtures/words/narration.json, written by scripts/fixtures.py from
-// the backend; tests/test_describe.py fails when it drifts); and what the words must hold.
+// fixture trace at every step (fixtures/words/narration.json, written afresh from the backend by
+// `scripts/fixtures.py --words`, which scripts/test.sh runs first; not kept in git); and what the
+// words must hold.
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
