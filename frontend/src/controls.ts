@@ -39,8 +39,8 @@ export function ownsKey(kind: FocusKind, key: string): boolean {
   if (kind === "range" || kind === "grid") return /^(Arrow(Left|Right|Up|Down)|Home|End|Page(Up|Down))$/.test(key);
   // A focused button (or checkbox, link) is pressed with Space and Enter.
   if (kind === "button") return key === " " || key === "Enter";
-  // A panel focused to scroll it sideways scrolls with the arrows and Home/End.
-  if (kind === "scroll") return /^(Arrow(Left|Right|Up|Down)|Home|End)$/.test(key);
+  // A panel focused to scroll it scrolls with the arrows, Home/End and Page Up/Down.
+  if (kind === "scroll") return /^(Arrow(Left|Right|Up|Down)|Home|End|Page(Up|Down))$/.test(key);
   return false;
 }
 
@@ -198,6 +198,9 @@ export class StepControls {
     const map: Record<string, () => void> = {
       ArrowRight: () => this.go(this.index + 1),
       ArrowLeft: () => this.go(this.index - 1),
+      // A presenter's clicker sends Page Down / Page Up (or the arrows).
+      PageDown: () => this.go(this.index + 1),
+      PageUp: () => this.go(this.index - 1),
       Home: () => this.go(0),
       End: () => this.go(this.total - 1),
       " ": () => this.togglePlay(),

@@ -36,8 +36,8 @@ describe("the step label's width", () => {
 });
 
 describe("a panel focused to scroll it", () => {
-  it("keeps the arrows and Home/End when it scrolls sideways, and leaves Space to play", () => {
-    for (const key of ["ArrowLeft", "ArrowRight", "Home", "End"]) expect(ownsKey("scroll", key)).toBe(true);
+  it("keeps the arrows, Home/End and Page Up/Down when it scrolls, and leaves Space to play", () => {
+    for (const key of ["ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]) expect(ownsKey("scroll", key)).toBe(true);
     expect(ownsKey("scroll", " ")).toBe(false);
     expect(ownsKey("other", "ArrowLeft")).toBe(false);
   });

@@ -141,6 +141,13 @@ def test_host_page_steps_the_embed_by_postmessage(app: Page, server: str, host_s
     n = len(events(app))
     app.keyboard.press("ArrowRight")
     assert wait_event(app, n)["label"] == "backward 4/5"
+    # A presenter's clicker sends Page Up / Page Down.
+    n = len(events(app))
+    app.keyboard.press("PageUp")
+    assert wait_event(app, n)["label"] == "backward 3/5"
+    n = len(events(app))
+    app.keyboard.press("PageDown")
+    assert wait_event(app, n)["label"] == "backward 4/5"
 
     e = send({"type": "gradtrace:step", "step": "end"})
     assert e["label"] == "backward 5/5" and e["step"] == "b5"
