@@ -292,6 +292,31 @@ def test_a_node_is_described_as_known_at_the_step() -> None:
         "b, value 1, gradient so far 3; used by c and d."
 
 
+
+def test_where_a_node_comes_from_and_what_takes_no_gradient() -> None:
+    """An opened gate by the name it is called (no underscore), a node grad() built, a where's
+    condition and a comparison (no gradient flows to either), a constant by its number."""
+    record = trace("cross_entropy(s, y)", {"s": [[1.0, 2.0, 3.0]], "y": [2]}, expand=["g2"])
+    text = narrate_step(record, step_view(record, 2), "full")
+    assert "It is a part of the opened gate cross entropy." in text, text
+    record = trace("d = grad(x^3, x)\nd*y", {"x": 2.0, "y": 1.0})
+    built = [n for n in record["nodes"] if n.get("origin") == "grad"]
+    assert built
+    for n in built:
+        i = record["forward"].index(n["id"])
+        assert "It is built by grad." in narrate_step(record, step_view(record, i), "full")
+    record = trace("where(c, x, y > 1)", {"c": [1, 0], "x": [1.0, 2.0], "y": [3.0, 0.0]})
+    end = step_view(record, step_index_of(record, "end"))
+    by_op = {n["op"]: n["id"] for n in record["nodes"]}
+    assert "Operand c, the condition: no gradient." in describe_node(
+        record, end, by_op["where"], "full")
+    assert "It takes no gradient: none flows back to it." in describe_node(
+        record, end, by_op["gt"], "full")
+    assert describe_node(record, end, by_op["gt"], "brief").startswith(
+        "a, value a vector of 2 numbers: 1, 0, no gradient;")
+    one = next(n["id"] for n in record["nodes"] if n["kind"] == "const")
+    assert describe_node(record, end, one, "brief") == "constant 1; used by a."
+
 # ---------------------------------------------------------------------------------------------
 # GET /api/describe
 

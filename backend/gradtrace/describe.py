@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from .codec import decode_number
-from .render import MINUS, StepView, format_number, step_index, step_view
+from .render import MINUS, StepView, _shape, format_number, step_index, step_view
 from .schema import DescribeNode, DescribeResponse, DescribeStep
 
 Verbosity = Literal["brief", "full"]
@@ -32,6 +32,7 @@ LIST_MAX = 8  # operands, uses and inputs said one by one; the rest are counted
 TITLE_EXPR_MAX = 120  # characters of the expression in the view's title
 
 TABLE = "The table view lists every number."
+SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 def spoken_number(x: Any) -> str:
@@ -61,16 +62,6 @@ def word_list(items: Sequence[str]) -> str:
 
 def _plural(k: int, one: str, many: str) -> str:
     return f"{k} {one if k == 1 else many}"
-
-
-def _shape(t: Any) -> list[int]:
-    shape: list[int] = []
-    while isinstance(t, list):
-        shape.append(len(t))
-        if not t:
-            break
-        t = t[0]
-    return shape
 
 
 def _flat(t: Any) -> list[float]:
@@ -203,14 +194,23 @@ class _View:
         self.steps: dict[str, Mapping[str, Any]] = {s["node"]: s for s in trace["backward"]}
         self.forward_mode = trace.get("mode") == "forward"
         self.wrt = str(trace.get("wrt") or "x")
+        # Each node's wires in and out, found once (a text per node must not scan every wire).
+        self.ins: dict[str, list[Mapping[str, Any]]] = {}
+        self.outs: dict[str, list[Mapping[str, Any]]] = {}
+        for e in trace["edges"]:
+            self.ins.setdefault(e["target"], []).append(e)
+            self.outs.setdefault(e["source"], []).append(e)
+        for wires in self.ins.values():
+            wires.sort(key=lambda e: int(e["arg"]))
 
     def name(self, node_id: str) -> str:
+        """The node's one name, its subscript digits as plain digits (u₃₉ is said "u39": a
+        screen reader reads subscript digits one by one, or not at all)."""
         n = self.nodes.get(node_id)
-        return node_id if n is None else str(n.get("display") or n["label"])
+        return node_id if n is None else str(n.get("display") or n["label"]).translate(SUBSCRIPTS)
 
     def into(self, node_id: str) -> list[Mapping[str, Any]]:
-        return sorted((e for e in self.trace["edges"] if e["target"] == node_id),
-                      key=lambda e: int(e["arg"]))
+        return self.ins.get(node_id, [])
 
     def formula(self, node: Mapping[str, Any]) -> str:
         args = [self.name(e["source"]) for e in self.into(node["id"])]
@@ -219,14 +219,21 @@ class _View:
         return op_phrase(node["op"] or "op", args, not isinstance(node["value"], list))
 
     def gate_op(self, gate: str) -> str:
+        """The op of an opened gate, as it is called ("cross entropy")."""
         return next((str(g["op"]) for g in self.trace.get("open_gates", []) if g["id"] == gate),
-                    "gate")
+                    "gate").replace("_", " ")
+
+    def part_of(self, node: Mapping[str, Any]) -> str:
+        """Where a node comes from, in full: a part of an opened gate, of what grad() built."""
+        text = f" It is a part of the opened gate {self.gate_op(node['in_gate'])}." \
+            if node.get("in_gate") else ""
+        return text + " It is built by grad." if node.get("origin") == "grad" else text
 
     def label_role(self, node: Mapping[str, Any]) -> Literal["labels", "condition"] | None:
         """node-words.ts `labelRole`: an input of labels, or a where's condition."""
         if not node.get("labels"):
             return None
-        uses = [e for e in self.trace["edges"] if e["source"] == node["id"]]
+        uses = self.outs.get(node["id"], [])
         condition = bool(uses) and all(
             e["arg"] == 0 and (self.nodes.get(e["target"]) or {}).get("op") == "where"
             for e in uses)
@@ -306,8 +313,8 @@ def _forward_what(v: _View, node: Mapping[str, Any], s: _Speaker) -> str:
     else:
         text = f"{name} is {s.value(node['value'])}" if brief else \
             f"{name} equals {v.formula(node)}, which is {s.value(node['value'])}."
-    if not brief and node.get("in_gate"):
-        text += f" It is a part of the opened gate {v.gate_op(node['in_gate'])}."
+    if not brief:
+        text += v.part_of(node)
     return text
 
 
@@ -347,6 +354,7 @@ def _tangent_words(v: _View, node: Mapping[str, Any], s: _Speaker) -> str:
     if node["id"] == v.trace["output"] and derivative is not None:
         direction = v.trace.get("tangent")
         along = f"with respect to {wrt}" if direction is None or _is_one(direction) else \
+            f"in the direction of all ones in {wrt}" if _all_ones(direction) else \
             f"along the direction given for {wrt}"
         text += f" It is the output: its derivative {along} is {s.value(derivative)}."
     return text
@@ -355,6 +363,12 @@ def _tangent_words(v: _View, node: Mapping[str, Any], s: _Speaker) -> str:
 def _is_one(t: Any) -> bool:
     """Whether a direction is the number 1 (as the app's `v === 1`)."""
     return not isinstance(t, list) and decode_number(t) == 1
+
+
+def _all_ones(t: Any) -> bool:
+    """Whether a direction is a tensor of ones (a tensor input's direction when none is
+    given)."""
+    return isinstance(t, list) and all(x == 1 for x in _flat(t))
 
 
 def _forward_step(v: _View, view: StepView, node: Mapping[str, Any], s: _Speaker) -> str:
@@ -420,8 +434,7 @@ def _backward_step(v: _View, view: StepView, node: Mapping[str, Any], s: _Speake
         text += " A constant."
     else:
         text += f" {name} equals {v.formula(node)}."
-    if node.get("in_gate"):
-        text += f" It is a part of the opened gate {v.gate_op(node['in_gate'])}."
+    text += v.part_of(node)
     if node.get("gate_id"):
         text += " It is a gate made of simpler ops: its local derivative is the whole gate's."
     scalar_terms = all(not isinstance(t["value"], list) for t in terms)
@@ -495,7 +508,11 @@ def narrate_step(trace: Record, view: StepView, verbosity: Verbosity) -> str:
 def describe_node(trace: Record, view: StepView, node_id: str, verbosity: Verbosity) -> str:
     """A node as known at a step: what it computes, its value, gradient (or tangent), its
     operands and users with what each edge carries (narrate.ts `describeNode`)."""
-    v = _View(trace)
+    return _describe_node(_View(trace), view, node_id, verbosity)
+
+
+def _describe_node(v: _View, view: StepView, node_id: str, verbosity: Verbosity) -> str:
+    trace = v.trace
     node = v.nodes.get(node_id)
     if node is None:
         return f"No node {node_id}."
@@ -508,21 +525,25 @@ def describe_node(trace: Record, view: StepView, node_id: str, verbosity: Verbos
     p = None if v.forward_mode or graded or node["kind"] == "const" or role is not None \
         else v.partial(view, node_id)
     ins = v.into(node_id)
-    outs = [e for e in trace["edges"] if e["source"] == node_id]
+    outs = v.outs.get(node_id, [])
     tangent = node.get("tangent")
     if verbosity == "brief":
-        text = f"{name}, " + (f"value {s.value(node['value'])}" if valued else "no value yet")
+        # (A constant's name is its number: "constant 2", not "2, value 2".)
+        const = node["kind"] == "const"
+        text = f"constant {s.value(node['value'])}" if const and valued else \
+            f"{'constant' if const else name}, " + \
+            (f"value {s.value(node['value'])}" if valued else "no value yet")
         if v.forward_mode:
             if valued:
                 text += f", tangent {'0' if tangent is None else s.value(tangent)}"
         elif role is not None:
-            text += ", labels"
+            text += ", labels" if role == "labels" else ", a condition"
         elif graded:
             text += f", gradient {s.value(node['grad'])}"
         elif p is not None:
             text += f", gradient so far {s.value(p[0])}"
         elif node["kind"] != "const":
-            text += ", no gradient yet"
+            text += ", no gradient yet" if node_id in v.steps else ", no gradient"
 
         def names(ids: list[str]) -> str:
             # (A constant's name is its number: "the constant 1", never read as an operand's.)
@@ -549,8 +570,7 @@ def describe_node(trace: Record, view: StepView, node_id: str, verbosity: Verbos
         text = f"{name} is an input."
     else:
         text = f"{name} equals {v.formula(node)}."
-    if node.get("in_gate"):
-        text += f" It is a part of the opened gate {v.gate_op(node['in_gate'])}."
+    text += v.part_of(node)
     if node.get("gate_id"):
         text += " It is a gate made of simpler ops."
     if node_id == trace["output"]:
@@ -570,6 +590,9 @@ def describe_node(trace: Record, view: StepView, node_id: str, verbosity: Verbos
         elif p is not None:
             text += (f" Its gradient so far is {s.value(p[0])}, with {p[1]} of its {p[2]} parts "
                      "in.")
+        elif node_id not in v.steps:
+            # A comparison, or a value another replaces: no gradient flows back to it.
+            text += " It takes no gradient: none flows back to it."
         else:
             text += " Its gradient is not known yet."
     for e in ins[:LIST_MAX]:
@@ -578,8 +601,10 @@ def describe_node(trace: Record, view: StepView, node_id: str, verbosity: Verbos
         if src.get("kind") == "const":
             text += f" Operand: the constant {s.value(src['value'])}."
             continue
-        if src.get("labels"):
-            text += f" Operand {src_name}, labels: no gradient."
+        src_role = v.label_role(src) if src else None
+        if src_role is not None:
+            what = "labels" if src_role == "labels" else "the condition"
+            text += f" Operand {src_name}, {what}: no gradient."
             continue
         bits: list[str] = []
         if (valued if v.forward_mode else e["id"] in view.edge_grads):
@@ -661,9 +686,10 @@ def describe(trace: Record, step: str | None = None) -> DescribeResponse:
     known at the step."""
     view = step_view(trace, step_index(trace, step))
     title, text = describe_view(trace, view)
-    nodes = [DescribeNode(id=n["id"], name=str(n.get("display") or n["label"]), kind=n["kind"],
-                          full=describe_node(trace, view, n["id"], "full"),
-                          brief=describe_node(trace, view, n["id"], "brief"))
+    v = _View(trace)  # indexed once for every node's text
+    nodes = [DescribeNode(id=n["id"], name=v.name(n["id"]), kind=n["kind"],
+                          full=_describe_node(v, view, n["id"], "full"),
+                          brief=_describe_node(v, view, n["id"], "brief"))
              for n in trace["nodes"]]
     return DescribeResponse(
         title=title, text=text,

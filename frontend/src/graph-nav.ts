@@ -9,7 +9,7 @@
 import type { Tensor, Trace } from "./api";
 import { flatten, isScalar, shapeOf, sizeOf } from "./format";
 import type { Direction } from "./graph-view";
-import { LIST_MAX, SAID_MAX, shapePhrase, spokenNumber, wordList } from "./narrate";
+import { LIST_MAX, SAID_MAX, shapePhrase, spokenName, spokenNumber, wordList } from "./narrate";
 import { labelRole, nodeLabel, nodeWhat } from "./node-words";
 import { nodeIndex, type StepState } from "./steps";
 
@@ -190,7 +190,7 @@ export function spokenTensor(t: Tensor): string {
 export function nodeSpoken(trace: Trace, st: StepState, id: string): string {
   const n = nodeIndex(trace).get(id);
   if (!n) return id;
-  const parts = [nodeWhat(trace, n)];
+  const parts = [spokenName(nodeWhat(trace, n))];
   parts.push(st.valued.has(id) ? `value ${spokenTensor(n.value)}` : "no value yet");
   const role = labelRole(trace, n);
   if (role) {
@@ -201,6 +201,9 @@ export function nodeSpoken(trace: Trace, st: StepState, id: string): string {
     parts.push("a constant: no gradient");
   } else if (st.graded.has(id) && n.grad !== null) {
     parts.push(`gradient ${spokenTensor(n.grad)}`);
+  } else if (!trace.backward.some((b) => b.node === id)) {
+    // A comparison, or a value another replaces: no gradient flows back to it, ever.
+    parts.push("no gradient");
   } else {
     parts.push("no gradient yet");
   }
@@ -228,7 +231,7 @@ export function nodeRelations(trace: Trace, id: string): string {
 /** A node's name as drawn (for the hints). */
 export function nodeShortName(trace: Trace, id: string): string {
   const n = nodeIndex(trace).get(id);
-  return n ? nodeLabel(trace, n) : id;
+  return n ? spokenName(nodeLabel(trace, n)) : id;
 }
 
 function zeros(t: Tensor): Tensor {

@@ -12,7 +12,7 @@
 import type { Tensor, Trace, TraceEdge, TraceNode } from "./api";
 import { seedWords } from "./explain";
 import { flatten, formatNumber, shapeOf } from "./format";
-import { labelRole } from "./node-words";
+import { labelRole, PLAIN_WORDS } from "./node-words";
 import { nodeIndex, type StepState } from "./steps";
 
 export type Verbosity = "brief" | "full";
@@ -127,37 +127,6 @@ const OPERATOR_WORDS: Readonly<Record<string, string>> = {
   ne: "whether {0} differs from {1}",
 };
 
-const PLAIN_WORDS: Readonly<Record<string, string>> = {
-  setitem: "index assignment",
-  index: "index",
-  amax_share: "share of the max",
-  amin_share: "share of the min",
-  max_share: "share of the max",
-  min_share: "share of the min",
-  avg_pool2d_dx: "avg-pool gradient",
-  broadcast_like: "broadcast",
-  class_mask: "one-hot",
-  concat_part: "block",
-  conv2d_dw: "conv2d kernel gradient",
-  conv2d_dx: "conv2d input gradient",
-  count: "count",
-  index_put_add: "add at the indices",
-  masked: "masked product",
-  matmul_da: "matmul gradient (left)",
-  matmul_db: "matmul gradient (right)",
-  max_pool2d_dx: "max-pool gradient",
-  max_pool2d_gather: "max-pool gather",
-  nonzero: "mask",
-  pow_exp_mask: "mask",
-  reduced_count: "count",
-  relu_mask: "relu mask",
-  reshape_like: "reshape",
-  rowsum: "row sum",
-  sum_to: "sum over broadcast axes",
-  unreduce: "broadcast back",
-  zeros_like: "zeros",
-};
-
 /** An op applied to operands (their names), in words: "x plus y", "the matrix product of X and W",
  * "exp of a", "cross entropy of scores and y", "entries of x", "y with entries replaced by a". */
 export function opPhrase(op: string, args: readonly string[], scalar = false): string {
@@ -174,8 +143,15 @@ export function opPhrase(op: string, args: readonly string[], scalar = false): s
 }
 
 /** A node's one name, the record's (`display`). */
+/** Text as said: subscript digits as plain digits (u₃₉ is said "u39": a screen reader reads
+ * subscript digits one by one, or not at all). */
+export function spokenName(text: string): string {
+  return text.replace(/[\u2080-\u2089]/g, (c) => String(c.charCodeAt(0) - 0x2080));
+}
+
+/** A node's name as said: the record's one name (spokenName). */
 function nameOf(node: TraceNode): string {
-  return node.display ?? node.label;
+  return spokenName(node.display ?? node.label);
 }
 
 function edgesInto(trace: Trace, id: string): TraceEdge[] {
@@ -193,8 +169,22 @@ function formula(trace: Trace, node: TraceNode): string {
   return opPhrase(node.op ?? "op", said, !Array.isArray(node.value));
 }
 
+/** The op of an opened gate, as it is called ("cross entropy"). */
 function gateOp(trace: Trace, id: string): string {
-  return (trace.open_gates ?? []).find((g) => g.id === id)?.op ?? "gate";
+  return ((trace.open_gates ?? []).find((g) => g.id === id)?.op ?? "gate").replace(/_/g, " ");
+}
+
+/** Where a node comes from, in full: a part of an opened gate, a part of what grad() built. */
+function partOf(trace: Trace, node: TraceNode): string {
+  let text = node.in_gate ? ` It is a part of the opened gate ${gateOp(trace, node.in_gate)}.` : "";
+  if (node.origin === "grad") text += " It is built by grad.";
+  return text;
+}
+
+/** Whether a node takes any gradient in the backward pass (a comparison, or a value another
+ * replaces, takes none: it has no backward step). */
+function hasBackwardStep(trace: Trace, id: string): boolean {
+  return trace.backward.some((b) => b.node === id);
 }
 
 /** What a node is, said once at its forward step: "q equals x plus y, which is 3." */
@@ -213,7 +203,7 @@ function forwardWhat(trace: Trace, node: TraceNode, s: Speaker): string {
   } else {
     text = brief ? `${name} is ${s.value(node.value)}` : `${name} equals ${formula(trace, node)}, which is ${s.value(node.value)}.`;
   }
-  if (!brief && node.in_gate) text += ` It is a part of the opened gate ${gateOp(trace, node.in_gate)}.`;
+  if (!brief) text += partOf(trace, node);
   return text;
 }
 
@@ -242,10 +232,15 @@ function tangentWords(trace: Trace, node: TraceNode, s: Speaker): string {
   if (ins.length > LIST_MAX) text += ` And ${plural(ins.length - LIST_MAX, "more operand", "more operands")}.`;
   if (node.id === trace.output && trace.derivative !== undefined) {
     const v = trace.tangent;
-    const along = v === undefined || v === 1 ? `with respect to ${wrt}` : `along the direction given for ${wrt}`;
+    const along = v === undefined || v === 1 ? `with respect to ${wrt}` : allOnes(v) ? `in the direction of all ones in ${wrt}` : `along the direction given for ${wrt}`;
     text += ` It is the output: its derivative ${along} is ${s.value(trace.derivative)}.`;
   }
   return text;
+}
+
+/** Whether a direction is a tensor of ones (a tensor input's direction when none is given). */
+function allOnes(t: Tensor): boolean {
+  return Array.isArray(t) && flatten(t).every((x) => x === 1);
 }
 
 function forwardStep(trace: Trace, st: StepState, node: TraceNode, s: Speaker): string {
@@ -324,7 +319,7 @@ function backwardStep(trace: Trace, st: StepState, node: TraceNode, s: Speaker):
   if (node.kind === "input") text += ` ${name} is an input.`;
   else if (node.kind === "const") text += " A constant.";
   else text += ` ${name} equals ${formula(trace, node)}.`;
-  if (node.in_gate) text += ` It is a part of the opened gate ${gateOp(trace, node.in_gate)}.`;
+  text += partOf(trace, node);
   if (node.gate_id) text += " It is a gate made of simpler ops: its local derivative is the whole gate's.";
   if (isOutput) {
     text += ` It starts the backward pass with ${seedWords(trace)}${s.after(step.upstream)}.`;
@@ -404,13 +399,15 @@ export function describeNode(trace: Trace, st: StepState, id: string, verbosity:
     return n?.kind === "const" ? `the constant ${s.value(n.value)}` : nameOfId(k);
   };
   if (verbosity === "brief") {
-    let text = `${name}, ${valued ? `value ${s.value(node.value)}` : "no value yet"}`;
+    // (A constant's name is its number: "constant 2", not "2, value 2".)
+    const isConst = node.kind === "const";
+    let text = isConst && valued ? `constant ${s.value(node.value)}` : `${isConst ? "constant" : name}, ${valued ? `value ${s.value(node.value)}` : "no value yet"}`;
     if (forwardMode) {
       if (valued) text += `, tangent ${node.tangent === null || node.tangent === undefined ? "0" : s.value(node.tangent)}`;
-    } else if (role !== null) text += ", labels";
+    } else if (role !== null) text += role === "labels" ? ", labels" : ", a condition";
     else if (graded) text += `, gradient ${s.value(node.grad as Tensor)}`;
     else if (p !== null) text += `, gradient so far ${s.value(p.sum)}`;
-    else if (node.kind !== "const") text += ", no gradient yet";
+    else if (node.kind !== "const") text += hasBackwardStep(trace, id) ? ", no gradient yet" : ", no gradient";
     const names = (ids: string[]): string => {
       const said = ids.slice(0, LIST_MAX).map(operandName);
       if (ids.length > LIST_MAX) said.push(`${ids.length - LIST_MAX} more`);
@@ -426,7 +423,7 @@ export function describeNode(trace: Trace, st: StepState, id: string, verbosity:
   else if (role === "condition") text = `${name} is the condition of a where, which takes no gradient.`;
   else if (node.kind === "input") text = `${name} is an input.`;
   else text = `${name} equals ${formula(trace, node)}.`;
-  if (node.in_gate) text += ` It is a part of the opened gate ${gateOp(trace, node.in_gate)}.`;
+  text += partOf(trace, node);
   if (node.gate_id) text += " It is a gate made of simpler ops.";
   if (id === trace.output) text += " It is the output.";
   text += valued ? ` Its value is ${s.value(node.value)}.` : " Its value is not computed yet.";
@@ -437,6 +434,7 @@ export function describeNode(trace: Trace, st: StepState, id: string, verbosity:
   } else if (role === null && node.kind !== "const") {
     if (graded) text += ` Its gradient is ${s.value(node.grad as Tensor)}.`;
     else if (p !== null) text += ` Its gradient so far is ${s.value(p.sum)}, with ${p.got} of its ${p.of} parts in.`;
+    else if (!hasBackwardStep(trace, id)) text += " It takes no gradient: none flows back to it.";
     else text += " Its gradient is not known yet.";
   }
   for (const e of ins.slice(0, LIST_MAX)) {
@@ -446,8 +444,9 @@ export function describeNode(trace: Trace, st: StepState, id: string, verbosity:
       text += ` Operand: the constant ${s.value(src.value)}.`;
       continue;
     }
-    if (src?.labels) {
-      text += ` Operand ${srcName}, labels: no gradient.`;
+    const srcRole = src ? labelRole(trace, src) : null;
+    if (srcRole !== null) {
+      text += ` Operand ${srcName}, ${srcRole === "labels" ? "labels" : "the condition"}: no gradient.`;
       continue;
     }
     const bits: string[] = [];

@@ -11,7 +11,7 @@ import { sliceSpan, toUtf16 } from "./spans";
 // Plain words for the ops a student does not call by name: index assignment (`y[0] = ...`), and
 // the parts of opened gates and the nodes grad() builds (index_put_add, unreduce, ... are the
 // registry's names, for code).
-const PLAIN_WORDS: Readonly<Record<string, string>> = {
+export const PLAIN_WORDS: Readonly<Record<string, string>> = {
   setitem: "index assignment",
   index: "index",
   amax_share: "share of the max",

@@ -172,6 +172,10 @@ export class Stage {
     this.dirButton.hidden = true;
     this.table = new TraceTable(this.graphWrap, bar, (i) => this.go(i));
     this.verbositySelect = verbosityControl(bar, win);
+    // A new choice is heard at once: the step said again in its words.
+    this.verbositySelect.addEventListener("change", () => {
+      if (this.shown) this.say(narrateStep(this.shown, stepState(this.shown, this.index), this.verbosity));
+    });
     this.controls = new StepControls(this.el, { go: (i) => this.go(i) });
     // The step controls are where the skip link lands (the page's first link).
     this.controls.el.id = "steps";

@@ -188,6 +188,9 @@ def test_brief_says_the_same_numbers_in_fewer_words(app: Page) -> None:
     app.keyboard.press("End")
     full = app.locator("[data-testid=narration]").inner_text()
     app.select_option("[data-testid=verbosity]", "brief")
+    # The new choice is heard at once: the step said again, in brief.
+    now = app.locator("[data-testid=narration]").inner_text()
+    assert now.startswith("Backward ") and not now.startswith("Backward step"), now
     app.keyboard.press("Home")
     app.keyboard.press("End")
     brief = app.locator("[data-testid=narration]").inner_text()
