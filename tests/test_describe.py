@@ -6,14 +6,11 @@ labels' prefixes; and the frontend's fixtures and their words as the backend wri
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,6 +34,7 @@ from gradtrace.render import step_view
 from gradtrace.schema import DescribeResponse
 
 from .conftest import SEEDS
+from .helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -489,22 +487,12 @@ def test_the_pictures_labels_and_key_carry_their_prefixes(client: TestClient) ->
 # The frontend's fixtures and their words, as the backend writes them now
 
 
-def load_fixtures_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gradtrace_fixtures",
-                                                  ROOT / "scripts" / "fixtures.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_frontends_fixtures_are_current_and_have_their_words() -> None:
     """frontend/tests/fixtures/*.json are the records the backend writes now: a change of the
     record without `.venv/bin/python scripts/fixtures.py` fails. Their words (what describe.py
     says of them, which narrate.test.ts checks the app says too) are written afresh by
     scripts/test.sh before Vitest runs, for every fixture."""
-    fixtures = load_fixtures_script()
+    fixtures = load_script("fixtures")
     files = fixtures.texts()
     assert fixtures.WORDS in files and len(files) >= 14
     stale = [str(p.relative_to(ROOT)) for p in fixtures.drifted(files) if p != fixtures.WORDS]

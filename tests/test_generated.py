@@ -9,30 +9,17 @@ without a regeneration fails here, with the command that fixes it
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from .helpers import unavailable
+from .helpers import load_script, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gradtrace_generate",
-                                                  ROOT / "scripts" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_generate()
+gen = load_script("generate")
 
 
 def assert_current(name: str, text: str) -> None:
