@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 import time
 from typing import Any
 
@@ -19,7 +21,7 @@ from fastapi.testclient import TestClient
 from gradtrace import GradtraceError, trace
 from gradtrace.api import create_app
 from gradtrace.api.cache import BodyCache
-from gradtrace.settings import Settings
+from gradtrace.settings import Settings, get_settings
 
 
 def nested(depth: int) -> Any:
@@ -274,9 +276,18 @@ def test_a_picture_too_large_to_draw_is_a_4xx(client: TestClient) -> None:
     r = client.get("/api/picture.png?" + urlencode({"expr": expr, **values}))
     assert r.status_code == 400, r.text
     assert r.json()["error"]["type"] == "limit"
-    small = client.get("/api/picture.png?" + urlencode(
-        {"expr": "(x + y) * z", "x": "1", "y": "2", "z": "3", "scale": "8"}))
-    assert small.status_code == 200
+    # A small picture draws at the largest scale its pixels allow, and is refused just past it.
+    small = {"expr": "(x + y) * z", "x": "1", "y": "2", "z": "3"}
+    svg = client.get("/api/picture.svg?" + urlencode(small)).text
+    m = re.search(r'width="([\d.]+)" height="([\d.]+)"', svg)
+    assert m is not None
+    area = float(m.group(1)) * float(m.group(2))
+    most = math.sqrt(get_settings().max_picture_pixels / area)
+    assert most > 4  # the circuit at 4 times its size, at least
+    fits = client.get("/api/picture.png?" + urlencode({**small, "scale": f"{most * 0.99:.3f}"}))
+    assert fits.status_code == 200, fits.text
+    past = client.get("/api/picture.png?" + urlencode({**small, "scale": f"{most * 1.01:.3f}"}))
+    assert past.status_code == 400 and past.json()["error"]["type"] == "limit"
 
 
 def test_a_layout_that_fell_back_is_kept_for_a_while_then_dot_is_tried_again(
