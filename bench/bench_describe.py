@@ -35,13 +35,10 @@ CASES = {
 }
 
 
-def median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+def once_ms(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1e3
 
 
 def main() -> None:
@@ -68,8 +65,8 @@ def main() -> None:
         # Interleaved: each round times both, so that a busy machine slows both alike.
         said, drawn = [], []
         for _ in range(args.repeat):
-            said.append(median_ms(words, 1))
-            drawn.append(median_ms(picture, 1))
+            said.append(once_ms(words))
+            drawn.append(once_ms(picture))
         w, p = statistics.median(said), statistics.median(drawn)
         print(f"{name:<16}{len(record['nodes']):>6}{w:>13.2f}{p:>12.2f}{w / p:>8.2f}")
 

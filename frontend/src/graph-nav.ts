@@ -7,11 +7,10 @@
 // operand, the other users of that operand), in the order they are drawn.
 
 import type { Tensor, Trace } from "./api";
-import { flatten, isScalar, shapeOf, sizeOf } from "./format";
 import type { Direction } from "./graph-view";
-import { LIST_MAX, SAID_MAX, shapePhrase, spokenName, spokenNumber, wordList } from "./narrate";
+import { LIST_MAX, spokenName, spokenValue, wordList } from "./narrate";
 import { labelRole, nodeLabel, nodeWhat } from "./node-words";
-import { nodeIndex, type StepState } from "./steps";
+import { nodeIndex, tangentOf, type StepState } from "./steps";
 
 export interface NavEdge {
   id: string;
@@ -172,16 +171,11 @@ export function blockedText(blocked: Blocked, name: string, move: Move): string 
   }
 }
 
-/** A value in words: a number as narrated ("minus 4"); a tensor by its shape, and its numbers
- * when there are few ("a vector of 3 numbers: minus 4, minus 4, minus 4"), as the narration says
- * them (narrate.ts). */
+/** A value in words, as the brief narration says it (narrate.ts): a number ("minus 4"); a tensor
+ * by its shape, and its numbers when there are few ("a vector of 3 numbers: minus 4, minus 4,
+ * minus 4"). */
 export function spokenTensor(t: Tensor): string {
-  if (isScalar(t)) return spokenNumber(t);
-  const shape = shapeOf(t);
-  const what = shapePhrase(shape);
-  if (sizeOf(shape) > SAID_MAX || sizeOf(shape) === 0) return what;
-  const rows = shape.length === 2 ? (t as Tensor[]).map((r) => flatten(r)) : [flatten(t)];
-  return `${what}: ${rows.map((r) => r.map(spokenNumber).join(", ")).join("; ")}`;
+  return spokenValue(t, "brief");
 }
 
 /** What a node says of itself when the keyboard lands on it (its accessible name): what it is
@@ -196,7 +190,7 @@ export function nodeSpoken(trace: Trace, st: StepState, id: string): string {
   if (role) {
     parts.push("no gradient");
   } else if (st.mode === "forward") {
-    if (st.valued.has(id)) parts.push(`tangent along ${trace.wrt ?? "the input"} ${spokenTensor(n.tangent ?? zeros(n.value))}`);
+    if (st.valued.has(id)) parts.push(`tangent along ${trace.wrt ?? "the input"} ${spokenTensor(tangentOf(n))}`);
   } else if (n.kind === "const") {
     parts.push("a constant: no gradient");
   } else if (st.graded.has(id) && n.grad !== null) {
@@ -232,10 +226,6 @@ export function nodeRelations(trace: Trace, id: string): string {
 export function nodeShortName(trace: Trace, id: string): string {
   const n = nodeIndex(trace).get(id);
   return n ? spokenName(nodeLabel(trace, n)) : id;
-}
-
-function zeros(t: Tensor): Tensor {
-  return Array.isArray(t) ? t.map(zeros) : 0;
 }
 
 /** The same keys, short, for the hint shown over the graph. */

@@ -28,7 +28,7 @@ import { LABEL_PREFIX } from "./colour-key";
 import { formatNumber, formatShort, isScalar, plainTensor, shapeOf, shapeWords } from "./format";
 import { blockedText, moveOf, navigate, navKeysShort, navStartText, nodeRelations, nodeShortName, nodeSpoken, type NavGraph, type NavPlace } from "./graph-nav";
 import { labelRole, labelsPhrase, nodeLabel, nodeWhat, opTag, opTagShown } from "./node-words";
-import { nodeIndex, type StepState } from "./steps";
+import { nodeIndex, tangentOf, type StepState } from "./steps";
 import { htmlEl, setText, svgEl, toggle } from "./svg";
 
 /** A point; as a label's anchor, a third number spreads the value and the gradient apart
@@ -77,16 +77,6 @@ interface EdgeEls {
   /** Where the labels may go, best first (computed when first needed). */
   anchors: Point[] | null;
   localAnchors: Point[] | null;
-}
-
-/** Zeros of a value's shape: the tangent of a node that does not depend on wrt. */
-export function zerosLike(t: Tensor): Tensor {
-  return Array.isArray(t) ? t.map(zerosLike) : 0;
-}
-
-/** A node's tangent, with null (does not depend on wrt) as the zeros it stands for. */
-export function tangentOf(n: Pick<TraceNode, "tangent" | "value">): Tensor {
-  return n.tangent ?? zerosLike(n.value);
 }
 
 const MIN_LABEL_PX = 13;

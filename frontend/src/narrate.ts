@@ -43,6 +43,11 @@ export function spokenNumber(x: number): string {
   return `${m[1] ? "minus " : ""}${m[2]}${power}`;
 }
 
+/** A value in words, as a text of this verbosity says it (Speaker.value). */
+export function spokenValue(t: Tensor, verbosity: Verbosity): string {
+  return new Speaker(verbosity).value(t);
+}
+
 /** Words in a list: "a", "a and b", "a, b and c". */
 export function wordList(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");

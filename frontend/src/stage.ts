@@ -77,7 +77,7 @@ const VERBOSITY_KEY = "gradtrace.narration";
 
 /** The narration's verbosity: "full" (what each step does, every number) or "brief" (the
  * numbers, few words). Kept in this browser, as a screen reader's own settings are. */
-function verbosityControl(parent: HTMLElement, win: Window): HTMLSelectElement {
+function verbosityControl(parent: HTMLElement, win: Window, onChange: () => void): HTMLSelectElement {
   const label = htmlEl("label", { class: "verbosity", title: "how much a screen reader says at each step" }, parent, "spoken steps ");
   const sel = htmlEl("select", { "data-testid": "verbosity" }, label);
   for (const v of ["full", "brief"]) htmlEl("option", { value: v }, sel, v);
@@ -95,6 +95,7 @@ function verbosityControl(parent: HTMLElement, win: Window): HTMLSelectElement {
       // not kept: the choice holds for this page
     }
     sel.blur(); // the keys go back to the steps
+    onChange();
   });
   return sel;
 }
@@ -171,9 +172,8 @@ export class Stage {
     this.dirButton = htmlEl("button", { type: "button", class: "dir-toggle", "data-testid": "direction" }, bar, "→ across");
     this.dirButton.hidden = true;
     this.table = new TraceTable(this.graphWrap, bar, (i) => this.go(i));
-    this.verbositySelect = verbosityControl(bar, win);
     // A new choice is heard at once: the step said again in its words.
-    this.verbositySelect.addEventListener("change", () => {
+    this.verbositySelect = verbosityControl(bar, win, () => {
       if (this.shown) this.say(narrateStep(this.shown, stepState(this.shown, this.index), this.verbosity));
     });
     this.controls = new StepControls(this.el, { go: (i) => this.go(i) });

@@ -4,7 +4,7 @@
 // empty): at step k the first k nodes have their value and, where they depend on wrt, their
 // tangent; the edges into them show their tangent contributions.
 
-import type { BackwardStep, Mode, Trace, TraceEdge, TraceNode } from "./api";
+import type { BackwardStep, Mode, Tensor, Trace, TraceEdge, TraceNode } from "./api";
 
 export type Phase = "forward" | "backward";
 
@@ -164,4 +164,14 @@ export function inputNamesOf(trace: Pick<Trace, "nodes" | "forward">): string[] 
     if (n?.kind === "input" && n.name) names.push(n.name);
   }
   return names;
+}
+
+/** Zeros of a value's shape: the tangent of a node that does not depend on wrt. */
+export function zerosLike(t: Tensor): Tensor {
+  return Array.isArray(t) ? t.map(zerosLike) : 0;
+}
+
+/** A node's tangent, with null (does not depend on wrt) as the zeros it stands for. */
+export function tangentOf(n: Pick<TraceNode, "tangent" | "value">): Tensor {
+  return n.tangent ?? zerosLike(n.value);
 }

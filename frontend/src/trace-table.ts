@@ -15,7 +15,7 @@ import { isTypingTarget } from "./controls";
 import { formatNumber, formatShape, formatShort, isScalar, shapeOf } from "./format";
 import { renderMath } from "./katex-render";
 import { nodeLabel, nodeWhat } from "./node-words";
-import { nodeIndex, stepLabel } from "./steps";
+import { nodeIndex, stepLabel, tangentOf } from "./steps";
 import { htmlEl } from "./svg";
 
 /** One operand of a backward step's node: its name, the local derivative of the node with
@@ -52,10 +52,6 @@ export function tableValue(t: Tensor | null | undefined): string {
   return short.startsWith("[") ? `${formatShape(shapeOf(t))} ${short}` : short;
 }
 
-function zeros(t: Tensor): Tensor {
-  return Array.isArray(t) ? t.map(zeros) : 0;
-}
-
 /** Every step of the trace as a row, in order (forward steps, then backward steps). */
 export function tableRows(trace: Trace): TableRow[] {
   const byId = nodeIndex(trace);
@@ -75,7 +71,7 @@ export function tableRows(trace: Trace): TableRow[] {
       value: n ? tableValue(n.value) : "",
       upstream: "",
       edges: [],
-      tangent: forwardMode && n ? tableValue(n.tangent ?? zeros(n.value)) : "",
+      tangent: forwardMode && n ? tableValue(tangentOf(n)) : "",
     };
   });
   trace.backward.forEach((s, k) => {
